@@ -1,0 +1,333 @@
+package data
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind is the broad kind of a media item.
+type Kind string
+
+// The kinds of media.
+const (
+	KindImage    Kind = "image"
+	KindVideo    Kind = "video"
+	KindAudio    Kind = "audio"
+	KindDocument Kind = "document"
+)
+
+// Kinds lists every kind, in the order the UI shows them.
+var Kinds = []Kind{KindImage, KindVideo, KindAudio, KindDocument}
+
+// ParseKind validates a kind name.
+func ParseKind(s string) (Kind, bool) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Plural is the kind's plural noun for messages ("images").
+func (k Kind) Plural() string { return string(k) + "s" }
+
+// Media is an item of an organization's library.
+type Media struct {
+	ID               int64
+	OrgID            int64
+	Kind             Kind
+	Filename         string // display name, sanitised
+	OriginalFilename string // as the client sent it (sanitised the same way)
+	MIMEType         string // sniffed from the bytes
+	Size             int64
+	SHA256           string // hex; also the blob key
+	Width, Height    int    // images and video, after EXIF orientation; 0 if unknown
+	DurationMS       int64  // video and audio; 0 if unknown
+	Alt              string
+	SourceURL        string
+	CreatedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	DeletedAt        *time.Time
+
+	// DuplicateOf is set on creation when the same bytes were already in the library.
+	DuplicateOf int64
+	// UsageCount is the number of live attachments (filled by list queries).
+	UsageCount int
+}
+
+// Ext is the canonical file extension for the media's type.
+func (m *Media) Ext() string { return ExtForMIME(m.MIMEType) }
+
+// ExtForMIME returns the canonical extension (no dot) of an accepted MIME type.
+func ExtForMIME(mime string) string {
+	switch mime {
+	case "image/jpeg":
+		return "jpg"
+	case "image/png":
+		return "png"
+	case "image/gif":
+		return "gif"
+	case "image/webp":
+		return "webp"
+	case "application/pdf":
+		return "pdf"
+	case "application/msword":
+		return "doc"
+	case "application/vnd.ms-excel":
+		return "xls"
+	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+		return "docx"
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return "xlsx"
+	case "video/mp4":
+		return "mp4"
+	case "video/quicktime":
+		return "mov"
+	case "video/webm":
+		return "webm"
+	case "audio/mpeg":
+		return "mp3"
+	case "audio/mp4":
+		return "m4a"
+	}
+	return "bin"
+}
+
+// Deleted filter values for media lists.
+const (
+	DeletedExclude = ""        // live items only (the default)
+	DeletedOnly    = "only"    // the trash
+	DeletedInclude = "include" // both
+)
+
+// Sortable media fields.
+var MediaSortFields = []string{"created_at", "filename", "size"}
+
+// MediaFilter selects media; the zero value lists the live library, newest first.
+type MediaFilter struct {
+	ID         int64
+	Kind       Kind
+	Q          string // case-insensitive substring of filename or alt
+	Sort       string // created_at, filename, size; "-" prefix for descending
+	SinceID    int64  // ids greater than it, ascending
+	Deleted    string // DeletedExclude, DeletedOnly, DeletedInclude
+	ProductID  int64  // media in this product's gallery
+	Used       *bool  // true: used somewhere; false: used nowhere
+	MissingAlt bool   // images without alt text
+	Limit      int
+	Offset     int
+}
+
+// MediaUpdate changes editable metadata. Nil fields stay as they are.
+type MediaUpdate struct {
+	Filename *string
+	Alt      *string // "" clears
+}
+
+// Limits are the upload rules; all configurable.
+type Limits struct {
+	MaxImageBytes      int64
+	MaxDocumentBytes   int64
+	MaxVideoBytes      int64
+	MaxAudioBytes      int64
+	MaxPixels          int64 // width*height
+	MaxSide            int   // either side, in pixels
+	MaxFilesPerRequest int
+	MaxGalleryImages   int
+}
+
+// DefaultLimits are the limits when nothing is configured.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxImageBytes:      25 << 20,
+		MaxDocumentBytes:   20 << 20,
+		MaxVideoBytes:      100 << 20,
+		MaxAudioBytes:      50 << 20,
+		MaxPixels:          50_000_000,
+		MaxSide:            16384,
+		MaxFilesPerRequest: 10,
+		MaxGalleryImages:   250,
+	}
+}
+
+// MaxBytes is the size limit for a kind.
+func (l Limits) MaxBytes(k Kind) int64 {
+	switch k {
+	case KindImage:
+		return l.MaxImageBytes
+	case KindDocument:
+		return l.MaxDocumentBytes
+	case KindVideo:
+		return l.MaxVideoBytes
+	case KindAudio:
+		return l.MaxAudioBytes
+	}
+	return 0
+}
+
+// MaxAnyBytes is the largest per-kind limit.
+func (l Limits) MaxAnyBytes() int64 {
+	return max(l.MaxImageBytes, l.MaxDocumentBytes, l.MaxVideoBytes, l.MaxAudioBytes)
+}
+
+// HumanBytes formats a size for people: "25 MB", "1.5 KB".
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	s := fmt.Sprintf("%.1f", v)
+	s = strings.TrimSuffix(s, ".0")
+	return s + " " + string("KMGTPE"[exp]) + "B"
+}
+
+// MaxFilenameBytes bounds display filenames.
+const MaxFilenameBytes = 255
+
+// MaxAltRunes bounds alt text.
+const MaxAltRunes = 1000
+
+// SanitizeFilename makes a client-supplied name safe to show and to send back in
+// Content-Disposition: only the last path element, no control, format (bidi) or
+// separator characters, trimmed, at most MaxFilenameBytes bytes of valid UTF-8.
+// It returns "" when nothing usable is left.
+func SanitizeFilename(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base("/" + name)
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == '/' || r == '\\':
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+			continue
+		case unicode.IsSpace(r):
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := strings.TrimSpace(b.String())
+	out = strings.Trim(out, ".")
+	out = strings.TrimSpace(out)
+	if len(out) > MaxFilenameBytes {
+		ext := path.Ext(out)
+		if len(ext) > 16 || !utf8.ValidString(ext) {
+			ext = ""
+		}
+		cut := MaxFilenameBytes - len(ext)
+		for cut > 0 && !utf8.RuneStart(out[cut]) {
+			cut--
+		}
+		out = out[:cut] + ext
+	}
+	return out
+}
+
+// ValidateFilename checks a display filename set by an update.
+func ValidateFilename(name string) (string, error) {
+	clean := SanitizeFilename(name)
+	if clean == "" {
+		return "", FieldError("filename", "Filename must contain at least one visible character.")
+	}
+	if clean != strings.TrimSpace(name) {
+		return "", FieldError("filename", "Filename may not contain slashes, control or direction-changing characters, and must be at most %d bytes.", MaxFilenameBytes)
+	}
+	return clean, nil
+}
+
+// ValidateAlt checks alt text.
+func ValidateAlt(alt string) (string, error) {
+	alt = strings.TrimSpace(alt)
+	if !utf8.ValidString(alt) {
+		return "", FieldError("alt", "Alt text must be valid UTF-8.")
+	}
+	for _, r := range alt {
+		if unicode.IsControl(r) {
+			return "", FieldError("alt", "Alt text may not contain control characters or line breaks.")
+		}
+	}
+	if n := utf8.RuneCountInString(alt); n > MaxAltRunes {
+		return "", FieldError("alt", "Alt text is %d characters; keep it under %d (about 125 reads best).", n, MaxAltRunes)
+	}
+	return alt, nil
+}
+
+// Staged is an uploaded file that has been streamed to temporary storage,
+// hashed, sniffed and probed, but is not yet in the library.
+type Staged struct {
+	OriginalFilename string
+	Filename         string
+	Kind             Kind
+	MIMEType         string
+	Size             int64
+	SHA256           string
+	Width, Height    int
+	DurationMS       int64
+	SourceURL        string
+
+	// Handle is the store's own reference to the temporary file.
+	Handle any
+}
+
+// MediaCreate is a request to add staged files to the library, all or nothing.
+type MediaCreate struct {
+	Files []*Staged
+	Alt   string
+}
+
+// MediaService is the media library.
+type MediaService interface {
+	// Stage streams src to temporary storage, enforcing type, size and pixel rules.
+	// The caller must Discard what it does not pass to CreateMedia.
+	Stage(ctx context.Context, src io.Reader, filename string) (*Staged, error)
+	// Discard removes a staged file that was not created (a no-op after CreateMedia).
+	Discard(s *Staged)
+	CreateMedia(ctx context.Context, mc MediaCreate) ([]*Media, error)
+	FindMediaByID(ctx context.Context, id int64) (*Media, error)
+	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, int, error)
+	UpdateMedia(ctx context.Context, id int64, upd MediaUpdate) (*Media, error)
+	// TrashMedia moves an item to the trash; force detaches it everywhere first.
+	TrashMedia(ctx context.Context, id int64, force bool) error
+	RestoreMedia(ctx context.Context, id int64) (*Media, error)
+	// Usage lists every place the item is used.
+	Usage(ctx context.Context, id int64) ([]Usage, error)
+	// PurgeMedia removes a trashed item for good (its blob goes when nothing needs it).
+	PurgeMedia(ctx context.Context, id int64) error
+	// OpenOriginal opens the original bytes of one of the org's items.
+	OpenOriginal(ctx context.Context, id int64) (*Media, Blob, error)
+	// OpenPublic opens the original bytes for a public URL, by content hash.
+	OpenPublic(ctx context.Context, sha256 string) (*Media, Blob, error)
+}
+
+// Blob is an open stored file.
+type Blob interface {
+	io.ReadSeekCloser
+	Size() int64
+	ModTime() time.Time
+}
+
+// Usage is one place a media item is used.
+type Usage struct {
+	Type      string // "product", "variant" or "collection"
+	ID        int64  // the product's, variant's or collection's id
+	Title     string
+	Role      string // "gallery", "variant_image" or "collection_image"
+	Position  int    // gallery position (role "gallery")
+	ProductID int64  // the variant's product (type "variant")
+}

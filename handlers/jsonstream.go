@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"gallerist/data"
+)
+
+// streamJSONObject reads one JSON object from r without holding the value of
+// streamKey in memory: when that key's string value starts, onStream is called
+// with a reader of the string's (unescaped) contents, which it must consume.
+// Every other value is returned raw, bounded in total by maxOther bytes.
+func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) error, maxOther int64) (map[string]json.RawMessage, error) {
+	br := bufio.NewReaderSize(r, 32<<10)
+	fields := map[string]json.RawMessage{}
+	if err := expectByte(br, '{'); err != nil {
+		return nil, err
+	}
+	var other int64
+	first := true
+	for {
+		c, err := peekNonSpace(br)
+		if err != nil {
+			return nil, badJSON()
+		}
+		if c == '}' && first {
+			br.ReadByte()
+			break
+		}
+		first = false
+		key, err := readShortString(br, 200)
+		if err != nil {
+			return nil, err
+		}
+		if err := expectByte(br, ':'); err != nil {
+			return nil, err
+		}
+		if _, dup := fields[key]; dup {
+			return nil, data.Errorf(data.ECInvalidJSON, "The field %q appears twice.", key)
+		}
+		c, err = peekNonSpace(br)
+		if err != nil {
+			return nil, badJSON()
+		}
+		if key == streamKey && c == '"' {
+			br.ReadByte()
+			sr := &jsonStringReader{br: br}
+			if err := onStream(sr); err != nil {
+				return nil, err
+			}
+			if _, err := io.Copy(io.Discard, sr); err != nil {
+				return nil, err
+			}
+			fields[key] = json.RawMessage(`"<streamed>"`)
+		} else {
+			dec := json.NewDecoder(io.LimitReader(br, maxOther-other+1))
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				if other+dec.InputOffset() >= maxOther {
+					return nil, data.Errorf(data.ECTooLarge, "The JSON body is too large.")
+				}
+				return nil, badJSON()
+			}
+			other += dec.InputOffset()
+			fields[key] = raw
+			br = bufio.NewReaderSize(io.MultiReader(dec.Buffered(), br), 32<<10)
+		}
+		c, err = peekNonSpace(br)
+		if err != nil {
+			return nil, badJSON()
+		}
+		br.ReadByte()
+		if c == '}' {
+			break
+		}
+		if c != ',' {
+			return nil, badJSON()
+		}
+	}
+	if c, err := peekNonSpace(br); err == nil || !errors.Is(err, io.EOF) {
+		_ = c
+		return nil, data.Errorf(data.ECInvalidJSON, "Unexpected data after the JSON object.")
+	}
+	return fields, nil
+}
+
+func badJSON() *data.Error {
+	return data.Errorf(data.ECInvalidJSON, "The request body is not a valid JSON object.")
+}
+
+func peekNonSpace(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		br.UnreadByte()
+		return c, nil
+	}
+}
+
+func expectByte(br *bufio.Reader, want byte) error {
+	c, err := peekNonSpace(br)
+	if err != nil || c != want {
+		return badJSON()
+	}
+	br.ReadByte()
+	return nil
+}
+
+func readShortString(br *bufio.Reader, maxLen int) (string, error) {
+	if err := expectByte(br, '"'); err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	sr := &jsonStringReader{br: br}
+	if _, err := io.Copy(&buf, io.LimitReader(sr, int64(maxLen)+1)); err != nil {
+		return "", err
+	}
+	if buf.Len() > maxLen {
+		return "", data.Errorf(data.ECInvalidJSON, "A field name is too long.")
+	}
+	return buf.String(), nil
+}
+
+// jsonStringReader yields the unescaped contents of a JSON string whose
+// opening quote was consumed, stopping at the closing quote. Raw line breaks
+// are tolerated (clients wrap base64).
+type jsonStringReader struct {
+	br   *bufio.Reader
+	done bool
+	pend []byte
+}
+
+func (s *jsonStringReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(s.pend) > 0 {
+			k := copy(p[n:], s.pend)
+			s.pend = s.pend[k:]
+			n += k
+			continue
+		}
+		if s.done {
+			break
+		}
+		c, err := s.br.ReadByte()
+		if err != nil {
+			return n, badJSON()
+		}
+		switch {
+		case c == '"':
+			s.done = true
+		case c == '\\':
+			e, err := s.br.ReadByte()
+			if err != nil {
+				return n, badJSON()
+			}
+			switch e {
+			case '"', '\\', '/':
+				p[n] = e
+				n++
+			case 'b':
+				p[n] = '\b'
+				n++
+			case 'f':
+				p[n] = '\f'
+				n++
+			case 'n':
+				p[n] = '\n'
+				n++
+			case 'r':
+				p[n] = '\r'
+				n++
+			case 't':
+				p[n] = '\t'
+				n++
+			case 'u':
+				r, err := s.readU()
+				if err != nil {
+					return n, err
+				}
+				if utf16.IsSurrogate(r) {
+					if b1, _ := s.br.ReadByte(); b1 == '\\' {
+						if b2, _ := s.br.ReadByte(); b2 == 'u' {
+							r2, err := s.readU()
+							if err != nil {
+								return n, err
+							}
+							r = utf16.DecodeRune(r, r2)
+						}
+					}
+				}
+				s.pend = utf8.AppendRune(nil, r)
+			default:
+				return n, badJSON()
+			}
+		default:
+			p[n] = c
+			n++
+		}
+	}
+	if n == 0 && s.done {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (s *jsonStringReader) readU() (rune, error) {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c, err := s.br.ReadByte()
+		if err != nil {
+			return 0, badJSON()
+		}
+		switch {
+		case c >= '0' && c <= '9':
+			r = r*16 + rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r*16 + rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r*16 + rune(c-'A'+10)
+		default:
+			return 0, badJSON()
+		}
+	}
+	return r, nil
+}

@@ -1,0 +1,519 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"gallerist/data"
+	"gallerist/web"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// MediaJSON is a media item as the API shows it.
+type MediaJSON struct {
+	ID               int64       `json:"id"`
+	Kind             data.Kind   `json:"kind"`
+	Filename         string      `json:"filename"`
+	OriginalFilename string      `json:"original_filename"`
+	MIMEType         string      `json:"mime_type"`
+	Size             int64       `json:"size"`
+	SHA256           string      `json:"sha256"`
+	Width            *int        `json:"width"`
+	Height           *int        `json:"height"`
+	DurationMS       *int64      `json:"duration_ms"`
+	Alt              *string     `json:"alt"`
+	URL              string      `json:"url"`
+	DownloadURL      string      `json:"download_url"`
+	SourceURL        *string     `json:"source_url"`
+	CreatedBy        string      `json:"created_by"`
+	CreatedAt        string      `json:"created_at"`
+	UpdatedAt        string      `json:"updated_at"`
+	DeletedAt        *string     `json:"deleted_at"`
+	UsageCount       int         `json:"usage_count"`
+	UsedBy           []UsageJSON `json:"used_by,omitempty"`
+	DuplicateOf      *int64      `json:"duplicate_of,omitempty"`
+}
+
+// mediaFields are the names fields= accepts.
+var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
+	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count"}
+
+// UsageJSON is one place a media item is used.
+type UsageJSON struct {
+	Type      string `json:"type"`
+	ID        int64  `json:"id"`
+	Title     string `json:"title"`
+	Role      string `json:"role"`
+	Position  *int   `json:"position,omitempty"`
+	ProductID *int64 `json:"product_id,omitempty"`
+}
+
+func usageJSON(us []data.Usage) []UsageJSON {
+	out := make([]UsageJSON, 0, len(us))
+	for _, u := range us {
+		j := UsageJSON{Type: u.Type, ID: u.ID, Title: u.Title, Role: u.Role}
+		if u.Role == "gallery" {
+			p := u.Position
+			j.Position = &p
+		}
+		if u.Type == "variant" {
+			pid := u.ProductID
+			j.ProductID = &pid
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func optInt(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func optStr(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// FileURL is the public, content-addressed URL path of a media item's original.
+func FileURL(m *data.Media) string { return "/files/" + m.SHA256 + "." + m.Ext() }
+
+func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
+	base := h.baseURL(c)
+	j := MediaJSON{
+		ID: m.ID, Kind: m.Kind, Filename: m.Filename, OriginalFilename: m.OriginalFilename, MIMEType: m.MIMEType,
+		Size: m.Size, SHA256: m.SHA256, Width: optInt(m.Width), Height: optInt(m.Height), Alt: optStr(m.Alt),
+		URL: base + FileURL(m), DownloadURL: base + "/api/media/" + itoa(m.ID) + "/download",
+		SourceURL: optStr(m.SourceURL), CreatedBy: m.CreatedBy,
+		CreatedAt: web.FormatTime(m.CreatedAt), UpdatedAt: web.FormatTime(m.UpdatedAt), UsageCount: m.UsageCount,
+	}
+	if m.DurationMS > 0 {
+		d := m.DurationMS
+		j.DurationMS = &d
+	}
+	if m.DeletedAt != nil {
+		s := web.FormatTime(*m.DeletedAt)
+		j.DeletedAt = &s
+	}
+	if m.DuplicateOf != 0 {
+		d := m.DuplicateOf
+		j.DuplicateOf = &d
+	}
+	return j
+}
+
+// MediaFilterFromQuery parses the list parameters shared by the API and the UI.
+func MediaFilterFromQuery(c *fiber.Ctx, defLimit int) (data.MediaFilter, error) {
+	var f data.MediaFilter
+	var err error
+	if f.Limit, f.Offset, err = pageParams(c, defLimit); err != nil {
+		return f, err
+	}
+	if k := c.Query("kind"); k != "" {
+		kind, ok := data.ParseKind(k)
+		if !ok {
+			return f, paramError("kind", "kind must be one of image, video, audio, document.")
+		}
+		f.Kind = kind
+	}
+	f.Q = c.Query("q")
+	if len(f.Q) > 200 {
+		return f, paramError("q", "q may be at most 200 characters.")
+	}
+	if s := c.Query("sort"); s != "" {
+		ok := false
+		for _, name := range data.MediaSortFields {
+			if s == name || s == "-"+name {
+				ok = true
+			}
+		}
+		if !ok {
+			return f, paramError("sort", "sort must be one of created_at, filename, size, optionally with a leading '-'.")
+		}
+		f.Sort = s
+	}
+	if f.SinceID, err = queryID(c, "since_id"); err != nil {
+		return f, err
+	}
+	if f.ProductID, err = queryID(c, "product_id"); err != nil {
+		return f, err
+	}
+	if f.Used, err = queryBool(c, "used"); err != nil {
+		return f, err
+	}
+	missing, err := queryBool(c, "missing_alt")
+	if err != nil {
+		return f, err
+	}
+	f.MissingAlt = missing != nil && *missing
+	switch d := c.Query("deleted"); d {
+	case "", "exclude":
+	case data.DeletedOnly, data.DeletedInclude:
+		f.Deleted = d
+	default:
+		return f, paramError("deleted", "deleted must be only or include.")
+	}
+	return f, nil
+}
+
+func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
+	f, err := MediaFilterFromQuery(c, 24)
+	if err != nil {
+		return err
+	}
+	fields, err := fieldsParam(c, mediaFields)
+	if err != nil {
+		return err
+	}
+	items, total, err := h.Media.FindMedia(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: f.Limit, Offset: f.Offset}
+	for _, m := range items {
+		v, err := sparse(h.mediaJSON(c, m), fields)
+		if err != nil {
+			return err
+		}
+		out.Data = append(out.Data, v)
+	}
+	return c.JSON(out)
+}
+
+func (h *Handlers) handleMediaGet(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	fields, err := fieldsParam(c, append(mediaFields, "used_by"))
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	used, err := h.Media.Usage(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	j := h.mediaJSON(c, m)
+	j.UsedBy = usageJSON(used)
+	if j.UsedBy == nil {
+		j.UsedBy = []UsageJSON{}
+	}
+	v, err := sparse(withUsedBy(j), fields)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// withUsedBy makes used_by always present on single objects (omitempty hides an empty list).
+func withUsedBy(j MediaJSON) any {
+	type alias MediaJSON
+	return struct {
+		alias
+		UsedBy []UsageJSON `json:"used_by"`
+	}{alias(j), j.UsedBy}
+}
+
+func (h *Handlers) handleMediaUsage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	used, err := h.Media.Usage(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"used_by": usageJSON(used)})
+}
+
+// optionalString tells an absent field from null from a value.
+type optionalString struct {
+	Set   bool
+	Null  bool
+	Value string
+}
+
+func (o *optionalString) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Filename optionalString `json:"filename"`
+		Alt      optionalString `json:"alt"`
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	var upd data.MediaUpdate
+	if body.Filename.Set {
+		if body.Filename.Null {
+			return data.FieldError("filename", "filename cannot be null.")
+		}
+		upd.Filename = &body.Filename.Value
+	}
+	if body.Alt.Set {
+		upd.Alt = &body.Alt.Value
+	}
+	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.mediaJSON(c, m))
+}
+
+func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	force, err := queryBool(c, "force")
+	if err != nil {
+		return err
+	}
+	purge, err := queryBool(c, "purge")
+	if err != nil {
+		return err
+	}
+	if purge != nil && *purge {
+		err = h.Media.PurgeMedia(c.UserContext(), id)
+	} else {
+		err = h.Media.TrashMedia(c.UserContext(), id, force != nil && *force)
+	}
+	if err != nil {
+		var de *data.Error
+		if errors.As(err, &de) && de.Code == data.ECInUse {
+			if used, ok := de.Details["used_by"].([]data.Usage); ok {
+				return de.With("used_by", usageJSON(used))
+			}
+		}
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.RestoreMedia(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.mediaJSON(c, m))
+}
+
+func (h *Handlers) handleMediaDownload(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, blob, err := h.Media.OpenOriginal(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256,
+		Attachment: true, Filename: m.Filename})
+}
+
+func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
+	up, err := h.readUpload(c, false)
+	if err != nil {
+		return err
+	}
+	defer up.discard(h.Media)
+	items, err := h.Media.CreateMedia(c.UserContext(), data.MediaCreate{Files: up.files, Alt: up.alt})
+	if err != nil {
+		return err
+	}
+	out := make([]MediaJSON, len(items))
+	for i, m := range items {
+		out[i] = h.mediaJSON(c, m)
+	}
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"media": out})
+}
+
+// upload is what an upload request carried: staged files plus form fields.
+type upload struct {
+	files  []*data.Staged
+	alt    string
+	fields map[string]json.RawMessage // JSON mode: the other fields, raw
+	form   map[string]string          // multipart mode: the other fields
+}
+
+func (u *upload) discard(ms data.MediaService) {
+	for _, f := range u.files {
+		ms.Discard(f)
+	}
+}
+
+// readUpload streams a multipart or JSON (base64 attachment) upload into
+// staged files. extra allows fields beyond file/alt (e.g. position, media_id),
+// which the caller validates.
+func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) {
+	up = &upload{form: map[string]string{}}
+	defer func() {
+		if err != nil {
+			up.discard(h.Media)
+		}
+	}()
+	ct := c.Get(fiber.HeaderContentType)
+	mt, params, perr := mime.ParseMediaType(ct)
+	if perr != nil {
+		mt = ""
+	}
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		stream = strings.NewReader("")
+	}
+	ctx := c.UserContext()
+	switch mt {
+	case "multipart/form-data":
+		if params["boundary"] == "" {
+			return up, data.Errorf(data.ECBadRequest, "The multipart body has no boundary.")
+		}
+		mr := multipart.NewReader(stream, params["boundary"])
+		parts := 0
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed: %s.", err.Error())
+			}
+			parts++
+			if parts > h.Limits.MaxFilesPerRequest+20 {
+				return up, data.Errorf(data.ECBadRequest, "Too many parts in the multipart body.")
+			}
+			name := part.FormName()
+			switch {
+			case name == "file" || name == "file[]" || name == "files":
+				if len(up.files) >= h.Limits.MaxFilesPerRequest {
+					return up, data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
+						With("max_files", h.Limits.MaxFilesPerRequest)
+				}
+				st, err := h.Media.Stage(ctx, part, part.FileName())
+				if err != nil {
+					return up, err
+				}
+				up.files = append(up.files, st)
+			case name == "alt" || (extra && name != ""):
+				b, err := io.ReadAll(io.LimitReader(part, 8<<10+1))
+				if err != nil {
+					return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed.")
+				}
+				if len(b) > 8<<10 {
+					return up, data.FieldError(name, "The %s field is too long.", name)
+				}
+				if _, dup := up.form[name]; dup {
+					return up, data.FieldError(name, "The %s field appears twice.", name)
+				}
+				up.form[name] = string(b)
+			default:
+				return up, data.Errorf(data.ECUnknownField, "Unknown form field %q; send files as \"file\" and alt text as \"alt\".", name).With("field", name)
+			}
+			part.Close()
+		}
+		up.alt = up.form["alt"]
+		if len(up.files) == 0 && !extra {
+			return up, data.Errorf(data.ECMissingFile, "The request has no file; send one or more \"file\" parts.")
+		}
+	case "application/json":
+		var staged *data.Staged
+		fields, err := streamJSONObject(stream, "attachment", func(r io.Reader) error {
+			st, err := h.Media.Stage(ctx, base64.NewDecoder(base64.StdEncoding, &base64Clean{r: r}), "")
+			if err != nil {
+				var ce base64.CorruptInputError
+				if errors.As(err, &ce) {
+					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 (at byte %d).", int64(ce)).With("field", "attachment")
+				}
+				return err
+			}
+			staged = st
+			return nil
+		}, 1<<20)
+		if staged != nil {
+			up.files = append(up.files, staged)
+		}
+		if err != nil {
+			return up, err
+		}
+		up.fields = fields
+		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true}
+		for k := range fields {
+			if !allowed[k] && !extra {
+				return up, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
+			}
+		}
+		if raw, ok := fields["alt"]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &up.alt); err != nil {
+				return up, data.FieldError("alt", "alt must be a string.")
+			}
+		}
+		if staged != nil {
+			var name string
+			if raw, ok := fields["filename"]; ok {
+				if err := json.Unmarshal(raw, &name); err != nil {
+					return up, data.FieldError("filename", "filename must be a string.")
+				}
+			}
+			if clean := data.SanitizeFilename(name); clean != "" {
+				staged.Filename, staged.OriginalFilename = clean, clean
+			}
+		}
+		if staged == nil && !extra {
+			if _, ok := fields["urls"]; ok {
+				return up, nil
+			}
+			return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
+		}
+	default:
+		return up, data.Errorf(data.ECUnsupportedContent, "Send uploads as multipart/form-data (\"file\" parts) or application/json with a base64 \"attachment\".")
+	}
+	return up, nil
+}
+
+// base64Clean drops whitespace that wrapped base64 may contain.
+type base64Clean struct{ r io.Reader }
+
+func (b *base64Clean) Read(p []byte) (int, error) {
+	for {
+		n, err := b.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if c != '\n' && c != '\r' && c != ' ' && c != '\t' {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}

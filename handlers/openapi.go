@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"encoding/json"
+	"maps"
+	"sort"
+	"sync"
+
+	"gallerist/web"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// obj is a JSON object in the OpenAPI document.
+type obj = map[string]any
+
+// openapiParts are contributed by each resource's file (openapi_*.go) at init,
+// so the document lives next to the handlers it describes.
+var (
+	openapiPaths   = obj{}
+	openapiSchemas = obj{}
+)
+
+func addPaths(p obj)   { maps.Copy(openapiPaths, p) }
+func addSchemas(s obj) { maps.Copy(openapiSchemas, s) }
+
+var (
+	openapiOnce sync.Once
+	openapiJSON []byte
+)
+
+// OpenAPIDocument returns the OpenAPI 3.1 document describing everything under /api.
+func OpenAPIDocument() []byte {
+	openapiOnce.Do(func() {
+		codes := web.ErrorCodes()
+		names := make([]string, 0, len(codes))
+		for k := range codes {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		schemas := obj{
+			"Error": obj{
+				"type": "object", "required": []string{"error"}, "additionalProperties": false,
+				"properties": obj{"error": obj{
+					"type": "object", "required": []string{"code", "message"},
+					"properties": obj{
+						"code":    obj{"type": "string", "enum": names, "description": "Stable, documented error code."},
+						"message": obj{"type": "string", "description": "A sentence a person can act on; may change."},
+						"field":   obj{"type": "string"},
+					},
+					"additionalProperties": true,
+				}},
+			},
+		}
+		maps.Copy(schemas, openapiSchemas)
+		doc := obj{
+			"openapi": "3.1.0",
+			"info": obj{
+				"title":       "Gallerist API",
+				"version":     "1.0.0",
+				"description": "Product media: a media library, products, galleries and safe delete. Authenticate with \"Authorization: Bearer <token>\". Errors are {\"error\": {\"code\", \"message\", ...}}; the code → status table is in x-error-codes.",
+			},
+			"servers":       []obj{{"url": "/"}},
+			"security":      []obj{{"bearer": []string{}}},
+			"paths":         openapiPaths,
+			"x-error-codes": codes,
+			"components": obj{
+				"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}},
+				"schemas":         schemas,
+				"responses":       errorResponses(),
+			},
+		}
+		b, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			panic(err)
+		}
+		openapiJSON = b
+	})
+	return openapiJSON
+}
+
+func errorResponses() obj {
+	out := obj{}
+	for _, s := range []string{"400", "401", "403", "404", "409", "412", "413", "415", "422", "429", "500"} {
+		out[s] = obj{"description": "Error " + s, "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	}
+	return out
+}
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+// errs references the shared error responses.
+func errs(statuses ...string) obj {
+	out := obj{}
+	for _, s := range statuses {
+		out[s] = obj{"$ref": "#/components/responses/" + s}
+	}
+	return out
+}
+
+// respond merges a success response into error responses.
+func respond(status string, desc string, schema any, errors obj) obj {
+	r := obj{"description": desc}
+	if schema != nil {
+		r["content"] = obj{"application/json": obj{"schema": schema}}
+	}
+	out := obj{status: r}
+	maps.Copy(out, errors)
+	return out
+}
+
+func param(name, in, typ, desc string, required bool) obj {
+	return obj{"name": name, "in": in, "required": required, "description": desc, "schema": obj{"type": typ}}
+}
+
+func (h *Handlers) handleOpenAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.Send(OpenAPIDocument())
+}

@@ -1,0 +1,182 @@
+package handlers
+
+func init() {
+	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
+	addSchemas(obj{
+		"Media": obj{
+			"type": "object",
+			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
+				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count"},
+			"additionalProperties": true,
+			"properties": obj{
+				"id":                obj{"type": "integer"},
+				"kind":              obj{"type": "string", "enum": []string{"image", "video", "audio", "document"}},
+				"filename":          obj{"type": "string", "description": "Display name (sanitised, at most 255 bytes)."},
+				"original_filename": obj{"type": "string"},
+				"mime_type":         obj{"type": "string", "description": "Sniffed from the bytes."},
+				"size":              obj{"type": "integer", "description": "Bytes."},
+				"sha256":            obj{"type": "string", "pattern": "^[0-9a-f]{64}$"},
+				"width":             nullable("integer"),
+				"height":            nullable("integer"),
+				"duration_ms":       nullable("integer"),
+				"alt":               nullable("string"),
+				"url":               obj{"type": "string", "description": "Public, content-addressed URL of the original (immutable)."},
+				"download_url":      obj{"type": "string", "description": "Authenticated download with Content-Disposition: attachment."},
+				"source_url":        nullable("string"),
+				"created_by":        obj{"type": "string"},
+				"created_at":        obj{"type": "string", "format": "date-time"},
+				"updated_at":        obj{"type": "string", "format": "date-time"},
+				"deleted_at":        obj{"type": []string{"string", "null"}, "format": "date-time"},
+				"usage_count":       obj{"type": "integer", "description": "Number of places the item is used."},
+				"duplicate_of":      obj{"type": "integer", "description": "On creation: the id of an item with the same bytes already in the library."},
+				"used_by":           obj{"type": "array", "items": ref("Usage")},
+				"processing":        obj{"type": "string", "enum": []string{"pending", "ready", "failed"}},
+				"processing_error":  nullable("string"),
+				"renditions":        obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+				"srcset":            obj{"type": "string"},
+			},
+		},
+		"MediaList": obj{
+			"type": "object", "required": []string{"data", "total", "limit", "offset"},
+			"properties": obj{
+				"data":   obj{"type": "array", "items": obj{"type": "object", "description": "A Media object, or the subset named by fields."}},
+				"total":  obj{"type": "integer"},
+				"limit":  obj{"type": "integer"},
+				"offset": obj{"type": "integer"},
+			},
+		},
+		"MediaCreated": obj{
+			"type": "object", "required": []string{"media"},
+			"properties": obj{"media": obj{"type": "array", "items": ref("Media")}},
+		},
+		"Usage": obj{
+			"type": "object", "required": []string{"type", "id", "title", "role"},
+			"properties": obj{
+				"type":       obj{"type": "string", "enum": []string{"product", "variant", "collection"}},
+				"id":         obj{"type": "integer"},
+				"title":      obj{"type": "string"},
+				"role":       obj{"type": "string", "enum": []string{"gallery", "variant_image", "collection_image"}},
+				"position":   obj{"type": "integer"},
+				"product_id": obj{"type": "integer"},
+			},
+		},
+		"UsageList": obj{
+			"type": "object", "required": []string{"used_by"},
+			"properties": obj{"used_by": obj{"type": "array", "items": ref("Usage")}},
+		},
+		"MediaPatch": obj{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{
+				"filename": obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "null or \"\" clears."},
+			},
+		},
+	})
+	id := param("id", "path", "integer", "Media item id.", true)
+	listParams := []obj{
+		param("limit", "query", "integer", "1-100, default 24.", false),
+		param("offset", "query", "integer", "Items to skip.", false),
+		{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": []string{"image", "video", "audio", "document"}}},
+		param("q", "query", "string", "Case-insensitive substring of filename or alt text.", false),
+		{"name": "sort", "in": "query", "schema": obj{"type": "string", "enum": []string{"created_at", "-created_at", "filename", "-filename", "size", "-size"}},
+			"description": "Default -created_at; ties by id."},
+		param("since_id", "query", "integer", "Only ids greater than this, ascending.", false),
+		param("fields", "query", "string", "Comma-separated fields to include (sparse objects).", false),
+		{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"only", "include"}}, "description": "Default: the trash is excluded."},
+		param("product_id", "query", "integer", "Only media in this product's gallery.", false),
+		param("used", "query", "boolean", "true: used somewhere; false: used nowhere.", false),
+		param("missing_alt", "query", "boolean", "Only images without alt text.", false),
+	}
+	addPaths(obj{
+		"/api/media": obj{
+			"get": obj{
+				"summary": "List media", "operationId": "listMedia", "tags": []string{"media"},
+				"description": "Scope media:read. Newest first by default.",
+				"parameters":  listParams,
+				"responses":   respond("200", "A page of media.", ref("MediaList"), errs("400", "401", "403")),
+			},
+			"post": obj{
+				"summary": "Upload media", "operationId": "createMedia", "tags": []string{"media"},
+				"description": "Scope media:create. multipart/form-data with up to 10 \"file\" parts and an optional \"alt\"; or JSON with a base64 \"attachment\" and \"filename\"; or JSON {\"urls\": [...]} to import. All or nothing. Bytes are sniffed; limits per kind: image 25 MB, document 20 MB, video 100 MB, audio 50 MB (configurable); images at most 50 megapixels and 16384 px a side.",
+				"requestBody": obj{"required": true, "content": obj{
+					"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{
+						"file": obj{"type": "array", "items": obj{"type": "string", "format": "binary"}, "maxItems": 10},
+						"alt":  obj{"type": "string"},
+					}}},
+					"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false, "properties": obj{
+						"attachment": obj{"type": "string", "contentEncoding": "base64"},
+						"filename":   obj{"type": "string"},
+						"alt":        obj{"type": []string{"string", "null"}},
+						"urls":       obj{"type": "array", "items": obj{"type": "string", "format": "uri"}, "minItems": 1, "maxItems": 10},
+					}}},
+				}},
+				"responses": respond("201", "The created items.", ref("MediaCreated"), errs("400", "401", "403", "413", "415", "422")),
+			},
+		},
+		"/api/media/{id}": obj{
+			"parameters": []obj{id},
+			"get": obj{
+				"summary": "Get a media item", "operationId": "getMedia", "tags": []string{"media"},
+				"description": "Scope media:read. Includes used_by. Another organization's id answers 404 like a missing one.",
+				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"responses":   respond("200", "The item.", ref("Media"), errs("400", "401", "403", "404")),
+			},
+			"patch": obj{
+				"summary": "Rename or edit alt text", "operationId": "updateMedia", "tags": []string{"media"},
+				"description": "Scope media:update. An empty body is 400; unknown fields 422.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("MediaPatch")}}},
+				"responses":   respond("200", "The updated item.", ref("Media"), errs("400", "401", "403", "404", "415", "422")),
+			},
+			"delete": obj{
+				"summary": "Trash or purge", "operationId": "deleteMedia", "tags": []string{"media"},
+				"description": "Scope media:delete. Moves the item to the trash (restorable for the grace period). An item still in use answers 409 in_use with used_by unless force=true, which detaches it everywhere first. purge=true deletes a trashed item for good.",
+				"parameters": []obj{
+					param("force", "query", "boolean", "Detach from every product, variant and collection, then trash.", false),
+					param("purge", "query", "boolean", "Delete a trashed item for good.", false),
+				},
+				"responses": respond("204", "Done.", nil, errs("400", "401", "403", "404", "409", "422")),
+			},
+		},
+		"/api/media/{id}/restore": obj{
+			"parameters": []obj{id},
+			"post": obj{
+				"summary": "Restore from the trash", "operationId": "restoreMedia", "tags": []string{"media"},
+				"description": "Scope media:delete. Puts a force-deleted item back where it was, where still possible.",
+				"responses":   respond("200", "The restored item.", ref("Media"), errs("401", "403", "404", "422")),
+			},
+		},
+		"/api/media/{id}/usage": obj{
+			"parameters": []obj{id},
+			"get": obj{
+				"summary": "Where an item is used", "operationId": "mediaUsage", "tags": []string{"media"},
+				"description": "Scope media:read.",
+				"responses":   respond("200", "Every place the item is used.", ref("UsageList"), errs("401", "403", "404")),
+			},
+		},
+		"/api/media/{id}/download": obj{
+			"parameters": []obj{id},
+			"get": obj{
+				"summary": "Download the original", "operationId": "downloadMedia", "tags": []string{"media"},
+				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), ETag, Range.",
+				"responses": obj{
+					"200": obj{"description": "The bytes.", "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+					"206": obj{"description": "A byte range."},
+					"304": obj{"description": "Not modified."},
+					"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
+				},
+			},
+		},
+		"/api/ping": obj{
+			"get": obj{
+				"summary": "Health check", "operationId": "ping", "security": []obj{},
+				"responses": obj{"200": obj{"description": "OK", "content": obj{"application/json": obj{"schema": obj{"type": "object", "properties": obj{"ok": obj{"type": "boolean"}}}}}}},
+			},
+		},
+		"/api/openapi.json": obj{
+			"get": obj{
+				"summary": "This document", "operationId": "openapi", "security": []obj{},
+				"responses": obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}},
+			},
+		},
+	})
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gallerist/data"
+)
+
+func goImageTestdata(name string) string {
+	return filepath.Join(runtime.GOROOT(), "src", "image", "testdata", name)
+}
+
+func TestMediaLifecycle(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(0)
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	png := readFile(t, goImageTestdata("video-001.png"))
+
+	m := e.uploadOK(tok, "front.jpg", jpg)
+	id := int64(m["id"].(float64))
+	sum := sha256.Sum256(jpg)
+	if m["kind"] != "image" || m["mime_type"] != "image/jpeg" || m["width"] != 150.0 || m["height"] != 103.0 ||
+		m["sha256"] != hex.EncodeToString(sum[:]) || m["filename"] != "front.jpg" || m["created_by"] != "token:test" {
+		t.Fatalf("unexpected media object: %v", m)
+	}
+
+	t.Run("OK list", func(t *testing.T) {
+		e.uploadOK(tok, "back.png", png)
+		r := e.getJSON("/api/media", tok)
+		body := r.json(t)
+		if r.Status != 200 || body["total"] != 2.0 || body["limit"] != 24.0 {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
+		}
+		first := body["data"].([]any)[0].(map[string]any)
+		if first["filename"] != "back.png" {
+			t.Fatalf("newest first: got %v", first["filename"])
+		}
+	})
+	t.Run("OK search and kind", func(t *testing.T) {
+		r := e.getJSON("/api/media?q=FRONT&kind=image&fields=id,filename", tok)
+		body := r.json(t)
+		data := body["data"].([]any)
+		if len(data) != 1 || len(data[0].(map[string]any)) != 2 {
+			t.Fatalf("search: %s", r.Body)
+		}
+	})
+	t.Run("OK patch alt and filename", func(t *testing.T) {
+		r := e.sendJSON("PATCH", fmt.Sprintf("/api/media/%d", id), tok, map[string]any{"alt": "Red mug, front", "filename": "mug-front.jpg"})
+		if r.Status != 200 || r.json(t)["alt"] != "Red mug, front" {
+			t.Fatalf("patch: %d %s", r.Status, r.Body)
+		}
+		r = e.getJSON("/api/media?q=red%20mug", tok)
+		if r.json(t)["total"] != 1.0 {
+			t.Fatalf("alt search: %s", r.Body)
+		}
+		r = e.sendJSON("PATCH", fmt.Sprintf("/api/media/%d", id), tok, map[string]any{"alt": nil})
+		if r.Status != 200 || r.json(t)["alt"] != nil {
+			t.Fatalf("clear alt: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("OK download and public URL", func(t *testing.T) {
+		r := e.do("GET", fmt.Sprintf("/api/media/%d/download", id), tok, nil, "")
+		if r.Status != 200 || !bytes.Equal(r.Body, jpg) || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("download: %d %v", r.Status, r.Header)
+		}
+		url := strings.TrimPrefix(m["url"].(string), "http://example.com")
+		r = e.do("GET", url, "", nil, "")
+		if r.Status != 200 || !bytes.Equal(r.Body, jpg) || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
+			r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Content-Type") != "image/jpeg" {
+			t.Fatalf("public: %d %v", r.Status, r.Header)
+		}
+		etag := r.Header.Get("ETag")
+		if r := e.do("GET", url, "", nil, "", "If-None-Match", etag); r.Status != 304 || len(r.Body) != 0 {
+			t.Fatalf("304: %d", r.Status)
+		}
+		if r := e.do("GET", url, "", nil, "", "Range", "bytes=10-19"); r.Status != 206 || !bytes.Equal(r.Body, jpg[10:20]) ||
+			r.Header.Get("Content-Range") != fmt.Sprintf("bytes 10-19/%d", len(jpg)) {
+			t.Fatalf("range: %d %v", r.Status, r.Header)
+		}
+		if r := e.do("GET", url, "", nil, "", "Range", fmt.Sprintf("bytes=%d-", len(jpg)+5)); r.Status != 416 {
+			t.Fatalf("416: %d", r.Status)
+		}
+		if r := e.do("HEAD", url, "", nil, ""); r.Status != 200 || len(r.Body) != 0 || r.Header.Get("Content-Length") != fmt.Sprint(len(jpg)) {
+			t.Fatalf("head: %d %v", r.Status, r.Header)
+		}
+	})
+	t.Run("OK trash restore purge", func(t *testing.T) {
+		if r := e.do("DELETE", fmt.Sprintf("/api/media/%d?purge=true", id), tok, nil, ""); r.Status != 422 || r.errCode(t) != data.ECNotTrashed {
+			t.Fatalf("purge live: %d %s", r.Status, r.Body)
+		}
+		if r := e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, ""); r.Status != 204 {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
+		}
+		if r := e.getJSON("/api/media?deleted=only", tok); r.json(t)["total"] != 1.0 {
+			t.Fatalf("trash: %s", r.Body)
+		}
+		url := strings.TrimPrefix(m["url"].(string), "http://example.com")
+		if r := e.do("GET", url, "", nil, ""); r.Status != 404 {
+			t.Fatalf("trashed public file: %d", r.Status)
+		}
+		if r := e.sendJSON("POST", fmt.Sprintf("/api/media/%d/restore", id), tok, nil); r.Status != 200 || r.json(t)["deleted_at"] != nil {
+			t.Fatalf("restore: %d %s", r.Status, r.Body)
+		}
+		e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
+		if r := e.do("DELETE", fmt.Sprintf("/api/media/%d?purge=true", id), tok, nil, ""); r.Status != 204 {
+			t.Fatalf("purge: %d %s", r.Status, r.Body)
+		}
+		if r := e.getJSON(fmt.Sprintf("/api/media/%d", id), tok); r.Status != 404 {
+			t.Fatalf("after purge: %d", r.Status)
+		}
+	})
+	t.Run("OK base64 attachment and duplicate", func(t *testing.T) {
+		body := fmt.Sprintf(`{"filename": "again.png", "alt": "a frame", "attachment": "%s"}`, base64.StdEncoding.EncodeToString(png))
+		r := e.sendJSON("POST", "/api/media", tok, body)
+		if r.Status != 201 {
+			t.Fatalf("base64: %d %s", r.Status, r.Body)
+		}
+		got := r.json(t)["media"].([]any)[0].(map[string]any)
+		if got["filename"] != "again.png" || got["alt"] != "a frame" || got["duplicate_of"] == nil {
+			t.Fatalf("base64 object: %v", got)
+		}
+	})
+}

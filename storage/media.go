@@ -1,0 +1,644 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gallerist/data"
+)
+
+// MediaService implements data.MediaService on SQLite and a BlobStore.
+type MediaService struct {
+	db     *DB
+	blobs  BlobStore
+	limits data.Limits
+
+	// Created, if set, is called after media rows commit (e.g. to queue renditions).
+	Created func(ids []int64)
+	// Purged, if set, is called with blob keys no row needs any more, after commit.
+	Purged func(sha256s []string)
+}
+
+// NewMediaService returns the media library service.
+func NewMediaService(db *DB, blobs BlobStore, limits data.Limits) *MediaService {
+	return &MediaService{db: db, blobs: blobs, limits: limits}
+}
+
+// Limits returns the upload limits in force.
+func (s *MediaService) Limits() data.Limits { return s.limits }
+
+const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
+	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at`
+
+// usageCountSQL counts every place a media item is used: gallery entries,
+// variant images (which point at gallery entries) and collection images.
+const usageCountSQL = `(SELECT COUNT(*) FROM gallery_images g WHERE g.media_id = m.id)
+	+ (SELECT COUNT(*) FROM variants v JOIN gallery_images g ON g.id = v.image_id WHERE g.media_id = m.id)
+	+ (SELECT COUNT(*) FROM collections c WHERE c.media_id = m.id)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMedia(row scanner, extra ...any) (*data.Media, error) {
+	var m data.Media
+	var kind string
+	var w, h, dur, deleted sql.NullInt64
+	var created, updated int64
+	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	m.Kind = data.Kind(kind)
+	m.Width, m.Height, m.DurationMS = int(w.Int64), int(h.Int64), dur.Int64
+	m.CreatedAt, m.UpdatedAt, m.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	return &m, nil
+}
+
+func searchText(filename, alt string) string { return strings.ToLower(filename + "\n" + alt) }
+
+func nullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// CreateMedia adds staged files to the library in one transaction. Blobs are
+// moved into the store while the write lock is held, so the garbage collector
+// (which deletes blobs under the same lock) can never remove a blob a new row needs.
+func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]*data.Media, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := data.PrincipalFrom(ctx)
+	alt, err := data.ValidateAlt(mc.Alt)
+	if err != nil {
+		return nil, err
+	}
+	if len(mc.Files) == 0 {
+		return nil, data.Errorf(data.ECMissingFile, "Send at least one file.")
+	}
+	var out []*data.Media
+	var created []string
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		now := ms(s.db.Now())
+		for _, st := range mc.Files {
+			tmp, _ := st.Handle.(string)
+			if tmp == "" {
+				return errors.New("staged file was discarded")
+			}
+			var dup sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM media WHERE org_id = ? AND sha256 = ? AND deleted_at IS NULL`,
+				org, st.SHA256).Scan(&dup); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
+				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				org, st.Kind, st.Filename, st.OriginalFilename, st.MIMEType, st.Size, st.SHA256,
+				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, p.Actor, now, now,
+				searchText(st.Filename, alt))
+			if err != nil {
+				return err
+			}
+			id, _ := res.LastInsertId()
+			isNew, err := s.blobs.Put(ctx, st.SHA256, tmp)
+			if err != nil {
+				return fmt.Errorf("store blob: %w", err)
+			}
+			st.Handle = ""
+			if isNew {
+				created = append(created, st.SHA256)
+			}
+			m, err := findMediaByID(ctx, tx, org, id)
+			if err != nil {
+				return err
+			}
+			m.DuplicateOf = dup.Int64
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		for _, key := range created {
+			s.blobs.Delete(context.WithoutCancel(ctx), key)
+		}
+		for _, st := range mc.Files {
+			s.Discard(st)
+		}
+		return nil, err
+	}
+	if s.Created != nil {
+		ids := make([]int64, len(out))
+		for i, m := range out {
+			ids[i] = m.ID
+		}
+		s.Created(ids)
+	}
+	return out, nil
+}
+
+func findMediaByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Media, error) {
+	m, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE m.id = ? AND m.org_id = ?`, id, org),
+		new(int))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, data.NotFound("Media item")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// FindMediaByID returns one of the organization's media items (live or trashed).
+func (s *MediaService) FindMediaByID(ctx context.Context, id int64) (*data.Media, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Media
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		m, err = findMediaByID(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		u, err := findUsage(ctx, tx, org, id)
+		m.UsageCount = len(u)
+		return err
+	})
+	return m, err
+}
+
+// FindMedia lists media matching f, with the total count before pagination.
+func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, int, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := []string{"m.org_id = ?"}, []any{org}
+	switch f.Deleted {
+	case data.DeletedOnly:
+		where = append(where, "m.deleted_at IS NOT NULL")
+	case data.DeletedInclude:
+	default:
+		where = append(where, "m.deleted_at IS NULL")
+	}
+	if f.ID != 0 {
+		where, args = append(where, "m.id = ?"), append(args, f.ID)
+	}
+	if f.Kind != "" {
+		where, args = append(where, "m.kind = ?"), append(args, f.Kind)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		where, args = append(where, `m.search LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
+	}
+	if f.SinceID != 0 {
+		where, args = append(where, "m.id > ?"), append(args, f.SinceID)
+	}
+	if f.ProductID != 0 {
+		where, args = append(where, "m.id IN (SELECT media_id FROM gallery_images WHERE product_id = ? AND org_id = ?)"), append(args, f.ProductID, org)
+	}
+	if f.Used != nil {
+		cond := "(EXISTS (SELECT 1 FROM gallery_images g WHERE g.media_id = m.id) OR EXISTS (SELECT 1 FROM collections c WHERE c.media_id = m.id))"
+		if !*f.Used {
+			cond = "NOT " + cond
+		}
+		where = append(where, cond)
+	}
+	if f.MissingAlt {
+		where = append(where, "m.kind = 'image' AND m.alt = ''")
+	}
+	order := "m.created_at DESC, m.id DESC"
+	if f.SinceID != 0 {
+		order = "m.id ASC"
+	} else if f.Sort != "" {
+		field, dir := strings.TrimPrefix(f.Sort, "-"), "ASC"
+		if strings.HasPrefix(f.Sort, "-") {
+			dir = "DESC"
+		}
+		col := map[string]string{"created_at": "m.created_at", "filename": "m.filename COLLATE NOCASE", "size": "m.size"}[field]
+		if col == "" {
+			return nil, 0, data.Errorf(data.ECInvalidParameter, "sort must be one of created_at, filename, size, optionally with a leading '-'.").With("parameter", "sort")
+		}
+		order = col + " " + dir + ", m.id " + dir
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 24
+	}
+	var out []*data.Media
+	var total int
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		w := strings.Join(where, " AND ")
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media m WHERE `+w, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
+			` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var uc int
+			m, err := scanMedia(rows, &uc)
+			if err != nil {
+				return err
+			}
+			m.UsageCount = uc
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, total, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UpdateMedia changes a live item's filename or alt text.
+func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.MediaUpdate) (*data.Media, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if upd.Filename == nil && upd.Alt == nil {
+		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename or alt.")
+	}
+	var filename, alt string
+	if upd.Filename != nil {
+		if filename, err = data.ValidateFilename(*upd.Filename); err != nil {
+			return nil, err
+		}
+	}
+	if upd.Alt != nil {
+		if alt, err = data.ValidateAlt(*upd.Alt); err != nil {
+			return nil, err
+		}
+	}
+	var m *data.Media
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		cur, err := findMediaByID(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if cur.DeletedAt != nil {
+			return data.Errorf(data.ECNotFound, "Media item not found (it is in the trash; restore it to edit it).")
+		}
+		if upd.Filename != nil {
+			cur.Filename = filename
+		}
+		if upd.Alt != nil {
+			cur.Alt = alt
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, search = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+			cur.Filename, cur.Alt, searchText(cur.Filename, cur.Alt), ms(s.db.Now()), id, org); err != nil {
+			return err
+		}
+		m, err = findMediaByID(ctx, tx, org, id)
+		return err
+	})
+	return m, err
+}
+
+// Usage lists every place a media item is used.
+func (s *MediaService) Usage(ctx context.Context, id int64) ([]data.Usage, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []data.Usage
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		if _, err := findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		out, err = findUsage(ctx, tx, org, id)
+		return err
+	})
+	return out, err
+}
+
+func findUsage(ctx context.Context, tx *sql.Tx, org, mediaID int64) ([]data.Usage, error) {
+	out := []data.Usage{}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT 'product', p.id, p.title, 'gallery', g.position, 0 FROM gallery_images g JOIN products p ON p.id = g.product_id
+			WHERE g.media_id = ? AND g.org_id = ?
+		UNION ALL
+		SELECT 'variant', v.id, p.title || ' / ' || v.title, 'variant_image', 0, p.id FROM variants v
+			JOIN gallery_images g ON g.id = v.image_id JOIN products p ON p.id = v.product_id
+			WHERE g.media_id = ? AND v.org_id = ?
+		UNION ALL
+		SELECT 'collection', c.id, c.title, 'collection_image', 0, 0 FROM collections c WHERE c.media_id = ? AND c.org_id = ?
+		ORDER BY 1 DESC, 2`, mediaID, org, mediaID, org, mediaID, org)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u data.Usage
+		if err := rows.Scan(&u.Type, &u.ID, &u.Title, &u.Role, &u.Position, &u.ProductID); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// TrashMedia moves a live item to the trash. An item in use answers in_use with
+// its usage unless force is set; force records where it was (for restore),
+// detaches it everywhere and re-sequences the galleries it leaves, all in the
+// same transaction.
+func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) error {
+	org, err := orgID(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		m, err := findMediaByID(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if m.DeletedAt != nil {
+			return data.Errorf(data.ECNotFound, "Media item not found (it is already in the trash).")
+		}
+		used, err := findUsage(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		now := ms(s.db.Now())
+		if len(used) > 0 {
+			if !force {
+				return data.Errorf(data.ECInUse, "%s is still used in %s. Remove it from there first, or delete with force=true to remove it everywhere.",
+					m.Filename, describeUsage(used)).With("used_by", used)
+			}
+			if err := detachEverywhere(ctx, tx, org, id, now); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE media SET deleted_at = ?, updated_at = ? WHERE id = ? AND org_id = ?`, now, now, id, org)
+		return err
+	})
+}
+
+// describeUsage says where an item is used, in plain words: "2 products and 1 collection".
+func describeUsage(used []data.Usage) string {
+	counts := map[string]map[int64]bool{}
+	for _, u := range used {
+		if counts[u.Type] == nil {
+			counts[u.Type] = map[int64]bool{}
+		}
+		counts[u.Type][u.ID] = true
+	}
+	var parts []string
+	for _, t := range []string{"product", "variant", "collection"} {
+		if n := len(counts[t]); n > 0 {
+			w := t
+			if n > 1 {
+				w += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, w))
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "nothing"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
+	stmts := []string{
+		`INSERT INTO detachments (media_id, product_id, position, created_at)
+			SELECT media_id, product_id, position, ? FROM gallery_images WHERE media_id = ? AND org_id = ?`,
+		`INSERT INTO detachments (media_id, variant_id, product_id, created_at)
+			SELECT g.media_id, v.id, v.product_id, ? FROM variants v JOIN gallery_images g ON g.id = v.image_id WHERE g.media_id = ? AND v.org_id = ?`,
+		`INSERT INTO detachments (media_id, collection_id, created_at)
+			SELECT media_id, id, ? FROM collections WHERE media_id = ? AND org_id = ?`,
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q, now, mediaID, org); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
+	if err != nil {
+		return err
+	}
+	var products []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return err
+		}
+		products = append(products, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE collections SET media_id = NULL, updated_at = ? WHERE media_id = ? AND org_id = ?`, now, mediaID, org); err != nil {
+		return err
+	}
+	for _, p := range products {
+		if err := resequenceGallery(ctx, tx, p, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resequenceGallery renumbers a product's gallery 1..n in its current order and bumps its version.
+func resequenceGallery(ctx context.Context, tx *sql.Tx, productID, now int64) error {
+	if _, err := tx.ExecContext(ctx, `
+		WITH ordered AS (SELECT id, ROW_NUMBER() OVER (ORDER BY position, id) AS rn FROM gallery_images WHERE product_id = ?)
+		UPDATE gallery_images SET position = (SELECT rn FROM ordered WHERE ordered.id = gallery_images.id)
+		WHERE product_id = ? AND position != (SELECT rn FROM ordered WHERE ordered.id = gallery_images.id)`, productID, productID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE products SET gallery_version = gallery_version + 1, updated_at = ? WHERE id = ?`, now, productID)
+	return err
+}
+
+// RestoreMedia takes an item out of the trash and puts it back where a forced
+// delete took it from: the same galleries at the same positions (where the
+// product still exists and has room), variant and collection images where
+// they are still empty.
+func (s *MediaService) RestoreMedia(ctx context.Context, id int64) (*data.Media, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Media
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		cur, err := findMediaByID(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if cur.DeletedAt == nil {
+			return data.Errorf(data.ECNotTrashed, "%s is not in the trash.", cur.Filename)
+		}
+		now := ms(s.db.Now())
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, id, org); err != nil {
+			return err
+		}
+		if err := reattach(ctx, tx, org, id, now, s.limits.MaxGalleryImages); err != nil {
+			return err
+		}
+		m, err = findMediaByID(ctx, tx, org, id)
+		return err
+	})
+	return m, err
+}
+
+func reattach(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) error {
+	type det struct {
+		productID, position, variantID, collectionID sql.NullInt64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
+	if err != nil {
+		return err
+	}
+	var dets []det
+	for rows.Next() {
+		var d det
+		if err := rows.Scan(&d.productID, &d.position, &d.variantID, &d.collectionID); err != nil {
+			rows.Close()
+			return err
+		}
+		dets = append(dets, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range dets {
+		switch {
+		case d.variantID.Valid:
+			if _, err := tx.ExecContext(ctx, `UPDATE variants SET image_id = (SELECT id FROM gallery_images WHERE product_id = variants.product_id AND media_id = ?), updated_at = ?
+				WHERE id = ? AND org_id = ? AND image_id IS NULL`, mediaID, now, d.variantID.Int64, org); err != nil {
+				return err
+			}
+		case d.collectionID.Valid:
+			if _, err := tx.ExecContext(ctx, `UPDATE collections SET media_id = ?, updated_at = ? WHERE id = ? AND org_id = ? AND media_id IS NULL`,
+				mediaID, now, d.collectionID.Int64, org); err != nil {
+				return err
+			}
+		case d.productID.Valid:
+			var n, exists int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM products WHERE id = ? AND org_id = ?`, d.productID.Int64, org).Scan(&exists); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM gallery_images WHERE product_id = ?`, d.productID.Int64).Scan(&n); err != nil {
+				return err
+			}
+			if exists == 0 || n >= maxImages {
+				continue
+			}
+			pos := min(max(int(d.position.Int64), 1), n+1)
+			if _, err := tx.ExecContext(ctx, `UPDATE gallery_images SET position = position + 1 WHERE product_id = ? AND position >= ?`, d.productID.Int64, pos); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO gallery_images (org_id, product_id, media_id, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				org, d.productID.Int64, mediaID, pos, now, now); err != nil {
+				return err
+			}
+			if err := resequenceGallery(ctx, tx, d.productID.Int64, now); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM detachments WHERE media_id = ?`, mediaID)
+	return err
+}
+
+// PurgeMedia deletes a trashed item for good, and its blob if no other row needs it.
+func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
+	org, err := orgID(ctx)
+	if err != nil {
+		return err
+	}
+	var freed []string
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		m, err := findMediaByID(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if m.DeletedAt == nil {
+			return data.Errorf(data.ECNotTrashed, "%s is not in the trash; delete it first, then purge it.", m.Filename)
+		}
+		freed, err = s.purgeRows(ctx, tx, []*data.Media{m})
+		return err
+	})
+	if err == nil && s.Purged != nil && len(freed) > 0 {
+		s.Purged(freed)
+	}
+	return err
+}
+
+// purgeRows deletes media rows and, under the same write lock, the blobs no
+// remaining row needs. It returns the keys of the blobs it deleted.
+func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.Media) ([]string, error) {
+	var freed []string
+	for _, m := range items {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
+			return nil, err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, m.SHA256).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			if err := s.blobs.Delete(ctx, m.SHA256); err != nil {
+				return nil, err
+			}
+			freed = append(freed, m.SHA256)
+		}
+	}
+	return freed, nil
+}
+
+// OpenOriginal opens the original bytes of one of the organization's items.
+func (s *MediaService) OpenOriginal(ctx context.Context, id int64) (*data.Media, data.Blob, error) {
+	m, err := s.FindMediaByID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.blobs.Open(ctx, m.SHA256)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, data.Errorf(data.ECNotFound, "The file of %s is missing from storage.", m.Filename)
+	}
+	return m, b, err
+}
+
+// OpenPublic opens the original for a public URL: by content hash, of any
+// organization's live item with those bytes.
+func (s *MediaService) OpenPublic(ctx context.Context, sha string) (*data.Media, data.Blob, error) {
+	var m *data.Media
+	err := s.db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media m WHERE m.sha256 = ? AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1`, sha))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.NotFound("File")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.blobs.Open(ctx, m.SHA256)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, data.NotFound("File")
+	}
+	return m, b, err
+}

@@ -1,0 +1,205 @@
+// Package web is Gallerist's HTTP layer: the Fiber app, its configuration,
+// middleware (authentication, the one permission check, body limits, logging,
+// recovery), the one error handler, and helpers the handlers share.
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"gallerist/data"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// Route is one entry of the routes table. Scope is what the caller must hold
+// ("" for public routes); API routes authenticate with a bearer token and
+// answer JSON, the others use the login session and answer HTML.
+type Route struct {
+	Method  string
+	Path    string
+	Scope   data.Scope
+	API     bool
+	Public  bool // no authentication at all (public files, login pages)
+	Stream  bool // the handler reads the request body stream itself (uploads)
+	Handler fiber.Handler
+}
+
+// Config configures the server.
+type Config struct {
+	Log *slog.Logger
+	// Auth authenticates API tokens.
+	Auth data.AuthService
+	// Session authenticates browser requests (nil: HTML routes need no login).
+	Session func(c *fiber.Ctx) (data.Principal, error)
+	// LoginRedirect is where unauthenticated browser requests go ("" answers 401).
+	LoginRedirect func(c *fiber.Ctx) error
+	// HTMLError renders error pages for browser requests.
+	HTMLError HTMLErrorRenderer
+	// MaxBodyBytes bounds the bodies of non-streaming routes (default 1 MiB).
+	MaxBodyBytes int64
+	// Middleware run before routing on every request (e.g. CSRF, static files).
+	Middleware []fiber.Handler
+}
+
+// Server is the Fiber app with its configuration.
+type Server struct {
+	App       *fiber.App
+	log       *slog.Logger
+	auth      data.AuthService
+	session   func(c *fiber.Ctx) (data.Principal, error)
+	login     func(c *fiber.Ctx) error
+	htmlError HTMLErrorRenderer
+	maxBody   int64
+}
+
+// New builds the app and registers routes, wrapping each in the middleware its entry asks for.
+func New(cfg Config, routes []Route) *Server {
+	s := &Server{log: cfg.Log, auth: cfg.Auth, session: cfg.Session, login: cfg.LoginRedirect, htmlError: cfg.HTMLError, maxBody: cfg.MaxBodyBytes}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	s.App = fiber.New(fiber.Config{
+		AppName:                      "Gallerist",
+		ErrorHandler:                 s.handleError,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    int(s.maxBody),
+		ReadTimeout:                  10 * time.Minute,
+		WriteTimeout:                 10 * time.Minute,
+		IdleTimeout:                  2 * time.Minute,
+		ReadBufferSize:               16 << 10,
+		DisableStartupMessage:        true,
+	})
+	s.App.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		s.log.Error("panic", "path", c.Path(), "panic", e)
+	}}))
+	s.App.Use(s.securityHeaders)
+	for _, m := range cfg.Middleware {
+		s.App.Use(m)
+	}
+	for _, r := range routes {
+		handlers := []fiber.Handler{}
+		if !r.Stream {
+			handlers = append(handlers, s.bufferBody)
+		}
+		if !r.Public {
+			handlers = append(handlers, s.authorize(r))
+		}
+		handlers = append(handlers, r.Handler)
+		s.App.Add(r.Method, r.Path, handlers...)
+	}
+	s.App.Use(func(c *fiber.Ctx) error {
+		return data.Errorf(data.ECNotFound, "No such page or endpoint: %s %s.", c.Method(), c.Path())
+	})
+	return s
+}
+
+// Listen serves on ln until ctx ends, then shuts down gracefully, letting
+// in-flight requests finish (up to grace).
+func (s *Server) Listen(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.App.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.App.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func isAPI(c *fiber.Ctx) bool {
+	p := c.Path()
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
+
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+// bufferBody reads a non-streaming route's body, bounded, so Fiber's body
+// accessors can never pull an unbounded stream into memory.
+func (s *Server) bufferBody(c *fiber.Ctx) error {
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		return c.Next()
+	}
+	buf, err := io.ReadAll(io.LimitReader(stream, s.maxBody+1))
+	if err != nil {
+		return data.Errorf(data.ECBadRequest, "The request body could not be read.")
+	}
+	if int64(len(buf)) > s.maxBody {
+		return data.Errorf(data.ECTooLarge, "The request body is larger than %s.", data.HumanBytes(s.maxBody))
+	}
+	c.Request().SetBody(buf)
+	return c.Next()
+}
+
+// authorize is the one permission check: it finds the principal (bearer token
+// for API routes, the login session otherwise), checks the route's scope, and
+// puts the principal in the request context, which every service scopes its
+// queries by.
+func (s *Server) authorize(r Route) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var p data.Principal
+		var err error
+		if r.API {
+			p, err = s.bearer(c)
+		} else if s.session != nil {
+			p, err = s.session(c)
+			if err != nil && data.ErrorCode(err) == data.ECUnauthorized && s.login != nil {
+				return s.login(c)
+			}
+		} else {
+			err = data.Errorf(data.ECUnauthorized, "Log in first.")
+		}
+		if err != nil {
+			return err
+		}
+		if r.Scope != "" && !p.Can(r.Scope) {
+			if r.API {
+				return data.Errorf(data.ECMissingScope, "This token lacks the %s scope, which %s %s needs. Create a token with it.", r.Scope, r.Method, r.Path).
+					With("required_scope", string(r.Scope))
+			}
+			return data.Errorf(data.ECForbidden, "Your role (%s) does not allow this. Ask an owner of this store.", p.Role).
+				With("required_scope", string(r.Scope))
+		}
+		c.SetUserContext(data.WithPrincipal(c.UserContext(), p))
+		c.Locals(principalLocal, p)
+		return c.Next()
+	}
+}
+
+const principalLocal = "gallerist.principal"
+
+// PrincipalOf returns the request's authenticated principal.
+func PrincipalOf(c *fiber.Ctx) (data.Principal, bool) {
+	p, ok := c.Locals(principalLocal).(data.Principal)
+	return p, ok
+}
+
+func (s *Server) bearer(c *fiber.Ctx) (data.Principal, error) {
+	h := c.Get(fiber.HeaderAuthorization)
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return data.Principal{}, data.Errorf(data.ECUnauthorized, "Send an API token as \"Authorization: Bearer <token>\". Create one with `gallerist token create`.")
+	}
+	return s.auth.AuthenticateToken(c.UserContext(), strings.TrimSpace(secret))
+}
