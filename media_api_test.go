@@ -6,16 +6,34 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"gallerist/data"
 )
 
+var (
+	gorootOnce sync.Once
+	gorootDir  string
+)
+
+// goroot is the Go installation the tests run with (its image/testdata holds real files).
+func goroot() string {
+	gorootOnce.Do(func() {
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			panic("go env GOROOT: " + err.Error())
+		}
+		gorootDir = strings.TrimSpace(string(out))
+	})
+	return gorootDir
+}
+
 func goImageTestdata(name string) string {
-	return filepath.Join(runtime.GOROOT(), "src", "image", "testdata", name)
+	return filepath.Join(goroot(), "src", "image", "testdata", name)
 }
 
 func TestMediaLifecycle(t *testing.T) {

@@ -418,9 +418,9 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 					return up, data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
 						With("max_files", h.Limits.MaxFilesPerRequest)
 				}
-				st, err := h.Media.Stage(ctx, part, part.FileName())
+				st, err := h.Media.Stage(ctx, &bodyReader{r: part}, part.FileName())
 				if err != nil {
-					return up, err
+					return up, bodyError(err)
 				}
 				up.files = append(up.files, st)
 			case name == "alt" || (extra && name != ""):
@@ -447,8 +447,9 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 	case "application/json":
 		var staged *data.Staged
 		fields, err := streamJSONObject(stream, "attachment", func(r io.Reader) error {
-			st, err := h.Media.Stage(ctx, base64.NewDecoder(base64.StdEncoding, &base64Clean{r: r}), "")
+			st, err := h.Media.Stage(ctx, base64.NewDecoder(base64.StdEncoding, &base64Clean{r: &bodyReader{r: r}}), "")
 			if err != nil {
+				err = bodyError(err)
 				var ce base64.CorruptInputError
 				if errors.As(err, &ce) {
 					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 (at byte %d).", int64(ce)).With("field", "attachment")
@@ -516,4 +517,32 @@ func (b *base64Clean) Read(p []byte) (int, error) {
 			return k, err
 		}
 	}
+}
+
+// bodyReader marks errors that come from reading the request body, so a
+// client that hangs up or sends a malformed body gets a 400, not a 500.
+type bodyReader struct{ r io.Reader }
+
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		var de *data.Error
+		if !errors.As(err, &de) {
+			err = &bodyReadError{err}
+		}
+	}
+	return n, err
+}
+
+func bodyError(err error) error {
+	var be *bodyReadError
+	if errors.As(err, &be) {
+		return data.Errorf(data.ECBadRequest, "The upload was cut off or is malformed (%s); send it again.", be.err.Error())
+	}
+	return err
 }

@@ -155,6 +155,14 @@ func init() {
 		},
 		"/api/media/{id}/download": obj{
 			"parameters": []obj{id},
+			"head": obj{
+				"summary": "Size and validators of the original", "operationId": "headMedia", "tags": []string{"media"},
+				"description": "Scope media:read. Like GET without the body.",
+				"responses": obj{
+					"200": obj{"description": "Headers only."}, "206": obj{"description": "A byte range."}, "304": obj{"description": "Not modified."},
+					"401": obj{"description": "No or bad token."}, "403": obj{"description": "Missing scope."}, "404": obj{"description": "Not found."},
+				},
+			},
 			"get": obj{
 				"summary": "Download the original", "operationId": "downloadMedia", "tags": []string{"media"},
 				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), ETag, Range.",

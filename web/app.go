@@ -89,7 +89,9 @@ func New(cfg Config, routes []Route) *Server {
 	}
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
-		if !r.Stream {
+		if r.Stream {
+			handlers = append(handlers, drainBody)
+		} else {
 			handlers = append(handlers, s.bufferBody)
 		}
 		if !r.Public {
@@ -150,6 +152,20 @@ func (s *Server) bufferBody(c *fiber.Ctx) error {
 	}
 	c.Request().SetBody(buf)
 	return c.Next()
+}
+
+// drainBody runs after a streaming handler: it reads what is left of the body
+// (a chunked body's terminator, an epilogue) so the connection can serve the
+// next request, or closes the connection when too much is left.
+func drainBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if stream := c.Context().RequestBodyStream(); stream != nil {
+		n, derr := io.CopyN(io.Discard, stream, 64<<10)
+		if derr == nil || (derr != io.EOF && n > 0) {
+			c.Set(fiber.HeaderConnection, "close")
+		}
+	}
+	return err
 }
 
 // authorize is the one permission check: it finds the principal (bearer token

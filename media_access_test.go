@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gallerist/data"
+)
+
+type apiRoute struct {
+	method, path string
+	scope        data.Scope
+	body         string
+}
+
+func mediaRoutes(id int64) []apiRoute {
+	p := fmt.Sprintf("/api/media/%d", id)
+	return []apiRoute{
+		{"GET", p, data.ScopeMediaRead, ""},
+		{"PATCH", p, data.ScopeMediaUpdate, `{"alt": "stolen"}`},
+		{"DELETE", p, data.ScopeMediaDelete, ""},
+		{"DELETE", p + "?force=true", data.ScopeMediaDelete, ""},
+		{"DELETE", p + "?purge=true", data.ScopeMediaDelete, ""},
+		{"POST", p + "/restore", data.ScopeMediaDelete, ""},
+		{"GET", p + "/usage", data.ScopeMediaRead, ""},
+		{"GET", p + "/download", data.ScopeMediaRead, ""},
+		{"HEAD", p + "/download", data.ScopeMediaRead, ""},
+	}
+}
+
+// TestOrganizationIsolation: another organization's ids answer exactly like
+// nonexistent ones, and nothing changes.
+func TestOrganizationIsolation(t *testing.T) {
+	e := newTestEnv(t)
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := e.token(0)
+	theirs := e.token(other.ID)
+	m := e.uploadOK(mine, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	id := int64(m["id"].(float64))
+	// A trashed item too, so restore/purge have something to find.
+	t2 := e.uploadOK(mine, "gone.png", realPNG(t, 9, 9))
+	tid := int64(t2["id"].(float64))
+	if r := e.do("DELETE", fmt.Sprintf("/api/media/%d", tid), mine, nil, ""); r.Status != 204 {
+		t.Fatal(r.Status)
+	}
+
+	for _, target := range []int64{id, tid} {
+		missing := mediaRoutes(999999)
+		for i, rt := range mediaRoutes(target) {
+			before := e.snapshot()
+			var body = strings.NewReader(rt.body)
+			got := e.do(rt.method, rt.path, theirs, body, "application/json")
+			want := e.do(missing[i].method, missing[i].path, theirs, strings.NewReader(rt.body), "application/json")
+			if got.Status != 404 || got.Status != want.Status || string(got.Body) != string(want.Body) {
+				t.Errorf("%s %s as another org: %d %s; nonexistent id: %d %s", rt.method, rt.path, got.Status, got.Body, want.Status, want.Body)
+			}
+			if e.snapshot() != before {
+				t.Errorf("%s %s as another org changed state", rt.method, rt.path)
+			}
+		}
+	}
+	r := e.getJSON("/api/media?deleted=include", theirs)
+	if r.json(t)["total"] != 0.0 {
+		t.Fatalf("other org lists my media: %s", r.Body)
+	}
+	var alt string
+	e.app.db.QueryRowForTest("SELECT alt FROM media WHERE id = ?", id).Scan(&alt)
+	if alt != "" {
+		t.Fatalf("alt changed by another org: %q", alt)
+	}
+}
+
+// TestScopeMatrix: every route, with a token holding every scope but the one it needs, answers 403 naming it.
+func TestScopeMatrix(t *testing.T) {
+	e := newTestEnv(t)
+	all := e.token(0)
+	m := e.uploadOK(all, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	routes := append(mediaRoutes(int64(m["id"].(float64))),
+		apiRoute{"GET", "/api/media", data.ScopeMediaRead, ""},
+		apiRoute{"POST", "/api/media", data.ScopeMediaCreate, `{"filename": "a.png", "attachment": "iVBORw0KGgo="}`},
+	)
+	for _, rt := range routes {
+		var scopes []data.Scope
+		for _, s := range data.AllTokenScopes {
+			if s.Scope != rt.scope {
+				scopes = append(scopes, s.Scope)
+			}
+		}
+		tok := e.token(0, scopes...)
+		before := e.snapshot()
+		r := e.do(rt.method, rt.path, tok, strings.NewReader(rt.body), "application/json")
+		if r.Status != 403 {
+			t.Errorf("%s %s without %s: %d %s", rt.method, rt.path, rt.scope, r.Status, r.Body)
+			continue
+		}
+		if rt.method != "HEAD" {
+			if r.errCode(t) != data.ECMissingScope || !strings.Contains(string(r.Body), string(rt.scope)) {
+				t.Errorf("%s %s: %s", rt.method, rt.path, r.Body)
+			}
+		}
+		if e.snapshot() != before {
+			t.Errorf("%s %s without scope changed state", rt.method, rt.path)
+		}
+		// No token, a malformed one, a revoked one: 401.
+		for _, bad := range []string{"", "gal_nope", "Basic abc"} {
+			if r := e.do(rt.method, rt.path, bad, strings.NewReader(rt.body), "application/json"); r.Status != 401 {
+				t.Errorf("%s %s with token %q: %d", rt.method, rt.path, bad, r.Status)
+			}
+		}
+	}
+}
+
+func TestTokenRevokedAndExpired(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test"})
+	tok, secret, err := e.app.auth.CreateToken(ctx, "ci", []data.Scope{data.ScopeMediaRead}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.getJSON("/api/media", secret); r.Status != 200 {
+		t.Fatalf("fresh token: %d", r.Status)
+	}
+	if err := e.app.auth.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.getJSON("/api/media", secret); r.Status != 401 || r.errCode(t) != data.ECUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("revoked token: %d %s", r.Status, r.Body)
+	}
+	now := e.app.db.Now()
+	later := now.Add(48 * 3600e9)
+	_, secret2, err := e.app.auth.CreateToken(ctx, "short", []data.Scope{data.ScopeMediaRead}, &later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app.db.Now = func() time.Time { return later.Add(1) }
+	if r := e.getJSON("/api/media", secret2); r.Status != 401 {
+		t.Fatalf("expired token: %d", r.Status)
+	}
+}
