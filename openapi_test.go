@@ -42,7 +42,7 @@ func openapiRouter() (routers.Router, error) {
 
 // validateResponse checks a real /api response against /api/openapi.json:
 // the route and status must be documented and the JSON body must match.
-func validateResponse(t *testing.T, req *http.Request, r *resp) {
+func validateResponse(t testing.TB, req *http.Request, r *resp) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/api/") {
 		return

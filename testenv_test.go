@@ -23,14 +23,14 @@ import (
 // testEnv is a real Gallerist: a SQLite file and blob folder in t.TempDir()
 // and the real Fiber app, driven through app.Test.
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	cfg config
 	app *app
 	srv *web.Server
 }
 
-func newTestEnv(t *testing.T, mutate ...func(*config)) *testEnv {
+func newTestEnv(t testing.TB, mutate ...func(*config)) *testEnv {
 	t.Helper()
 	cfg := config{dataDir: t.TempDir(), limits: data.DefaultLimits()}
 	for _, m := range mutate {
@@ -73,7 +73,7 @@ type resp struct {
 	Body   []byte
 }
 
-func (r *resp) json(t *testing.T) map[string]any {
+func (r *resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -83,7 +83,7 @@ func (r *resp) json(t *testing.T) map[string]any {
 }
 
 // errCode returns error.code of an error response.
-func (r *resp) errCode(t *testing.T) string {
+func (r *resp) errCode(t testing.TB) string {
 	t.Helper()
 	m := r.json(t)
 	e, ok := m["error"].(map[string]any)
@@ -144,7 +144,7 @@ type upFile struct {
 	body        []byte
 }
 
-func multipartBody(t *testing.T, files []upFile, fields map[string]string) (io.Reader, string) {
+func multipartBody(t testing.TB, files []upFile, fields map[string]string) (io.Reader, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -214,7 +214,7 @@ func itoaTest(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + 
 
 func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-func readFile(t *testing.T, p string) []byte {
+func readFile(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {

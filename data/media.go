@@ -296,6 +296,9 @@ type MediaService interface {
 	// Stage streams src to temporary storage, enforcing type, size and pixel rules.
 	// The caller must Discard what it does not pass to CreateMedia.
 	Stage(ctx context.Context, src io.Reader, filename string) (*Staged, error)
+	// StageURLs imports URLs through the server's one fetcher and stages each
+	// like an upload, all or nothing.
+	StageURLs(ctx context.Context, urls []string) ([]*Staged, error)
 	// Discard removes a staged file that was not created (a no-op after CreateMedia).
 	Discard(s *Staged)
 	CreateMedia(ctx context.Context, mc MediaCreate) ([]*Media, error)

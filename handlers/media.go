@@ -347,6 +347,18 @@ func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
 		return err
 	}
 	defer up.discard(h.Media)
+	if raw, ok := up.fields["urls"]; ok {
+		if len(up.files) > 0 {
+			return data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
+		}
+		urls, err := h.parseURLs(raw)
+		if err != nil {
+			return err
+		}
+		if up.files, err = h.Media.StageURLs(c.UserContext(), urls); err != nil {
+			return err
+		}
+	}
 	items, err := h.Media.CreateMedia(c.UserContext(), data.MediaCreate{Files: up.files, Alt: up.alt})
 	if err != nil {
 		return err
@@ -466,7 +478,7 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 			return up, err
 		}
 		up.fields = fields
-		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true}
+		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true, "urls": true}
 		for k := range fields {
 			if !allowed[k] && !extra {
 				return up, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
@@ -545,4 +557,21 @@ func bodyError(err error) error {
 		return data.Errorf(data.ECBadRequest, "The upload was cut off or is malformed (%s); send it again.", be.err.Error())
 	}
 	return err
+}
+
+// parseURLs validates the urls field of an import: 1 to MaxFilesPerRequest strings.
+func (h *Handlers) parseURLs(raw json.RawMessage) ([]string, error) {
+	var urls []string
+	if err := json.Unmarshal(raw, &urls); err != nil {
+		return nil, data.FieldError("urls", "urls must be a list of URL strings.")
+	}
+	if len(urls) == 0 || len(urls) > h.Limits.MaxFilesPerRequest {
+		return nil, data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
+	}
+	for _, u := range urls {
+		if strings.TrimSpace(u) == "" || len(u) > 8192 {
+			return nil, data.FieldError("urls", "Every URL must be a non-empty http or https address.")
+		}
+	}
+	return urls, nil
 }

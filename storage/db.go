@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gallerist/data"
@@ -40,6 +41,35 @@ type DB struct {
 	Now func() time.Time
 	// Log receives background errors.
 	Log *slog.Logger
+
+	stmts sync.Map // query → *sql.Stmt prepared on the reader pool
+}
+
+// readStmt returns the query prepared on the reader pool, preparing it once.
+// Hot read paths use it: SQLite's prepare of a query with subqueries costs
+// more than running it. Callers bind it to their transaction with tx.StmtContext.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRead runs a read query inside tx through the prepared-statement cache.
+func (db *DB) queryRead(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
 
 // OpenDB opens (creating if needed) the SQLite database at path and runs the
@@ -86,6 +116,7 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools, checkpointing the WAL.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err1 := db.read.Close()
 	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && err1 == nil {
 		err1 = err
@@ -198,4 +229,11 @@ func isUniqueViolation(err error) bool {
 // QueryRowForTest runs a read query; tests use it to check invariants.
 func (db *DB) QueryRowForTest(query string, args ...any) *sql.Row {
 	return db.read.QueryRow(query, args...)
+}
+
+// ExecForTest runs a write statement outside the services; tests and
+// benchmarks use it to seed large libraries quickly.
+func (db *DB) ExecForTest(query string, args ...any) error {
+	_, err := db.write.Exec(query, args...)
+	return err
 }

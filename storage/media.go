@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gallerist/data"
+	"gallerist/storage/fetch"
 )
 
 // MediaService implements data.MediaService on SQLite and a BlobStore.
@@ -20,6 +21,8 @@ type MediaService struct {
 	Created func(ids []int64)
 	// Purged, if set, is called with blob keys no row needs any more, after commit.
 	Purged func(sha256s []string)
+	// Fetcher imports media by URL (nil: importing is off).
+	Fetcher *fetch.Fetcher
 }
 
 // NewMediaService returns the media library service.
@@ -83,8 +86,18 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 		return nil, data.Errorf(data.ECMissingFile, "Send at least one file.")
 	}
 	var out []*data.Media
-	var created []string
-	err = s.db.update(ctx, func(tx *sql.Tx) error {
+	err = s.db.update(ctx, func(tx *sql.Tx) (err error) {
+		// Blobs this transaction stored are removed before it rolls back,
+		// while it still holds the write lock: removed later, a concurrent
+		// upload of the same bytes could have committed a row that needs them.
+		var created []string
+		defer func() {
+			if err != nil {
+				for _, key := range created {
+					s.blobs.Delete(context.WithoutCancel(ctx), key)
+				}
+			}
+		}()
 		now := ms(s.db.Now())
 		for _, st := range mc.Files {
 			tmp, _ := st.Handle.(string)
@@ -92,8 +105,10 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				return errors.New("staged file was discarded")
 			}
 			var dup sql.NullInt64
-			if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM media WHERE org_id = ? AND sha256 = ? AND deleted_at IS NULL`,
-				org, st.SHA256).Scan(&dup); err != nil {
+			// The same bytes, or the same source URL imported before, offer the existing item.
+			if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM media WHERE org_id = ? AND deleted_at IS NULL
+				AND (sha256 = ? OR (? != '' AND source_url = ?))`,
+				org, st.SHA256, st.SourceURL, st.SourceURL).Scan(&dup); err != nil {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
@@ -124,9 +139,6 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 		return nil
 	})
 	if err != nil {
-		for _, key := range created {
-			s.blobs.Delete(context.WithoutCancel(ctx), key)
-		}
 		for _, st := range mc.Files {
 			s.Discard(st)
 		}
@@ -143,14 +155,16 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 }
 
 func findMediaByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Media, error) {
+	var uc int
 	m, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE m.id = ? AND m.org_id = ?`, id, org),
-		new(int))
+		&uc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, data.NotFound("Media item")
 	}
 	if err != nil {
 		return nil, err
 	}
+	m.UsageCount = uc
 	return m, nil
 }
 
@@ -234,10 +248,10 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	var total int
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
 		w := strings.Join(where, " AND ")
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media m WHERE `+w, args...).Scan(&total); err != nil {
+		if err := s.countMedia(ctx, tx, org, f, w, args, &total); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
+		rows, err := s.db.queryRead(ctx, tx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
 			` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
@@ -255,6 +269,48 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		return rows.Err()
 	})
 	return out, total, err
+}
+
+// countMedia counts the items a filter selects. Totals of the plain library
+// (optionally by kind, live or trashed) come from trigger-kept counters; any
+// other filter counts rows.
+func (s *MediaService) countMedia(ctx context.Context, tx *sql.Tx, org int64, f data.MediaFilter, where string, args []any, total *int) error {
+	plain := f.ID == 0 && strings.TrimSpace(f.Q) == "" && f.SinceID == 0 && f.ProductID == 0 && f.Used == nil && !f.MissingAlt
+	if !plain {
+		return scanOne(s.db.queryRead(ctx, tx, `SELECT COUNT(*) FROM media m WHERE `+where, args...))(total)
+	}
+	cw, cargs := []string{"org_id = ?"}, []any{org}
+	switch f.Deleted {
+	case data.DeletedOnly:
+		cw = append(cw, "trashed = 1")
+	case data.DeletedInclude:
+	default:
+		cw = append(cw, "trashed = 0")
+	}
+	if f.Kind != "" {
+		cw, cargs = append(cw, "kind = ?"), append(cargs, f.Kind)
+	}
+	return scanOne(s.db.queryRead(ctx, tx, `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE `+strings.Join(cw, " AND "), cargs...))(total)
+}
+
+// scanOne scans the single row of a query run through queryRead.
+func scanOne(rows *sql.Rows, err error) func(dest ...any) error {
+	return func(dest ...any) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return sql.ErrNoRows
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		return rows.Close()
+	}
 }
 
 func escapeLike(s string) string {

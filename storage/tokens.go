@@ -24,12 +24,24 @@ type AuthService struct {
 	db *DB
 
 	mu       sync.Mutex
-	lastSeen map[int64]time.Time // token id → last time last_used_at was written
+	lastSeen map[int64]time.Time   // token id → last time last_used_at was written
+	cache    map[string]cachedAuth // secret hash → what the database said, briefly
 }
+
+// cachedAuth keeps a token lookup for authCacheTTL so busy clients do not
+// query the tokens table on every request. Revocation through this service
+// clears it at once; expiry is checked on every request.
+type cachedAuth struct {
+	p       data.Principal
+	expires sql.NullInt64
+	at      time.Time
+}
+
+const authCacheTTL = 10 * time.Second
 
 // NewAuthService returns the token service.
 func NewAuthService(db *DB) *AuthService {
-	return &AuthService{db: db, lastSeen: map[int64]time.Time{}}
+	return &AuthService{db: db, lastSeen: map[int64]time.Time{}, cache: map[string]cachedAuth{}}
 }
 
 func hashSecret(secret string) string {
@@ -108,6 +120,18 @@ func (s *AuthService) AuthenticateToken(ctx context.Context, secret string) (dat
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
 		return data.Principal{}, errBadToken
 	}
+	hash := hashSecret(secret)
+	now := s.db.Now()
+	s.mu.Lock()
+	c, ok := s.cache[hash]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < authCacheTTL && now.Sub(c.at) >= 0 {
+		if c.expires.Valid && now.UnixMilli() >= c.expires.Int64 {
+			return data.Principal{}, errBadToken
+		}
+		s.touch(ctx, c.p.TokenID, now)
+		return c.p, nil
+	}
 	var (
 		t       data.Token
 		scopes  string
@@ -115,7 +139,7 @@ func (s *AuthService) AuthenticateToken(ctx context.Context, secret string) (dat
 		revoked sql.NullInt64
 	)
 	err := s.db.read.QueryRowContext(ctx, `SELECT id, org_id, name, scopes, expires_at, revoked_at
-		FROM tokens WHERE secret_hash = ?`, hashSecret(secret)).
+		FROM tokens WHERE secret_hash = ?`, hash).
 		Scan(&t.ID, &t.OrgID, &t.Name, &scopes, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return data.Principal{}, errBadToken
@@ -123,12 +147,18 @@ func (s *AuthService) AuthenticateToken(ctx context.Context, secret string) (dat
 	if err != nil {
 		return data.Principal{}, err
 	}
-	now := s.db.Now()
 	if revoked.Valid || (expires.Valid && now.UnixMilli() >= expires.Int64) {
 		return data.Principal{}, errBadToken
 	}
+	p := data.Principal{OrgID: t.OrgID, Actor: "token:" + t.Name, TokenID: t.ID, Scopes: splitScopes(scopes)}
+	s.mu.Lock()
+	if len(s.cache) > 10000 {
+		clear(s.cache)
+	}
+	s.cache[hash] = cachedAuth{p: p, expires: expires, at: now}
+	s.mu.Unlock()
 	s.touch(ctx, t.ID, now)
-	return data.Principal{OrgID: t.OrgID, Actor: "token:" + t.Name, TokenID: t.ID, Scopes: splitScopes(scopes)}, nil
+	return p, nil
 }
 
 // touch records last use, at most once a minute per token, so reads stay reads.
@@ -182,6 +212,8 @@ func (s *AuthService) RevokeToken(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	defer s.forget(id) // after the commit too, so a lookup racing the update cannot keep it alive
+	s.forget(id)
 	return s.db.update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND org_id = ?`, ms(s.db.Now()), id, org)
 		if err != nil {
@@ -192,4 +224,14 @@ func (s *AuthService) RevokeToken(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+func (s *AuthService) forget(tokenID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, c := range s.cache {
+		if c.p.TokenID == tokenID {
+			delete(s.cache, k)
+		}
+	}
 }

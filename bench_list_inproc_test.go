@@ -1,0 +1,24 @@
+package main
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkMediaListInProcess measures one list request through the real app
+// without the network, for profiling (go test -bench MediaListInProcess -cpuprofile).
+func BenchmarkMediaListInProcess(b *testing.B) {
+	e := newTestEnv(b)
+	tok := e.token(0)
+	seedMedia(b, e, 100_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest("GET", "/api/media?limit=24", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := e.srv.App.Test(req, -1)
+		if err != nil || res.StatusCode != 200 {
+			b.Fatal(err, res.StatusCode)
+		}
+		res.Body.Close()
+	}
+}
