@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gallerist/data"
+)
+
+var (
+	ximageOnce sync.Once
+	ximageDir  string
+)
+
+// xImageTestdata is a file from golang.org/x/image's testdata (real WebP files).
+func xImageTestdata(t testing.TB, name string) []byte {
+	ximageOnce.Do(func() {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/image").Output()
+		if err == nil {
+			ximageDir = strings.TrimSpace(string(out))
+		}
+	})
+	return readFile(t, filepath.Join(ximageDir, "testdata", name))
+}
+
+// minimalPDF is a small, valid one-page PDF.
+func minimalPDF() []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// origin is a test web server on a chosen loopback address.
+func origin(t *testing.T, addr string, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func importURLs(e *testEnv, tok string, urls ...string) *resp {
+	return e.sendJSON("POST", "/api/media", tok, map[string]any{"urls": urls})
+}
+
+func TestImportByURL(t *testing.T) {
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	png := readFile(t, goImageTestdata("video-001.png"))
+	webp := xImageTestdata(t, "blue-purple-pink.lossy.webp")
+	pdf := minimalPDF()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(make([]byte, 50<<20))
+	zw.Close()
+
+	mux := http.NewServeMux()
+	serve := func(path, ctype string, body []byte) {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			w.Write(body)
+		})
+	}
+	serve("/front.jpg", "image/jpeg", jpg)
+	serve("/side.png", "image/png", png)
+	serve("/photo.webp", "image/webp", webp)
+	serve("/manual.pdf", "application/pdf", pdf)
+	serve("/lies.html", "text/html", png) // lies about its type: the bytes decide
+	serve("/page.html", "image/jpeg", []byte("<!doctype html><html><script>alert(1)</script></html>"))
+	mux.HandleFunc("/redirect/", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/redirect/"), "%d", &n)
+		if n == 0 {
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(png)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/redirect/%d", n-1), http.StatusFound)
+	})
+	mux.HandleFunc("/huge.jpg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(jpg[:2000])
+		for i := 0; i < 64; i++ {
+			if _, err := w.Write(make([]byte, 64<<10)); err != nil {
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/slow.jpg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(jpg[:100])
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	})
+	mux.HandleFunc("/bomb.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(gz.Bytes())
+	})
+	mux.HandleFunc("/missing.jpg", http.NotFound)
+	base := origin(t, "127.0.0.1:0", mux)
+
+	e := newTestEnv(t, func(c *config) {
+		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.fetch.Timeout = time.Second
+		c.limits.MaxImageBytes = 1 << 20
+	})
+	tok := e.token(0)
+
+	t.Run("OK four types at once", func(t *testing.T) {
+		r := importURLs(e, tok, base+"/front.jpg", base+"/side.png", base+"/photo.webp", base+"/manual.pdf")
+		if r.Status != 201 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		media := r.json(t)["media"].([]any)
+		want := []string{"image/jpeg", "image/png", "image/webp", "application/pdf"}
+		for i, m := range media {
+			m := m.(map[string]any)
+			if m["mime_type"] != want[i] || !strings.HasPrefix(m["source_url"].(string), base) {
+				t.Errorf("item %d: %v", i, m)
+			}
+		}
+		if m := media[0].(map[string]any); m["filename"] != "front.jpg" || m["width"] != 150.0 {
+			t.Errorf("jpeg: %v", m)
+		}
+	})
+	t.Run("OK same URL again offers the existing item", func(t *testing.T) {
+		r := importURLs(e, tok, base+"/front.jpg")
+		if r.Status != 201 || r.json(t)["media"].([]any)[0].(map[string]any)["duplicate_of"] == nil {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("OK redirects within the cap and a lying Content-Type", func(t *testing.T) {
+		r := importURLs(e, tok, base+"/redirect/3", base+"/lies.html")
+		if r.Status != 201 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		if m := r.json(t)["media"].([]any)[1].(map[string]any); m["mime_type"] != "image/png" {
+			t.Fatalf("lying origin: %v", m)
+		}
+	})
+	errorCases := []struct {
+		name   string
+		urls   []string
+		status int
+		code   string
+	}{
+		{"too many redirects", []string{base + "/redirect/4"}, 422, data.ECFetchFailed},
+		{"over the size limit", []string{base + "/huge.jpg"}, 413, data.ECTooLarge},
+		{"never finishes", []string{base + "/slow.jpg"}, 422, data.ECFetchFailed},
+		{"gzip bomb", []string{base + "/bomb.png"}, 422, data.ECFetchFailed},
+		{"HTML", []string{base + "/page.html"}, 415, data.ECUnsupportedType},
+		{"404", []string{base + "/missing.jpg"}, 422, data.ECFetchFailed},
+		{"all or nothing", []string{base + "/side.png", base + "/missing.jpg"}, 422, data.ECFetchFailed},
+		{"ftp scheme", []string{"ftp://127.0.0.1/x.jpg"}, 422, data.ECURLNotAllowed},
+		{"no URLs", []string{}, 422, data.ECInvalidField},
+		{"eleven URLs", strings.Split(strings.Repeat(base+"/side.png ", 11), " ")[:11], 422, data.ECInvalidField},
+	}
+	for _, tc := range errorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.snapshot()
+			start := time.Now()
+			r := importURLs(e, tok, tc.urls...)
+			if r.Status != tc.status || r.errCode(t) != tc.code {
+				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.code)
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("took %v", time.Since(start))
+			}
+			if e.snapshot() != before {
+				t.Fatal("state changed")
+			}
+			if tc.code != data.ECInvalidField && !strings.Contains(string(r.Body), `"url"`) {
+				t.Fatalf("error does not name the URL: %s", r.Body)
+			}
+		})
+	}
+}
+
+// refusedURLs are import targets that must never be fetched; PORT is the canary's port.
+var refusedURLs = []string{
+	"http://127.0.0.1:PORT/x.jpg", "http://127.1:PORT/x.jpg", "http://2130706433:PORT/x.jpg", "http://0x7f000001:PORT/x.jpg",
+	"http://0177.0.0.1:PORT/x.jpg", "http://0x7f.1:PORT/x.jpg", "http://127.0.0.3:PORT/x.jpg", "http://127.255.255.254:PORT/x.jpg",
+	"http://[::1]:PORT/x.jpg", "http://[::ffff:127.0.0.1]:PORT/x.jpg", "http://[::ffff:7f00:1]:PORT/x.jpg", "http://[0:0:0:0:0:ffff:127.0.0.1]:PORT/x.jpg",
+	"http://localhost:PORT/x.jpg", "http://LOCALHOST:PORT/x.jpg", "http://localhost.:PORT/x.jpg", "http://0.0.0.0:PORT/x.jpg",
+	"http://0:PORT/x.jpg", "http://[::]:PORT/x.jpg", "http://[::127.0.0.1]:PORT/x.jpg",
+	"http://10.0.0.1/x.jpg", "http://10.255.255.255/x.jpg", "http://172.16.0.1/x.jpg", "http://172.31.255.1/x.jpg",
+	"http://192.168.0.1/x.jpg", "http://192.168.1.254:8080/x.jpg", "http://169.254.169.254/latest/meta-data/",
+	"http://[fd00:ec2::254]/latest/meta-data/", "http://169.254.0.1/x.jpg", "http://100.64.0.1/x.jpg", "http://100.127.255.254/x.jpg",
+	"http://224.0.0.1/x.jpg", "http://239.255.255.250/x.jpg", "http://255.255.255.255/x.jpg", "http://240.0.0.1/x.jpg",
+	"http://192.0.0.1/x.jpg", "http://192.0.2.1/x.jpg", "http://198.18.0.1/x.jpg", "http://198.51.100.1/x.jpg", "http://203.0.113.1/x.jpg",
+	"http://[fc00::1]/x.jpg", "http://[fd12:3456::1]/x.jpg", "http://[fe80::1]/x.jpg", "http://[ff02::1]/x.jpg",
+	"http://[64:ff9b::7f00:1]:PORT/x.jpg", "http://[64:ff9b::a00:1]/x.jpg", "http://[2002:7f00:1::]:PORT/x.jpg", "http://[2001::1]/x.jpg",
+	"http://[2001:db8::1]/x.jpg", "http://[::ffff:10.0.0.1]/x.jpg", "http://[::ffff:169.254.169.254]/x.jpg",
+	"http://0xa9fea9fe/x.jpg", "http://2852039166/x.jpg", "http://0251.0376.0251.0376/x.jpg", "http://169.254.43518/x.jpg",
+	"file:///etc/passwd", "gopher://127.0.0.1:PORT/_GET", "ftp://127.0.0.1:PORT/x.jpg", "http://user:pass@127.0.0.1:PORT/x.jpg",
+	"dict://127.0.0.1:PORT/", "javascript:alert(1)", "data:image/png;base64,iVBORw0KGgo=",
+}
+
+// TestImportRefusesPrivateTargets: every private, loopback, link-local or
+// otherwise non-public target is refused with url_not_allowed, through
+// /api/media and through a public-looking origin that redirects, and a canary
+// on loopback records zero hits.
+func TestImportRefusesPrivateTargets(t *testing.T) {
+	var hits atomic.Int64
+	canary := origin(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(readFile(t, goImageTestdata("video-001.png")))
+	}))
+	port := canary[strings.LastIndex(canary, ":")+1:]
+	// A "public" origin: the one address the operator allowed, redirecting inward.
+	public := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(r.URL.Query().Get("to"), "PORT", port, 1), http.StatusFound)
+	}))
+	e := newTestEnv(t, func(c *config) {
+		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
+		c.fetch.Timeout = 2 * time.Second
+	})
+	tok := e.token(0)
+	if len(refusedURLs) < 50 {
+		t.Fatalf("only %d refused URLs", len(refusedURLs))
+	}
+	var messages = map[string]bool{}
+	for _, raw := range refusedURLs {
+		u := strings.ReplaceAll(raw, "PORT", port)
+		for _, via := range []string{"direct", "redirect"} {
+			target := u
+			if via == "redirect" {
+				target = public + "/?to=" + url.QueryEscape(raw)
+			}
+			t.Run(via+" "+raw, func(t *testing.T) {
+				before := e.snapshot()
+				r := importURLs(e, tok, target)
+				if r.Status != 422 || r.errCode(t) != data.ECURLNotAllowed {
+					t.Fatalf("got %d %s", r.Status, r.Body)
+				}
+				msg := r.json(t)["error"].(map[string]any)["message"].(string)
+				messages[strings.Replace(msg, target, "URL", 1)] = true
+				if e.snapshot() != before {
+					t.Fatal("state changed")
+				}
+			})
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the canary was hit %d times", n)
+	}
+	t.Logf("%d refused targets, each direct and by redirect; distinct messages: %v", len(refusedURLs), messages)
+}
