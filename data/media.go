@@ -61,6 +61,55 @@ type Media struct {
 	DuplicateOf int64
 	// UsageCount is the number of live attachments (filled by list queries).
 	UsageCount int
+
+	// Processing is ProcessingPending until an image's renditions are made.
+	Processing      string
+	ProcessingError string
+	// Renditions made so far, by slot (filled for images).
+	Renditions []Rendition
+}
+
+// Processing states of a media item.
+const (
+	ProcessingPending = "pending"
+	ProcessingReady   = "ready"
+	ProcessingFailed  = "failed"
+)
+
+// RenditionWidths are the widths renditions are made at (never upscaled).
+var RenditionWidths = []int{50, 100, 240, 320, 480, 640, 1024}
+
+// IsRenditionWidth reports whether w is one of RenditionWidths.
+func IsRenditionWidth(w int) bool {
+	for _, x := range RenditionWidths {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// RenditionSlots are the widths an image of the given width gets: every
+// RenditionWidth up to it, or the smallest one (made at the original's size)
+// for an image narrower than that.
+func RenditionSlots(width int) []int {
+	var out []int
+	for _, w := range RenditionWidths {
+		if w <= width {
+			out = append(out, w)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{RenditionWidths[0]}
+	}
+	return out
+}
+
+// Rendition is a resized copy of an image, served at /files/{sha256}/{slot}.{ext}.
+type Rendition struct {
+	Slot          int // the width asked for
+	Width, Height int // the pixels made
+	Ext, MIMEType string
 }
 
 // Ext is the canonical file extension for the media's type.
@@ -333,4 +382,9 @@ type Usage struct {
 	Role      string // "gallery", "variant_image" or "collection_image"
 	Position  int    // gallery position (role "gallery")
 	ProductID int64  // the variant's product (type "variant")
+}
+
+// RenditionService serves renditions, making a missing one on demand.
+type RenditionService interface {
+	OpenRendition(ctx context.Context, sha256 string, slot int, ext string) (*Rendition, Blob, error)
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"regexp"
+	"strconv"
 
 	"gallerist/data"
 	"gallerist/web"
@@ -13,6 +14,8 @@ func (h *Handlers) fileRoutes() []web.Route {
 	return []web.Route{
 		{Method: "GET", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
 		{Method: "HEAD", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
+		{Method: "GET", Path: "/files/:sha/:file", Public: true, Handler: h.handleFileRendition},
+		{Method: "HEAD", Path: "/files/:sha/:file", Public: true, Handler: h.handleFileRendition},
 	}
 }
 
@@ -37,4 +40,33 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 		Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256, Immutable: true,
 		Attachment: m.Kind != data.KindImage, Filename: m.Filename,
 	})
+}
+
+var (
+	shaRE       = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	renditionRE = regexp.MustCompile(`^([0-9]{1,5})\.(jpg|png|webp)$`)
+)
+
+// handleFileRendition serves /files/{sha256}/{width}.{ext}: one of our widths
+// only (400 otherwise: no arbitrary resizing), made on demand if missing.
+func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
+	sha := c.Params("sha")
+	mm := renditionRE.FindStringSubmatch(c.Params("file"))
+	if !shaRE.MatchString(sha) || mm == nil || h.Renditions == nil {
+		return data.NotFound("File")
+	}
+	slot, _ := strconv.Atoi(mm[1])
+	if !data.IsRenditionWidth(slot) {
+		return data.Errorf(data.ECInvalidParameter, "Renditions are made at widths 50, 100, 240, 320, 480, 640 and 1024 only.").With("parameter", "width")
+	}
+	rd, blob, err := h.Renditions.OpenRendition(c.UserContext(), sha, slot, mm[2])
+	if err != nil {
+		return err
+	}
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: sha + "-" + mm[1] + mm[2], Immutable: true})
+}
+
+// RenditionURL is the path of a rendition.
+func RenditionURL(m *data.Media, r data.Rendition) string {
+	return "/files/" + m.SHA256 + "/" + strconv.Itoa(r.Slot) + "." + r.Ext
 }

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"gallerist/data"
@@ -18,32 +19,39 @@ import (
 
 // MediaJSON is a media item as the API shows it.
 type MediaJSON struct {
-	ID               int64       `json:"id"`
-	Kind             data.Kind   `json:"kind"`
-	Filename         string      `json:"filename"`
-	OriginalFilename string      `json:"original_filename"`
-	MIMEType         string      `json:"mime_type"`
-	Size             int64       `json:"size"`
-	SHA256           string      `json:"sha256"`
-	Width            *int        `json:"width"`
-	Height           *int        `json:"height"`
-	DurationMS       *int64      `json:"duration_ms"`
-	Alt              *string     `json:"alt"`
-	URL              string      `json:"url"`
-	DownloadURL      string      `json:"download_url"`
-	SourceURL        *string     `json:"source_url"`
-	CreatedBy        string      `json:"created_by"`
-	CreatedAt        string      `json:"created_at"`
-	UpdatedAt        string      `json:"updated_at"`
-	DeletedAt        *string     `json:"deleted_at"`
-	UsageCount       int         `json:"usage_count"`
-	UsedBy           []UsageJSON `json:"used_by,omitempty"`
-	DuplicateOf      *int64      `json:"duplicate_of,omitempty"`
+	ID               int64             `json:"id"`
+	Kind             data.Kind         `json:"kind"`
+	Filename         string            `json:"filename"`
+	OriginalFilename string            `json:"original_filename"`
+	MIMEType         string            `json:"mime_type"`
+	Size             int64             `json:"size"`
+	SHA256           string            `json:"sha256"`
+	Width            *int              `json:"width"`
+	Height           *int              `json:"height"`
+	DurationMS       *int64            `json:"duration_ms"`
+	Alt              *string           `json:"alt"`
+	URL              string            `json:"url"`
+	DownloadURL      string            `json:"download_url"`
+	SourceURL        *string           `json:"source_url"`
+	CreatedBy        string            `json:"created_by"`
+	CreatedAt        string            `json:"created_at"`
+	UpdatedAt        string            `json:"updated_at"`
+	DeletedAt        *string           `json:"deleted_at"`
+	UsageCount       int               `json:"usage_count"`
+	Processing       string            `json:"processing"`
+	ProcessingError  *string           `json:"processing_error"`
+	Renditions       map[string]string `json:"renditions"`
+	Srcset           string            `json:"srcset"`
+	RenditionsWebP   map[string]string `json:"renditions_webp,omitempty"`
+	SrcsetWebP       string            `json:"srcset_webp,omitempty"`
+	UsedBy           []UsageJSON       `json:"used_by,omitempty"`
+	DuplicateOf      *int64            `json:"duplicate_of,omitempty"`
 }
 
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
-	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count"}
+	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -101,6 +109,12 @@ func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 	if m.DurationMS > 0 {
 		d := m.DurationMS
 		j.DurationMS = &d
+	}
+	j.Processing, j.ProcessingError = m.Processing, optStr(m.ProcessingError)
+	j.Renditions, j.Srcset = renditionSet(base, m, false)
+	j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true)
+	if len(j.RenditionsWebP) == 0 {
+		j.RenditionsWebP = nil
 	}
 	if m.DeletedAt != nil {
 		s := web.FormatTime(*m.DeletedAt)
@@ -574,4 +588,20 @@ func (h *Handlers) parseURLs(raw json.RawMessage) ([]string, error) {
 		}
 	}
 	return urls, nil
+}
+
+// renditionSet builds the {"320": url} map and the srcset string of an
+// item's renditions in the primary format (JPEG or PNG) or in WebP.
+func renditionSet(base string, m *data.Media, webp bool) (map[string]string, string) {
+	urls := map[string]string{}
+	var srcset []string
+	for _, r := range m.Renditions {
+		if (r.Ext == "webp") != webp {
+			continue
+		}
+		u := base + RenditionURL(m, r)
+		urls[strconv.Itoa(r.Slot)] = u
+		srcset = append(srcset, u+" "+strconv.Itoa(r.Width)+"w")
+	}
+	return urls, strings.Join(srcset, ", ")
 }

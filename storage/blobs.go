@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"gallerist/data"
@@ -25,6 +26,8 @@ type BlobStore interface {
 	Open(ctx context.Context, key string) (data.Blob, error)
 	Exists(ctx context.Context, key string) (bool, error)
 	Delete(ctx context.Context, key string) error
+	// DeleteRenditions removes every rendition ("<sha>/<name>" keys) of an original.
+	DeleteRenditions(ctx context.Context, sha string) error
 }
 
 // LocalBlobs is a BlobStore on the local disk: blobs/ab/cd/<key>, tmp/ for staging.
@@ -35,7 +38,9 @@ type LocalBlobs struct {
 var keyRE = regexp.MustCompile(`^[0-9a-f]{64}(/[0-9a-z]+\.[a-z0-9]+)?$`)
 
 // NewLocalBlobs opens (creating) a local blob store under dir and empties its
-// temporary folder of anything a crash left behind.
+// temporary folder of anything a crash left behind: files older than
+// OrphanBlobAge, since another process (a server while `gallerist gc` starts)
+// may be staging an upload there right now.
 func NewLocalBlobs(dir string) (*LocalBlobs, error) {
 	b := &LocalBlobs{root: dir}
 	for _, d := range []string{b.tmpDir(), filepath.Join(dir, "blobs")} {
@@ -47,8 +52,11 @@ func NewLocalBlobs(dir string) (*LocalBlobs, error) {
 	if err != nil {
 		return nil, err
 	}
+	stale := time.Now().Add(-OrphanBlobAge)
 	for _, e := range entries {
-		os.Remove(filepath.Join(b.tmpDir(), e.Name()))
+		if info, err := e.Info(); err == nil && info.ModTime().Before(stale) {
+			os.Remove(filepath.Join(b.tmpDir(), e.Name()))
+		}
 	}
 	return b, nil
 }
@@ -65,7 +73,22 @@ func (b *LocalBlobs) path(key string) (string, error) {
 	if !keyRE.MatchString(key) {
 		return "", fmt.Errorf("blob key %q is malformed", key)
 	}
+	if strings.Contains(key, "/") {
+		// Renditions live in their own tree: renditions/ab/cd/<sha>/<w>.<ext>.
+		return filepath.Join(b.root, "renditions", key[0:2], key[2:4], filepath.FromSlash(key)), nil
+	}
 	return filepath.Join(b.root, "blobs", key[0:2], key[2:4], filepath.FromSlash(key)), nil
+}
+
+// RenditionDir is where renditions live.
+func (b *LocalBlobs) RenditionDir() string { return filepath.Join(b.root, "renditions") }
+
+// DeleteRenditions removes an original's rendition folder.
+func (b *LocalBlobs) DeleteRenditions(_ context.Context, sha string) error {
+	if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
+		return fmt.Errorf("blob key %q is malformed", sha)
+	}
+	return os.RemoveAll(filepath.Join(b.root, "renditions", sha[0:2], sha[2:4], sha))
 }
 
 // CreateTemp creates a staging file.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 
 	"gallerist/data"
 	"gallerist/data/probe"
+	"gallerist/data/render"
 )
 
 // errOverLimit marks a copy that passed its byte limit.
@@ -106,6 +108,16 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 				With("filename", original).With("width", info.Width).With("height", info.Height)
 		}
 	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if info.Type.MIME == "image/jpeg" && s.StripLocation {
+		stripped, n, ssum, err := s.stripLocation(f)
+		if err != nil {
+			return nil, data.Errorf(data.ECCorruptFile, "%s could not be read: its metadata is malformed.", name).With("filename", original)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		f, size, sum = stripped, n, ssum
+	}
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
@@ -118,12 +130,48 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 		Kind:             kind,
 		MIMEType:         info.Type.MIME,
 		Size:             size,
-		SHA256:           hex.EncodeToString(h.Sum(nil)),
+		SHA256:           sum,
 		Width:            info.Width,
 		Height:           info.Height,
 		DurationMS:       info.DurationMS,
 		Handle:           f.Name(),
 	}, nil
+}
+
+// stripLocation copies a staged JPEG without its GPS and other location
+// metadata, losslessly (the compressed image data is copied byte for byte),
+// into a new staging file, and returns it with its size and hash.
+func (s *MediaService) stripLocation(src *os.File) (*os.File, int64, string, error) {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, "", err
+	}
+	dst, err := s.blobs.CreateTemp()
+	if err != nil {
+		return nil, 0, "", err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(dst, h)}
+	err = render.StripJPEGLocation(bufio.NewReaderSize(src, 64<<10), cw)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if err != nil {
+		dst.Close()
+		os.Remove(dst.Name())
+		return nil, 0, "", err
+	}
+	return dst, cw.n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Discard removes a staged file's temporary copy.

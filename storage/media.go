@@ -23,6 +23,9 @@ type MediaService struct {
 	Purged func(sha256s []string)
 	// Fetcher imports media by URL (nil: importing is off).
 	Fetcher *fetch.Fetcher
+	// StripLocation removes GPS and other location metadata from JPEG
+	// originals at upload, losslessly.
+	StripLocation bool
 }
 
 // NewMediaService returns the media library service.
@@ -34,7 +37,8 @@ func NewMediaService(db *DB, blobs BlobStore, limits data.Limits) *MediaService 
 func (s *MediaService) Limits() data.Limits { return s.limits }
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
-	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at`
+	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
+	m.processing, m.processing_error`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -50,7 +54,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var w, h, dur, deleted sql.NullInt64
 	var created, updated int64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -111,12 +115,16 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				org, st.SHA256, st.SourceURL, st.SourceURL).Scan(&dup); err != nil {
 				return err
 			}
+			processing, err := queueRenditions(ctx, tx, st, now)
+			if err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
-				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search, processing)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				org, st.Kind, st.Filename, st.OriginalFilename, st.MIMEType, st.Size, st.SHA256,
 				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, p.Actor, now, now,
-				searchText(st.Filename, alt))
+				searchText(st.Filename, alt), processing)
 			if err != nil {
 				return err
 			}
@@ -154,6 +162,26 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 	return out, nil
 }
 
+// queueRenditions decides an item's processing state: images whose bytes
+// already have renditions are ready; other images are queued (persisted, so a
+// restart resumes them); everything else has nothing to make.
+func queueRenditions(ctx context.Context, tx *sql.Tx, st *data.Staged, now int64) (string, error) {
+	if st.Kind != data.KindImage {
+		return data.ProcessingReady, nil
+	}
+	var state string
+	err := tx.QueryRowContext(ctx, `SELECT processing FROM media WHERE sha256 = ? AND processing != 'pending'
+		AND NOT EXISTS (SELECT 1 FROM rendition_jobs WHERE sha256 = ?) ORDER BY id DESC LIMIT 1`, st.SHA256, st.SHA256).Scan(&state)
+	if err == nil {
+		return state, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO rendition_jobs (sha256, mime_type, created_at) VALUES (?, ?, ?)`, st.SHA256, st.MIMEType, now)
+	return data.ProcessingPending, err
+}
+
 func findMediaByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Media, error) {
 	var uc int
 	m, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE m.id = ? AND m.org_id = ?`, id, org),
@@ -165,7 +193,7 @@ func findMediaByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Media,
 		return nil, err
 	}
 	m.UsageCount = uc
-	return m, nil
+	return m, loadRenditions(ctx, tx, []*data.Media{m})
 }
 
 // FindMediaByID returns one of the organization's media items (live or trashed).
@@ -266,7 +294,10 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 			m.UsageCount = uc
 			out = append(out, m)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadRenditions(ctx, tx, out)
 	})
 	return out, total, err
 }
@@ -655,13 +686,28 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 			return nil, err
 		}
 		if n == 0 {
-			if err := s.blobs.Delete(ctx, m.SHA256); err != nil {
+			if err := s.deleteBlobAndRenditions(ctx, tx, m.SHA256); err != nil {
 				return nil, err
 			}
 			freed = append(freed, m.SHA256)
 		}
 	}
 	return freed, nil
+}
+
+// deleteBlobAndRenditions removes an original no row needs, its renditions
+// and any queued work for it. It runs inside the write transaction that found
+// it unneeded (see CreateMedia).
+func (s *MediaService) deleteBlobAndRenditions(ctx context.Context, tx *sql.Tx, sha string) error {
+	for _, q := range []string{`DELETE FROM renditions WHERE sha256 = ?`, `DELETE FROM rendition_jobs WHERE sha256 = ?`} {
+		if _, err := tx.ExecContext(ctx, q, sha); err != nil {
+			return err
+		}
+	}
+	if err := s.blobs.DeleteRenditions(ctx, sha); err != nil {
+		return err
+	}
+	return s.blobs.Delete(ctx, sha)
 }
 
 // OpenOriginal opens the original bytes of one of the organization's items.

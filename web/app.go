@@ -126,7 +126,7 @@ func (s *Server) Listen(ctx context.Context, ln net.Listener, grace time.Duratio
 
 func isAPI(c *fiber.Ctx) bool {
 	p := c.Path()
-	return p == "/api" || strings.HasPrefix(p, "/api/")
+	return p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/files/")
 }
 
 func (s *Server) securityHeaders(c *fiber.Ctx) error {

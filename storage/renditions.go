@@ -1,0 +1,404 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gallerist/data"
+	"gallerist/data/render"
+
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
+)
+
+// Renderer makes renditions: eagerly after upload, by a bounded pool of
+// workers driven by the persisted rendition_jobs queue, and on demand for a
+// rendition requested before it exists, through the same code, once
+// (singleflight), with a semaphore bounding how many images are decoded at
+// once (the memory budget).
+type Renderer struct {
+	db    *DB
+	blobs BlobStore
+
+	// Workers is the size of the eager pool (0: no eager work, on demand only).
+	Workers int
+	// WebP also makes a WebP beside each JPEG/PNG rendition.
+	WebP bool
+	// Quality is the JPEG quality (default 80).
+	Quality int
+
+	sem   *semaphore.Weighted
+	sf    singleflight.Group
+	kick  chan struct{}
+	mu    sync.Mutex
+	busy  map[string]bool
+	made  atomic.Int64
+	wg    sync.WaitGroup
+	start sync.Once
+}
+
+// NewRenderer returns a renderer that decodes at most maxDecodes images at once.
+func NewRenderer(db *DB, blobs BlobStore, workers, maxDecodes int) *Renderer {
+	if maxDecodes < 1 {
+		maxDecodes = 1
+	}
+	return &Renderer{db: db, blobs: blobs, Workers: workers, Quality: 80,
+		sem: semaphore.NewWeighted(int64(maxDecodes)), kick: make(chan struct{}, 1), busy: map[string]bool{}}
+}
+
+// Made counts renditions made by this process (for tests and metrics).
+func (r *Renderer) Made() int64 { return r.made.Load() }
+
+// Kick wakes the workers after new jobs were queued.
+func (r *Renderer) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the worker pool until ctx ends; Wait waits for it to stop.
+func (r *Renderer) Start(ctx context.Context) {
+	r.start.Do(func() {
+		for i := 0; i < r.Workers; i++ {
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				r.work(ctx)
+			}()
+		}
+	})
+}
+
+// Wait waits for the workers to stop after their context ended.
+func (r *Renderer) Wait() { r.wg.Wait() }
+
+func (r *Renderer) work(ctx context.Context) {
+	for ctx.Err() == nil {
+		sha, mime, ok, err := r.claim(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.db.Log.Error("rendition queue", "err", err)
+		}
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.kick:
+			case <-time.After(10 * time.Second):
+			}
+			continue
+		}
+		r.process(ctx, sha, mime)
+		r.mu.Lock()
+		delete(r.busy, sha)
+		r.mu.Unlock()
+		r.Kick() // let a sleeping worker look for more
+	}
+}
+
+// claim picks the oldest queued job no worker of this process is on.
+func (r *Renderer) claim(ctx context.Context) (sha, mime string, ok bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows, err := r.db.read.QueryContext(ctx, `SELECT sha256, mime_type FROM rendition_jobs ORDER BY created_at, sha256 LIMIT 64`)
+	if err != nil {
+		return "", "", false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&sha, &mime); err != nil {
+			return "", "", false, err
+		}
+		if !r.busy[sha] {
+			r.busy[sha] = true
+			return sha, mime, true, nil
+		}
+	}
+	return "", "", false, rows.Err()
+}
+
+// process makes every rendition of one original and records the outcome on
+// every media row with those bytes.
+func (r *Renderer) process(ctx context.Context, sha, mime string) {
+	err := r.makeAll(ctx, sha, mime)
+	if ctx.Err() != nil {
+		return // shutting down: the job stays queued and resumes on restart
+	}
+	now := ms(r.db.Now())
+	if err == nil {
+		err = r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'ready', processing_error = '' WHERE sha256 = ?`, sha); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, sha)
+			return err
+		})
+		if err == nil {
+			return
+		}
+	}
+	reason := renderFailure(err)
+	r.db.Log.Warn("renditions failed", "sha256", sha, "err", err)
+	if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `UPDATE rendition_jobs SET attempts = attempts + 1 WHERE sha256 = ? RETURNING attempts`, sha).Scan(&attempts); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		if attempts < 3 && !permanent(err) {
+			_, err := tx.ExecContext(ctx, `UPDATE rendition_jobs SET created_at = ? WHERE sha256 = ?`, now+int64(attempts)*60_000, sha)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'failed', processing_error = ? WHERE sha256 = ?`, reason, sha); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, sha)
+		return err
+	}); uerr != nil {
+		r.db.Log.Error("record rendition failure", "err", uerr)
+	}
+}
+
+func permanent(err error) bool {
+	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrBlobNotFound) && !strings.Contains(err.Error(), "no space")
+}
+
+// renderFailure is the processing_error a person sees.
+func renderFailure(err error) string {
+	switch {
+	case errors.Is(err, render.ErrTooLarge):
+		return "The image is too large to make thumbnails from."
+	case errors.Is(err, render.ErrUnsupported):
+		return "This kind of image cannot be resized."
+	}
+	return "The image could not be decoded (" + strings.TrimPrefix(err.Error(), "render: ") + "); the original is kept as uploaded."
+}
+
+func (r *Renderer) opts(webp bool) render.Options {
+	return render.Options{JPEGQuality: r.Quality, WebP: webp}
+}
+
+func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
+	if err := r.sem.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer r.sem.Release(1)
+	blob, err := r.blobs.Open(ctx, sha)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	rends, err := render.Make(blob, mime, data.RenditionWidths, r.opts(r.WebP))
+	if err != nil {
+		return err
+	}
+	for _, rd := range rends {
+		if err := r.store(ctx, sha, slotFor(rd.Width), rd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slotFor maps a made width to its slot: itself, or the smallest slot for a
+// rendition of a narrow original made at its own size.
+func slotFor(width int) int {
+	if data.IsRenditionWidth(width) {
+		return width
+	}
+	return data.RenditionWidths[0]
+}
+
+var extByFormat = map[string]string{"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+// store writes one rendition's bytes and records it.
+func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Rendition) error {
+	ext := extByFormat[rd.Format]
+	if ext == "" {
+		return fmt.Errorf("unknown rendition format %q", rd.Format)
+	}
+	f, err := r.blobs.CreateTemp()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, bytes.NewReader(rd.Data)); err != nil {
+		f.Close()
+		return errors.Join(err, removeFile(f.Name()))
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return errors.Join(err, removeFile(f.Name()))
+	}
+	key := sha + "/" + strconv.Itoa(slot) + "." + ext
+	if _, err := r.blobs.Put(ctx, key, f.Name()); err != nil {
+		return errors.Join(err, removeFile(f.Name()))
+	}
+	r.made.Add(1)
+	return r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO renditions (sha256, slot, ext, mime_type, width, height, size, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sha, slot, ext, "image/"+rd.Format, rd.Width, rd.Height, len(rd.Data), ms(r.db.Now()))
+		return err
+	})
+}
+
+// ErrNoRendition is returned by OpenRendition for a size this image does not have.
+var ErrNoRendition = data.Errorf(data.ECNotFound, "No such rendition.")
+
+// OpenRendition opens the rendition of a live image at slot in the format of
+// ext, making it first if it does not exist yet (once, however many ask).
+func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext string) (*data.Rendition, data.Blob, error) {
+	if !data.IsRenditionWidth(slot) {
+		return nil, nil, data.Errorf(data.ECInvalidParameter, "Renditions are made at widths %s only.", widthsList()).With("parameter", "width")
+	}
+	rd, err := r.findRendition(ctx, sha, slot, ext)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := r.makeOnDemand(ctx, sha, slot, ext); err != nil {
+			return nil, nil, err
+		}
+		rd, err = r.findRendition(ctx, sha, slot, ext)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, ErrNoRendition
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := r.blobs.Open(ctx, sha+"/"+strconv.Itoa(slot)+"."+ext)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, ErrNoRendition
+	}
+	return rd, b, err
+}
+
+func widthsList() string {
+	var s []string
+	for _, w := range data.RenditionWidths {
+		s = append(s, strconv.Itoa(w))
+	}
+	return strings.Join(s, ", ")
+}
+
+func (r *Renderer) findRendition(ctx context.Context, sha string, slot int, ext string) (*data.Rendition, error) {
+	var rd data.Rendition
+	err := r.db.read.QueryRowContext(ctx, `SELECT slot, ext, mime_type, width, height FROM renditions
+		WHERE sha256 = ? AND slot = ? AND ext = ?
+		AND EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND deleted_at IS NULL)`, sha, slot, ext, sha).
+		Scan(&rd.Slot, &rd.Ext, &rd.MIMEType, &rd.Width, &rd.Height)
+	return &rd, err
+}
+
+func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext string) error {
+	var mime string
+	var width int
+	err := r.db.read.QueryRowContext(ctx, `SELECT mime_type, COALESCE(width, 0) FROM media
+		WHERE sha256 = ? AND deleted_at IS NULL AND kind = 'image' AND processing != 'failed' LIMIT 1`, sha).Scan(&mime, &width)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNoRendition
+	}
+	if err != nil {
+		return err
+	}
+	if !containsInt(data.RenditionSlots(width), slot) || (ext == "webp" && !r.WebP) || (ext != "webp" && ext != "jpg" && ext != "png") {
+		return ErrNoRendition
+	}
+	// Detached from the request: the first caller's hang-up must not fail the others.
+	_, err, _ = r.sf.Do(sha+"/"+strconv.Itoa(slot)+"/"+ext, func() (any, error) {
+		if _, err := r.findRendition(ctx, sha, slot, ext); err == nil {
+			return nil, nil
+		}
+		wctx := context.WithoutCancel(ctx)
+		if err := r.sem.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
+		defer r.sem.Release(1)
+		blob, err := r.blobs.Open(wctx, sha)
+		if err != nil {
+			return nil, err
+		}
+		defer blob.Close()
+		rd, err := render.MakeOne(blob, mime, slot, r.opts(ext == "webp"))
+		if err != nil {
+			return nil, err
+		}
+		return nil, r.store(wctx, sha, slot, rd)
+	})
+	return err
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// loadRenditions fills Renditions on image items: those made so far, or, for
+// a JPEG still being processed, the URLs it will have (each is made on
+// demand if asked for first).
+func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error {
+	bySHA := map[string][]*data.Media{}
+	var args []any
+	for _, m := range items {
+		if m.Kind != data.KindImage {
+			continue
+		}
+		if _, seen := bySHA[m.SHA256]; !seen {
+			args = append(args, m.SHA256)
+		}
+		bySHA[m.SHA256] = append(bySHA[m.SHA256], m)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
+		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY sha256, slot, ext`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha string
+		var rd data.Rendition
+		if err := rows.Scan(&sha, &rd.Slot, &rd.Ext, &rd.MIMEType, &rd.Width, &rd.Height); err != nil {
+			return err
+		}
+		for _, m := range bySHA[sha] {
+			m.Renditions = append(m.Renditions, rd)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, ms := range bySHA {
+		for _, m := range ms {
+			if len(m.Renditions) == 0 && m.MIMEType == "image/jpeg" && m.Processing == data.ProcessingPending && m.Width > 0 {
+				for _, slot := range data.RenditionSlots(m.Width) {
+					w := min(slot, m.Width)
+					m.Renditions = append(m.Renditions, data.Rendition{Slot: slot, Width: w, Height: max(1, (m.Height*w+m.Width/2)/m.Width), Ext: "jpg", MIMEType: "image/jpeg"})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func removeFile(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
