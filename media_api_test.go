@@ -147,3 +147,24 @@ func TestMediaLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentListsDoNotStarveThePool: more simultaneous lists (with
+// filters whose statements are prepared on first use) than reader connections.
+func TestConcurrentListsDoNotStarveThePool(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(0)
+	seedMedia(t, e, 500)
+	var wg sync.WaitGroup
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, q := range []string{"q=mug", "kind=image&q=number", "sort=size&q=1", "used=false", "missing_alt=true"} {
+				if r := e.getJSON("/api/media?"+q, tok); r.Status != 200 {
+					t.Errorf("%s: %d", q, r.Status)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -317,3 +317,35 @@ func TestRenditionsGoWithTheOriginal(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// TestGCRemovesRenditionsOfGoneOriginals: `gallerist gc` removes renditions
+// whose original no row has any more (rows and files), and keeps the others.
+func TestGCRemovesRenditionsOfGoneOriginals(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	tok := e.token(0)
+	keep := e.waitProcessed(t, tok, e.uploadOK(tok, "keep.jpg", photoJPEG(t, 300, 200))["id"].(float64))
+	gone := e.waitProcessed(t, tok, e.uploadOK(tok, "gone.jpg", photoJPEG(t, 310, 200))["id"].(float64))
+	sha := gone["sha256"].(string)
+	// The original disappears without the purge path (as after a crash or a manual fix).
+	if err := e.app.db.ExecForTest(`DELETE FROM media WHERE sha256 = ?`, sha); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"gc", "--data", e.dir}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "renditions of "+sha) {
+		t.Fatalf("gc output:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "renditions", sha[:2], sha[2:4], sha)); !os.IsNotExist(err) {
+		t.Fatalf("renditions of the gone original remain: %v", err)
+	}
+	ksha := keep["sha256"].(string)
+	if _, err := os.Stat(filepath.Join(e.dir, "renditions", ksha[:2], ksha[2:4], ksha)); err != nil {
+		t.Fatalf("renditions of a live original removed: %v", err)
+	}
+	if r := e.do("GET", pathOf(keep["renditions"].(map[string]any)["240"].(string)), "", nil, ""); r.Status != 200 {
+		t.Fatalf("live rendition: %d", r.Status)
+	}
+}

@@ -42,7 +42,7 @@ var AllTokenScopes = []struct {
 	{ScopeMediaUpdate, "Rename media and edit alt text."},
 	{ScopeMediaDelete, "Move media to the trash, restore and purge it."},
 	{ScopeProductsRead, "List products, variants, collections and galleries."},
-	{ScopeProductsWrite, "Create and change products, variants, collections and galleries."},
+	{ScopeProductsWrite, "Create and change products, variants, collections and galleries (including uploading or importing images straight into a gallery)."},
 }
 
 // ParseScopes parses a comma-separated list of token scopes.

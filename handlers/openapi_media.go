@@ -6,7 +6,8 @@ func init() {
 		"Media": obj{
 			"type": "object",
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
-				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count"},
+				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
+				"processing", "processing_error", "renditions", "srcset"},
 			"additionalProperties": true,
 			"properties": obj{
 				"id":                obj{"type": "integer"},
@@ -32,8 +33,10 @@ func init() {
 				"used_by":           obj{"type": "array", "items": ref("Usage")},
 				"processing":        obj{"type": "string", "enum": []string{"pending", "ready", "failed"}},
 				"processing_error":  nullable("string"),
-				"renditions":        obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-				"srcset":            obj{"type": "string"},
+				"renditions":        obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Rendition URLs by width (50, 100, 240, 320, 480, 640, 1024; never upscaled); empty while a non-JPEG image is processing and for non-images."},
+				"srcset":            obj{"type": "string", "description": "Ready-made srcset of the renditions."},
+				"renditions_webp":   obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+				"srcset_webp":       obj{"type": "string"},
 			},
 		},
 		"MediaList": obj{

@@ -47,7 +47,8 @@ type DB struct {
 
 // readStmt returns the query prepared on the reader pool, preparing it once.
 // Hot read paths use it: SQLite's prepare of a query with subqueries costs
-// more than running it. Callers bind it to their transaction with tx.StmtContext.
+// more than running it. Callers get it BEFORE opening their transaction
+// (preparing takes a pooled connection) and bind it with tx.StmtContext.
 func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
@@ -61,15 +62,6 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
-}
-
-// queryRead runs a read query inside tx through the prepared-statement cache.
-func (db *DB) queryRead(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	st, err := db.readStmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
 
 // OpenDB opens (creating if needed) the SQLite database at path and runs the

@@ -272,15 +272,27 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if limit <= 0 {
 		limit = 24
 	}
+	w := strings.Join(where, " AND ")
+	countSQL, countArgs := s.countQuery(org, f, w, args)
+	// Prepare before taking a connection for the transaction: preparing needs
+	// a connection of its own, and a pool full of waiting transactions would
+	// never give it one.
+	countStmt, err := s.db.readStmt(ctx, countSQL)
+	if err != nil {
+		return nil, 0, err
+	}
+	pageStmt, err := s.db.readStmt(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []*data.Media
 	var total int
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		w := strings.Join(where, " AND ")
-		if err := s.countMedia(ctx, tx, org, f, w, args, &total); err != nil {
+		if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := s.db.queryRead(ctx, tx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
-			` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		rows, err := tx.StmtContext(ctx, pageStmt).QueryContext(ctx, append(args, limit, f.Offset)...)
 		if err != nil {
 			return err
 		}
@@ -302,13 +314,13 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	return out, total, err
 }
 
-// countMedia counts the items a filter selects. Totals of the plain library
-// (optionally by kind, live or trashed) come from trigger-kept counters; any
-// other filter counts rows.
-func (s *MediaService) countMedia(ctx context.Context, tx *sql.Tx, org int64, f data.MediaFilter, where string, args []any, total *int) error {
+// countQuery is the query counting the items a filter selects. Totals of the
+// plain library (optionally by kind, live or trashed) come from trigger-kept
+// counters; any other filter counts rows.
+func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any) (string, []any) {
 	plain := f.ID == 0 && strings.TrimSpace(f.Q) == "" && f.SinceID == 0 && f.ProductID == 0 && f.Used == nil && !f.MissingAlt
 	if !plain {
-		return scanOne(s.db.queryRead(ctx, tx, `SELECT COUNT(*) FROM media m WHERE `+where, args...))(total)
+		return `SELECT COUNT(*) FROM media m WHERE ` + where, args
 	}
 	cw, cargs := []string{"org_id = ?"}, []any{org}
 	switch f.Deleted {
@@ -321,31 +333,7 @@ func (s *MediaService) countMedia(ctx context.Context, tx *sql.Tx, org int64, f 
 	if f.Kind != "" {
 		cw, cargs = append(cw, "kind = ?"), append(cargs, f.Kind)
 	}
-	return scanOne(s.db.queryRead(ctx, tx, `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE `+strings.Join(cw, " AND "), cargs...))(total)
-}
-
-// scanOne scans the single row of a query run through queryRead.
-func scanOne(rows *sql.Rows, err error) func(dest ...any) error {
-	return func(dest ...any) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return sql.ErrNoRows
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		return rows.Close()
-	}
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
 }
 
 // UpdateMedia changes a live item's filename or alt text.
@@ -743,4 +731,8 @@ func (s *MediaService) OpenPublic(ctx context.Context, sha string) (*data.Media,
 		return nil, nil, data.NotFound("File")
 	}
 	return m, b, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

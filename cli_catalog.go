@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"gallerist/data"
+	"gallerist/storage"
+)
+
+// trashDaysFlag adds --trash-days (env GALLERIST_TRASH_DAYS) and returns a
+// function giving the grace period after parsing.
+func trashDaysFlag(fs *flag.FlagSet, getenv func(string) string) func() (time.Duration, error) {
+	def := storage.DefaultTrashGrace.Hours() / 24
+	envErr := error(nil)
+	if v := getenv("GALLERIST_TRASH_DAYS"); v != "" {
+		d, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			envErr = fmt.Errorf("GALLERIST_TRASH_DAYS must be a number of days, not %q", v)
+		}
+		def = d
+	}
+	days := fs.Float64("trash-days", def, "days trashed media stay restorable")
+	return func() (time.Duration, error) {
+		if envErr != nil {
+			return 0, envErr
+		}
+		if *days < 0 {
+			return 0, errors.New("--trash-days must be 0 or more")
+		}
+		return time.Duration(*days * float64(24*time.Hour)), nil
+	}
+}
+
+// collectGarbageEvery runs the garbage collector once now and then every
+// interval until ctx ends, logging what it removed.
+func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		rep, err := a.media.CollectGarbage(ctx, false, grace)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("garbage collection", "err", err)
+		case err == nil && len(rep.Purged)+len(rep.Blobs)+len(rep.Orphans) > 0:
+			log.Info("garbage collection", "purged_media", len(rep.Purged), "deleted_blobs", len(rep.Blobs), "orphan_blobs", len(rep.Orphans))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func runGC(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	var cfg config
+	cfg.limits = data.DefaultLimits()
+	fs := commonFlags("gc", getenv, &cfg)
+	dryRun := fs.Bool("dry-run", false, "report what would be removed, remove nothing")
+	trashDays := trashDaysFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	grace, err := trashDays()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	rep, err := a.media.CollectGarbage(ctx, *dryRun, grace)
+	if err != nil {
+		return err
+	}
+	verb := "Removed"
+	if *dryRun {
+		verb = "Would remove"
+	}
+	for _, it := range rep.Purged {
+		fmt.Fprintf(stdout, "media %d (org %d) %q, trashed %s\n", it.ID, it.OrgID, it.Filename, it.DeletedAt.Format(time.RFC3339))
+	}
+	for _, k := range rep.Blobs {
+		fmt.Fprintf(stdout, "blob %s\n", k)
+	}
+	for _, k := range rep.Orphans {
+		fmt.Fprintf(stdout, "orphan blob %s\n", k)
+	}
+	for _, k := range rep.Renditions {
+		fmt.Fprintf(stdout, "renditions of %s\n", k)
+	}
+	fmt.Fprintf(stdout, "%s %s older than %s, %s no row needs, %s and the renditions of %s.\n", verb, plural(len(rep.Purged), "trashed media item"),
+		humanDays(grace), plural(len(rep.Blobs), "blob"), plural(len(rep.Orphans), "orphan blob file"), plural(len(rep.Renditions), "gone original"))
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func humanDays(d time.Duration) string {
+	days := d.Hours() / 24
+	if days == float64(int64(days)) {
+		if days == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", int64(days))
+	}
+	return d.String()
+}
+
+func runProductCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	var cfg config
+	cfg.limits = data.DefaultLimits()
+	fs := commonFlags("product create", getenv, &cfg)
+	title := fs.String("title", "", "product title")
+	handle := fs.String("handle", "", "handle (default: made from the title)")
+	status := fs.String("status", "", "draft, active or archived (default draft)")
+	orgSlug := fs.String("org", data.DefaultOrgSlug, "organization slug")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *title == "" {
+		return errors.New("product create needs --title")
+	}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	org, err := a.orgs.FindOrgBySlug(ctx, *orgSlug)
+	if err != nil {
+		return cliError(err)
+	}
+	pctx := data.WithPrincipal(ctx, data.Principal{OrgID: org.ID, Actor: "cli"})
+	p, err := a.catalog.CreateProduct(pctx, data.ProductCreate{Title: *title, Handle: *handle, Status: data.ProductStatus(*status)})
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "Created product %q (handle %s, %s) in %s\n%d\n", p.Title, p.Handle, p.Status, org.Slug, p.ID)
+	return nil
+}

@@ -1,0 +1,414 @@
+package handlers
+
+import "maps"
+
+func init() {
+	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
+	dateTime := obj{"type": "string", "format": "date-time"}
+	list := func(item string) obj {
+		return obj{
+			"type": "object", "required": []string{"data", "total", "limit", "offset"},
+			"properties": obj{
+				"data":   obj{"type": "array", "items": ref(item)},
+				"total":  obj{"type": "integer"},
+				"limit":  obj{"type": "integer"},
+				"offset": obj{"type": "integer"},
+			},
+		}
+	}
+	addSchemas(obj{
+		"ImageRef": obj{
+			"type": "object", "required": []string{"media_id", "src", "alt", "width", "height"},
+			"description": "A media item used as an image.",
+			"properties": obj{
+				"media_id": obj{"type": "integer"},
+				"src":      obj{"type": "string", "description": "Public URL of the original."},
+				"alt":      nullable("string"),
+				"width":    nullable("integer"),
+				"height":   nullable("integer"),
+			},
+		},
+		"Product": obj{
+			"type": "object",
+			"required": []string{"id", "title", "handle", "status", "image_count", "images_with_alt", "variant_count",
+				"featured_image", "gallery_version", "created_at", "updated_at"},
+			"properties": obj{
+				"id":              obj{"type": "integer"},
+				"title":           obj{"type": "string", "maxLength": 255},
+				"handle":          obj{"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "description": "Unique in the organization."},
+				"status":          obj{"type": "string", "enum": []string{"draft", "active", "archived"}},
+				"image_count":     obj{"type": "integer", "description": "Images in the gallery."},
+				"images_with_alt": obj{"type": "integer", "description": "Gallery images whose media item has alt text."},
+				"variant_count":   obj{"type": "integer"},
+				"featured_image":  obj{"oneOf": []obj{ref("ImageRef"), {"type": "null"}}, "description": "The image at position 1."},
+				"gallery_version": obj{"type": "integer", "description": "Bumped by every gallery change; the gallery's ETag."},
+				"created_at":      dateTime,
+				"updated_at":      dateTime,
+			},
+		},
+		"ProductList": list("ProductFields"),
+		"ProductCreate": obj{
+			"type": "object", "additionalProperties": false, "required": []string{"title"},
+			"properties": obj{
+				"title":  obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"handle": obj{"type": "string", "description": "Default: made from the title, unique."},
+				"status": obj{"type": "string", "enum": []string{"draft", "active", "archived"}, "description": "Default draft."},
+			},
+		},
+		"ProductPatch": obj{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{
+				"title":  obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"handle": obj{"type": "string"},
+				"status": obj{"type": "string", "enum": []string{"draft", "active", "archived"}},
+			},
+		},
+		"Variant": obj{
+			"type":     "object",
+			"required": []string{"id", "product_id", "title", "sku", "options", "image_id", "image", "created_at", "updated_at"},
+			"properties": obj{
+				"id":         obj{"type": "integer"},
+				"product_id": obj{"type": "integer"},
+				"title":      obj{"type": "string"},
+				"sku":        obj{"type": "string"},
+				"options":    obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "e.g. {\"Color\": \"Red\"}"},
+				"image_id":   obj{"type": []string{"integer", "null"}, "description": "One of the product's gallery images."},
+				"image":      obj{"oneOf": []obj{ref("ImageRef"), {"type": "null"}}},
+				"created_at": dateTime,
+				"updated_at": dateTime,
+			},
+		},
+		"VariantList": list("VariantFields"),
+		"VariantCreate": obj{
+			"type": "object", "additionalProperties": false, "required": []string{"title"},
+			"properties": obj{
+				"title":   obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"sku":     obj{"type": "string", "maxLength": 100},
+				"options": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "maxProperties": 10},
+			},
+		},
+		"VariantPatch": obj{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{
+				"title":   obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"sku":     obj{"type": []string{"string", "null"}},
+				"options": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "maxProperties": 10},
+			},
+		},
+		"Collection": obj{
+			"type":     "object",
+			"required": []string{"id", "title", "handle", "media_id", "image", "created_at", "updated_at"},
+			"properties": obj{
+				"id":         obj{"type": "integer"},
+				"title":      obj{"type": "string"},
+				"handle":     obj{"type": "string"},
+				"media_id":   nullable("integer"),
+				"image":      obj{"oneOf": []obj{ref("ImageRef"), {"type": "null"}}},
+				"created_at": dateTime,
+				"updated_at": dateTime,
+			},
+		},
+		"CollectionList": list("CollectionFields"),
+		"CollectionCreate": obj{
+			"type": "object", "additionalProperties": false, "required": []string{"title"},
+			"properties": obj{
+				"title":    obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"handle":   obj{"type": "string"},
+				"media_id": obj{"type": []string{"integer", "null"}, "description": "A live image of the library."},
+			},
+		},
+		"CollectionPatch": obj{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{
+				"title":  obj{"type": "string", "minLength": 1, "maxLength": 255},
+				"handle": obj{"type": "string"},
+			},
+		},
+		"GalleryImage": obj{
+			"type": "object",
+			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
+				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset"},
+			"properties": obj{
+				"processing":       obj{"type": "string", "enum": []string{"pending", "ready", "failed"}},
+				"processing_error": nullable("string"),
+				"renditions":       obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Rendition URLs by width (50, 100, 240, 320, 480, 640, 1024; never upscaled)."},
+				"srcset":           obj{"type": "string"},
+				"renditions_webp":  obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+				"srcset_webp":      obj{"type": "string"},
+				"id":               obj{"type": "integer"},
+				"product_id":       obj{"type": "integer"},
+				"media_id":         obj{"type": "integer"},
+				"position":         obj{"type": "integer", "minimum": 1, "description": "1-based and contiguous; 1 is the featured image."},
+				"alt":              obj{"type": []string{"string", "null"}, "description": "The media item's alt text."},
+				"src":              obj{"type": "string", "description": "Public URL of the original."},
+				"width":            nullable("integer"),
+				"height":           nullable("integer"),
+				"mime_type":        obj{"type": "string"},
+				"variant_ids":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Variants showing this image."},
+				"created_at":       dateTime,
+				"updated_at":       dateTime,
+			},
+		},
+		"GalleryImageList": list("GalleryImageFields"),
+		"GalleryImagePatch": obj{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"properties": obj{
+				"position": obj{"type": "integer", "minimum": 1, "description": "Moves the image; the others re-sequence."},
+				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "Sets the media item's alt text; null or \"\" clears."},
+			},
+		},
+		"GalleryReorder": obj{
+			"type": "object", "additionalProperties": false,
+			"description": "Exactly one of ids (the full new order) or positions (every image once, positions 1..n).",
+			"properties": obj{
+				"ids": obj{"type": "array", "items": obj{"type": "integer"}},
+				"positions": obj{"type": "array", "items": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"id", "position"},
+					"properties": obj{"id": obj{"type": "integer"}, "position": obj{"type": "integer", "minimum": 1}},
+				}},
+			},
+		},
+		"GalleryReordered": obj{
+			"type": "object", "required": []string{"success", "updated"},
+			"properties": obj{
+				"success": obj{"type": "boolean", "const": true},
+				"updated": obj{"type": "integer", "description": "Images whose position changed."},
+			},
+		},
+	})
+
+	// The same objects with every property optional: what fields= returns.
+	for _, name := range []string{"Product", "Variant", "Collection", "GalleryImage"} {
+		full := openapiSchemas[name].(obj)
+		partial := maps.Clone(full)
+		delete(partial, "required")
+		partial["description"] = "A " + name + ", or the subset of its properties named by fields."
+		addSchemas(obj{name + "Fields": partial})
+	}
+
+	etag := obj{"ETag": obj{"description": "The gallery version: W/\"g<product_id>-<gallery_version>\". Send it back in If-Match.", "schema": obj{"type": "string"}}}
+	withETag := func(r obj, status string) obj {
+		r[status].(obj)["headers"] = etag
+		return r
+	}
+	ifMatch := obj{"name": "If-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
+		"description": "The gallery's ETag (or its bare version); a stale one answers 412 precondition_failed and changes nothing."}
+	pid := param("id", "path", "integer", "Product id.", true)
+	vid := param("vid", "path", "integer", "Variant id.", true)
+	iid := param("image_id", "path", "integer", "Gallery image id.", true)
+	cid := param("id", "path", "integer", "Collection id.", true)
+	page := []obj{
+		param("limit", "query", "integer", "1-100, default 24.", false),
+		param("offset", "query", "integer", "Items to skip.", false),
+		param("q", "query", "string", "Case-insensitive substring of title or handle (variants: title or SKU).", false),
+		param("fields", "query", "string", "Comma-separated fields to include (sparse objects).", false),
+	}
+	jsonBody := func(schema string) obj {
+		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
+	}
+	tags := func(t string) []string { return []string{t} }
+
+	addPaths(obj{
+		"/api/products": obj{
+			"get": obj{
+				"summary": "List products", "operationId": "listProducts", "tags": tags("products"),
+				"description": "Scope products:read. Newest first, with image counts, alt-text coverage and the featured image.",
+				"parameters": append(append([]obj{}, page...),
+					obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": []string{"draft", "active", "archived"}}},
+					param("handle", "query", "string", "Only the product with this handle.", false)),
+				"responses": respond("200", "A page of products.", ref("ProductList"), errs("400", "401", "403")),
+			},
+			"post": obj{
+				"summary": "Create a product", "operationId": "createProduct", "tags": tags("products"),
+				"description": "Scope products:write. A handle another product has answers 409 conflict.",
+				"requestBody": jsonBody("ProductCreate"),
+				"responses":   respond("201", "The product.", ref("Product"), errs("400", "401", "403", "409", "415", "422")),
+			},
+		},
+		"/api/products/{id}": obj{
+			"parameters": []obj{pid},
+			"get": obj{
+				"summary": "Get a product", "operationId": "getProduct", "tags": tags("products"),
+				"description": "Scope products:read. Another organization's id answers 404 like a missing one.",
+				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"responses":   respond("200", "The product.", ref("ProductFields"), errs("400", "401", "403", "404")),
+			},
+			"patch": obj{
+				"summary": "Change a product", "operationId": "updateProduct", "tags": tags("products"),
+				"description": "Scope products:write.",
+				"requestBody": jsonBody("ProductPatch"),
+				"responses":   respond("200", "The product.", ref("Product"), errs("400", "401", "403", "404", "409", "415", "422")),
+			},
+			"delete": obj{
+				"summary": "Delete a product", "operationId": "deleteProduct", "tags": tags("products"),
+				"description": "Scope products:write. Deletes its variants and detaches its gallery; the media items stay in the library.",
+				"responses":   respond("204", "Deleted.", nil, errs("401", "403", "404")),
+			},
+		},
+		"/api/products/{id}/variants": obj{
+			"parameters": []obj{pid},
+			"get": obj{
+				"summary": "List a product's variants", "operationId": "listVariants", "tags": tags("variants"),
+				"description": "Scope products:read. Oldest first.",
+				"parameters":  page,
+				"responses":   respond("200", "A page of variants.", ref("VariantList"), errs("400", "401", "403", "404")),
+			},
+			"post": obj{
+				"summary": "Create a variant", "operationId": "createVariant", "tags": tags("variants"),
+				"description": "Scope products:write.",
+				"requestBody": jsonBody("VariantCreate"),
+				"responses":   respond("201", "The variant.", ref("Variant"), errs("400", "401", "403", "404", "415", "422")),
+			},
+		},
+		"/api/products/{id}/variants/{vid}": obj{
+			"parameters": []obj{pid, vid},
+			"get": obj{
+				"summary": "Get a variant", "operationId": "getVariant", "tags": tags("variants"),
+				"description": "Scope products:read.",
+				"responses":   respond("200", "The variant.", ref("Variant"), errs("401", "403", "404")),
+			},
+			"patch": obj{
+				"summary": "Change a variant", "operationId": "updateVariant", "tags": tags("variants"),
+				"description": "Scope products:write.",
+				"requestBody": jsonBody("VariantPatch"),
+				"responses":   respond("200", "The variant.", ref("Variant"), errs("400", "401", "403", "404", "415", "422")),
+			},
+			"delete": obj{
+				"summary": "Delete a variant", "operationId": "deleteVariant", "tags": tags("variants"),
+				"description": "Scope products:write. Its image stays in the gallery.",
+				"responses":   respond("204", "Deleted.", nil, errs("401", "403", "404")),
+			},
+		},
+		"/api/products/{id}/variants/{vid}/image": obj{
+			"parameters": []obj{pid, vid},
+			"put": obj{
+				"summary": "Set a variant's image", "operationId": "setVariantImage", "tags": tags("variants"),
+				"description": "Scope products:write. {\"image_id\": X} (one of the product's gallery images) or {\"image_id\": null}.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"image_id"},
+					"properties": obj{"image_id": obj{"type": []string{"integer", "null"}}},
+				}}}},
+				"responses": respond("200", "The variant.", ref("Variant"), errs("400", "401", "403", "404", "415", "422")),
+			},
+		},
+		"/api/products/{id}/images": obj{
+			"parameters": []obj{pid},
+			"get": obj{
+				"summary": "List a product's gallery", "operationId": "listProductImages", "tags": tags("galleries"),
+				"description": "Scope products:read. In position order. The ETag names the gallery version.",
+				"parameters": []obj{
+					param("limit", "query", "integer", "1 to the gallery limit (250); default: the whole gallery.", false),
+					param("offset", "query", "integer", "Images to skip.", false),
+					param("since_id", "query", "integer", "Only image ids greater than this.", false),
+					param("position", "query", "integer", "Only the image at this position.", false),
+					param("src", "query", "string", "Only the image with this src (public file URL).", false),
+					param("fields", "query", "string", "Comma-separated fields to include.", false),
+				},
+				"responses": withETag(respond("200", "A page of the gallery.", ref("GalleryImageList"), errs("400", "401", "403", "404")), "200"),
+			},
+			"post": obj{
+				"summary": "Add an image", "operationId": "addProductImage", "tags": tags("galleries"),
+				"description": "Scope products:write. Attach a library item ({\"media_id\": 12}), or upload and attach in one step " +
+					"(multipart \"file\", or JSON base64 \"attachment\" + \"filename\", or {\"src\": URL} to import), with an optional position (the images from there shift) " +
+					"and alt (the media item's alt text). Only live images; each item at most once per gallery (409 conflict); " +
+					"at most 250 images (configurable; 422 gallery_full).",
+				"requestBody": obj{"required": true, "content": obj{
+					"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false, "properties": obj{
+						"media_id":   obj{"type": "integer"},
+						"src":        obj{"type": "string", "format": "uri", "description": "Import the image from this http(s) URL (through the SSRF-safe fetcher)."},
+						"attachment": obj{"type": "string", "contentEncoding": "base64"},
+						"filename":   obj{"type": "string"},
+						"position":   obj{"type": "integer", "minimum": 1},
+						"alt":        obj{"type": []string{"string", "null"}},
+					}}},
+					"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{
+						"file":     obj{"type": "string", "format": "binary"},
+						"media_id": obj{"type": "integer"},
+						"src":      obj{"type": "string"},
+						"position": obj{"type": "integer"},
+						"alt":      obj{"type": "string"},
+					}}},
+				}},
+				"responses": withETag(respond("201", "The new image.", ref("GalleryImage"), errs("400", "401", "403", "404", "409", "413", "415", "422", "429")), "201"),
+			},
+		},
+		"/api/products/{id}/images/reorder": obj{
+			"parameters": []obj{pid},
+			"post": obj{
+				"summary": "Reorder a gallery", "operationId": "reorderProductImages", "tags": tags("galleries"),
+				"description": "Scope products:write. Anything but exactly a permutation of the gallery is 422 and changes nothing.",
+				"parameters":  []obj{ifMatch},
+				"requestBody": jsonBody("GalleryReorder"),
+				"responses":   withETag(respond("200", "Reordered.", ref("GalleryReordered"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
+			},
+		},
+		"/api/products/{id}/images/{image_id}": obj{
+			"parameters": []obj{pid, iid},
+			"get": obj{
+				"summary": "Get a gallery image", "operationId": "getProductImage", "tags": tags("galleries"),
+				"description": "Scope products:read.",
+				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"responses":   withETag(respond("200", "The image.", ref("GalleryImageFields"), errs("400", "401", "403", "404")), "200"),
+			},
+			"patch": obj{
+				"summary": "Move an image or edit its alt text", "operationId": "updateProductImage", "tags": tags("galleries"),
+				"description": "Scope products:write.",
+				"parameters":  []obj{ifMatch},
+				"requestBody": jsonBody("GalleryImagePatch"),
+				"responses":   withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
+			},
+			"delete": obj{
+				"summary": "Detach an image", "operationId": "deleteProductImage", "tags": tags("galleries"),
+				"description": "Scope products:write. The media item stays in the library; variants showing the image lose it.",
+				"parameters":  []obj{ifMatch},
+				"responses":   withETag(respond("204", "Detached.", nil, errs("401", "403", "404", "412")), "204"),
+			},
+		},
+		"/api/collections": obj{
+			"get": obj{
+				"summary": "List collections", "operationId": "listCollections", "tags": tags("collections"),
+				"description": "Scope products:read. Newest first.",
+				"parameters":  append(append([]obj{}, page...), param("handle", "query", "string", "Only the collection with this handle.", false)),
+				"responses":   respond("200", "A page of collections.", ref("CollectionList"), errs("400", "401", "403")),
+			},
+			"post": obj{
+				"summary": "Create a collection", "operationId": "createCollection", "tags": tags("collections"),
+				"description": "Scope products:write.",
+				"requestBody": jsonBody("CollectionCreate"),
+				"responses":   respond("201", "The collection.", ref("Collection"), errs("400", "401", "403", "404", "409", "415", "422")),
+			},
+		},
+		"/api/collections/{id}": obj{
+			"parameters": []obj{cid},
+			"get": obj{
+				"summary": "Get a collection", "operationId": "getCollection", "tags": tags("collections"),
+				"description": "Scope products:read.",
+				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"responses":   respond("200", "The collection.", ref("CollectionFields"), errs("400", "401", "403", "404")),
+			},
+			"patch": obj{
+				"summary": "Change a collection", "operationId": "updateCollection", "tags": tags("collections"),
+				"description": "Scope products:write.",
+				"requestBody": jsonBody("CollectionPatch"),
+				"responses":   respond("200", "The collection.", ref("Collection"), errs("400", "401", "403", "404", "409", "415", "422")),
+			},
+			"delete": obj{
+				"summary": "Delete a collection", "operationId": "deleteCollection", "tags": tags("collections"),
+				"description": "Scope products:write. Its image stays in the library.",
+				"responses":   respond("204", "Deleted.", nil, errs("401", "403", "404")),
+			},
+		},
+		"/api/collections/{id}/image": obj{
+			"parameters": []obj{cid},
+			"put": obj{
+				"summary": "Set a collection's image", "operationId": "setCollectionImage", "tags": tags("collections"),
+				"description": "Scope products:write. {\"media_id\": X} (a live image of the library) or {\"media_id\": null}.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"media_id"},
+					"properties": obj{"media_id": obj{"type": []string{"integer", "null"}}},
+				}}}},
+				"responses": respond("200", "The collection.", ref("Collection"), errs("400", "401", "403", "404", "415", "422")),
+			},
+		},
+	})
+}

@@ -1,0 +1,305 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gallerist/data"
+)
+
+// DefaultTrashGrace is how long trashed media stay restorable before the
+// garbage collector purges them.
+const DefaultTrashGrace = 7 * 24 * time.Hour
+
+// OrphanBlobAge is how old a blob file that no row references must be before
+// the garbage collector removes it.
+const OrphanBlobAge = time.Hour
+
+// gcBatch bounds the rows one garbage-collection transaction purges, so the
+// write lock is never held for long.
+const gcBatch = 200
+
+// GCReport is what a garbage collection removed (or, on a dry run, would remove).
+type GCReport struct {
+	DryRun bool
+	// Purged are the trashed media rows past the grace period, in every organization.
+	Purged []GCItem
+	// Blobs are the keys of blobs deleted because no row needs them any more.
+	Blobs []string
+	// Orphans are the keys of blob files no row referenced (left by a crash
+	// between storing a blob and committing its row).
+	Orphans []string
+	// Renditions are the originals (content hashes) whose renditions were
+	// removed because no media row has those bytes any more.
+	Renditions []string
+}
+
+// GCItem is one purged media row.
+type GCItem struct {
+	ID        int64
+	OrgID     int64
+	Filename  string
+	SHA256    string
+	DeletedAt time.Time
+}
+
+// BlobLister is a BlobStore that can list its blobs; the garbage collector
+// removes orphan blobs only from stores that implement it.
+type BlobLister interface {
+	// ListBlobs calls fn with every stored key and its modification time.
+	ListBlobs(ctx context.Context, fn func(key string, modTime time.Time) error) error
+}
+
+// CollectGarbage purges media trashed longer than grace ago (in every
+// organization) and deletes the blobs no remaining row needs, then removes
+// blob files that no row references and that are older than OrphanBlobAge.
+// Rows and blobs are deleted in the same write transaction, and blobs are only
+// ever stored inside a write transaction (see CreateMedia), so an upload of
+// the same bytes running at the same time, in this process or another, either
+// commits first (and its row keeps the blob) or stores the blob anew after.
+// dryRun reports what would go and deletes nothing.
+func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace time.Duration) (GCReport, error) {
+	rep := GCReport{DryRun: dryRun}
+	if grace < 0 {
+		grace = 0
+	}
+	cutoff := ms(s.db.Now().Add(-grace))
+	if dryRun {
+		err := s.db.view(ctx, func(tx *sql.Tx) error {
+			var err error
+			if rep.Purged, err = findExpiredTrash(ctx, tx, cutoff, -1); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.sha256 FROM media m WHERE m.deleted_at <= ?
+				AND NOT EXISTS (SELECT 1 FROM media o WHERE o.sha256 = m.sha256 AND (o.deleted_at IS NULL OR o.deleted_at > ?))
+				ORDER BY 1`, cutoff, cutoff)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					return err
+				}
+				rep.Blobs = append(rep.Blobs, k)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return rep, err
+		}
+	} else {
+		for {
+			var items []GCItem
+			var freed []string
+			err := s.db.update(ctx, func(tx *sql.Tx) error {
+				var err error
+				if items, err = findExpiredTrash(ctx, tx, cutoff, gcBatch); err != nil {
+					return err
+				}
+				batch := make([]*data.Media, len(items))
+				for i, it := range items {
+					batch[i] = &data.Media{ID: it.ID, SHA256: it.SHA256}
+				}
+				freed, err = s.purgeRows(ctx, tx, batch)
+				return err
+			})
+			if err != nil {
+				return rep, err
+			}
+			rep.Purged = append(rep.Purged, items...)
+			rep.Blobs = append(rep.Blobs, freed...)
+			if s.Purged != nil && len(freed) > 0 {
+				s.Purged(freed)
+			}
+			if len(items) < gcBatch {
+				break
+			}
+		}
+	}
+	orphans, err := s.collectOrphans(ctx, dryRun)
+	rep.Orphans = orphans
+	if err != nil {
+		return rep, err
+	}
+	rep.Renditions, err = s.collectOrphanRenditions(ctx, dryRun)
+	return rep, err
+}
+
+// collectOrphanRenditions removes renditions whose original is gone: rows
+// of the renditions table, and rendition folders on disk (older than
+// OrphanBlobAge) that no media row's bytes account for. Each is checked again
+// and deleted under the write lock, like blobs.
+func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool) ([]string, error) {
+	candidates := map[string]bool{}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT DISTINCT sha256 FROM renditions r
+		WHERE NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		candidates[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if lb, ok := s.blobs.(*LocalBlobs); ok {
+		stale := s.db.Now().Add(-OrphanBlobAge)
+		dirs, _ := filepath.Glob(filepath.Join(lb.RenditionDir(), "*", "*", "*"))
+		for _, d := range dirs {
+			if st, err := os.Stat(d); err == nil && st.IsDir() && st.ModTime().Before(stale) && keyRE.MatchString(filepath.Base(d)) {
+				candidates[filepath.Base(d)] = true
+			}
+		}
+	}
+	var gone []string
+	check := func(tx *sql.Tx) error {
+		gone = gone[:0]
+		for k := range candidates {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, k).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			if !dryRun {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ?`, k); err != nil {
+					return err
+				}
+				if err := s.blobs.DeleteRenditions(ctx, k); err != nil {
+					return err
+				}
+			}
+			gone = append(gone, k)
+		}
+		sort.Strings(gone)
+		return nil
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	if dryRun {
+		err = s.db.view(ctx, check)
+	} else {
+		err = s.db.update(ctx, check)
+	}
+	return gone, err
+}
+
+func findExpiredTrash(ctx context.Context, tx *sql.Tx, cutoff int64, limit int) ([]GCItem, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, org_id, filename, sha256, deleted_at FROM media
+		WHERE deleted_at IS NOT NULL AND deleted_at <= ? ORDER BY deleted_at, id LIMIT ?`, cutoff, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []GCItem
+	for rows.Next() {
+		var it GCItem
+		var deleted int64
+		if err := rows.Scan(&it.ID, &it.OrgID, &it.Filename, &it.SHA256, &deleted); err != nil {
+			return nil, err
+		}
+		it.DeletedAt = fromMS(deleted)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// collectOrphans removes blob files older than OrphanBlobAge whose content
+// hash no media row has. Candidates are listed without the write lock; each
+// is checked again and deleted under it.
+func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]string, error) {
+	lister, ok := s.blobs.(BlobLister)
+	if !ok {
+		return nil, nil
+	}
+	old := s.db.Now().Add(-OrphanBlobAge)
+	var candidates []string
+	err := lister.ListBlobs(ctx, func(key string, mod time.Time) error {
+		if mod.Before(old) {
+			candidates = append(candidates, key)
+		}
+		return nil
+	})
+	if err != nil || len(candidates) == 0 {
+		return nil, err
+	}
+	var orphans []string
+	check := func(tx *sql.Tx) error {
+		orphans = orphans[:0]
+		for _, key := range candidates {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, key[:64]).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			if !dryRun {
+				if err := s.blobs.Delete(ctx, key); err != nil {
+					return err
+				}
+			}
+			orphans = append(orphans, key)
+		}
+		return nil
+	}
+	if dryRun {
+		err = s.db.view(ctx, check)
+	} else {
+		err = s.db.update(ctx, check)
+	}
+	return orphans, err
+}
+
+// ListBlobs walks the blob folder and reports every well-formed key.
+func (b *LocalBlobs) ListBlobs(ctx context.Context, fn func(key string, modTime time.Time) error) error {
+	root := b.BlobDir()
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return nil
+		}
+		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3)
+		if len(parts) != 3 {
+			return nil
+		}
+		key := parts[2]
+		if !keyRE.MatchString(key) || key[0:2] != parts[0] || key[2:4] != parts[1] {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		return fn(key, info.ModTime())
+	})
+}
