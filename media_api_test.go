@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"gallerist/data"
+	"gallerist/storage"
 )
 
 var (
@@ -167,4 +169,32 @@ func TestConcurrentListsDoNotStarveThePool(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestListAnswersFollowEveryWrite: list answers are cached per database
+// version, so a change made by this server or by another process (here a
+// second connection to the same file) shows at once.
+func TestListAnswersFollowEveryWrite(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(0)
+	m := e.uploadOK(tok, "a.png", realPNG(t, 5, 5))
+	first := e.getJSON("/api/media", tok).Body
+	if again := e.getJSON("/api/media", tok).Body; !bytes.Equal(first, again) {
+		t.Fatal("same data, different answers")
+	}
+	e.sendJSON("PATCH", fmt.Sprintf("/api/media/%d", int64(m["id"].(float64))), tok, map[string]any{"alt": "through the API"})
+	if !bytes.Contains(e.getJSON("/api/media", tok).Body, []byte("through the API")) {
+		t.Fatal("stale answer after an API write")
+	}
+	other, err := storage.OpenDB(context.Background(), filepath.Join(e.dir, "gallerist.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.ExecForTest(`UPDATE media SET alt = 'from another process'`); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(e.getJSON("/api/media", tok).Body, []byte("from another process")) {
+		t.Fatal("stale answer after another process wrote")
+	}
 }

@@ -363,6 +363,9 @@ type MediaService interface {
 	PurgeMedia(ctx context.Context, id int64) error
 	// OpenOriginal opens the original bytes of one of the org's items.
 	OpenOriginal(ctx context.Context, id int64) (*Media, Blob, error)
+	// Version changes whenever anything stored changes, in any process;
+	// caches of answers key on it.
+	Version(ctx context.Context) (int64, error)
 	// OpenPublic opens the original bytes for a public URL, by content hash.
 	OpenPublic(ctx context.Context, sha256 string) (*Media, Blob, error)
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"gallerist/data"
 	"gallerist/web"
@@ -19,9 +20,20 @@ import (
 
 // Deps are the services the handlers use.
 type Deps struct {
-	Media  data.MediaService
-	Auth   data.AuthService
-	Limits data.Limits
+	Media data.MediaService
+	Auth  data.AuthService
+	// Renditions serves resized images (nil: originals only).
+	Renditions data.RenditionService
+	Catalog    data.CatalogService
+	Limits     data.Limits
+
+	// Users and Sessions serve the admin UI's accounts; TrashGrace is how long trashed media stay restorable.
+	Users      data.UserService
+	Sessions   *web.Sessions
+	TrashGrace time.Duration
+
+	// NoAnswerCache turns off the list answer cache (for measuring).
+	NoAnswerCache bool
 	// PublicURL, if set, is the absolute base of file URLs ("https://cdn.example.com");
 	// otherwise URLs are built from the request's scheme and host.
 	PublicURL string
@@ -30,6 +42,7 @@ type Deps struct {
 // Handlers holds the dependencies of every handler.
 type Handlers struct {
 	Deps
+	answers answerCache
 }
 
 // New returns the handlers.
@@ -38,7 +51,7 @@ func New(d Deps) *Handlers { return &Handlers{Deps: d} }
 // Routes is Gallerist's routes table: every route with the scope it needs.
 // The web package applies authentication and the scope check to each.
 func (h *Handlers) Routes() []web.Route {
-	return append(h.apiRoutes(), h.fileRoutes()...)
+	return append(append(h.apiRoutes(), h.fileRoutes()...), h.uiRoutes()...)
 }
 
 func (h *Handlers) apiRoutes() []web.Route {

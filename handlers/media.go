@@ -190,19 +190,22 @@ func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := h.Media.FindMedia(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: f.Limit, Offset: f.Offset}
-	for _, m := range items {
-		v, err := sparse(h.mediaJSON(c, m), fields)
+	p, _ := web.PrincipalOf(c)
+	return h.cachedJSON(c, p.OrgID, func() (any, error) {
+		items, total, err := h.Media.FindMedia(c.UserContext(), f)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out.Data = append(out.Data, v)
-	}
-	return c.JSON(out)
+		out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: f.Limit, Offset: f.Offset}
+		for _, m := range items {
+			v, err := sparse(h.mediaJSON(c, m), fields)
+			if err != nil {
+				return nil, err
+			}
+			out.Data = append(out.Data, v)
+		}
+		return out, nil
+	})
 }
 
 func (h *Handlers) handleMediaGet(c *fiber.Ctx) error {

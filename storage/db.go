@@ -43,6 +43,31 @@ type DB struct {
 	Log *slog.Logger
 
 	stmts sync.Map // query → *sql.Stmt prepared on the reader pool
+
+	verMu   sync.Mutex
+	verConn *sql.Conn // a reader connection kept for PRAGMA data_version
+}
+
+// Version changes whenever any connection, in this process or another,
+// commits a change to the database (SQLite's data_version, read on a
+// connection that itself never writes). Caches of query results key on it.
+func (db *DB) Version(ctx context.Context) (int64, error) {
+	db.verMu.Lock()
+	defer db.verMu.Unlock()
+	if db.verConn == nil {
+		c, err := db.read.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		db.verConn = c
+	}
+	var v int64
+	err := db.verConn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+	if err != nil {
+		db.verConn.Close()
+		db.verConn = nil
+	}
+	return v, err
 }
 
 // readStmt returns the query prepared on the reader pool, preparing it once.
@@ -94,7 +119,7 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	n := max(4, runtime.NumCPU()*2)
+	n := max(8, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
@@ -108,6 +133,12 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools, checkpointing the WAL.
 func (db *DB) Close() error {
+	db.verMu.Lock()
+	if db.verConn != nil {
+		db.verConn.Close()
+		db.verConn = nil
+	}
+	db.verMu.Unlock()
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err1 := db.read.Close()
 	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil && err1 == nil {

@@ -33,6 +33,9 @@ func NewMediaService(db *DB, blobs BlobStore, limits data.Limits) *MediaService 
 	return &MediaService{db: db, blobs: blobs, limits: limits}
 }
 
+// Version changes whenever anything in the database changes (see DB.Version).
+func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db.Version(ctx) }
+
 // Limits returns the upload limits in force.
 func (s *MediaService) Limits() data.Limits { return s.limits }
 

@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// answerCache keeps rendered list answers keyed by organization, base URL and
+// query string, each valid for one database version (SQLite's data_version,
+// which any commit in any process changes). A read-heavy API (storefront
+// sync jobs paging through the library) is then served without touching
+// SQL; any write anywhere invalidates everything at once.
+type answerCache struct {
+	mu      sync.Mutex
+	version int64
+	entries map[string][]byte
+}
+
+const answerCacheMax = 1024
+
+func (a *answerCache) get(version int64, key string) ([]byte, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.version != version {
+		return nil, false
+	}
+	b, ok := a.entries[key]
+	return b, ok
+}
+
+func (a *answerCache) put(version int64, key string, body []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.version != version || a.entries == nil || len(a.entries) >= answerCacheMax {
+		a.version, a.entries = version, map[string][]byte{}
+	}
+	a.entries[key] = body
+}
+
+// cachedJSON answers from the cache when the database has not changed since
+// the answer was made; otherwise it calls make and caches its JSON.
+func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error)) error {
+	if h.NoAnswerCache {
+		v, err := make()
+		if err != nil {
+			return err
+		}
+		return c.JSON(v)
+	}
+	version, err := h.Media.Version(c.UserContext())
+	if err != nil {
+		return err
+	}
+	key := strconv.FormatInt(orgID, 10) + "|" + h.baseURL(c) + "|" + c.Path() + "?" + string(c.Request().URI().QueryString())
+	if body, ok := h.answers.get(version, key); ok {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(body)
+	}
+	v, err := make()
+	if err != nil {
+		return err
+	}
+	if err := c.JSON(v); err != nil {
+		return err
+	}
+	h.answers.put(version, key, append([]byte(nil), c.Response().Body()...))
+	return nil
+}
