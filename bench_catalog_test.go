@@ -113,9 +113,15 @@ func BenchmarkGalleryList250(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ping := load(b, bin, base+"/api/ping", "", d)
 		list := load(b, bin, fmt.Sprintf("%s/api/products/%d/images", base, pid), tok, d)
+		e.app.handlers.NoAnswerCache = true
+		raw := load(b, bin, fmt.Sprintf("%s/api/products/%d/images", base, pid), tok, d)
+		e.app.handlers.NoAnswerCache = false
 		b.ReportMetric(ping.RPS, "ping-req/s")
 		b.ReportMetric(list.RPS, "gallery250-req/s")
 		b.ReportMetric(list.P50MS, "gallery250-p50-ms")
 		b.ReportMetric(list.RPS/ping.RPS, "gallery/ping")
+		b.ReportMetric(raw.RPS, "uncached-gallery250-req/s")
+		b.ReportMetric(raw.P50MS, "uncached-gallery250-p50-ms")
+		b.ReportMetric(raw.RPS/ping.RPS, "uncached-gallery/ping")
 	}
 }

@@ -15,32 +15,39 @@ import (
 type answerCache struct {
 	mu      sync.Mutex
 	version int64
-	entries map[string][]byte
+	entries map[string]answer
+}
+
+// answer is a cached body with the ETag that went with it.
+type answer struct {
+	body []byte
+	etag string
 }
 
 const answerCacheMax = 1024
 
-func (a *answerCache) get(version int64, key string) ([]byte, bool) {
+func (a *answerCache) get(version int64, key string) (answer, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.version != version {
-		return nil, false
+		return answer{}, false
 	}
 	b, ok := a.entries[key]
 	return b, ok
 }
 
-func (a *answerCache) put(version int64, key string, body []byte) {
+func (a *answerCache) put(version int64, key string, ans answer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.version != version || a.entries == nil || len(a.entries) >= answerCacheMax {
-		a.version, a.entries = version, map[string][]byte{}
+		a.version, a.entries = version, map[string]answer{}
 	}
-	a.entries[key] = body
+	a.entries[key] = ans
 }
 
 // cachedJSON answers from the cache when the database has not changed since
-// the answer was made; otherwise it calls make and caches its JSON.
+// the answer was made; otherwise it calls make and caches its JSON (and the
+// ETag make set, if any).
 func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error)) error {
 	if h.NoAnswerCache {
 		v, err := make()
@@ -54,9 +61,12 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error
 		return err
 	}
 	key := strconv.FormatInt(orgID, 10) + "|" + h.baseURL(c) + "|" + c.Path() + "?" + string(c.Request().URI().QueryString())
-	if body, ok := h.answers.get(version, key); ok {
+	if ans, ok := h.answers.get(version, key); ok {
+		if ans.etag != "" {
+			c.Set(fiber.HeaderETag, ans.etag)
+		}
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Send(body)
+		return c.Send(ans.body)
 	}
 	v, err := make()
 	if err != nil {
@@ -65,6 +75,6 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error
 	if err := c.JSON(v); err != nil {
 		return err
 	}
-	h.answers.put(version, key, append([]byte(nil), c.Response().Body()...))
+	h.answers.put(version, key, answer{body: append([]byte(nil), c.Response().Body()...), etag: c.GetRespHeader(fiber.HeaderETag)})
 	return nil
 }

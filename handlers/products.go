@@ -540,14 +540,25 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	g, err := h.Catalog.FindGallery(c.UserContext(), pid, f)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, g.Version))
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	base := h.baseURL(c)
-	return sendList(c, g.Images, g.Total, f.Limit, f.Offset, fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
+	p, _ := web.PrincipalOf(c)
+	return h.cachedJSON(c, p.OrgID, func() (any, error) {
+		g, err := h.Catalog.FindGallery(c.UserContext(), pid, f)
+		if err != nil {
+			return nil, err
+		}
+		c.Set(fiber.HeaderETag, galleryETag(pid, g.Version))
+		base := h.baseURL(c)
+		out := List[any]{Data: make([]any, 0, len(g.Images)), Total: g.Total, Limit: f.Limit, Offset: f.Offset}
+		for _, gi := range g.Images {
+			v, err := sparse(h.galleryImageJSON(base, gi), fields)
+			if err != nil {
+				return nil, err
+			}
+			out.Data = append(out.Data, v)
+		}
+		return out, nil
+	})
 }
 
 func (h *Handlers) handleGalleryImageGet(c *fiber.Ctx) error {

@@ -5,9 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"gallerist/data"
@@ -38,7 +39,11 @@ func catalogEnv(t *testing.T, limits data.Limits) (context.Context, *MediaServic
 
 func createImages(t *testing.T, ctx context.Context, ms *MediaService, n int) []int64 {
 	t.Helper()
-	jpg, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "image", "testdata", "video-001.jpeg"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpg, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "src", "image", "testdata", "video-001.jpeg"))
 	if err != nil {
 		t.Fatal(err)
 	}

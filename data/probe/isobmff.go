@@ -92,14 +92,13 @@ func payload(src *source, b box, max int) ([]byte, error) {
 
 // bmffTrack is what we learn about one trak.
 type bmffTrack struct {
-	handler      string
-	width        int
-	height       int
-	rotated      bool
-	entryWidth   int // from the first visual sample entry
-	entryHeight  int
-	durationMS   int64
-	haveDuration bool
+	handler     string
+	width       int
+	height      int
+	rotated     bool
+	entryWidth  int // from the first visual sample entry
+	entryHeight int
+	durationMS  int64
 }
 
 // inspectISOBMFF walks the top-level boxes of an MP4/MOV/M4A file (the moov

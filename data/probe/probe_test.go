@@ -34,9 +34,6 @@ func goEnv(t *testing.T, key string) string {
 	if err == nil && strings.TrimSpace(string(out)) != "" {
 		return strings.TrimSpace(string(out))
 	}
-	if key == "GOROOT" {
-		return runtime.GOROOT() //nolint:staticcheck // fallback only
-	}
 	return ""
 }
 

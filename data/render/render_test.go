@@ -386,8 +386,7 @@ func buildTIFF(ifd0 []ifdEntry, subs map[uint16][]ifdEntry) []byte {
 		at    int
 		value []byte
 	}
-	var writeIFD func(entries []ifdEntry, links map[uint16]int) []pending
-	writeIFD = func(entries []ifdEntry, links map[uint16]int) []pending {
+	writeIFD := func(entries []ifdEntry, links map[uint16]int) []pending {
 		out = bo.AppendUint16(out, uint16(len(entries)))
 		var pend []pending
 		for _, e := range entries {
