@@ -196,15 +196,7 @@ func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: f.Limit, Offset: f.Offset}
-		for _, m := range items {
-			v, err := sparse(h.mediaJSON(c, m), fields)
-			if err != nil {
-				return nil, err
-			}
-			out.Data = append(out.Data, v)
-		}
-		return out, nil
+		return listOf(items, total, f.Limit, f.Offset, fields, func(m *data.Media) any { return h.mediaJSON(c, m) })
 	})
 }
 

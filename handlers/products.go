@@ -95,15 +95,24 @@ func (h *Handlers) productJSON(c *fiber.Ctx, p *data.Product) ProductJSON {
 
 // sendList renders a list envelope, each item made sparse by fields.
 func sendList[T any](c *fiber.Ctx, items []T, total, limit, offset int, fields []string, render func(T) any) error {
+	out, err := listOf(items, total, limit, offset, fields, render)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// listOf renders items into the list envelope, each cut to fields (all when empty).
+func listOf[T any](items []T, total, limit, offset int, fields []string, render func(T) any) (List[any], error) {
 	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: limit, Offset: offset}
 	for _, it := range items {
 		v, err := sparse(render(it), fields)
 		if err != nil {
-			return err
+			return out, err
 		}
 		out.Data = append(out.Data, v)
 	}
-	return c.JSON(out)
+	return out, nil
 }
 
 func searchParam(c *fiber.Ctx) (string, error) {
@@ -549,15 +558,7 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		}
 		c.Set(fiber.HeaderETag, galleryETag(pid, g.Version))
 		base := h.baseURL(c)
-		out := List[any]{Data: make([]any, 0, len(g.Images)), Total: g.Total, Limit: f.Limit, Offset: f.Offset}
-		for _, gi := range g.Images {
-			v, err := sparse(h.galleryImageJSON(base, gi), fields)
-			if err != nil {
-				return nil, err
-			}
-			out.Data = append(out.Data, v)
-		}
-		return out, nil
+		return listOf(g.Images, g.Total, f.Limit, f.Offset, fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
 	})
 }
 
