@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"gallerist/data"
 	"gallerist/handlers"
 	"gallerist/storage"
+	"gallerist/storage/fetch"
 	"gallerist/web"
 )
 
@@ -41,6 +44,10 @@ Usage:
   gallerist [serve] [--addr 127.0.0.1:8080] [--data ./gallerist_data]
   gallerist org create --slug SLUG --name NAME
   gallerist token create --name NAME --scopes media:read,media:create,... [--org SLUG] [--expires 720h]
+  gallerist user create --email EMAIL [--org SLUG] [--role owner|editor|viewer]
+                          (password from standard input or GALLERIST_PASSWORD)
+  gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
+  gallerist gc [--dry-run] [--trash-days 7]
   gallerist help | --help
 
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
@@ -49,10 +56,21 @@ creates it if needed, runs migrations and makes sure an organization exists.
 serve flags (each also as an environment variable):
   --addr ADDR              listen address (GALLERIST_ADDR, default 127.0.0.1:8080)
   --public-url URL         absolute base of file URLs (GALLERIST_PUBLIC_URL)
+  --secure-cookies         send the login cookie only over HTTPS; set it behind TLS
+                           (GALLERIST_SECURE_COOKIES=true)
   --max-image-mb N         image size limit (GALLERIST_MAX_IMAGE_MB, default 25)
   --max-document-mb N      document size limit (GALLERIST_MAX_DOCUMENT_MB, default 20)
   --max-video-mb N         video size limit (GALLERIST_MAX_VIDEO_MB, default 100)
   --max-audio-mb N         audio size limit (GALLERIST_MAX_AUDIO_MB, default 50)
+  --fetch-allow CIDRS      address ranges URL imports may reach although not public,
+                           e.g. 10.1.2.0/24 for an intranet (GALLERIST_FETCH_ALLOW; default none)
+  --fetch-timeout DUR      total time limit per URL import (GALLERIST_FETCH_TIMEOUT, default 15s)
+  --render-workers N       images resized at once in the background (GALLERIST_RENDER_WORKERS,
+                           default: one per core but one)
+  --webp                   also make WebP renditions (GALLERIST_WEBP, default true)
+  --keep-location          keep GPS data in uploaded JPEGs (GALLERIST_KEEP_LOCATION, default false)
+  --trash-days N           days trashed media stay restorable before GC purges them
+                           (GALLERIST_TRASH_DAYS, default 7; also for gc)
 
 Token scopes: media:read, media:create, media:update, media:delete, products:read, products:write.
 `
@@ -63,6 +81,25 @@ type config struct {
 	addr      string
 	publicURL string
 	limits    data.Limits
+
+	secureCookies bool          // session cookie only over HTTPS
+	trashGrace    time.Duration // how long trashed media stay restorable (0: the default)
+
+	// fetch configures importing by URL (the one SSRF-hardened fetcher).
+	fetch fetch.Config
+	// render configures renditions.
+	render renderConfig
+}
+
+// renderConfig configures the rendition workers.
+type renderConfig struct {
+	workers      int  // eager pool size
+	webp         bool // WebP beside JPEG/PNG
+	keepLocation bool // keep GPS metadata in JPEG originals
+}
+
+func defaultRender() renderConfig {
+	return renderConfig{workers: max(1, runtime.NumCPU()-1), webp: true}
 }
 
 func commonFlags(name string, getenv func(string) string, cfg *config) *flag.FlagSet {
@@ -88,6 +125,14 @@ type app struct {
 	auth   *storage.AuthService
 	media  *storage.MediaService
 	defOrg *data.Org
+
+	catalog *storage.CatalogService
+
+	renderer *storage.Renderer
+	handlers *handlers.Handlers // the last server's, for tests and benchmarks
+
+	users    *storage.UserService
+	sessions *web.Sessions
 }
 
 func openApp(ctx context.Context, cfg config) (*app, error) {
@@ -105,6 +150,17 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	}
 	a := &app{db: db, blobs: blobs, orgs: storage.NewOrgService(db), auth: storage.NewAuthService(db),
 		media: storage.NewMediaService(db, blobs, cfg.limits)}
+	a.media.Fetcher = fetch.New(cfg.fetch)
+	a.media.StripLocation = !cfg.render.keepLocation
+	a.renderer = storage.NewRenderer(db, blobs, cfg.render.workers, cfg.render.workers+1)
+	a.renderer.WebP = cfg.render.webp
+	a.media.Created = func([]int64) { a.renderer.Kick() }
+	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
+	a.users = storage.NewUserService(db)
+	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.defOrg, err = a.orgs.EnsureDefaultOrg(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -117,7 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (cmd == "org" || cmd == "token") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (cmd == "org" || cmd == "token" || cmd == "product" || cmd == "user") {
 		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	for _, a := range args {
@@ -135,6 +191,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runOrgCreate(ctx, args, getenv, stdout)
 	case "token create":
 		return runTokenCreate(ctx, args, getenv, stdout)
+	case "user create":
+		return runUserCreate(ctx, args, getenv, stdin, stdout)
+	case "product create":
+		return runProductCreate(ctx, args, getenv, stdout)
+	case "gc":
+		return runGC(ctx, args, getenv, stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -177,12 +239,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "GALLERIST_ADDR", "127.0.0.1:8080"), "listen address")
 	fs.StringVar(&cfg.publicURL, "public-url", getenv("GALLERIST_PUBLIC_URL"), "public base URL")
 	applyLimits := limitFlags(fs, getenv, &cfg.limits)
+	applyFetch := fetchFlags(fs, getenv, &cfg.fetch)
+	cfg.render = defaultRender()
+	renderFlags(fs, getenv, &cfg.render)
+	trashDays := trashDaysFlag(fs, getenv)
+	fs.BoolVar(&cfg.secureCookies, "secure-cookies", envBool(getenv, "GALLERIST_SECURE_COOKIES"), "send the session cookie only over HTTPS")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n\n%s", err, usage)
 	}
 	if err := applyLimits(); err != nil {
 		return err
 	}
+	if err := applyFetch(); err != nil {
+		return err
+	}
+	grace, err := trashDays()
+	if err != nil {
+		return err
+	}
+	cfg.trashGrace = grace
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	a, err := openApp(ctx, cfg)
 	if err != nil {
@@ -191,6 +266,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer a.db.Close()
 	a.db.Log = log
 
+	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
+	a.renderer.Start(ctx)
+	defer a.renderer.Wait()
 	srv := newServer(a, cfg, log)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -203,8 +281,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
-	h := handlers.New(handlers.Deps{Media: a.media, Auth: a.auth, Limits: cfg.limits, PublicURL: cfg.publicURL})
-	return web.New(web.Config{Log: log, Auth: a.auth}, h.Routes())
+	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL})
+	a.handlers = h
+	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth}), h.Routes())
 }
 
 func runOrgCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -275,4 +355,38 @@ func cliError(err error) error {
 		return errors.New(de.Message)
 	}
 	return err
+}
+
+// fetchFlags adds the URL-import settings; the returned func validates them.
+func fetchFlags(fs *flag.FlagSet, getenv func(string) string, cfg *fetch.Config) func() error {
+	allow := fs.String("fetch-allow", getenv("GALLERIST_FETCH_ALLOW"), "address ranges URL imports may reach")
+	timeout := fs.String("fetch-timeout", envOr(getenv, "GALLERIST_FETCH_TIMEOUT", "15s"), "time limit per URL import")
+	return func() error {
+		prefixes, err := fetch.ParseAllow(*allow)
+		if err != nil {
+			return fmt.Errorf("--fetch-allow: %w", err)
+		}
+		d, err := time.ParseDuration(*timeout)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--fetch-timeout must be a duration such as 15s")
+		}
+		cfg.Allow, cfg.Timeout = prefixes, d
+		return nil
+	}
+}
+
+// renderFlags adds the rendition settings.
+func renderFlags(fs *flag.FlagSet, getenv func(string) string, rc *renderConfig) {
+	if v, err := strconv.Atoi(getenv("GALLERIST_RENDER_WORKERS")); err == nil && v >= 0 {
+		rc.workers = v
+	}
+	if v, err := strconv.ParseBool(getenv("GALLERIST_WEBP")); err == nil {
+		rc.webp = v
+	}
+	if v, err := strconv.ParseBool(getenv("GALLERIST_KEEP_LOCATION")); err == nil {
+		rc.keepLocation = v
+	}
+	fs.IntVar(&rc.workers, "render-workers", rc.workers, "background rendition workers")
+	fs.BoolVar(&rc.webp, "webp", rc.webp, "also make WebP renditions")
+	fs.BoolVar(&rc.keepLocation, "keep-location", rc.keepLocation, "keep GPS metadata in JPEG originals")
 }

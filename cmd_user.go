@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gallerist/data"
+	"gallerist/handlers"
+	"gallerist/web"
+)
+
+// uiConfig wires the admin UI into the server: assets, compression, sessions,
+// CSRF, the login redirect and HTML error pages.
+func uiConfig(a *app, h *handlers.Handlers, cfg web.Config) web.Config {
+	cfg.Session = a.sessions.Principal
+	cfg.LoginRedirect = h.LoginRedirect
+	cfg.HTMLError = h.HTMLError
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	cfg.Middleware = append(cfg.Middleware, web.StaticFiles, web.CompressPages(), a.sessions.Middleware, web.CSRF(maxBody))
+	return cfg
+}
+
+func envBool(getenv func(string) string, key string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv(key))) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// runUserCreate creates a user (or gives an existing one a role in another
+// organization). The password comes from GALLERIST_PASSWORD or the first line
+// of standard input, never from a flag (flags show up in process lists).
+func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	var cfg config
+	fs := commonFlags("user create", getenv, &cfg)
+	email := fs.String("email", "", "email address")
+	orgSlug := fs.String("org", data.DefaultOrgSlug, "organization slug")
+	role := fs.String("role", string(data.RoleOwner), "owner, editor or viewer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("user create needs --email")
+	}
+	r, err := data.ParseRole(*role)
+	if err != nil {
+		return cliError(err)
+	}
+	password := getenv("GALLERIST_PASSWORD")
+	if password == "" && stdin != nil {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if password == "" {
+		return errors.New("give the password on standard input or in GALLERIST_PASSWORD")
+	}
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	mb, err := a.users.CreateUser(ctx, data.UserCreate{Email: *email, Password: password, OrgSlug: *orgSlug, Role: r})
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "User %s is %s of %s (%s).\n", mb.Email, mb.Role, mb.OrgSlug, mb.OrgName)
+	return nil
+}

@@ -1,0 +1,388 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"gallerist/data"
+	"gallerist/views"
+	"gallerist/web"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+)
+
+// libraryPageSize is how many items a library page shows.
+const libraryPageSize = 48
+
+func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
+	f, err := MediaFilterFromQuery(c, libraryPageSize)
+	if err != nil {
+		return nil, err
+	}
+	f.Deleted = data.DeletedExclude
+	items, total, err := h.Media.FindMedia(c.UserContext(), f)
+	if err != nil {
+		return nil, err
+	}
+	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
+		Limit: f.Limit, Offset: f.Offset}
+	l.Unused = f.Used != nil && !*f.Used
+	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
+	return l, nil
+}
+
+// handleLibrary shows the library; a search from the toolbar gets just the results.
+func (h *Handlers) handleLibrary(c *fiber.Ctx) error {
+	l, err := h.libraryFromQuery(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Library", "library")
+	if web.WantsFragment(c) && c.Get("HX-Target") == "library-results" {
+		return render(c, views.LibraryResults(p, l))
+	}
+	return render(c, views.LibraryPage(p, l))
+}
+
+func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, error) {
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	if m.DeletedAt != nil {
+		return nil, data.Errorf(data.ECNotFound, "%s is in the trash. Restore it from the Trash page to see it here.", m.Filename)
+	}
+	used, err := h.Media.Usage(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	return &views.MediaDetail{M: m, Usage: used}, nil
+}
+
+// handleMediaPage is the detail panel of an item: a fragment for htmx, else
+// the library with the panel open (so the URL can be bookmarked or reloaded).
+func (h *Handlers) handleMediaPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	d, err := h.mediaDetail(c, id)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, d.M.Filename, "library")
+	if web.WantsFragment(c) {
+		d.Close = withQueryString("/media", listQueryFromCurrent(c))
+		return render(c, views.MediaPanel(p, d))
+	}
+	l, err := h.libraryFromQuery(c)
+	if err != nil {
+		return err
+	}
+	d.Close = l.URL()
+	l.Detail = d
+	return render(c, views.LibraryPage(p, l))
+}
+
+func withQueryString(path string, q url.Values) string {
+	q.Del("return")
+	if s := q.Encode(); s != "" {
+		return path + "?" + s
+	}
+	return path
+}
+
+// mediaField saves one inline-edited field (alt text or filename) through the
+// same UpdateMedia the API's PATCH uses.
+func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	value := c.FormValue(field)
+	var upd data.MediaUpdate
+	if field == "alt" {
+		upd.Alt = &value
+	} else {
+		upd.Filename = &value
+	}
+	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	st := views.FieldState{Value: value, Saved: err == nil}
+	if err != nil {
+		if code := data.ErrorCode(err); code != data.ECInvalidField {
+			return err
+		}
+		st.Error = data.ErrorMessage(err)
+		if m, err = h.Media.FindMediaByID(c.UserContext(), id); err != nil {
+			return err
+		}
+	}
+	if !web.WantsFragment(c) {
+		if st.Error != "" {
+			return data.FieldError(field, "%s", st.Error)
+		}
+		label := "Alt text saved."
+		if field == "filename" {
+			label = "Renamed to " + m.Filename + "."
+		}
+		toast(c, web.Toast{Message: label})
+		return web.RedirectAfterPost(c, "/media/"+itoa(id))
+	}
+	p := h.page(c, m.Filename, "library")
+	status := fiber.StatusOK
+	if st.Error != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	c.Status(status)
+	var field1 web.Component
+	if field == "alt" {
+		field1 = views.AltTextField(p, m, st)
+	} else {
+		field1 = views.RenameField(p, m, st)
+	}
+	if err := web.Render(c, status, field1); err != nil {
+		return err
+	}
+	if st.Saved {
+		// The tile in the grid behind the panel shows the new name and alt state.
+		href := withQueryString("/media/"+itoa(m.ID), listQueryFromCurrent(c))
+		return views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter())
+	}
+	return nil
+}
+
+func (h *Handlers) handleMediaAltForm(c *fiber.Ctx) error    { return h.mediaField(c, "alt") }
+func (h *Handlers) handleMediaRenameForm(c *fiber.Ctx) error { return h.mediaField(c, "filename") }
+
+// confirmWith renders a confirmation: a modal dialog for htmx, else a page.
+func (h *Handlers) confirmWith(c *fiber.Ctx, status int, p *views.Page, body templ.Component) error {
+	outer := views.ConfirmPage(p)
+	if web.WantsFragment(c) {
+		outer = views.ConfirmDialog()
+	}
+	return web.Render(c, status, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return outer.Render(templ.WithChildren(ctx, body), w)
+	}))
+}
+
+func (h *Handlers) handleMediaDeleteConfirm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	d, err := h.mediaDetail(c, id)
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, "/media")
+	p := h.page(c, "Delete "+d.M.Filename, "library")
+	return h.confirmWith(c, fiber.StatusOK, p, views.DeleteConfirm(p, d.M, d.Usage, ret))
+}
+
+func (h *Handlers) handleMediaDeleteForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, "/media")
+	if ret == "/media/"+itoa(id) || strings.HasPrefix(ret, "/media/"+itoa(id)+"?") {
+		u, _ := url.Parse(ret)
+		ret = withQueryString("/media", u.Query())
+	}
+	err = h.Media.TrashMedia(c.UserContext(), id, c.FormValue("force") == "true")
+	if data.ErrorCode(err) == data.ECInUse {
+		// It became used since the dialog opened: ask again, naming the places.
+		used, uerr := h.Media.Usage(c.UserContext(), id)
+		if uerr != nil {
+			return uerr
+		}
+		p := h.page(c, "Delete "+m.Filename, "library")
+		return h.confirmWith(c, fiber.StatusConflict, p, views.DeleteConfirm(p, m, used, ret))
+	}
+	if err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " deleted", Action: "Undo", ActionURL: "/media/" + itoa(id) + "/restore"})
+	return web.RedirectAfterPost(c, ret)
+}
+
+func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.RestoreMedia(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " restored", Link: "View", LinkURL: "/media/" + itoa(id)})
+	return web.RedirectAfterPost(c, returnTo(c, "/media"))
+}
+
+func (h *Handlers) handleMediaPurgeConfirm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if m.DeletedAt == nil {
+		return data.Errorf(data.ECNotTrashed, "%s is not in the trash; delete it first.", m.Filename)
+	}
+	p := h.page(c, "Delete "+m.Filename+" forever", "trash")
+	return h.confirmWith(c, fiber.StatusOK, p, views.PurgeConfirm(p, m))
+}
+
+func (h *Handlers) handleMediaPurgeForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if err := h.Media.PurgeMedia(c.UserContext(), id); err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " deleted forever"})
+	return web.RedirectAfterPost(c, "/trash")
+}
+
+// handleMediaOriginal sends an item's original to a logged-in user: as a
+// download, or inline (players, and thumbnails of trashed images).
+func (h *Handlers) handleMediaOriginal(download bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id", "Media item")
+		if err != nil {
+			return err
+		}
+		m, blob, err := h.Media.OpenOriginal(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256,
+			Attachment: download || m.Kind == data.KindDocument, Filename: m.Filename})
+	}
+}
+
+func (h *Handlers) handleTrash(c *fiber.Ctx) error {
+	items, total, err := h.Media.FindMedia(c.UserContext(), data.MediaFilter{Deleted: data.DeletedOnly, Limit: 500})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(items, func(a, b *data.Media) int {
+		return b.DeletedAt.Compare(*a.DeletedAt)
+	})
+	p := h.page(c, "Trash", "trash")
+	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total, Now: nowFunc(), Grace: h.trashGrace()}))
+}
+
+// uploadResult is what the library's upload answers app.js for one file.
+type uploadResult struct {
+	ID           int64  `json:"id"`
+	Filename     string `json:"filename"`
+	HTML         string `json:"html,omitempty"`
+	DuplicateOf  int64  `json:"duplicate_of,omitempty"`
+	DuplicateURL string `json:"duplicate_url,omitempty"`
+	Message      string `json:"message,omitempty"`
+}
+
+// handleLibraryUpload takes files from the dropzone and the Upload button
+// (app.js sends one file per request and reads JSON) or from the plain form.
+// It uses readUpload and CreateMedia, the API's validation path. A file whose
+// bytes are already in the library is not added twice: the answer links to the
+// existing item.
+func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
+	up, err := h.readUpload(c, false)
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	defer up.discard(h.Media)
+	ctx := c.UserContext()
+	items, err := h.Media.CreateMedia(ctx, data.MediaCreate{Files: up.files, Alt: up.alt})
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	p := h.page(c, "Library", "library")
+	var out []uploadResult
+	for _, m := range items {
+		r := uploadResult{ID: m.ID, Filename: m.Filename}
+		if m.DuplicateOf != 0 {
+			if err := h.dropDuplicate(c, m.ID); err != nil {
+				return h.uploadFailed(c, err)
+			}
+			r.ID, r.DuplicateOf, r.DuplicateURL = 0, m.DuplicateOf, "/media/"+itoa(m.DuplicateOf)
+			r.Message = "Already in your library"
+		} else if r.HTML, err = renderString(c, views.MediaCard(p, m, "/media/"+itoa(m.ID))); err != nil {
+			return err
+		}
+		out = append(out, r)
+	}
+	if wantsJSON(c) {
+		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"items": out})
+	}
+	added, dups := 0, 0
+	for _, r := range out {
+		if r.DuplicateOf != 0 {
+			dups++
+		} else {
+			added++
+		}
+	}
+	msg := "Uploaded " + views.Plural(added, "file", "files") + "."
+	if dups > 0 {
+		msg += " " + views.Plural(dups, "file was", "files were") + " already in your library."
+	}
+	toast(c, web.Toast{Message: msg})
+	return web.RedirectAfterPost(c, "/media")
+}
+
+// dropDuplicate removes an item just created from bytes the library already had.
+func (h *Handlers) dropDuplicate(c *fiber.Ctx, id int64) error {
+	if err := h.Media.TrashMedia(c.UserContext(), id, false); err != nil {
+		return err
+	}
+	return h.Media.PurgeMedia(c.UserContext(), id)
+}
+
+// uploadFailed answers a failed upload. The rest of the body is read first
+// (within the size limits) so the browser gets the answer rather than a reset
+// connection while it is still sending.
+func (h *Handlers) uploadFailed(c *fiber.Ctx, err error) error {
+	if stream := c.Context().RequestBodyStream(); stream != nil {
+		n, _ := io.Copy(io.Discard, io.LimitReader(stream, h.Limits.MaxAnyBytes()+1<<20))
+		if n > h.Limits.MaxAnyBytes() {
+			c.Set(fiber.HeaderConnection, "close")
+		}
+	}
+	if !wantsJSON(c) {
+		return err
+	}
+	e := web.AsDataError(err)
+	status := web.StatusFor(e.Code)
+	if status >= 500 {
+		return err
+	}
+	body := fiber.Map{"code": e.Code, "message": e.Message}
+	for k, v := range e.Details {
+		if k != "code" && k != "message" {
+			body[k] = v
+		}
+	}
+	return c.Status(status).JSON(fiber.Map{"error": body})
+}
+
+// nowFunc is the clock of the pages (days left in the trash, token expiry).
+var nowFunc = time.Now

@@ -1,0 +1,622 @@
+// Gallerist admin UI: the small script on top of htmx. Everything here
+// enhances a page that already works without it (forms and links).
+(function () {
+  'use strict'
+  document.documentElement.classList.add('js')
+
+  var $ = function (sel, root) { return (root || document).querySelector(sel) }
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)) }
+  var reducedMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches
+
+  // The token lives in #csrf-token inside <body> (boosted navigation swaps the
+  // body's content, not its attributes); hx-headers on <body> follows it.
+  function csrfToken () {
+    var c = document.getElementById('csrf-token')
+    if (c) return c.getAttribute('data-token') || ''
+    try { return JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRF-Token'] || '' } catch (e) { return '' }
+  }
+  function syncCSRF () {
+    var t = csrfToken()
+    if (t && document.body) document.body.setAttribute('hx-headers', JSON.stringify({ 'X-CSRF-Token': t }))
+  }
+  document.addEventListener('htmx:configRequest', function (e) {
+    var t = csrfToken()
+    if (t) e.detail.headers['X-CSRF-Token'] = t
+  })
+
+  function announce (text) {
+    var live = $('#live')
+    if (!live) return
+    live.textContent = ''
+    window.setTimeout(function () { live.textContent = text }, 30)
+  }
+
+  function el (tag, attrs, children) {
+    var e = document.createElement(tag)
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k]
+      else if (k === 'class') e.className = attrs[k]
+      else e.setAttribute(k, attrs[k])
+    })
+    ;(children || []).forEach(function (c) { if (c) e.appendChild(c) })
+    return e
+  }
+
+  function humanBytes (n) {
+    if (n < 1024) return n + ' bytes'
+    var units = 'KMGTPE'; var i = -1
+    do { n /= 1024; i++ } while (n >= 1024 && i < units.length - 1)
+    return (Math.round(n * 10) / 10).toString().replace(/\.0$/, '') + ' ' + units[i] + 'B'
+  }
+
+  // ---- Toasts: bottom-centre, dismissed after ~6 s unless hovered or focused.
+  function armToast (t) {
+    if (t.dataset.armed) return
+    t.dataset.armed = '1'
+    var timer = null
+    var start = function () { timer = window.setTimeout(function () { dismissToast(t) }, 6000) }
+    var stop = function () { window.clearTimeout(timer) }
+    t.addEventListener('mouseenter', stop); t.addEventListener('mouseleave', start)
+    t.addEventListener('focusin', stop); t.addEventListener('focusout', start)
+    start()
+  }
+  function dismissToast (t) { if (t && t.parentNode) t.parentNode.removeChild(t) }
+  function showToast (opts) {
+    var region = $('#toasts')
+    if (!region) return
+    var t = el('div', {
+      class: 'toast pointer-events-auto flex w-full max-w-md items-center gap-3 rounded-lg px-4 py-3 text-sm shadow-lg ' +
+        (opts.kind === 'error' ? 'bg-red-700 text-white' : 'bg-gray-900 text-white'),
+      role: opts.kind === 'error' ? 'alert' : 'status',
+      'data-toast': ''
+    }, [el('p', { class: 'min-w-0 flex-1', text: opts.message })])
+    if (opts.link && opts.link_url) {
+      t.appendChild(el('a', { href: opts.link_url, class: 'rounded px-2 py-1 font-semibold text-accent-200 hover:underline', text: opts.link }))
+    }
+    var close = el('button', { type: 'button', class: 'rounded p-1 text-gray-300 hover:text-white', 'data-toast-close': '', 'aria-label': 'Dismiss', text: '×' })
+    t.appendChild(close)
+    region.appendChild(t)
+    if (window.htmx) window.htmx.process(t)
+    armToast(t)
+  }
+  window.galleristToast = showToast
+
+  // ---- Dialogs: htmx loads a <dialog data-modal> into #dialog; it opens modal,
+  // traps focus (the rest of the page is inert), and gives focus back on close.
+  var opener = null
+  function openDialogs (root) {
+    $$('dialog[data-modal]', root).forEach(function (d) {
+      if (d.open) return
+      d.addEventListener('close', function () {
+        if (d.parentNode) d.parentNode.removeChild(d)
+        if (opener && document.contains(opener)) opener.focus()
+        opener = null
+      })
+      d.showModal()
+      var auto = $('[autofocus]', d)
+      if (auto) auto.focus()
+    })
+  }
+
+  // ---- The media detail panel.
+  function closePanel (href) {
+    var panel = $('#panel')
+    if (!panel || !panel.firstElementChild) return false
+    var aside = $('[data-panel]', panel)
+    var id = aside && aside.getAttribute('data-media-id')
+    panel.innerHTML = ''
+    if (href) window.history.pushState({}, '', href)
+    var tile = id && $('#media-' + id + ' a')
+    if (tile) tile.focus()
+    return true
+  }
+
+  // Cancel in a dialog and Close on the panel are links (they work without
+  // JavaScript); with it they close in place. This listener runs in the
+  // capture phase so htmx's boost does not follow the link first.
+  document.addEventListener('click', function (e) {
+    var t = e.target
+    if (!t.closest) return
+    var cancel = t.closest('[data-dialog-cancel]')
+    if (cancel && cancel.closest('dialog')) {
+      e.preventDefault(); e.stopPropagation()
+      cancel.closest('dialog').close()
+      return
+    }
+    var pc = t.closest('[data-panel-close]')
+    if (pc && closePanel(pc.getAttribute('href'))) { e.preventDefault(); e.stopPropagation() }
+  }, true)
+
+  document.addEventListener('click', function (e) {
+    var t = e.target
+    var closeToast = t.closest('[data-toast-close]')
+    if (closeToast) { dismissToast(closeToast.closest('[data-toast]')); return }
+    if (t.closest('[data-panel-backdrop]')) {
+      var link = $('[data-panel-close]')
+      closePanel(link && link.getAttribute('href'))
+      return
+    }
+    var copy = t.closest('[data-copy]')
+    if (copy) { e.preventDefault(); copyText(copy.getAttribute('data-copy'), copy.getAttribute('data-copied') || 'Copied'); return }
+    // Remember what opened a dialog so focus can go back to it.
+    if (t.closest('[hx-target="#dialog"]')) opener = t.closest('a,button')
+  })
+
+  function copyText (text, done) {
+    var ok = function () { showToast({ message: done }) }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(ok, function () { fallbackCopy(text) && ok() })
+    } else if (fallbackCopy(text)) ok()
+  }
+  function fallbackCopy (text) {
+    var ta = el('textarea', { class: 'sr-only', readonly: '' }); ta.value = text
+    document.body.appendChild(ta); ta.select()
+    var ok = false
+    try { ok = document.execCommand('copy') } catch (e) {}
+    document.body.removeChild(ta)
+    return ok
+  }
+
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && !$('dialog[open]')) {
+      var link = $('#panel [data-panel-close]')
+      if (link) { e.preventDefault(); closePanel(link.getAttribute('href')) }
+    }
+    var t = e.target
+    if (e.key === 'Enter' && !e.shiftKey && t.matches && t.matches('[data-submit-on-enter]')) {
+      e.preventDefault()
+      if (t.form) t.form.requestSubmit()
+    }
+  })
+
+  document.addEventListener('focusin', function (e) {
+    if (e.target.matches && e.target.matches('[data-select-on-focus]')) e.target.select()
+  })
+
+  // ---- Alt text counter: characters against the ~125 that read best.
+  function updateCounter (input) {
+    var c = $('[data-counter-for="' + input.id + '"]')
+    if (!c) return
+    var n = Array.from(input.value).length
+    var soft = parseInt(c.getAttribute('data-soft-limit') || '125', 10)
+    c.textContent = n + ' / ' + soft
+    c.classList.toggle('text-amber-700', n > soft)
+    c.classList.toggle('font-semibold', n > soft)
+    c.classList.toggle('text-gray-600', n <= soft)
+  }
+  document.addEventListener('input', function (e) {
+    if (e.target.id && $('[data-counter-for="' + e.target.id + '"]')) updateCounter(e.target)
+  })
+
+  // ---- Uploads: one request per file, three at a time, each with its own bar.
+  function uploadZone (from) {
+    return (from && from.closest('[data-upload-url]')) || $('[data-dropzone][data-upload-url]')
+  }
+
+  function kindOf (file) {
+    var t = file.type || ''
+    if (t.indexOf('image/') === 0) return 'image'
+    if (t.indexOf('video/') === 0) return 'video'
+    if (t.indexOf('audio/') === 0) return 'audio'
+    if (t === 'application/pdf' || /msword|officedocument|ms-excel/.test(t)) return 'document'
+    return ''
+  }
+
+  function makeTile (file) {
+    var bar = el('div', { class: 'upload-bar h-1.5 rounded-full bg-accent-600', style: 'width: 0%' })
+    var track = el('div', { class: 'mt-2 h-1.5 w-full overflow-hidden rounded-full bg-gray-200', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': 'Uploading ' + file.name }, [bar])
+    var status = el('p', { class: 'mt-1 text-xs text-gray-600', 'data-status': '', text: 'Waiting…' })
+    var actions = el('div', { class: 'mt-2 flex gap-2', hidden: '' })
+    var box = el('div', { class: 'tile-box flex flex-col items-center justify-center p-3 text-center' }, [
+      el('p', { class: 'w-full truncate text-sm font-medium text-gray-900', title: file.name, text: file.name }), track, status, actions])
+    var tile = el('li', { class: 'upload-tile min-w-0', 'data-upload-tile': '', 'data-filename': file.name }, [box])
+    tile._parts = { bar: bar, track: track, status: status, actions: actions, box: box }
+    return tile
+  }
+
+  function setProgress (tile, frac) {
+    var pct = Math.round(frac * 100)
+    tile._parts.bar.style.width = pct + '%'
+    tile._parts.track.setAttribute('aria-valuenow', String(pct))
+    tile._parts.status.textContent = pct < 100 ? 'Uploading… ' + pct + '%' : 'Processing…'
+    tile.dispatchEvent(new CustomEvent('gallerist:upload-progress', { bubbles: true, detail: { file: tile.getAttribute('data-filename'), percent: pct } }))
+  }
+
+  function failTile (tile, message, retry) {
+    var p = tile._parts
+    tile.setAttribute('data-upload-state', 'error')
+    p.box.classList.add('ring-2', 'ring-red-400', 'bg-red-50')
+    // The message may be long: let the tile grow instead of cutting it off.
+    p.box.style.aspectRatio = 'auto'
+    p.box.style.minHeight = '100%'
+    p.box.style.overflow = 'visible'
+    p.track.hidden = true
+    p.status.className = 'mt-1 text-xs text-red-800'
+    p.status.setAttribute('role', 'alert')
+    p.status.textContent = message
+    p.actions.innerHTML = ''
+    p.actions.hidden = false
+    if (retry) {
+      var r = el('button', { type: 'button', class: 'btn-secondary btn-sm', text: 'Retry' })
+      r.addEventListener('click', retry)
+      p.actions.appendChild(r)
+    }
+    var d = el('button', { type: 'button', class: 'btn-ghost btn-sm', text: 'Dismiss' })
+    d.addEventListener('click', function () { tile.remove() })
+    p.actions.appendChild(d)
+  }
+
+  function duplicateTile (tile, item) {
+    var p = tile._parts
+    tile.setAttribute('data-upload-state', 'duplicate')
+    p.box.classList.add('ring-2', 'ring-amber-300', 'bg-amber-50')
+    p.track.hidden = true
+    p.status.className = 'mt-1 text-xs text-amber-900'
+    p.status.textContent = 'Already in your library'
+    p.actions.innerHTML = ''
+    p.actions.hidden = false
+    p.actions.appendChild(el('a', { href: item.duplicate_url, class: 'btn-secondary btn-sm', text: 'View it' }))
+    var d = el('button', { type: 'button', class: 'btn-ghost btn-sm', text: 'Dismiss' })
+    d.addEventListener('click', function () { tile.remove() })
+    p.actions.appendChild(d)
+    if (window.htmx) window.htmx.process(p.actions)
+  }
+
+  function uploadOne (zone, file, tile, done) {
+    var limit = parseInt(zone.getAttribute('data-max-' + kindOf(file)) || '0', 10)
+    if (limit > 0 && file.size > limit) {
+      failTile(tile, file.name + ' is ' + humanBytes(file.size) + ', larger than the ' + humanBytes(limit) + ' limit for ' + kindOf(file) + 's.', null)
+      done(false); return
+    }
+    tile.removeAttribute('data-upload-state')
+    tile._parts.track.hidden = false
+    var xhr = new XMLHttpRequest()
+    xhr.open('POST', zone.getAttribute('data-upload-url'))
+    xhr.setRequestHeader('X-CSRF-Token', csrfToken())
+    xhr.setRequestHeader('Accept', 'application/json')
+    var gallery = zone.closest('[data-gallery]') || $('[data-gallery]')
+    if (gallery && zone.hasAttribute('data-gallery-upload')) xhr.setRequestHeader('X-Gallery-Version', gallery.getAttribute('data-version') || '')
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) setProgress(tile, e.loaded / e.total) }
+    var retry = function () { uploadOne(zone, file, tile, function () {}) }
+    xhr.onload = function () {
+      var body = null
+      try { body = JSON.parse(xhr.responseText) } catch (e) {}
+      if (xhr.status >= 200 && xhr.status < 300 && body && body.items) {
+        setProgress(tile, 1)
+        var item = body.items[0] || {}
+        if (body.version && gallery) gallery.setAttribute('data-version', String(body.version))
+        if (item.duplicate_of && !item.html) { duplicateTile(tile, item); done(true); return }
+        var tpl = document.createElement('template')
+        tpl.innerHTML = (item.html || '').trim()
+        var fresh = tpl.content.firstElementChild
+        if (fresh) {
+          tile.replaceWith(fresh)
+          if (window.htmx) window.htmx.process(fresh)
+          fresh.dispatchEvent(new CustomEvent('gallerist:uploaded', { bubbles: true, detail: item }))
+          var count = $('#result-count')
+          if (count && count.hasAttribute('data-total')) {
+            var total = parseInt(count.getAttribute('data-total'), 10) + 1
+            count.setAttribute('data-total', String(total))
+            count.textContent = total === 1 ? '1 item' : total + ' items'
+          }
+        } else tile.remove()
+        done(true)
+        return
+      }
+      var msg = (body && body.error && body.error.message) ||
+        (xhr.status === 413 ? file.name + ' is too large.' : 'The upload of ' + file.name + ' failed (' + xhr.status + '). Try again.')
+      failTile(tile, msg, retry)
+      done(false)
+    }
+    xhr.onerror = function () {
+      failTile(tile, 'The upload of ' + file.name + ' was interrupted. Check your connection and retry.', retry)
+      done(false)
+    }
+    var fd = new FormData()
+    fd.append('file', file, file.name)
+    xhr.send(fd)
+  }
+
+  function uploadFiles (files, zone) {
+    files = Array.prototype.slice.call(files || [])
+    if (!files.length || !zone) return
+    var target = $(zone.getAttribute('data-upload-target') || '#media-grid')
+    if (!target) return
+    var empty = $('#library-empty')
+    if (empty) empty.hidden = true
+    var tiles = files.map(function (f) {
+      var t = makeTile(f)
+      var before = $('[data-upload-before]', target)
+      if (zone.hasAttribute('data-gallery-upload')) target.insertBefore(t, before || null)
+      else target.insertBefore(t, target.firstChild)
+      return t
+    })
+    announce('Uploading ' + (files.length === 1 ? files[0].name : files.length + ' files'))
+    var next = 0; var running = 0; var failed = 0; var finished = 0
+    var pump = function () {
+      while (running < 3 && next < files.length) {
+        var i = next++
+        running++
+        uploadOne(zone, files[i], tiles[i], function (ok) {
+          running--; finished++
+          if (!ok) failed++
+          if (finished === files.length) {
+            if (failed && files.length > 1) showToast({ message: failed + ' of ' + files.length + ' uploads failed. The tiles say why.', kind: 'error' })
+            else if (!failed) announce(files.length === 1 ? 'Upload finished' : files.length + ' uploads finished')
+            document.dispatchEvent(new CustomEvent('gallerist:uploads-done', { detail: { total: files.length, failed: failed } }))
+          }
+          pump()
+        })
+      }
+    }
+    pump()
+  }
+  window.galleristUpload = uploadFiles
+
+  document.addEventListener('change', function (e) {
+    var input = e.target
+    if (!input.matches || !input.matches('[data-upload-input]')) return
+    var form = input.closest('[data-upload-form]')
+    uploadFiles(input.files, form)
+    input.value = ''
+  })
+
+  // The whole page is a drop target where uploading is allowed.
+  var dragDepth = 0; var overlay = null
+  function hasFiles (e) {
+    return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], 'Files') >= 0
+  }
+  function showOverlay (zone) {
+    if (!overlay) {
+      overlay = el('div', { class: 'drop-overlay pointer-events-none fixed inset-0 z-[80] flex items-center justify-center border-4 border-dashed border-accent-500', 'aria-hidden': 'true' },
+        [el('p', { class: 'rounded-lg bg-white px-6 py-4 text-lg font-semibold text-accent-800 shadow-lg' })])
+      document.body.appendChild(overlay)
+    }
+    overlay.firstChild.textContent = zone.getAttribute('data-drop-label') || 'Drop to upload'
+    overlay.hidden = false
+  }
+  function hideOverlay () { dragDepth = 0; if (overlay) overlay.hidden = true }
+  document.addEventListener('dragenter', function (e) {
+    var zone = uploadZone(null)
+    if (!zone || !hasFiles(e)) return
+    e.preventDefault(); dragDepth++; showOverlay(zone)
+  })
+  document.addEventListener('dragover', function (e) {
+    if (uploadZone(null) && hasFiles(e)) { e.preventDefault(); e.dataTransfer.dropEffect = 'copy' }
+  })
+  document.addEventListener('dragleave', function (e) {
+    if (!hasFiles(e)) return
+    dragDepth = Math.max(0, dragDepth - 1)
+    if (dragDepth === 0) hideOverlay()
+  })
+  document.addEventListener('drop', function (e) {
+    var zone = uploadZone(null)
+    if (!zone || !hasFiles(e)) return
+    e.preventDefault(); hideOverlay()
+    uploadFiles(e.dataTransfer.files, zone)
+  })
+
+  // ---- Variant image selects save as soon as they change.
+  document.addEventListener('change', function (e) {
+    var t = e.target
+    if (t.matches && t.matches('select[data-autosubmit]') && t.form) t.form.requestSubmit()
+  })
+
+  // ---- Gallery editor: drag and drop (SortableJS), keyboard reorder, move
+  // buttons. Each change posts the full new order with the gallery version;
+  // a stale version gets "This gallery changed in another tab: Reload".
+  function galleryTiles (list) { return $$(':scope > [data-image-id]', list) }
+
+  function renumber (list) {
+    var tiles = galleryTiles(list)
+    tiles.forEach(function (t, i) {
+      var badge = $('[data-featured-badge]', t)
+      if (badge) badge.hidden = i !== 0
+      t.setAttribute('aria-label', 'Image ' + (i + 1) + ' of ' + tiles.length + ': ' + (t.getAttribute('data-filename') || ''))
+    })
+    var count = $('[data-gallery-count]')
+    if (count) count.textContent = tiles.length + (tiles.length === 1 ? ' image' : ' images')
+    var empty = $('#gallery-empty')
+    if (empty && tiles.length) empty.hidden = true
+  }
+
+  function currentOrder (list) { return galleryTiles(list).map(function (t) { return t.getAttribute('data-image-id') }) }
+
+  function restoreOrder (list, ids) {
+    ids.forEach(function (id) {
+      var t = $('#image-' + id)
+      if (t) list.appendChild(t)
+    })
+    renumber(list)
+  }
+
+  // saveOrder posts the order now in the DOM; on failure it puts back `before`.
+  function saveOrder (list, before, message) {
+    var ids = currentOrder(list)
+    renumber(list)
+    var body = new URLSearchParams()
+    body.set('ids', ids.join(','))
+    body.set('version', list.getAttribute('data-version') || '')
+    list.setAttribute('aria-busy', 'true')
+    return fetch(list.getAttribute('data-reorder-url'), {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': csrfToken(), Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+      credentials: 'same-origin'
+    }).then(function (res) {
+      return res.json().catch(function () { return {} }).then(function (j) { return { ok: res.ok, status: res.status, body: j } })
+    }).then(function (r) {
+      list.removeAttribute('aria-busy')
+      if (r.ok) {
+        list.setAttribute('data-version', String(r.body.version))
+        list.dispatchEvent(new CustomEvent('gallerist:reordered', { bubbles: true, detail: { ids: ids, version: r.body.version } }))
+        if (message) announce(message)
+        return true
+      }
+      restoreOrder(list, before)
+      if (r.status === 412) {
+        var banner = $('#gallery-conflict')
+        if (banner) { banner.hidden = false; var a = $('a', banner); if (a) a.focus() }
+        announce('This gallery changed in another tab. Reload to see the current order.')
+      } else {
+        showToast({ message: (r.body.error && r.body.error.message) || 'The new order could not be saved. Try again.', kind: 'error' })
+      }
+      return false
+    }, function () {
+      list.removeAttribute('aria-busy')
+      restoreOrder(list, before)
+      var o = $('#offline'); if (o) o.hidden = false
+      return false
+    })
+  }
+
+  function moveTile (list, tile, to) {
+    var tiles = galleryTiles(list)
+    var from = tiles.indexOf(tile)
+    to = Math.max(0, Math.min(tiles.length - 1, to))
+    if (to === from) return false
+    var ref = to > from ? tiles[to].nextSibling : tiles[to]
+    list.insertBefore(tile, ref)
+    return true
+  }
+
+  function positionMessage (list, tile, fromIndex) {
+    var tiles = galleryTiles(list)
+    return 'Image ' + (fromIndex + 1) + ' of ' + tiles.length + ' moved to position ' + (tiles.indexOf(tile) + 1)
+  }
+
+  // Keyboard: Space lifts the focused tile, arrows move it, Space drops, Esc cancels.
+  var lifted = null
+  document.addEventListener('keydown', function (e) {
+    var tile = e.target
+    if (!tile.matches || !tile.matches('[data-sortable] > [data-image-id]')) return
+    var list = tile.parentNode
+    var tiles = galleryTiles(list)
+    var i = tiles.indexOf(tile)
+    var cols = Math.max(1, Math.round(list.clientWidth / Math.max(1, tile.offsetWidth)))
+    if (e.key === ' ' || e.key === 'Spacebar' || e.key === 'Enter') {
+      e.preventDefault()
+      if (!lifted) {
+        lifted = { tile: tile, before: currentOrder(list), from: i }
+        tile.classList.add('is-lifted')
+        tile.setAttribute('aria-grabbed', 'true')
+        announce('Image ' + (i + 1) + ' of ' + tiles.length + ' lifted. Use the arrow keys to move it, Space to drop it, Escape to cancel.')
+      } else if (lifted.tile === tile) {
+        var l = lifted
+        lifted = null
+        tile.classList.remove('is-lifted')
+        tile.setAttribute('aria-grabbed', 'false')
+        if (currentOrder(list).join() === l.before.join()) { announce('Image ' + (l.from + 1) + ' dropped where it was.'); return }
+        saveOrder(list, l.before, positionMessage(list, tile, l.from))
+        tile.focus()
+      }
+      return
+    }
+    if (e.key === 'Escape' && lifted && lifted.tile === tile) {
+      e.preventDefault()
+      restoreOrder(list, lifted.before)
+      tile.classList.remove('is-lifted')
+      tile.setAttribute('aria-grabbed', 'false')
+      lifted = null
+      tile.focus()
+      announce('Reorder cancelled. Image ' + (i + 1) + ' is back at position ' + (galleryTiles(list).indexOf(tile) + 1) + '.')
+      return
+    }
+    var delta = { ArrowLeft: -1, ArrowUp: -cols, ArrowRight: 1, ArrowDown: cols, Home: -tiles.length, End: tiles.length }[e.key]
+    if (delta === undefined) return
+    e.preventDefault()
+    if (lifted && lifted.tile === tile) {
+      if (moveTile(list, tile, i + delta)) {
+        tile.focus()
+        renumber(list)
+        announce('Position ' + (galleryTiles(list).indexOf(tile) + 1) + ' of ' + tiles.length)
+      }
+    } else {
+      var next = tiles[Math.max(0, Math.min(tiles.length - 1, i + delta))]
+      if (next) next.focus()
+    }
+  })
+
+  // Move buttons (the tile menu) do the same without a page load.
+  document.addEventListener('submit', function (e) {
+    var form = e.target
+    if (!form.hasAttribute || !form.hasAttribute('data-move-form')) return
+    var move = e.submitter && e.submitter.value
+    if (!move) return
+    var tile = form.closest('[data-image-id]')
+    var list = tile && tile.parentNode
+    if (!list || !list.hasAttribute('data-gallery')) return
+    e.preventDefault()
+    var tiles = galleryTiles(list)
+    var i = tiles.indexOf(tile)
+    var to = { start: 0, earlier: i - 1, later: i + 1, end: tiles.length - 1 }[move]
+    var before = currentOrder(list)
+    var menu = form.closest('details'); if (menu) menu.open = false
+    if (!moveTile(list, tile, to)) return
+    saveOrder(list, before, positionMessage(list, tile, i))
+    tile.focus()
+  })
+
+  window.galleryInit = function (root) {
+    $$('[data-sortable]', root).forEach(function (list) {
+      if (list._sortable || !window.Sortable) return
+      var before = null
+      list._sortable = window.Sortable.create(list, {
+        draggable: '[data-image-id]',
+        filter: 'textarea, input, button, select, summary, a',
+        preventOnFilter: false,
+        animation: reducedMotion ? 0 : 150,
+        delay: 150,
+        delayOnTouchOnly: true,
+        ghostClass: 'sortable-ghost',
+        chosenClass: 'sortable-chosen',
+        onStart: function () { before = currentOrder(list) },
+        onEnd: function (evt) {
+          if (evt.oldIndex === evt.newIndex || !before) return
+          saveOrder(list, before, 'Image ' + (evt.oldIndex + 1) + ' of ' + galleryTiles(list).length + ' moved to position ' + (evt.newIndex + 1))
+        }
+      })
+    })
+  }
+  document.addEventListener('gallerist:uploaded', function (e) {
+    var list = e.target.closest && e.target.closest('[data-gallery]')
+    if (list) renumber(list)
+  })
+
+  // ---- htmx glue.
+  document.addEventListener('gallerist:toast', function (e) { showToast(e.detail || {}) })
+  document.addEventListener('htmx:sendError', function () { var o = $('#offline'); if (o) o.hidden = false })
+  document.addEventListener('htmx:afterRequest', function (e) {
+    var o = $('#offline')
+    if (o && e.detail && e.detail.xhr && e.detail.xhr.status) o.hidden = true
+  })
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var target = e.detail && e.detail.target
+    if (!target) return
+    if (target.id === 'dialog') openDialogs(target)
+    if (target.id === 'panel') {
+      var h = $('#panel-title')
+      if (h) h.focus()
+    }
+  })
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var elt = e.detail && e.detail.elt
+    if (elt && elt.getAttribute && elt.getAttribute('hx-target') === '#dialog') opener = elt
+  })
+
+  function init (root) {
+    syncCSRF()
+    $$('[data-toast]', root).forEach(armToast)
+    $$('[data-counter-for]', root).forEach(function (c) {
+      var input = document.getElementById(c.getAttribute('data-counter-for'))
+      if (input) updateCounter(input)
+    })
+    openDialogs(root)
+    if (window.galleryInit) window.galleryInit(root)
+  }
+  document.addEventListener('htmx:load', function (e) { init(e.detail.elt) })
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { init(document) })
+  else init(document)
+
+  void reducedMotion
+})()

@@ -1,0 +1,222 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+
+	"gallerist/data"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// UserService implements data.UserService: accounts, memberships and bcrypt
+// password hashes.
+type UserService struct {
+	db *DB
+	// Cost is the bcrypt cost of new hashes.
+	Cost int
+	// dummy is a hash compared against when the email is unknown, so a wrong
+	// email takes as long as a wrong password.
+	dummyOnce sync.Once
+	dummy     []byte
+}
+
+// DefaultPasswordCost is the bcrypt cost of new password hashes.
+const DefaultPasswordCost = 11
+
+// NewUserService returns the account service.
+func NewUserService(db *DB) *UserService {
+	return &UserService{db: db, Cost: DefaultPasswordCost}
+}
+
+func (s *UserService) hash(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.Cost)
+	return string(h), err
+}
+
+// CountUsers is the number of users.
+func (s *UserService) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// CreateUser creates a user with a membership, or adds (or changes) the
+// membership of an existing user with the same email. The password of an
+// existing user is left as it is.
+func (s *UserService) CreateUser(ctx context.Context, uc data.UserCreate) (*data.Membership, error) {
+	email, err := data.ValidateEmail(uc.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.ValidatePassword(uc.Password); err != nil {
+		return nil, err
+	}
+	if uc.Role == "" {
+		uc.Role = data.RoleOwner
+	}
+	if _, err := data.ParseRole(string(uc.Role)); err != nil {
+		return nil, err
+	}
+	if uc.OrgSlug == "" {
+		uc.OrgSlug = data.DefaultOrgSlug
+	}
+	hash, err := s.hash(uc.Password)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Membership
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		org, err := findOrgBySlug(ctx, tx, uc.OrgSlug)
+		if err != nil {
+			return err
+		}
+		now := ms(s.db.Now())
+		var uid int64
+		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&uid)
+		if errors.Is(err, sql.ErrNoRows) {
+			res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+				email, hash, now, now)
+			if err != nil {
+				return err
+			}
+			uid, _ = res.LastInsertId()
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org_id, role, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (user_id, org_id) DO UPDATE SET role = excluded.role`, uid, org.ID, uc.Role, now); err != nil {
+			return err
+		}
+		m, err = findMembership(ctx, tx, uid, org.ID)
+		return err
+	})
+	return m, err
+}
+
+// CreateFirstOwner creates the owner of the default organization while no user exists.
+func (s *UserService) CreateFirstOwner(ctx context.Context, email, password, orgName string) (*data.Membership, error) {
+	email, err := data.ValidateEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	orgName = strings.TrimSpace(orgName)
+	if len([]rune(orgName)) > 100 {
+		return nil, data.FieldError("org_name", "Keep the store name under 100 characters.")
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Membership
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return data.Errorf(data.ECConflict, "Gallerist is already set up. Log in instead.")
+		}
+		org, err := findOrgBySlug(ctx, tx, data.DefaultOrgSlug)
+		if err != nil {
+			return err
+		}
+		now := ms(s.db.Now())
+		if orgName != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE orgs SET name = ? WHERE id = ?`, orgName, org.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+			email, hash, now, now)
+		if err != nil {
+			return err
+		}
+		uid, _ := res.LastInsertId()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org_id, role, created_at) VALUES (?, ?, 'owner', ?)`,
+			uid, org.ID, now); err != nil {
+			return err
+		}
+		m, err = findMembership(ctx, tx, uid, org.ID)
+		return err
+	})
+	return m, err
+}
+
+var errBadLogin = data.Errorf(data.ECUnauthorized, "That email and password do not match an account. Check both and try again.")
+
+// Authenticate checks an email and password; it returns the user's oldest membership.
+func (s *UserService) Authenticate(ctx context.Context, email, password string) (*data.Membership, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var uid int64
+	var hash string
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&uid, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), s.Cost) })
+		bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
+		return nil, errBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(password) > 1024 || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return nil, errBadLogin
+	}
+	var org int64
+	err = s.db.read.QueryRowContext(ctx, `SELECT org_id FROM memberships WHERE user_id = ? ORDER BY created_at, org_id LIMIT 1`, uid).Scan(&org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, data.Errorf(data.ECUnauthorized, "Your account is not a member of any store. Ask an owner to add you.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Membership
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		m, err = findMembership(ctx, tx, uid, org)
+		return err
+	})
+	return m, err
+}
+
+// FindMembership returns a user's membership in an organization.
+func (s *UserService) FindMembership(ctx context.Context, userID, orgID int64) (*data.Membership, error) {
+	var m *data.Membership
+	err := s.db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = findMembership(ctx, tx, userID, orgID)
+		return err
+	})
+	return m, err
+}
+
+func findMembership(ctx context.Context, tx *sql.Tx, userID, orgID int64) (*data.Membership, error) {
+	var m data.Membership
+	var role string
+	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.session_version, o.id, o.slug, o.name, ms.role
+		FROM memberships ms JOIN users u ON u.id = ms.user_id JOIN orgs o ON o.id = ms.org_id
+		WHERE ms.user_id = ? AND ms.org_id = ?`, userID, orgID).
+		Scan(&m.UserID, &m.Email, &m.SessionVersion, &m.OrgID, &m.OrgSlug, &m.OrgName, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, data.Errorf(data.ECUnauthorized, "Your session has ended. Log in again.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.Role = data.Role(role)
+	return &m, nil
+}
+
+// EndSessions bumps the user's session version.
+func (s *UserService) EndSessions(ctx context.Context, userID int64) error {
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+			ms(s.db.Now()), userID)
+		return err
+	})
+}

@@ -1,0 +1,488 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gallerist/data"
+	"gallerist/handlers"
+	"gallerist/web"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// uiClient is a browser without JavaScript: it keeps the session cookie and
+// the CSRF token of the last page, and drives the real app through app.Test.
+type uiClient struct {
+	e      *testEnv
+	t      *testing.T
+	cookie string // name=value of the session cookie
+	csrf   string
+	header http.Header // of the last response
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (e *testEnv) client(t *testing.T) *uiClient {
+	e.app.users.Cost = bcrypt.MinCost
+	return &uiClient{e: e, t: t}
+}
+
+// req sends a request with the session cookie; it records a new cookie and token.
+func (c *uiClient) req(method, path string, body io.Reader, ctype string, hdr ...string) (int, string) {
+	c.t.Helper()
+	r := httptest.NewRequest(method, path, body)
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	if c.cookie != "" {
+		r.Header.Set("Cookie", c.cookie)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := c.e.srv.App.Test(r, -1)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, sc := range res.Cookies() {
+		if sc.Name == web.SessionCookie {
+			c.cookie = sc.Name + "=" + sc.Value
+			if sc.MaxAge < 0 {
+				c.cookie = ""
+			}
+		}
+	}
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		c.csrf = string(m[1])
+	}
+	c.header = res.Header
+	return res.StatusCode, string(b)
+}
+
+func (c *uiClient) get(path string, hdr ...string) (int, string) {
+	return c.req("GET", path, nil, "", hdr...)
+}
+
+// post sends a form; the CSRF token is added unless the form sets _csrf ("" leaves it out).
+func (c *uiClient) post(path string, form url.Values, hdr ...string) (int, string) {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", c.csrf)
+	} else if form.Get("_csrf") == "" {
+		form.Del("_csrf")
+	}
+	return c.req("POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", hdr...)
+}
+
+func (c *uiClient) location() string { return c.header.Get("Location") }
+
+// login logs in through the form and fails the test if it does not work.
+func (c *uiClient) login(email, password string) {
+	c.t.Helper()
+	if st, _ := c.get("/login"); st != 200 {
+		c.t.Fatalf("GET /login: %d", st)
+	}
+	st, body := c.post("/login", url.Values{"email": {email}, "password": {password}})
+	if st != http.StatusSeeOther || c.location() != "/media" {
+		c.t.Fatalf("login as %s: %d %s %.300s", email, st, c.location(), body)
+	}
+}
+
+func (e *testEnv) createUser(t *testing.T, email string, role data.Role) {
+	t.Helper()
+	e.app.users.Cost = bcrypt.MinCost
+	if _, err := e.app.users.CreateUser(context.Background(), data.UserCreate{Email: email, Password: testOwnerPassword, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// uiRoutes is every route of the admin UI that needs a login.
+func uiRoutes() []web.Route {
+	var out []web.Route
+	for _, r := range handlers.New(handlers.Deps{}).Routes() {
+		if r.API || r.Public || strings.HasPrefix(r.Path, "/files/") {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+var paramRE = regexp.MustCompile(`:[a-z_]+`)
+
+func routePath(r web.Route, id string) string { return paramRE.ReplaceAllString(r.Path, id) }
+
+func TestUIRoutesNeedLogin(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	routes := uiRoutes()
+	if len(routes) < 30 {
+		t.Fatalf("only %d UI routes found", len(routes))
+	}
+	for _, r := range routes {
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			c := e.client(t)
+			c.get("/login") // an anonymous session with a CSRF token, so only the login is missing
+			path := routePath(r, "1")
+			var st int
+			if r.Method == "GET" {
+				st, _ = c.get(path)
+				want := "/login?next=" + url.QueryEscape(path)
+				if path == "/media" {
+					want = "/login"
+				}
+				if st != http.StatusSeeOther || c.location() != want {
+					t.Fatalf("GET %s without login: %d → %q, want 303 → %q", path, st, c.location(), want)
+				}
+			} else {
+				st, _ = c.post(path, nil)
+				if st != http.StatusSeeOther || c.location() != "/login" {
+					t.Fatalf("POST %s without login: %d → %q, want 303 → /login", path, st, c.location())
+				}
+			}
+			// htmx requests are sent to the login page with HX-Redirect.
+			if r.Method == "GET" {
+				st, _ = c.get(path, "HX-Request", "true")
+				if st != http.StatusUnauthorized || !strings.HasPrefix(c.header.Get("HX-Redirect"), "/login") {
+					t.Fatalf("htmx GET %s without login: %d, HX-Redirect %q", path, st, c.header.Get("HX-Redirect"))
+				}
+			}
+		})
+	}
+}
+
+func TestUIRolesAreEnforced(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	e.createUser(t, "editor@example.com", data.RoleEditor)
+	e.createUser(t, "viewer@example.com", data.RoleViewer)
+	viewer, editor := e.client(t), e.client(t)
+	viewer.login("viewer@example.com", testOwnerPassword)
+	editor.login("editor@example.com", testOwnerPassword)
+
+	for _, r := range uiRoutes() {
+		if r.Path == "/logout" {
+			continue // it ends the session; TestUISetupLoginLogout covers it
+		}
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			path := routePath(r, "1")
+			send := func(c *uiClient) (int, string) {
+				if r.Method == "GET" {
+					return c.get(path)
+				}
+				return c.post(path, nil)
+			}
+			viewerMay := r.Scope == "" || slices.Contains(data.RoleViewer.Scopes(), r.Scope)
+			st, body := send(viewer)
+			if viewerMay && st == http.StatusForbidden {
+				t.Fatalf("viewer refused %s %s: %.300s", r.Method, path, body)
+			}
+			if !viewerMay && (st != http.StatusForbidden || !strings.Contains(body, "does not allow")) {
+				t.Fatalf("viewer %s %s: %d, want 403 with a readable page: %.300s", r.Method, path, st, body)
+			}
+			if r.Method == "POST" && r.Scope != "" && st != http.StatusForbidden {
+				t.Fatalf("viewer may POST %s (%d)", path, st)
+			}
+			editorMay := r.Scope != data.ScopeSettingsManage
+			st, body = send(editor)
+			if editorMay && st == http.StatusForbidden {
+				t.Fatalf("editor refused %s %s: %.300s", r.Method, path, body)
+			}
+			if !editorMay && st != http.StatusForbidden {
+				t.Fatalf("editor %s %s: %d, want 403", r.Method, path, st)
+			}
+		})
+	}
+}
+
+func TestUIFormsNeedCSRFToken(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	c := e.client(t)
+	c.login(testOwnerEmail, testOwnerPassword)
+	c.get("/media")
+	for _, r := range uiRoutes() {
+		if r.Method == "GET" || r.Path == "/logout" {
+			continue
+		}
+		t.Run(r.Path, func(t *testing.T) {
+			path := routePath(r, "1")
+			st, body := c.post(path, url.Values{"_csrf": {""}})
+			if st != http.StatusForbidden || !strings.Contains(body, "Reload the page") {
+				t.Fatalf("POST %s without token: %d %.200s", path, st, body)
+			}
+			st, _ = c.post(path, url.Values{"_csrf": {"forged" + c.csrf[6:]}})
+			if st != http.StatusForbidden {
+				t.Fatalf("POST %s with a wrong token: %d", path, st)
+			}
+			// The header htmx sends works as well as the form field.
+			st, _ = c.req("POST", path, strings.NewReader(""), "application/x-www-form-urlencoded", "X-CSRF-Token", c.csrf)
+			if st == http.StatusForbidden {
+				t.Fatalf("POST %s with the X-CSRF-Token header was refused", path)
+			}
+		})
+	}
+	// Multipart uploads carry the token in the header (app.js) or the query (plain form).
+	body, ct := multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
+	if st, _ := c.req("POST", "/media/upload", body, ct); st != http.StatusForbidden {
+		t.Fatalf("upload without token: %d", st)
+	}
+	body, ct = multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
+	if st, _ := c.req("POST", "/media/upload?_csrf="+url.QueryEscape(c.csrf), body, ct); st != http.StatusSeeOther {
+		t.Fatalf("upload with the token in the query: %d", st)
+	}
+	if st, _ := c.post("/logout", url.Values{"_csrf": {""}}); st != http.StatusForbidden {
+		t.Fatalf("logout without token: %d", st)
+	}
+	// Login and setup forms are protected too (login CSRF).
+	anon := e.client(t)
+	if st, _ := anon.post("/login", url.Values{"_csrf": {""}, "email": {testOwnerEmail}, "password": {testOwnerPassword}}); st != http.StatusForbidden {
+		t.Fatalf("login without token: %d", st)
+	}
+	// The API is not subject to CSRF: it never uses the cookie.
+	tok := e.token(0)
+	if r := e.do("PATCH", "/api/media/999", tok, strings.NewReader(`{"alt":"x"}`), "application/json"); r.Status != 404 {
+		t.Fatalf("API PATCH: %d", r.Status)
+	}
+}
+
+func TestUISetupLoginLogout(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.client(t)
+	if st, _ := c.get("/media"); st != http.StatusSeeOther || c.location() != "/login" {
+		t.Fatalf("first visit: %d %s", st, c.location())
+	}
+	if st, _ := c.get("/login"); st != http.StatusSeeOther || c.location() != "/setup" {
+		t.Fatalf("login before setup: %d %s", st, c.location())
+	}
+	if st, _ := c.get("/setup"); st != 200 {
+		t.Fatalf("setup page: %d", st)
+	}
+	t.Run("ErrShortPassword", func(t *testing.T) {
+		st, body := c.post("/setup", url.Values{"email": {testOwnerEmail}, "password": {"short"}})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, "at least 8 characters") || !strings.Contains(body, testOwnerEmail) {
+			t.Fatalf("%d %.400s", st, body)
+		}
+	})
+	anonCSRF := c.csrf
+	anonCookie := c.cookie
+	st, _ := c.post("/setup", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "org_name": {"Hilltop"}})
+	if st != http.StatusSeeOther || c.location() != "/media" {
+		t.Fatalf("setup: %d %s", st, c.location())
+	}
+	if c.cookie == anonCookie {
+		t.Fatal("the session cookie was not renewed at login")
+	}
+	st, body := c.get("/media")
+	if st != 200 || !strings.Contains(body, "Hilltop") || !strings.Contains(body, "Welcome to Gallerist") {
+		t.Fatalf("library after setup: %d", st)
+	}
+	if c.csrf == anonCSRF {
+		t.Fatal("the CSRF token was not renewed at login")
+	}
+	t.Run("SetupGone", func(t *testing.T) {
+		other := e.client(t)
+		if st, _ := other.get("/setup"); st != http.StatusSeeOther || other.location() != "/login" {
+			t.Fatalf("GET /setup after setup: %d %s", st, other.location())
+		}
+		other.get("/login")
+		if st, _ := other.post("/setup", url.Values{"email": {"evil@example.com"}, "password": {testOwnerPassword}}); st != http.StatusNotFound {
+			t.Fatalf("POST /setup after setup: %d", st)
+		}
+		if n, _ := e.app.users.CountUsers(context.Background()); n != 1 {
+			t.Fatalf("%d users", n)
+		}
+	})
+	t.Run("CookieFlags", func(t *testing.T) {
+		other := e.client(t)
+		other.get("/login")
+		sc := other.header.Get("Set-Cookie")
+		for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+			if !strings.Contains(sc, want) {
+				t.Fatalf("cookie %q lacks %s", sc, want)
+			}
+		}
+		if strings.Contains(sc, "Secure") {
+			t.Fatalf("cookie %q is Secure without --secure-cookies", sc)
+		}
+		se := newTestEnv(t, func(cfg *config) { cfg.secureCookies = true })
+		sc2 := se.client(t)
+		sc2.get("/login")
+		if !strings.Contains(sc2.header.Get("Set-Cookie"), "Secure") {
+			t.Fatalf("--secure-cookies: %q", sc2.header.Get("Set-Cookie"))
+		}
+	})
+	t.Run("LogoutEndsSession", func(t *testing.T) {
+		stolen := c.cookie
+		if st, _ := c.post("/logout", nil); st != http.StatusSeeOther || c.location() != "/login" {
+			t.Fatalf("logout: %d %s", st, c.location())
+		}
+		replay := e.client(t)
+		replay.cookie = stolen
+		if st, _ := replay.get("/media"); st != http.StatusSeeOther || replay.location() != "/login" {
+			t.Fatalf("the cookie from before logout still works: %d", st)
+		}
+	})
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		other := e.client(t)
+		other.get("/login")
+		st, body := other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {"nope nope nope"}})
+		if st != http.StatusUnauthorized || !strings.Contains(body, "do not match") {
+			t.Fatalf("%d %.300s", st, body)
+		}
+	})
+	t.Run("NextIsLocalOnly", func(t *testing.T) {
+		other := e.client(t)
+		other.get("/login?next=" + url.QueryEscape("//evil.example/x"))
+		st, _ := other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"//evil.example/x"}})
+		if st != http.StatusSeeOther || other.location() != "/media" {
+			t.Fatalf("next=//evil: %d %s", st, other.location())
+		}
+		other.get("/media")
+		other.post("/logout", nil)
+		other.get("/login")
+		other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"/trash"}})
+		if other.location() != "/trash" {
+			t.Fatalf("next=/trash: %s", other.location())
+		}
+	})
+}
+
+func TestUILoginRateLimit(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	now := time.Now()
+	e.app.sessions.Limiter.Now = func() time.Time { return now }
+	c := e.client(t)
+	c.get("/login")
+	for i := 0; i < 5; i++ {
+		if st, _ := c.post("/login", url.Values{"email": {testOwnerEmail}, "password": {"wrong password"}}); st != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, st)
+		}
+	}
+	st, body := c.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}})
+	if st != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed attempts") || c.header.Get("Retry-After") == "" {
+		t.Fatalf("6th attempt: %d %.300s", st, body)
+	}
+	// Another email from the same address is still allowed.
+	e.createUser(t, "editor@example.com", data.RoleEditor)
+	if st, _ := c.post("/login", url.Values{"email": {"editor@example.com"}, "password": {testOwnerPassword}}); st != http.StatusSeeOther {
+		t.Fatalf("other email: %d", st)
+	}
+	now = now.Add(16 * time.Minute)
+	c2 := e.client(t)
+	c2.login(testOwnerEmail, testOwnerPassword)
+}
+
+func TestUIHTMXErrorsAreToasts(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	c := e.client(t)
+	c.login(testOwnerEmail, testOwnerPassword)
+	st, _ := c.get("/media/999", "HX-Request", "true")
+	if st != 404 || c.header.Get("HX-Reswap") != "none" || !strings.Contains(c.header.Get("HX-Trigger"), "gallerist:toast") {
+		t.Fatalf("htmx 404: %d reswap=%q trigger=%q", st, c.header.Get("HX-Reswap"), c.header.Get("HX-Trigger"))
+	}
+	st, body := c.get("/media/999")
+	if st != 404 || !strings.Contains(body, "<html") {
+		t.Fatalf("plain 404: %d", st)
+	}
+}
+
+func TestUIUploadAnswers(t *testing.T) {
+	e := newTestEnv(t, func(cfg *config) { cfg.limits.MaxImageBytes = 4 << 10 })
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	c := e.client(t)
+	c.login(testOwnerEmail, testOwnerPassword)
+	c.get("/media")
+	upload := func(name string, b []byte) (int, string) {
+		body, ct := multipartBody(t, []upFile{{name: name, body: b}}, nil)
+		return c.req("POST", "/media/upload", body, ct, "X-CSRF-Token", c.csrf, "Accept", "application/json")
+	}
+	small := readFile(t, goImageTestdata("video-001.q50.420.jpeg"))
+	if len(small) > 4<<10 {
+		small = small[:0]
+	}
+	st, body := upload("big.png", bytes.Repeat(readFile(t, goImageTestdata("video-001.png")), 2))
+	if st != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than the 4 KB limit for images") {
+		t.Fatalf("oversize: %d %s", st, body)
+	}
+	st, body = upload("notes.txt", []byte("just some text, not a picture"))
+	if st != http.StatusUnsupportedMediaType || !strings.Contains(body, "which Gallerist does not accept") || !strings.Contains(body, `"detected"`) {
+		t.Fatalf("unsupported: %d %s", st, body)
+	}
+	gif := readFile(t, goImageTestdata("video-001.gif"))
+	if len(gif) > 4<<10 {
+		t.Skipf("test image is %d bytes", len(gif))
+	}
+	st, body = upload("one.gif", gif)
+	if st != http.StatusCreated || !strings.Contains(body, `"html"`) {
+		t.Fatalf("upload: %d %s", st, body)
+	}
+	st, body = upload("again.gif", gif)
+	if st != http.StatusCreated || !strings.Contains(body, "Already in your library") || !strings.Contains(body, `"duplicate_of"`) {
+		t.Fatalf("duplicate: %d %s", st, body)
+	}
+	var n int
+	e.app.db.QueryRowForTest(`SELECT COUNT(*) FROM media`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("the duplicate was kept: %d media rows", n)
+	}
+}
+
+func TestCLIUserCreate(t *testing.T) {
+	dir := t.TempDir()
+	env := func(k string) string {
+		if k == "GALLERIST_DATA" {
+			return dir
+		}
+		return ""
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"user", "create", "--email", "Ed@Example.com", "--role", "editor"}, env,
+		strings.NewReader("a long enough password\n"), &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "ed@example.com is editor of default") {
+		t.Fatalf("user create: %v %q", err, out.String())
+	}
+	err = run(context.Background(), []string{"user", "create", "--email", "x@example.com"}, env, strings.NewReader("short\n"), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "at least 8") {
+		t.Fatalf("short password: %v", err)
+	}
+	err = run(context.Background(), []string{"user", "create", "--email", "y@example.com", "--role", "admin"}, env, strings.NewReader("long enough pw\n"), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "owner, editor or viewer") {
+		t.Fatalf("bad role: %v", err)
+	}
+	envPW := func(k string) string {
+		switch k {
+		case "GALLERIST_DATA":
+			return dir
+		case "GALLERIST_PASSWORD":
+			return "from the environment"
+		}
+		return ""
+	}
+	if err := run(context.Background(), []string{"user", "create", "--email", "z@example.com", "--role", "viewer"}, envPW, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t, func(cfg *config) { cfg.dataDir = dir })
+	if _, err := e.app.users.Authenticate(context.Background(), "z@example.com", "from the environment"); err != nil {
+		t.Fatalf("login with the CLI-made user: %v", err)
+	}
+	_ = fmt.Sprint
+}

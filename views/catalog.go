@@ -1,0 +1,138 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+
+	"gallerist/data"
+)
+
+// Products is the products list.
+type Products struct {
+	Items         []*data.Product
+	Total         int
+	Q, Status     string
+	Limit, Offset int
+}
+
+// URL is the list URL with some parameters changed.
+func (l *Products) URL(kv ...string) string {
+	q := url.Values{}
+	if l.Q != "" {
+		q.Set("q", l.Q)
+	}
+	if l.Status != "" {
+		q.Set("status", l.Status)
+	}
+	return withQuery("/products", q, kv...)
+}
+
+// AltCoverage says how many gallery images have alt text: "7 of 9 images have alt text".
+func AltCoverage(p *data.Product) string {
+	if p.ImageCount == 0 {
+		return "No images yet"
+	}
+	if p.AltCount == p.ImageCount {
+		if p.ImageCount == 1 {
+			return "The image has alt text"
+		}
+		return "All " + strconv.Itoa(p.ImageCount) + " images have alt text"
+	}
+	verb := " images have alt text"
+	if p.AltCount == 1 {
+		verb = " image has alt text"
+	}
+	return strconv.Itoa(p.AltCount) + " of " + strconv.Itoa(p.ImageCount) + verb
+}
+
+func altPercent(p *data.Product) string {
+	if p.ImageCount == 0 {
+		return "0%"
+	}
+	return strconv.Itoa(p.AltCount*100/p.ImageCount) + "%"
+}
+
+func statusClass(s data.ProductStatus) string {
+	switch s {
+	case data.StatusActive:
+		return "bg-green-100 text-green-800"
+	case data.StatusArchived:
+		return "bg-gray-200 text-gray-700"
+	}
+	return "bg-amber-100 text-amber-900"
+}
+
+func statusLabel(s data.ProductStatus) string {
+	switch s {
+	case data.StatusActive:
+		return "Active"
+	case data.StatusArchived:
+		return "Archived"
+	}
+	return "Draft"
+}
+
+// ProductForm is the product create/edit form after an error.
+type ProductForm struct {
+	Title, Handle, Status string
+	Error                 string
+	Field                 string
+}
+
+func (f *ProductForm) err(field string) string {
+	if f != nil && f.Field == field {
+		return f.Error
+	}
+	return ""
+}
+
+// GalleryEditor is a product's page: details, the gallery in order, variants.
+type GalleryEditor struct {
+	Product  *data.Product
+	Gallery  *data.Gallery
+	Variants []*data.Variant
+	Form     *ProductForm
+	// MaxImages is the gallery's limit.
+	MaxImages int
+}
+
+func (g *GalleryEditor) imageLabel(gi *data.GalleryImage) string {
+	return "Image " + strconv.Itoa(gi.Position) + " of " + strconv.Itoa(len(g.Gallery.Images))
+}
+
+// ImageByID returns the gallery image with the id, or nil.
+func (g *GalleryEditor) ImageByID(id int64) *data.GalleryImage {
+	for _, gi := range g.Gallery.Images {
+		if gi.ID == id {
+			return gi
+		}
+	}
+	return nil
+}
+
+// Picker is the "Choose from library" dialog: library images to add to a
+// product's gallery (several) or to set as a collection's image (one).
+type Picker struct {
+	Action   string // where the form posts
+	Self     string // the picker's own URL (for searching)
+	Cancel   string
+	Q        string
+	Items    []*data.Media
+	Total    int
+	Taken    map[int64]bool // already in the gallery
+	Multiple bool
+	Title    string
+}
+
+// Collections is the collections list.
+type Collections struct {
+	Items []*data.Collection
+	Total int
+	Form  *ProductForm
+}
+
+// CollectionPage edits one collection.
+type CollectionPage struct {
+	C    *data.Collection
+	Form *ProductForm
+}
