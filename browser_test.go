@@ -18,7 +18,6 @@ import (
 	"image/color"
 	"image/png"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -359,16 +358,6 @@ func (b *browserEnv) login(email, password string) {
 	b.fill("#email", email)
 	b.fill("#password", password)
 	b.click(`button[type=submit]`)
-}
-
-// httpGet fetches a URL of the test server outside the browser.
-func (b *browserEnv) httpGet(path string) *http.Response {
-	b.t.Helper()
-	res, err := http.Get(b.base + path)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return res
 }
 
 // ownerCtx is a context acting as the default organization's owner, for seeding.

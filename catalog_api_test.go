@@ -67,11 +67,12 @@ func (e *testEnv) images(tok string, n int) []int64 {
 	return ids
 }
 
+// realPDF is a PDF made by a real tool where the machine has one, else a minimal valid PDF.
 func realPDF(t *testing.T) []byte {
 	t.Helper()
 	ms, _ := filepath.Glob("/usr/share/doc/*/*.pdf")
 	if len(ms) == 0 {
-		t.Skip("no PDF under /usr/share/doc")
+		return minimalPDF()
 	}
 	return readFile(t, ms[0])
 }

@@ -356,18 +356,6 @@ func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
 		return err
 	}
 	defer up.discard(h.Media)
-	if raw, ok := up.fields["urls"]; ok {
-		if len(up.files) > 0 {
-			return data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
-		}
-		urls, err := h.parseURLs(raw)
-		if err != nil {
-			return err
-		}
-		if up.files, err = h.Media.StageURLs(c.UserContext(), urls); err != nil {
-			return err
-		}
-	}
 	items, err := h.Media.CreateMedia(c.UserContext(), data.MediaCreate{Files: up.files, Alt: up.alt})
 	if err != nil {
 		return err
@@ -509,11 +497,46 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 				staged.Filename, staged.OriginalFilename = clean, clean
 			}
 		}
-		if staged == nil && !extra {
-			if _, ok := fields["urls"]; ok {
-				return up, nil
+		if raw, ok := fields["urls"]; ok && !extra {
+			if staged != nil {
+				return up, data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
 			}
+			urls, err := h.parseURLs(raw)
+			if err != nil {
+				return up, err
+			}
+			if up.files, err = h.Media.StageURLs(ctx, urls); err != nil {
+				return up, err
+			}
+			return up, nil
+		}
+		if staged == nil && !extra {
 			return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
+		}
+	case "application/x-www-form-urlencoded":
+		// The admin UI's "Add from URL" form without JavaScript: urls, one per line.
+		if extra {
+			return up, data.Errorf(data.ECUnsupportedContent, "Send multipart/form-data or application/json here.")
+		}
+		if stream := c.Context().RequestBodyStream(); stream != nil {
+			b, err := io.ReadAll(io.LimitReader(stream, 64<<10+1))
+			if err != nil || len(b) > 64<<10 {
+				return up, data.Errorf(data.ECTooLarge, "The form is too large.")
+			}
+			c.Request().SetBody(b)
+		}
+		urls := strings.Fields(string(c.Request().PostArgs().Peek("urls")))
+		up.alt = string(c.Request().PostArgs().Peek("alt"))
+		raw, _ := json.Marshal(urls)
+		if len(urls) == 0 {
+			raw = []byte("[]")
+		}
+		urls, err := h.parseURLs(raw)
+		if err != nil {
+			return up, err
+		}
+		if up.files, err = h.Media.StageURLs(ctx, urls); err != nil {
+			return up, err
 		}
 	default:
 		return up, data.Errorf(data.ECUnsupportedContent, "Send uploads as multipart/form-data (\"file\" parts) or application/json with a base64 \"attachment\".")

@@ -232,6 +232,7 @@
     p.box.style.overflow = 'visible'
     p.track.hidden = true
     p.status.className = 'mt-1 text-xs text-red-800'
+    p.status.style.overflowWrap = 'anywhere' // long URLs in messages
     p.status.setAttribute('role', 'alert')
     p.status.textContent = message
     p.actions.innerHTML = ''
@@ -312,6 +313,14 @@
       failTile(tile, 'The upload of ' + file.name + ' was interrupted. Check your connection and retry.', retry)
       done(false)
     }
+    if (file.url) {
+      // "Add from URL": the server fetches it; there is no upload to measure.
+      tile._parts.status.textContent = 'Fetching…'
+      tile._parts.bar.style.width = '30%'
+      xhr.setRequestHeader('Content-Type', 'application/json')
+      xhr.send(JSON.stringify({ urls: [file.url] }))
+      return
+    }
     var fd = new FormData()
     fd.append('file', file, file.name)
     xhr.send(fd)
@@ -352,6 +361,19 @@
     pump()
   }
   window.galleristUpload = uploadFiles
+
+  // "Add from URL": one tile and one request per URL, like dropped files.
+  document.addEventListener('submit', function (e) {
+    var form = e.target
+    if (!form.matches || !form.matches('[data-import-form]')) return
+    var urls = (form.elements.urls.value || '').split(/\s+/).filter(Boolean)
+    if (!urls.length) return
+    e.preventDefault()
+    uploadFiles(urls.map(function (u) { return { name: u, url: u } }), form)
+    form.elements.urls.value = ''
+    var details = form.closest('details')
+    if (details) details.open = false
+  }, true)
 
   document.addEventListener('change', function (e) {
     var input = e.target
