@@ -385,6 +385,12 @@ type Usage struct {
 	Role      string // "gallery", "variant_image" or "collection_image"
 	Position  int    // gallery position (role "gallery")
 	ProductID int64  // the variant's product (type "variant")
+
+	// PictureID is the media item that pictures the place: a product's (or a
+	// variant's product's) featured image, a collection's image. 0 if none.
+	PictureID int64
+	// Picture is that item, where a caller loaded it (the admin UI does).
+	Picture *Media
 }
 
 // RenditionService serves renditions, making a missing one on demand.

@@ -61,7 +61,28 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	if err != nil {
 		return nil, err
 	}
+	h.loadPictures(c, m, used)
 	return &views.MediaDetail{M: m, Usage: used}, nil
+}
+
+// loadPictures fills in the picture of each place an item is used, so lists
+// of places show a thumbnail of where (the product's featured image).
+func (h *Handlers) loadPictures(c *fiber.Ctx, m *data.Media, used []data.Usage) {
+	seen := map[int64]*data.Media{m.ID: m}
+	for i := range used {
+		id := used[i].PictureID
+		if id == 0 {
+			continue
+		}
+		if _, ok := seen[id]; !ok {
+			pic, err := h.Media.FindMediaByID(c.UserContext(), id)
+			if err != nil {
+				pic = nil // a picture is a nicety: the list works without it
+			}
+			seen[id] = pic
+		}
+		used[i].Picture = seen[id]
+	}
 }
 
 // handleMediaPage is the detail panel of an item: a fragment for htmx, else

@@ -404,14 +404,17 @@ func (s *MediaService) Usage(ctx context.Context, id int64) ([]data.Usage, error
 func findUsage(ctx context.Context, tx *sql.Tx, org, mediaID int64) ([]data.Usage, error) {
 	out := []data.Usage{}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT 'product', p.id, p.title, 'gallery', g.position, 0 FROM gallery_images g JOIN products p ON p.id = g.product_id
+		SELECT 'product', p.id, p.title, 'gallery', g.position, 0,
+			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1)
+			FROM gallery_images g JOIN products p ON p.id = g.product_id
 			WHERE g.media_id = ? AND g.org_id = ?
 		UNION ALL
-		SELECT 'variant', v.id, p.title || ' / ' || v.title, 'variant_image', 0, p.id FROM variants v
-			JOIN gallery_images g ON g.id = v.image_id JOIN products p ON p.id = v.product_id
+		SELECT 'variant', v.id, p.title || ' / ' || v.title, 'variant_image', 0, p.id,
+			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1)
+			FROM variants v JOIN gallery_images g ON g.id = v.image_id JOIN products p ON p.id = v.product_id
 			WHERE g.media_id = ? AND v.org_id = ?
 		UNION ALL
-		SELECT 'collection', c.id, c.title, 'collection_image', 0, 0 FROM collections c WHERE c.media_id = ? AND c.org_id = ?
+		SELECT 'collection', c.id, c.title, 'collection_image', 0, 0, c.media_id FROM collections c WHERE c.media_id = ? AND c.org_id = ?
 		ORDER BY 1 DESC, 2`, mediaID, org, mediaID, org, mediaID, org)
 	if err != nil {
 		return nil, err
@@ -419,9 +422,11 @@ func findUsage(ctx context.Context, tx *sql.Tx, org, mediaID int64) ([]data.Usag
 	defer rows.Close()
 	for rows.Next() {
 		var u data.Usage
-		if err := rows.Scan(&u.Type, &u.ID, &u.Title, &u.Role, &u.Position, &u.ProductID); err != nil {
+		var pic sql.NullInt64
+		if err := rows.Scan(&u.Type, &u.ID, &u.Title, &u.Role, &u.Position, &u.ProductID, &pic); err != nil {
 			return nil, err
 		}
+		u.PictureID = pic.Int64
 		out = append(out, u)
 	}
 	return out, rows.Err()
