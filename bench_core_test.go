@@ -158,10 +158,10 @@ func BenchmarkMediaList100k(b *testing.B) {
 		list := load(b, bin, base+"/api/media?limit=24", tok, d)
 		search := load(b, bin, base+"/api/media?limit=24&q=mug%20number%204242", tok, d)
 		// The same without the answer cache: every request runs its SQL.
-		e.app.handlers.NoAnswerCache = true
+		e.app.handlers.SetAnswerCache(false)
 		listRaw := load(b, bin, base+"/api/media?limit=24", tok, d)
 		searchRaw := load(b, bin, base+"/api/media?limit=24&q=mug%20number%204242", tok, d)
-		e.app.handlers.NoAnswerCache = false
+		e.app.handlers.SetAnswerCache(true)
 		b.ReportMetric(ping.RPS, "ping-req/s")
 		b.ReportMetric(list.RPS, "list-req/s")
 		b.ReportMetric(list.P50MS, "list-p50-ms")

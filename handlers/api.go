@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gallerist/data"
@@ -32,8 +33,6 @@ type Deps struct {
 	Sessions   *web.Sessions
 	TrashGrace time.Duration
 
-	// NoAnswerCache turns off the list answer cache (for measuring).
-	NoAnswerCache bool
 	// PublicURL, if set, is the absolute base of file URLs ("https://cdn.example.com");
 	// otherwise URLs are built from the request's scheme and host.
 	PublicURL string
@@ -42,7 +41,8 @@ type Deps struct {
 // Handlers holds the dependencies of every handler.
 type Handlers struct {
 	Deps
-	answers answerCache
+	answers   answerCache
+	noAnswers atomic.Bool
 }
 
 // New returns the handlers.
