@@ -283,3 +283,43 @@ func TestImportRefusesPrivateTargets(t *testing.T) {
 	}
 	t.Logf("%d refused targets, each direct and by redirect; distinct messages: %v", len(refusedURLs), messages)
 }
+
+// TestGalleryImportRefusesPrivateTargets: the same refused targets, through
+// POST /api/products/{id}/images {"src"}: each refused, nothing attached, and
+// the canary never hit.
+func TestGalleryImportRefusesPrivateTargets(t *testing.T) {
+	var hits atomic.Int64
+	canary := origin(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write(readFile(t, goImageTestdata("video-001.png")))
+	}))
+	port := canary[strings.LastIndex(canary, ":")+1:]
+	public := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(r.URL.Query().Get("to"), "PORT", port, 1), http.StatusFound)
+	}))
+	e := newTestEnv(t, func(c *config) {
+		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
+		c.fetch.Timeout = 2 * time.Second
+	})
+	tok := e.token(0)
+	r := e.sendJSON("POST", "/api/products", tok, map[string]any{"title": "Mug"})
+	if r.Status != 201 {
+		t.Fatalf("create product: %d %s", r.Status, r.Body)
+	}
+	images := fmt.Sprintf("/api/products/%d/images", int64(r.json(t)["id"].(float64)))
+	for _, raw := range refusedURLs {
+		for _, target := range []string{strings.ReplaceAll(raw, "PORT", port), public + "/?to=" + url.QueryEscape(raw)} {
+			before := e.snapshot()
+			r := e.sendJSON("POST", images, tok, map[string]any{"src": target})
+			if r.Status != 422 || r.errCode(t) != data.ECURLNotAllowed {
+				t.Errorf("%s: %d %s", target, r.Status, r.Body)
+			}
+			if e.snapshot() != before {
+				t.Errorf("%s changed state", target)
+			}
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the canary was hit %d times", n)
+	}
+}
