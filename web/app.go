@@ -80,6 +80,13 @@ func New(cfg Config, routes []Route) *Server {
 		ReadBufferSize:               16 << 10,
 		DisableStartupMessage:        true,
 	})
+	// Requests that reach the middleware are marked; errors raised by the
+	// server before routing (an unparseable request, headers over the
+	// buffer) are not, and answer in the API's JSON shape.
+	s.App.Use(func(c *fiber.Ctx) error {
+		c.Locals(routedLocal, true)
+		return c.Next()
+	})
 	s.App.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
@@ -203,7 +210,10 @@ func (s *Server) authorize(r Route) fiber.Handler {
 	}
 }
 
-const principalLocal = "gallerist.principal"
+const (
+	principalLocal = "gallerist.principal"
+	routedLocal    = "gallerist.routed"
+)
 
 // PrincipalOf returns the request's authenticated principal.
 func PrincipalOf(c *fiber.Ctx) (data.Principal, bool) {

@@ -40,6 +40,8 @@ var statusByCode = map[string]int{
 	data.ECURLNotAllowed:      http.StatusUnprocessableEntity,
 	data.ECFetchFailed:        http.StatusUnprocessableEntity,
 	data.ECRateLimited:        http.StatusTooManyRequests,
+	data.ECHeadersTooLarge:    http.StatusRequestHeaderFieldsTooLarge,
+	data.ECRequestTimeout:     http.StatusRequestTimeout,
 	data.ECInternal:           http.StatusInternalServerError,
 }
 
@@ -81,6 +83,10 @@ func AsDataError(err error) *data.Error {
 			return data.Errorf(data.ECInvalidField, "%s", fe.Message)
 		case http.StatusTooManyRequests:
 			return data.Errorf(data.ECRateLimited, "Too many requests; wait a little and try again.")
+		case http.StatusRequestHeaderFieldsTooLarge:
+			return data.Errorf(data.ECHeadersTooLarge, "The request's headers are too large.")
+		case http.StatusRequestTimeout:
+			return data.Errorf(data.ECRequestTimeout, "The request was not received in time; send it again.")
 		case http.StatusForbidden:
 			return data.Errorf(data.ECForbidden, "%s", fe.Message)
 		case http.StatusUnauthorized:
@@ -127,7 +133,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="gallerist"`)
 	}
 	c.Status(status)
-	if isAPI(c) || s.htmlError == nil {
+	if isAPI(c) || s.htmlError == nil || c.Locals(routedLocal) == nil {
 		return c.JSON(errorBody(e))
 	}
 	if err := s.htmlError(c, status, e); err != nil {
