@@ -198,3 +198,76 @@ func TestListAnswersFollowEveryWrite(t *testing.T) {
 		t.Fatal("stale answer after another process wrote")
 	}
 }
+
+// TestMediaListParameters: sort, since_id, pagination, kind and fields mean
+// what the API documents, and bad values answer 400 naming the parameter.
+func TestMediaListParameters(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(0)
+	names := []string{"b.png", "C.png", "a.png"}
+	var ids []int64
+	for i, n := range names {
+		ids = append(ids, int64(e.uploadOK(tok, n, realPNG(t, 4+i*3, 4))["id"].(float64)))
+	}
+	order := func(q string) []string {
+		r := e.getJSON("/api/media?"+q, tok)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", q, r.Status, r.Body)
+		}
+		var out []string
+		for _, m := range r.json(t)["data"].([]any) {
+			out = append(out, m.(map[string]any)["filename"].(string))
+		}
+		return out
+	}
+	check := func(q string, want ...string) {
+		t.Helper()
+		if got := order(q); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: got %v, want %v", q, got, want)
+		}
+	}
+	check("", "a.png", "C.png", "b.png") // newest first
+	check("sort=created_at", "b.png", "C.png", "a.png")
+	check("sort=filename", "a.png", "b.png", "C.png") // case-insensitive
+	check("sort=-filename", "C.png", "b.png", "a.png")
+	check("sort=size", "b.png", "C.png", "a.png")
+	check("sort=-size", "a.png", "C.png", "b.png")
+	check(fmt.Sprintf("since_id=%d", ids[0]), "C.png", "a.png") // ascending after the id
+	check("limit=1&offset=1", "C.png")
+	check("kind=video")
+	if r := e.getJSON("/api/media?limit=1", tok).json(t); r["total"] != 3.0 || r["limit"] != 1.0 {
+		t.Errorf("envelope: %v", r)
+	}
+	for _, bad := range []string{"limit=0", "limit=101", "limit=x", "offset=-1", "kind=pictures", "sort=width", "since_id=-3", "fields=secret", "deleted=all", "used=maybe"} {
+		r := e.getJSON("/api/media?"+bad, tok)
+		if r.Status != 400 || r.errCode(t) != data.ECInvalidParameter {
+			t.Errorf("%s: %d %s", bad, r.Status, r.Body)
+		}
+		param := strings.SplitN(bad, "=", 2)[0]
+		if r.json(t)["error"].(map[string]any)["parameter"] != param {
+			t.Errorf("%s: error does not name the parameter: %s", bad, r.Body)
+		}
+	}
+	// PATCH rules.
+	p := fmt.Sprintf("/api/media/%d", ids[0])
+	for body, code := range map[string]string{
+		`{}`:                      data.ECEmptyUpdate,
+		``:                        data.ECEmptyUpdate,
+		`{"colour": "red"}`:       data.ECUnknownField,
+		`{"filename": ""}`:        data.ECInvalidField,
+		`{"filename": "a/b.png"}`: data.ECInvalidField,
+		`{"filename": null}`:      data.ECInvalidField,
+		`{"alt": 5}`:              data.ECInvalidField,
+		`{"alt": "line\nbreak"}`:  data.ECInvalidField,
+		`{"alt": "x"`:             data.ECInvalidJSON,
+	} {
+		before := e.snapshot()
+		r := e.sendJSON("PATCH", p, tok, body)
+		if r.errCode(t) != code {
+			t.Errorf("PATCH %s: %d %s, want %s", body, r.Status, r.Body, code)
+		}
+		if e.snapshot() != before {
+			t.Errorf("PATCH %s changed state", body)
+		}
+	}
+}
