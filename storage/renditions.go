@@ -38,14 +38,20 @@ type Renderer struct {
 	// Quality is the JPEG quality (default 80).
 	Quality int
 
-	sem   *semaphore.Weighted
-	sf    singleflight.Group
-	kick  chan struct{}
-	mu    sync.Mutex
-	busy  map[string]bool
-	made  atomic.Int64
-	wg    sync.WaitGroup
-	start sync.Once
+	sem *semaphore.Weighted
+	sf  singleflight.Group
+
+	// found caches rendition lookups for one database version, so serving a
+	// made rendition costs a PRAGMA, not a query (any commit clears it).
+	foundMu      sync.Mutex
+	foundVersion int64
+	found        map[string]*data.Rendition
+	kick         chan struct{}
+	mu           sync.Mutex
+	busy         map[string]bool
+	made         atomic.Int64
+	wg           sync.WaitGroup
+	start        sync.Once
 }
 
 // NewRenderer returns a renderer that decodes at most maxDecodes images at once.
@@ -262,7 +268,7 @@ func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext 
 	if !data.IsRenditionWidth(slot) {
 		return nil, nil, data.Errorf(data.ECInvalidParameter, "Renditions are made at widths %s only.", widthsList()).With("parameter", "width")
 	}
-	rd, err := r.findRendition(ctx, sha, slot, ext)
+	rd, err := r.lookup(ctx, sha, slot, ext)
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := r.makeOnDemand(ctx, sha, slot, ext); err != nil {
 			return nil, nil, err
@@ -288,6 +294,34 @@ func widthsList() string {
 		s = append(s, strconv.Itoa(w))
 	}
 	return strings.Join(s, ", ")
+}
+
+// lookup is findRendition through the per-version cache.
+func (r *Renderer) lookup(ctx context.Context, sha string, slot int, ext string) (*data.Rendition, error) {
+	version, err := r.db.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := sha + "/" + strconv.Itoa(slot) + "." + ext
+	r.foundMu.Lock()
+	if r.foundVersion != version || r.found == nil || len(r.found) > 4096 {
+		r.foundVersion, r.found = version, map[string]*data.Rendition{}
+	}
+	rd, ok := r.found[key]
+	r.foundMu.Unlock()
+	if ok {
+		return rd, nil
+	}
+	rd, err = r.findRendition(ctx, sha, slot, ext)
+	if err != nil {
+		return nil, err
+	}
+	r.foundMu.Lock()
+	if r.foundVersion == version {
+		r.found[key] = rd
+	}
+	r.foundMu.Unlock()
+	return rd, nil
 }
 
 func (r *Renderer) findRendition(ctx context.Context, sha string, slot int, ext string) (*data.Rendition, error) {
