@@ -212,6 +212,24 @@ func TestImportByURL(t *testing.T) {
 	}
 }
 
+// refusalOrigins starts a canary on 127.0.0.1 that counts every hit (there
+// must be none) and a "public" origin on 127.0.0.2 (the one address the tests
+// allow) that redirects to ?to=, with PORT replaced by the canary's port.
+func refusalOrigins(t *testing.T) (port, public string, hits *atomic.Int64) {
+	hits = new(atomic.Int64)
+	png := readFile(t, goImageTestdata("video-001.png"))
+	canary := origin(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(png)
+	}))
+	port = canary[strings.LastIndex(canary, ":")+1:]
+	public = origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(r.URL.Query().Get("to"), "PORT", port, 1), http.StatusFound)
+	}))
+	return port, public, hits
+}
+
 // refusedURLs are import targets that must never be fetched; PORT is the canary's port.
 var refusedURLs = []string{
 	"http://127.0.0.1:PORT/x.jpg", "http://127.1:PORT/x.jpg", "http://2130706433:PORT/x.jpg", "http://0x7f000001:PORT/x.jpg",
@@ -237,21 +255,8 @@ var refusedURLs = []string{
 // /api/media and through a public-looking origin that redirects, and a canary
 // on loopback records zero hits.
 func TestImportRefusesPrivateTargets(t *testing.T) {
-	var hits atomic.Int64
-	canary := origin(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(readFile(t, goImageTestdata("video-001.png")))
-	}))
-	port := canary[strings.LastIndex(canary, ":")+1:]
-	// A "public" origin: the one address the operator allowed, redirecting inward.
-	public := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, strings.Replace(r.URL.Query().Get("to"), "PORT", port, 1), http.StatusFound)
-	}))
-	e := newTestEnv(t, func(c *config) {
-		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
-		c.fetch.Timeout = 2 * time.Second
-	})
+	port, public, hits := refusalOrigins(t)
+	e := newTestEnv(t, allowOnly127002)
 	tok := e.token(0)
 	if len(refusedURLs) < 50 {
 		t.Fatalf("only %d refused URLs", len(refusedURLs))
@@ -288,19 +293,8 @@ func TestImportRefusesPrivateTargets(t *testing.T) {
 // POST /api/products/{id}/images {"src"}: each refused, nothing attached, and
 // the canary never hit.
 func TestGalleryImportRefusesPrivateTargets(t *testing.T) {
-	var hits atomic.Int64
-	canary := origin(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Write(readFile(t, goImageTestdata("video-001.png")))
-	}))
-	port := canary[strings.LastIndex(canary, ":")+1:]
-	public := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, strings.Replace(r.URL.Query().Get("to"), "PORT", port, 1), http.StatusFound)
-	}))
-	e := newTestEnv(t, func(c *config) {
-		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
-		c.fetch.Timeout = 2 * time.Second
-	})
+	port, public, hits := refusalOrigins(t)
+	e := newTestEnv(t, allowOnly127002)
 	tok := e.token(0)
 	r := e.sendJSON("POST", "/api/products", tok, map[string]any{"title": "Mug"})
 	if r.Status != 201 {

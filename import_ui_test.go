@@ -36,9 +36,10 @@ func importOrigins(t *testing.T) (public, canary string, hits *atomic.Int64) {
 	return public, canary, hits
 }
 
+// allowOnly127002 lets imports reach the tests' "public" origin on 127.0.0.2 and nothing else private.
 func allowOnly127002(c *config) {
 	c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
-	c.fetch.Timeout = 5 * time.Second
+	c.fetch.Timeout = 3 * time.Second
 }
 
 // TestUIImportFromURLForm: the "Add from URL" form works without JavaScript,
