@@ -139,11 +139,13 @@ func TestBrowserGalleryReorder(t *testing.T) {
 		t.Fatal("the first image has no Featured badge")
 	}
 
-	// Drag the 4th image onto the 1st.
+	// Drag the 4th image onto the 1st. The version is read before the drag:
+	// read after it, a fast save could already have changed it.
+	before := evalJS[string](b, `document.querySelector("#gallery").dataset.version`)
 	b.dragTo(tile(4), tile(1))
 	want := []int64{ids[3], ids[0], ids[1], ids[2], ids[4]}
 	b.waitJS("the order to save", `document.querySelector("#gallery").getAttribute("aria-busy") === null &&
-		document.querySelector("#gallery").dataset.version !== "`+evalJS[string](b, `document.querySelector("#gallery").dataset.version`)+`"`)
+		document.querySelector("#gallery").dataset.version !== "`+before+`"`)
 	if got := b.galleryOrder(p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after drag and drop: %v, want %v", got, want)
 	}
