@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,6 +80,6 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error
 	if err := c.JSON(v); err != nil {
 		return err
 	}
-	h.answers.put(version, key, answer{body: append([]byte(nil), c.Response().Body()...), etag: c.GetRespHeader(fiber.HeaderETag)})
+	h.answers.put(version, key, answer{body: append([]byte(nil), c.Response().Body()...), etag: strings.Clone(c.GetRespHeader(fiber.HeaderETag))}) // Fiber's strings point into reused buffers
 	return nil
 }
