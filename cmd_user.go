@@ -74,6 +74,6 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return cliError(err)
 	}
-	fmt.Fprintf(stdout, "User %s is %s of %s (%s).\n", mb.Email, mb.Role, mb.OrgSlug, mb.OrgName)
+	fmt.Fprintf(stdout, "User %s is %s of %s (%s).\n%d\n", mb.Email, mb.Role, mb.OrgSlug, mb.OrgName, mb.UserID)
 	return nil
 }

@@ -460,6 +460,9 @@ func TestCLIUserCreate(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "ed@example.com is editor of default") {
 		t.Fatalf("user create: %v %q", err, out.String())
 	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); !regexp.MustCompile(`^[0-9]+$`).MatchString(lines[len(lines)-1]) {
+		t.Fatalf("user create does not end with the new id: %q", out.String())
+	}
 	err = run(context.Background(), []string{"user", "create", "--email", "x@example.com"}, env, strings.NewReader("short\n"), &out, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "at least 8") {
 		t.Fatalf("short password: %v", err)
