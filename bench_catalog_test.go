@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -103,12 +102,7 @@ func BenchmarkGalleryList250(b *testing.B) {
 	pid, _ := galleryOf250(b, e)
 	base := e.serveLoopback(b)
 	bin := buildLoadgen(b)
-	d := 5 * time.Second
-	if v := os.Getenv("GALLERIST_LOAD_SECONDS"); v != "" {
-		if s, err := time.ParseDuration(v + "s"); err == nil {
-			d = s
-		}
-	}
+	d := loadDuration()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ping := load(b, bin, base+"/api/ping", "", d)

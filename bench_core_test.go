@@ -116,6 +116,14 @@ func buildLoadgen(tb testing.TB) string {
 	return bin
 }
 
+// loadDuration is how long each load runs: 5 s, or GALLERIST_LOAD_SECONDS.
+func loadDuration() time.Duration {
+	if s, err := time.ParseDuration(os.Getenv("GALLERIST_LOAD_SECONDS") + "s"); err == nil && s > 0 {
+		return s
+	}
+	return 5 * time.Second
+}
+
 // load runs the load generator as a second process against url.
 func load(tb testing.TB, bin, url, token string, d time.Duration) loadResult {
 	tb.Helper()
@@ -146,12 +154,7 @@ func BenchmarkMediaList100k(b *testing.B) {
 	seedMedia(b, e, 100_000)
 	base := e.serveLoopback(b)
 	bin := buildLoadgen(b)
-	d := 5 * time.Second
-	if v := os.Getenv("GALLERIST_LOAD_SECONDS"); v != "" {
-		if s, err := time.ParseDuration(v + "s"); err == nil {
-			d = s
-		}
-	}
+	d := loadDuration()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ping := load(b, bin, base+"/api/ping", "", d)

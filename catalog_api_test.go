@@ -1004,13 +1004,7 @@ func TestCatalogScopes(t *testing.T) {
 		{"PUT", fmt.Sprintf("/api/collections/%d/image", cid), w, `{"media_id": null}`},
 	}
 	for _, rt := range routes {
-		var scopes []data.Scope
-		for _, s := range data.AllTokenScopes {
-			if s.Scope != rt.scope {
-				scopes = append(scopes, s.Scope)
-			}
-		}
-		tok := e.token(0, scopes...)
+		tok := e.tokenWithout(rt.scope)
 		before := e.snapshot()
 		res := e.do(rt.method, rt.path, tok, strings.NewReader(rt.body), "application/json")
 		if res.Status != 403 || res.errCode(t) != data.ECMissingScope || !strings.Contains(string(res.Body), string(rt.scope)) {

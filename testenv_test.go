@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,6 +173,17 @@ func (e *testEnv) upload(token string, files ...upFile) *resp {
 	return e.do("POST", "/api/media", token, body, ct)
 }
 
+// tokenWithout creates a token holding every token scope but one.
+func (e *testEnv) tokenWithout(missing data.Scope) string {
+	var scopes []data.Scope
+	for _, s := range data.AllTokenScopes {
+		if s.Scope != missing {
+			scopes = append(scopes, s.Scope)
+		}
+	}
+	return e.token(0, scopes...)
+}
+
 // uploadOK uploads one file and returns the created media object.
 func (e *testEnv) uploadOK(token, name string, body []byte) map[string]any {
 	e.t.Helper()
@@ -205,14 +217,10 @@ func (e *testEnv) snapshot() string {
 		if err := e.app.db.QueryRowForTest("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 			e.t.Fatal(err)
 		}
-		counts = append(counts, table+"="+itoaTest(n))
+		counts = append(counts, table+"="+strconv.Itoa(n))
 	}
 	return strings.Join(files, "\n") + "\n--\n" + strings.Join(counts, " ")
 }
-
-func itoaTest(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + jsonNum(n)) }
-
-func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func readFile(t testing.TB, p string) []byte {
 	t.Helper()

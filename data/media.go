@@ -105,6 +105,34 @@ func RenditionSlots(width int) []int {
 	return out
 }
 
+// DescribeUsage says where an item is used, in plain words: "2 products and 1 collection".
+func DescribeUsage(used []Usage) string {
+	ids := map[string]map[int64]bool{}
+	for _, u := range used {
+		if ids[u.Type] == nil {
+			ids[u.Type] = map[int64]bool{}
+		}
+		ids[u.Type][u.ID] = true
+	}
+	var parts []string
+	for _, t := range []string{"product", "variant", "collection"} {
+		switch n := len(ids[t]); n {
+		case 0:
+		case 1:
+			parts = append(parts, "1 "+t)
+		default:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, t))
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "nothing"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
 // Rendition is a resized copy of an image, served at /files/{sha256}/{slot}.{ext}.
 type Rendition struct {
 	Slot          int // the width asked for

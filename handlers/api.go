@@ -68,8 +68,8 @@ func (h *Handlers) apiRoutes() []web.Route {
 		api("DELETE", "/api/media/:id", data.ScopeMediaDelete, h.handleMediaDelete),
 		api("POST", "/api/media/:id/restore", data.ScopeMediaDelete, h.handleMediaRestore),
 		api("GET", "/api/media/:id/usage", data.ScopeMediaRead, h.handleMediaUsage),
-		api("GET", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaDownload),
-		api("HEAD", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaDownload),
+		api("GET", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaOriginal(true)),
+		api("HEAD", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaOriginal(true)),
 	}
 	return append(r, h.catalogRoutes()...)
 }

@@ -56,9 +56,6 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 		return data.NotFound("File")
 	}
 	slot, _ := strconv.Atoi(mm[1])
-	if !data.IsRenditionWidth(slot) {
-		return data.Errorf(data.ECInvalidParameter, "Renditions are made at widths 50, 100, 240, 320, 480, 640 and 1024 only.").With("parameter", "width")
-	}
 	rd, blob, err := h.Renditions.OpenRendition(c.UserContext(), sha, slot, mm[2])
 	if err != nil {
 		return err

@@ -83,8 +83,7 @@ func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) er
 			return nil, badJSON()
 		}
 	}
-	if c, err := peekNonSpace(br); err == nil || !errors.Is(err, io.EOF) {
-		_ = c
+	if _, err := peekNonSpace(br); !errors.Is(err, io.EOF) {
 		return nil, data.Errorf(data.ECInvalidJSON, "Unexpected data after the JSON object.")
 	}
 	return fields, nil

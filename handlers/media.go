@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,33 +20,28 @@ import (
 
 // MediaJSON is a media item as the API shows it.
 type MediaJSON struct {
-	ID               int64             `json:"id"`
-	Kind             data.Kind         `json:"kind"`
-	Filename         string            `json:"filename"`
-	OriginalFilename string            `json:"original_filename"`
-	MIMEType         string            `json:"mime_type"`
-	Size             int64             `json:"size"`
-	SHA256           string            `json:"sha256"`
-	Width            *int              `json:"width"`
-	Height           *int              `json:"height"`
-	DurationMS       *int64            `json:"duration_ms"`
-	Alt              *string           `json:"alt"`
-	URL              string            `json:"url"`
-	DownloadURL      string            `json:"download_url"`
-	SourceURL        *string           `json:"source_url"`
-	CreatedBy        string            `json:"created_by"`
-	CreatedAt        string            `json:"created_at"`
-	UpdatedAt        string            `json:"updated_at"`
-	DeletedAt        *string           `json:"deleted_at"`
-	UsageCount       int               `json:"usage_count"`
-	Processing       string            `json:"processing"`
-	ProcessingError  *string           `json:"processing_error"`
-	Renditions       map[string]string `json:"renditions"`
-	Srcset           string            `json:"srcset"`
-	RenditionsWebP   map[string]string `json:"renditions_webp,omitempty"`
-	SrcsetWebP       string            `json:"srcset_webp,omitempty"`
-	UsedBy           []UsageJSON       `json:"used_by,omitempty"`
-	DuplicateOf      *int64            `json:"duplicate_of,omitempty"`
+	ID               int64     `json:"id"`
+	Kind             data.Kind `json:"kind"`
+	Filename         string    `json:"filename"`
+	OriginalFilename string    `json:"original_filename"`
+	MIMEType         string    `json:"mime_type"`
+	Size             int64     `json:"size"`
+	SHA256           string    `json:"sha256"`
+	Width            *int      `json:"width"`
+	Height           *int      `json:"height"`
+	DurationMS       *int64    `json:"duration_ms"`
+	Alt              *string   `json:"alt"`
+	URL              string    `json:"url"`
+	DownloadURL      string    `json:"download_url"`
+	SourceURL        *string   `json:"source_url"`
+	CreatedBy        string    `json:"created_by"`
+	CreatedAt        string    `json:"created_at"`
+	UpdatedAt        string    `json:"updated_at"`
+	DeletedAt        *string   `json:"deleted_at"`
+	UsageCount       int       `json:"usage_count"`
+	RenditionsJSON
+	UsedBy      []UsageJSON `json:"used_by,omitempty"`
+	DuplicateOf *int64      `json:"duplicate_of,omitempty"`
 }
 
 // mediaFields are the names fields= accepts.
@@ -110,12 +106,7 @@ func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 		d := m.DurationMS
 		j.DurationMS = &d
 	}
-	j.Processing, j.ProcessingError = m.Processing, optStr(m.ProcessingError)
-	j.Renditions, j.Srcset = renditionSet(base, m, false)
-	j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true)
-	if len(j.RenditionsWebP) == 0 {
-		j.RenditionsWebP = nil
-	}
+	j.RenditionsJSON = renditionsJSON(base, m)
 	if m.DeletedAt != nil {
 		s := web.FormatTime(*m.DeletedAt)
 		j.DeletedAt = &s
@@ -337,19 +328,6 @@ func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
 	return c.JSON(h.mediaJSON(c, m))
 }
 
-func (h *Handlers) handleMediaDownload(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", "Media item")
-	if err != nil {
-		return err
-	}
-	m, blob, err := h.Media.OpenOriginal(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256,
-		Attachment: true, Filename: m.Filename})
-}
-
 func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
 	up, err := h.readUpload(c, false)
 	if err != nil {
@@ -501,14 +479,11 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 			if staged != nil {
 				return up, data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
 			}
-			urls, err := h.parseURLs(raw)
-			if err != nil {
-				return up, err
+			var urls []string
+			if err := json.Unmarshal(raw, &urls); err != nil {
+				return up, data.FieldError("urls", "urls must be a list of URL strings.")
 			}
-			if up.files, err = h.Media.StageURLs(ctx, urls); err != nil {
-				return up, err
-			}
-			return up, nil
+			return up, h.stageURLs(ctx, up, urls)
 		}
 		if staged == nil && !extra {
 			return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
@@ -518,24 +493,11 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 		if extra {
 			return up, data.Errorf(data.ECUnsupportedContent, "Send multipart/form-data or application/json here.")
 		}
-		if stream := c.Context().RequestBodyStream(); stream != nil {
-			b, err := io.ReadAll(io.LimitReader(stream, 64<<10+1))
-			if err != nil || len(b) > 64<<10 {
-				return up, data.Errorf(data.ECTooLarge, "The form is too large.")
-			}
-			c.Request().SetBody(b)
-		}
-		urls := strings.Fields(string(c.Request().PostArgs().Peek("urls")))
-		up.alt = string(c.Request().PostArgs().Peek("alt"))
-		raw, _ := json.Marshal(urls)
-		if len(urls) == 0 {
-			raw = []byte("[]")
-		}
-		urls, err := h.parseURLs(raw)
-		if err != nil {
+		if err := web.BufferBody(c, 64<<10); err != nil {
 			return up, err
 		}
-		if up.files, err = h.Media.StageURLs(ctx, urls); err != nil {
+		up.alt = string(c.Request().PostArgs().Peek("alt"))
+		if err := h.stageURLs(ctx, up, strings.Fields(string(c.Request().PostArgs().Peek("urls")))); err != nil {
 			return up, err
 		}
 	default:
@@ -591,21 +553,40 @@ func bodyError(err error) error {
 	return err
 }
 
-// parseURLs validates the urls field of an import: 1 to MaxFilesPerRequest strings.
-func (h *Handlers) parseURLs(raw json.RawMessage) ([]string, error) {
-	var urls []string
-	if err := json.Unmarshal(raw, &urls); err != nil {
-		return nil, data.FieldError("urls", "urls must be a list of URL strings.")
-	}
+// stageURLs checks an import's URLs (1 to MaxFilesPerRequest non-empty
+// strings) and stages them through the one fetcher into up.
+func (h *Handlers) stageURLs(ctx context.Context, up *upload, urls []string) error {
 	if len(urls) == 0 || len(urls) > h.Limits.MaxFilesPerRequest {
-		return nil, data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
+		return data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
 	}
 	for _, u := range urls {
 		if strings.TrimSpace(u) == "" || len(u) > 8192 {
-			return nil, data.FieldError("urls", "Every URL must be a non-empty http or https address.")
+			return data.FieldError("urls", "Every URL must be a non-empty http or https address.")
 		}
 	}
-	return urls, nil
+	var err error
+	up.files, err = h.Media.StageURLs(ctx, urls)
+	return err
+}
+
+// RenditionsJSON is an image's processing state and rendition URLs, as media
+// items and gallery images both show them.
+type RenditionsJSON struct {
+	Processing      string            `json:"processing"`
+	ProcessingError *string           `json:"processing_error"`
+	Renditions      map[string]string `json:"renditions"`
+	Srcset          string            `json:"srcset"`
+	RenditionsWebP  map[string]string `json:"renditions_webp,omitempty"`
+	SrcsetWebP      string            `json:"srcset_webp,omitempty"`
+}
+
+func renditionsJSON(base string, m *data.Media) RenditionsJSON {
+	j := RenditionsJSON{Processing: m.Processing, ProcessingError: optStr(m.ProcessingError)}
+	j.Renditions, j.Srcset = renditionSet(base, m, false)
+	if j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true); len(j.RenditionsWebP) == 0 {
+		j.RenditionsWebP = nil
+	}
+	return j
 }
 
 // renditionSet builds the {"320": url} map and the srcset string of an

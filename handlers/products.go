@@ -443,12 +443,7 @@ type GalleryImageJSON struct {
 	CreatedAt  string  `json:"created_at"`
 	UpdatedAt  string  `json:"updated_at"`
 
-	Processing      string            `json:"processing"`
-	ProcessingError *string           `json:"processing_error"`
-	Renditions      map[string]string `json:"renditions"`
-	Srcset          string            `json:"srcset"`
-	RenditionsWebP  map[string]string `json:"renditions_webp,omitempty"`
-	SrcsetWebP      string            `json:"srcset_webp,omitempty"`
+	RenditionsJSON
 }
 
 var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
@@ -459,11 +454,7 @@ func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryI
 		VariantIDs: gi.VariantIDs, CreatedAt: web.FormatTime(gi.CreatedAt), UpdatedAt: web.FormatTime(gi.UpdatedAt)}
 	if m := gi.Media; m != nil {
 		j.Alt, j.Src, j.Width, j.Height, j.MIMEType = optStr(m.Alt), base+FileURL(m), optInt(m.Width), optInt(m.Height), m.MIMEType
-		j.Processing, j.ProcessingError = m.Processing, optStr(m.ProcessingError)
-		j.Renditions, j.Srcset = renditionSet(base, m, false)
-		if j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true); len(j.RenditionsWebP) == 0 {
-			j.RenditionsWebP = nil
-		}
+		j.RenditionsJSON = renditionsJSON(base, m)
 	}
 	if j.VariantIDs == nil {
 		j.VariantIDs = []int64{}

@@ -24,7 +24,6 @@ type BlobStore interface {
 	// the temporary file is removed and created is false.
 	Put(ctx context.Context, key, tempPath string) (created bool, err error)
 	Open(ctx context.Context, key string) (data.Blob, error)
-	Exists(ctx context.Context, key string) (bool, error)
 	Delete(ctx context.Context, key string) error
 	// DeleteRenditions removes every rendition ("<sha>/<name>" keys) of an original.
 	DeleteRenditions(ctx context.Context, sha string) error
@@ -150,19 +149,6 @@ func (b *LocalBlobs) Open(_ context.Context, key string) (data.Blob, error) {
 		return nil, err
 	}
 	return &localBlob{File: f, size: st.Size(), mod: st.ModTime()}, nil
-}
-
-// Exists reports whether key is stored.
-func (b *LocalBlobs) Exists(_ context.Context, key string) (bool, error) {
-	p, err := b.path(key)
-	if err != nil {
-		return false, err
-	}
-	_, err = os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // Delete removes a blob; a missing one is not an error.

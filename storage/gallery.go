@@ -328,7 +328,6 @@ func (s *CatalogService) AttachUpload(ctx context.Context, productID int64, mc d
 // removeUnused deletes just-created media items that nothing uses, and their
 // blobs if no other row needs them.
 func (s *CatalogService) removeUnused(ctx context.Context, org int64, items []*data.Media) error {
-	var freed []string
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		var unused []*data.Media
 		for _, m := range items {
@@ -340,13 +339,9 @@ func (s *CatalogService) removeUnused(ctx context.Context, org int64, items []*d
 				unused = append(unused, m)
 			}
 		}
-		var err error
-		freed, err = s.media.purgeRows(ctx, tx, unused)
+		_, err := s.media.purgeRows(ctx, tx, unused)
 		return err
 	})
-	if err == nil && len(freed) > 0 && s.media.Purged != nil {
-		s.media.Purged(freed)
-	}
 	return err
 }
 

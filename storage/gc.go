@@ -117,9 +117,6 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 			}
 			rep.Purged = append(rep.Purged, items...)
 			rep.Blobs = append(rep.Blobs, freed...)
-			if s.Purged != nil && len(freed) > 0 {
-				s.Purged(freed)
-			}
 			if len(items) < gcBatch {
 				break
 			}

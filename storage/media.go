@@ -19,8 +19,6 @@ type MediaService struct {
 
 	// Created, if set, is called after media rows commit (e.g. to queue renditions).
 	Created func(ids []int64)
-	// Purged, if set, is called with blob keys no row needs any more, after commit.
-	Purged func(sha256s []string)
 	// Fetcher imports media by URL (nil: importing is off).
 	Fetcher *fetch.Fetcher
 	// StripLocation removes GPS and other location metadata from JPEG
@@ -35,9 +33,6 @@ func NewMediaService(db *DB, blobs BlobStore, limits data.Limits) *MediaService 
 
 // Version changes whenever anything in the database changes (see DB.Version).
 func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db.Version(ctx) }
-
-// Limits returns the upload limits in force.
-func (s *MediaService) Limits() data.Limits { return s.limits }
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
@@ -208,11 +203,6 @@ func (s *MediaService) FindMediaByID(ctx context.Context, id int64) (*data.Media
 	var m *data.Media
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
 		m, err = findMediaByID(ctx, tx, org, id)
-		if err != nil {
-			return err
-		}
-		u, err := findUsage(ctx, tx, org, id)
-		m.UsageCount = len(u)
 		return err
 	})
 	return m, err
@@ -457,7 +447,7 @@ func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) err
 		if len(used) > 0 {
 			if !force {
 				return data.Errorf(data.ECInUse, "%s is still used in %s. Remove it from there first, or delete with force=true to remove it everywhere.",
-					m.Filename, describeUsage(used)).With("used_by", used)
+					m.Filename, data.DescribeUsage(used)).With("used_by", used)
 			}
 			if err := detachEverywhere(ctx, tx, org, id, now); err != nil {
 				return err
@@ -466,34 +456,6 @@ func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) err
 		_, err = tx.ExecContext(ctx, `UPDATE media SET deleted_at = ?, updated_at = ? WHERE id = ? AND org_id = ?`, now, now, id, org)
 		return err
 	})
-}
-
-// describeUsage says where an item is used, in plain words: "2 products and 1 collection".
-func describeUsage(used []data.Usage) string {
-	counts := map[string]map[int64]bool{}
-	for _, u := range used {
-		if counts[u.Type] == nil {
-			counts[u.Type] = map[int64]bool{}
-		}
-		counts[u.Type][u.ID] = true
-	}
-	var parts []string
-	for _, t := range []string{"product", "variant", "collection"} {
-		if n := len(counts[t]); n > 0 {
-			w := t
-			if n > 1 {
-				w += "s"
-			}
-			parts = append(parts, fmt.Sprintf("%d %s", n, w))
-		}
-	}
-	switch len(parts) {
-	case 0:
-		return "nothing"
-	case 1:
-		return parts[0]
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
@@ -651,8 +613,7 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	var freed []string
-	err = s.db.update(ctx, func(tx *sql.Tx) error {
+	return s.db.update(ctx, func(tx *sql.Tx) error {
 		m, err := findMediaByID(ctx, tx, org, id)
 		if err != nil {
 			return err
@@ -660,13 +621,9 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 		if m.DeletedAt == nil {
 			return data.Errorf(data.ECNotTrashed, "%s is not in the trash; delete it first, then purge it.", m.Filename)
 		}
-		freed, err = s.purgeRows(ctx, tx, []*data.Media{m})
+		_, err = s.purgeRows(ctx, tx, []*data.Media{m})
 		return err
 	})
-	if err == nil && s.Purged != nil && len(freed) > 0 {
-		s.Purged(freed)
-	}
-	return err
 }
 
 // purgeRows deletes media rows and, under the same write lock, the blobs no

@@ -127,32 +127,6 @@ func usageIcon(u data.Usage) string {
 	return "tag"
 }
 
-// DescribeUsage says where an item is used: "2 products and 1 collection".
-func DescribeUsage(us []data.Usage) string {
-	counts := map[string]map[int64]bool{}
-	for _, u := range us {
-		if counts[u.Type] == nil {
-			counts[u.Type] = map[int64]bool{}
-		}
-		counts[u.Type][u.ID] = true
-	}
-	var parts []string
-	for _, t := range []struct{ key, one, many string }{{"product", "product", "products"}, {"variant", "variant", "variants"}, {"collection", "collection", "collections"}} {
-		if n := len(counts[t.key]); n > 0 {
-			parts = append(parts, Plural(n, t.one, t.many))
-		}
-	}
-	switch len(parts) {
-	case 0:
-		return "nothing"
-	case 1:
-		return parts[0]
-	case 2:
-		return parts[0] + " and " + parts[1]
-	}
-	return parts[0] + ", " + parts[1] + " and " + parts[2]
-}
-
 func altCountText(s string) string {
 	return strconv.Itoa(len([]rune(s))) + " / 125"
 }

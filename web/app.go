@@ -146,18 +146,9 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 // bufferBody reads a non-streaming route's body, bounded, so Fiber's body
 // accessors can never pull an unbounded stream into memory.
 func (s *Server) bufferBody(c *fiber.Ctx) error {
-	stream := c.Context().RequestBodyStream()
-	if stream == nil {
-		return c.Next()
+	if err := BufferBody(c, s.maxBody); err != nil {
+		return err
 	}
-	buf, err := io.ReadAll(io.LimitReader(stream, s.maxBody+1))
-	if err != nil {
-		return data.Errorf(data.ECBadRequest, "The request body could not be read.")
-	}
-	if int64(len(buf)) > s.maxBody {
-		return data.Errorf(data.ECTooLarge, "The request body is larger than %s.", data.HumanBytes(s.maxBody))
-	}
-	c.Request().SetBody(buf)
 	return c.Next()
 }
 

@@ -41,7 +41,7 @@ func CSRF(maxBody int64) fiber.Handler {
 			mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 			switch mt {
 			case "application/x-www-form-urlencoded":
-				if err := bufferBody(c, maxBody); err != nil {
+				if err := BufferBody(c, maxBody); err != nil {
 					return err
 				}
 				got = c.FormValue(CSRFField)
@@ -56,8 +56,10 @@ func CSRF(maxBody int64) fiber.Handler {
 	}
 }
 
-// bufferBody reads a streamed body whole, bounded, so form values can be parsed.
-func bufferBody(c *fiber.Ctx, maxBody int64) error {
+// BufferBody reads a streamed request body whole, at most maxBody bytes (413
+// beyond), so Fiber's body and form accessors never pull an unbounded stream
+// into memory. An already buffered body is left as it is.
+func BufferBody(c *fiber.Ctx, maxBody int64) error {
 	stream := c.Context().RequestBodyStream()
 	if stream == nil {
 		return nil
@@ -67,7 +69,7 @@ func bufferBody(c *fiber.Ctx, maxBody int64) error {
 		return data.Errorf(data.ECBadRequest, "The request body could not be read.")
 	}
 	if int64(len(buf)) > maxBody {
-		return data.Errorf(data.ECTooLarge, "The form is larger than %s.", data.HumanBytes(maxBody))
+		return data.Errorf(data.ECTooLarge, "The request body is larger than %s.", data.HumanBytes(maxBody))
 	}
 	c.Request().SetBody(buf)
 	return nil

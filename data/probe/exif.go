@@ -2,10 +2,10 @@ package probe
 
 import "encoding/binary"
 
-// exifOrientation returns the Orientation tag (0x0112) of IFD0 in a TIFF
+// ExifOrientation returns the Orientation tag (0x0112) of IFD0 in a TIFF
 // structure (the payload of a JPEG APP1 "Exif\0\0" segment, a PNG eXIf
 // chunk or a WebP EXIF chunk), or 0 when it is absent or invalid.
-func exifOrientation(tiff []byte) int {
+func ExifOrientation(tiff []byte) int {
 	if len(tiff) < 8 {
 		return 0
 	}

@@ -192,7 +192,7 @@ func inspectJPEG(src *source, _ []byte, info *Info) error {
 				return err
 			}
 			if seg := buf[:n]; hasPrefix(seg, "Exif\x00\x00") {
-				orientation = exifOrientation(seg[6:])
+				orientation = ExifOrientation(seg[6:])
 			}
 		case m == 0xda:
 			if !haveSOF {

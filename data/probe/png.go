@@ -107,7 +107,7 @@ func inspectPNG(src *source, _ []byte, info *Info) error {
 			}
 		case "eXIf":
 			if orientation == 0 && data != nil {
-				orientation = exifOrientation(exifPayload(data))
+				orientation = ExifOrientation(exifPayload(data))
 			}
 		case "IEND":
 			if !haveIDAT {

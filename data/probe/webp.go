@@ -83,7 +83,7 @@ func inspectWebP(src *source, _ []byte, info *Info) error {
 				if err != nil {
 					return err
 				}
-				orientation = exifOrientation(exifPayload(b))
+				orientation = ExifOrientation(exifPayload(b))
 			}
 		}
 		off = data + n + n&1

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"gallerist/data/probe"
 	"gallerist/data/render/internal/jpegscale"
 )
 
@@ -150,39 +151,10 @@ func decodeGIF(r io.Reader, w, h int) (image.Image, error) {
 	return canvas, nil
 }
 
-// exifOrientation returns the Orientation (tag 0x0112) of IFD0 in an Exif
-// TIFF payload, or 1 when there is none or it is invalid.
-func exifOrientation(tiff []byte) int {
-	t, ok := parseTIFF(tiff)
-	if !ok {
-		return 1
-	}
-	ifd := t.ifd0
-	n, ok := t.u16(ifd)
-	if !ok {
-		return 1
-	}
-	for i := 0; i < int(n); i++ {
-		e := ifd + 2 + 12*i
-		tag, ok1 := t.u16(e)
-		typ, ok2 := t.u16(e + 2)
-		if !ok1 || !ok2 {
-			return 1
-		}
-		if tag != 0x0112 {
-			continue
-		}
-		if typ != 3 { // SHORT
-			return 1
-		}
-		v, _ := t.u16(e + 8)
-		if v < 1 || v > 8 {
-			return 1
-		}
-		return int(v)
-	}
-	return 1
-}
+// exifOrientation is data/probe's reading of the Exif orientation (1 when
+// there is none), so the dimensions recorded at upload and the pixels of the
+// renditions always agree.
+func exifOrientation(tiff []byte) int { return max(probe.ExifOrientation(tiff), 1) }
 
 // tiff is a TIFF (Exif) payload with its byte order.
 type tiff struct {
