@@ -2,30 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
-
-// serveLoopback starts the env's real server on a loopback port.
-func (e *testEnv) serveLoopback(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go e.srv.App.Listener(ln)
-	tb.Cleanup(func() { e.srv.App.ShutdownWithTimeout(5 * time.Second) })
-	return "http://" + ln.Addr().String()
-}
 
 // BenchmarkIngest25MB uploads a 25 MB file over loopback and, in the same run,
 // writes and fsyncs the same bytes to the same disk: the ratio is what our
@@ -33,7 +17,7 @@ func (e *testEnv) serveLoopback(tb testing.TB) string {
 // over the disk's own speed.
 func BenchmarkIngest25MB(b *testing.B) {
 	e := newTestEnv(b)
-	tok := e.token(0)
+	tok := e.token(b, 0)
 	base := e.serveLoopback(b)
 	const size = 25 << 20
 	head := mp4Header(1280, 720, 1000, uint32(size-len(mp4Header(1280, 720, 1000, 0))))
@@ -81,76 +65,12 @@ func BenchmarkIngest25MB(b *testing.B) {
 	b.ReportMetric(write.Seconds()/upload.Seconds(), "ratio")
 }
 
-// seedMedia inserts n media rows for the default organization in one statement.
-func seedMedia(tb testing.TB, e *testEnv, n int) {
-	tb.Helper()
-	err := e.app.db.ExecForTest(`
-		WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-		INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256, width, height, alt,
-			created_by, created_at, updated_at, search)
-		SELECT ?, 'image', 'product-' || i || '.jpg', 'IMG_' || i || '.JPG', 'image/jpeg', 100000 + i * 7 % 50000,
-			printf('%064x', i), 1200, 800, CASE WHEN i % 3 = 0 THEN '' ELSE 'Ceramic mug number ' || i END,
-			'seed', 1700000000000 + i * 1000, 1700000000000 + i * 1000,
-			lower('product-' || i || '.jpg' || char(10) || CASE WHEN i % 3 = 0 THEN '' ELSE 'Ceramic mug number ' || i END)
-		FROM seq`, n, e.app.defOrg.ID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-}
-
-type loadResult struct {
-	Requests int     `json:"requests"`
-	Errors   int     `json:"errors"`
-	RPS      float64 `json:"rps"`
-	P50MS    float64 `json:"p50_ms"`
-	P99MS    float64 `json:"p99_ms"`
-}
-
-// buildLoadgen compiles scripts/loadgen once per benchmark run.
-func buildLoadgen(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "loadgen")
-	if out, err := exec.Command("go", "build", "-o", bin, "./scripts/loadgen").CombinedOutput(); err != nil {
-		tb.Fatalf("build loadgen: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// loadDuration is how long each load runs: 5 s, or GALLERIST_LOAD_SECONDS.
-func loadDuration() time.Duration {
-	if s, err := time.ParseDuration(os.Getenv("GALLERIST_LOAD_SECONDS") + "s"); err == nil && s > 0 {
-		return s
-	}
-	return 5 * time.Second
-}
-
-// load runs the load generator as a second process against url.
-func load(tb testing.TB, bin, url, token string, d time.Duration) loadResult {
-	tb.Helper()
-	args := []string{"-url", url, "-c", "8", "-d", d.String()}
-	if token != "" {
-		args = append(args, "-H", "Authorization: Bearer "+token)
-	}
-	out, err := exec.CommandContext(context.Background(), bin, args...).Output()
-	if err != nil {
-		tb.Fatalf("loadgen %s: %v", url, err)
-	}
-	var r loadResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		tb.Fatalf("loadgen output %q: %v", out, err)
-	}
-	if r.Errors > 0 {
-		tb.Fatalf("loadgen %s: %d errors", url, r.Errors)
-	}
-	return r
-}
-
 // BenchmarkMediaList100k: GET /api/media?limit=24 and q= search on a library of
 // 100,000 items under load from a second process, against the trivial JSON
 // endpoint on the same server in the same run. Run with -benchtime=1x.
 func BenchmarkMediaList100k(b *testing.B) {
 	e := newTestEnv(b)
-	tok := e.token(0)
+	tok := e.token(b, 0)
 	seedMedia(b, e, 100_000)
 	base := e.serveLoopback(b)
 	bin := buildLoadgen(b)

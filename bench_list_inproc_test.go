@@ -9,7 +9,7 @@ import (
 // without the network, for profiling (go test -bench MediaListInProcess -cpuprofile).
 func BenchmarkMediaListInProcess(b *testing.B) {
 	e := newTestEnv(b)
-	tok := e.token(0)
+	tok := e.token(b, 0)
 	seedMedia(b, e, 100_000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,22 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image/jpeg"
-	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,130 +25,6 @@ func benchPhoto(b *testing.B) []byte {
 func withComment(jpg []byte, s string) []byte {
 	seg := []byte{0xFF, 0xFE, 0, byte(len(s) + 2)}
 	return append(append(append([]byte{}, jpg[:2]...), append(seg, s...)...), jpg[2:]...)
-}
-
-func cpuSelf() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procStat reads a process's CPU time and peak resident memory.
-func procStat(pid int) (cpu time.Duration, peakRSS int64) {
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		cpu = time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-	}
-	if f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "VmHWM:") {
-				kb, _ := strconv.ParseInt(strings.Fields(sc.Text())[1], 10, 64)
-				peakRSS = kb << 10
-			}
-		}
-		f.Close()
-	}
-	return cpu, peakRSS
-}
-
-// server is the real gallerist binary running in its own process.
-type server struct {
-	cmd   *exec.Cmd
-	base  string
-	token string
-}
-
-func startBinary(b *testing.B, bin string, extra ...string) *server {
-	dir := b.TempDir()
-	out, err := exec.Command(bin, "token", "create", "--data", dir, "--name", "bench",
-		"--scopes", "media:read,media:create,media:update,media:delete,products:read,products:write").Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, append([]string{"serve", "--data", dir, "--addr", addr}, extra...)...)
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	s := &server{cmd: cmd, base: "http://" + addr, token: lines[len(lines)-1]}
-	for i := 0; i < 200; i++ {
-		if res, err := http.Get(s.base + "/api/ping"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	b.Fatal("server did not start")
-	return nil
-}
-
-func (s *server) upload(b *testing.B, name string, body []byte) float64 {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write(body)
-	mw.Close()
-	req, _ := http.NewRequest("POST", s.base+"/api/media", &buf)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct {
-		Media []map[string]any `json:"media"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 201 {
-		b.Fatalf("upload: %d %v", res.StatusCode, err)
-	}
-	return out.Media[0]["id"].(float64)
-}
-
-func (s *server) get(b *testing.B, path string) map[string]any {
-	req, _ := http.NewRequest("GET", s.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	json.NewDecoder(res.Body).Decode(&m)
-	return m
-}
-
-func (s *server) waitReady(b *testing.B, ids ...float64) map[string]any {
-	var m map[string]any
-	for _, id := range ids {
-		for {
-			m = s.get(b, fmt.Sprintf("/api/media/%d", int64(id)))
-			if m["processing"] != "pending" {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if m["processing"] != "ready" {
-			b.Fatalf("processing %v: %v", m["processing"], m["processing_error"])
-		}
-	}
-	return m
-}
-
-func buildBinary(b *testing.B) string {
-	bin := filepath.Join(b.TempDir(), "gallerist")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // BenchmarkRenditions measures, on the 20 MP reference photo, against one
@@ -225,17 +92,4 @@ func BenchmarkRenditions(b *testing.B) {
 		b.ReportMetric(busy.P50MS, "list-p50-ms-while-rendering")
 		b.ReportMetric(idle.P50MS, "list-p50-ms-idle")
 	}
-}
-
-func loadWithHeader(tb testing.TB, bin, url, header string, d time.Duration) loadResult {
-	tb.Helper()
-	out, err := exec.Command(bin, "-url", url, "-c", "8", "-d", d.String(), "-H", header).Output()
-	if err != nil {
-		tb.Fatalf("loadgen: %v", err)
-	}
-	var r loadResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		tb.Fatal(err)
-	}
-	return r
 }

@@ -146,11 +146,11 @@ func BenchmarkUIBrowser(b *testing.B) {
 	sharedBrowser(b)
 	be := newBrowserEnv(b)
 	pid, _ := galleryOf250(b, be.testEnv)
-	be.navigate("/setup")
-	be.fill("#email", testOwnerEmail)
-	be.fill("#password", testOwnerPassword)
-	be.click(`button[type=submit]`)
-	be.waitJS("the library", `location.pathname === "/media"`)
+	be.navigate(b, "/setup")
+	be.fill(b, "#email", testOwnerEmail)
+	be.fill(b, "#password", testOwnerPassword)
+	be.click(b, `button[type=submit]`)
+	be.waitJS(b, "the library", `location.pathname === "/media"`)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, pg := range []struct{ name, path string }{{"library", "/media"}, {"gallery250", fmt.Sprintf("/products/%d", pid)}} {
@@ -160,18 +160,18 @@ func BenchmarkUIBrowser(b *testing.B) {
 			if err := chromedp.Do(ctx); err != nil {
 				b.Fatal(err)
 			}
-			cold := &browserEnv{testEnv: be.testEnv, t: b, ctx: ctx, base: be.base}
-			cold.login(testOwnerEmail, testOwnerPassword)
-			cold.waitJS("the library", `location.pathname === "/media"`)
+			cold := &browserEnv{testEnv: be.testEnv, ctx: ctx, base: be.base}
+			cold.login(b, testOwnerEmail, testOwnerPassword)
+			cold.waitJS(b, "the library", `location.pathname === "/media"`)
 			// The login pages cached the assets; a first visit has none.
-			cold.clearCache()
-			cold.navigate(pg.path)
-			c := evalJS[pageLoad](cold, pageLoadJS)
+			cold.clearCache(b)
+			cold.navigate(b, pg.path)
+			c := evalJS[pageLoad](b, cold, pageLoadJS)
 			cancel()
 			var warm []pageLoad
 			for j := 0; j < 5; j++ {
-				be.navigate(pg.path)
-				warm = append(warm, evalJS[pageLoad](be, pageLoadJS))
+				be.navigate(b, pg.path)
+				warm = append(warm, evalJS[pageLoad](b, be, pageLoadJS))
 			}
 			dcls := make([]time.Duration, len(warm))
 			for j, w := range warm {

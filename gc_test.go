@@ -10,53 +10,17 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"gallerist/storage"
 )
-
-// testClock is a clock tests move; the database reads it concurrently.
-type testClock struct{ ns atomic.Int64 }
-
-func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
-func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// useClock makes the env's database use a clock the test moves, starting at t0.
-func (e *testEnv) useClock(t0 time.Time) *testClock {
-	c := &testClock{}
-	c.Set(t0)
-	e.app.db.Now = c.Now
-	return c
-}
-
-func (e *testEnv) blobPath(sha string) string {
-	return filepath.Join(e.dir, "blobs", sha[:2], sha[2:4], sha)
-}
-
-// blobKeys lists every file in the blob folder by key.
-func (e *testEnv) blobKeys() []string {
-	var keys []string
-	filepath.WalkDir(filepath.Join(e.dir, "blobs"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			keys = append(keys, d.Name())
-		}
-		return nil
-	})
-	slices.Sort(keys)
-	return keys
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func shaHex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
@@ -91,19 +55,19 @@ func TestGCGracePeriod(t *testing.T) {
 	t0 := time.Now().Add(-30 * 24 * time.Hour).Truncate(time.Millisecond)
 	clock := e.useClock(t0)
 	ctx := context.Background()
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	other, _ := e.app.orgs.CreateOrg(ctx, "other", "Other")
-	theirs := e.token(other.ID)
+	theirs := e.token(t, other.ID)
 	x := readFile(t, goImageTestdata("video-001.jpeg"))
 	y := readFile(t, goImageTestdata("video-001.png"))
-	a := idOf(e.uploadOK(tok, "a.jpg", x))
-	b := idOf(e.uploadOK(theirs, "b.jpg", x)) // the same bytes in another organization
-	c := idOf(e.uploadOK(tok, "c.png", y))
-	pid := e.createProduct(tok, "Mug")
-	e.attachOK(tok, pid, c)
-	e.attachOK(tok, pid, a)
+	a := idOf(e.uploadOK(t, tok, "a.jpg", x))
+	b := idOf(e.uploadOK(t, theirs, "b.jpg", x)) // the same bytes in another organization
+	c := idOf(e.uploadOK(t, tok, "c.png", y))
+	pid := e.createProduct(t, tok, "Mug")
+	e.attachOK(t, tok, pid, c)
+	e.attachOK(t, tok, pid, a)
 	for _, id := range []int64{a, c} {
-		if r := e.do("DELETE", fmt.Sprintf("/api/media/%d?force=true", id), tok, nil, ""); r.Status != 204 {
+		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?force=true", id), tok, nil, ""); r.Status != 204 {
 			t.Fatalf("delete %d: %d %s", id, r.Status, r.Body)
 		}
 	}
@@ -118,14 +82,14 @@ func TestGCGracePeriod(t *testing.T) {
 	}
 
 	clock.Set(t0.Add(grace - time.Minute))
-	before := e.snapshot()
+	before := e.snapshot(t)
 	if rep := gc(false); len(rep.Purged)+len(rep.Blobs)+len(rep.Orphans) != 0 {
 		t.Fatalf("GC inside the grace period removed %+v", rep)
 	}
-	if e.snapshot() != before {
+	if e.snapshot(t) != before {
 		t.Fatal("GC inside the grace period changed state")
 	}
-	if r := e.sendJSON("POST", fmt.Sprintf("/api/media/%d/restore", c), tok, nil); r.Status != 200 {
+	if r := e.sendJSON(t, "POST", fmt.Sprintf("/api/media/%d/restore", c), tok, nil); r.Status != 200 {
 		t.Fatalf("restore just before the end: %d %s", r.Status, r.Body)
 	}
 
@@ -138,21 +102,21 @@ func TestGCGracePeriod(t *testing.T) {
 	if !slices.Equal(gcItemIDs(rep), []int64{a}) || len(rep.Blobs) != 0 {
 		t.Fatalf("GC after the grace period: %+v", rep)
 	}
-	if r := e.getJSON(fmt.Sprintf("/api/media/%d", a), tok); r.Status != 404 {
+	if r := e.getJSON(t, fmt.Sprintf("/api/media/%d", a), tok); r.Status != 404 {
 		t.Fatalf("purged row still there: %d", r.Status)
 	}
 	if !fileExists(e.blobPath(shaHex(x))) || !fileExists(e.blobPath(shaHex(y))) {
 		t.Fatal("GC removed a blob another row needs")
 	}
-	if r := e.getJSON(fmt.Sprintf("/api/media/%d/download", b), theirs); r.Status != 200 || !bytes.Equal(r.Body, x) {
+	if r := e.getJSON(t, fmt.Sprintf("/api/media/%d/download", b), theirs); r.Status != 200 || !bytes.Equal(r.Body, x) {
 		t.Fatalf("the other organization's copy: %d", r.Status)
 	}
-	if _, m, _ := e.gallery(tok, pid); !slices.Equal(m, []int64{c}) {
+	if _, m, _ := e.gallery(t, tok, pid); !slices.Equal(m, []int64{c}) {
 		t.Fatalf("restored item not back in its gallery: %v", m)
 	}
 
 	// Now the last row with x's bytes goes: x's blob goes with it, y's stays.
-	if r := e.do("DELETE", fmt.Sprintf("/api/media/%d", b), theirs, nil, ""); r.Status != 204 {
+	if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", b), theirs, nil, ""); r.Status != 204 {
 		t.Fatalf("delete b: %d", r.Status)
 	}
 	clock.Advance(grace - time.Second)
@@ -171,10 +135,10 @@ func TestGCGracePeriod(t *testing.T) {
 	if got := e.blobKeys(); !slices.Equal(got, []string{shaHex(y)}) {
 		t.Fatalf("blobs left: %v, want only %s", got, shaHex(y))
 	}
-	if r := e.do("GET", "/files/"+shaHex(x)+".jpg", "", nil, ""); r.Status != 404 {
+	if r := e.do(t, "GET", "/files/"+shaHex(x)+".jpg", "", nil, ""); r.Status != 404 {
 		t.Fatalf("public URL of purged bytes: %d", r.Status)
 	}
-	if r := e.do("GET", "/files/"+shaHex(y)+".png", "", nil, ""); r.Status != 200 {
+	if r := e.do(t, "GET", "/files/"+shaHex(y)+".png", "", nil, ""); r.Status != 200 {
 		t.Fatalf("public URL of kept bytes: %d", r.Status)
 	}
 }
@@ -185,9 +149,9 @@ func TestGCGracePeriod(t *testing.T) {
 func TestGCOrphanBlobs(t *testing.T) {
 	e := newTestEnv(t)
 	clock := e.useClock(time.Now())
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	x := readFile(t, goImageTestdata("video-001.jpeg"))
-	e.uploadOK(tok, "x.jpg", x)
+	e.uploadOK(t, tok, "x.jpg", x)
 	old := clock.Now().Add(-2 * time.Hour)
 	os.Chtimes(e.blobPath(shaHex(x)), old, old) // referenced: stays however old
 	orphan, fresh := shaHex([]byte("orphan")), shaHex([]byte("fresh"))
@@ -228,7 +192,7 @@ func TestGCReuploadDuringGC(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			e := newTestEnv(t)
 			clock := e.useClock(time.Now())
-			tok := e.token(0)
+			tok := e.token(t, 0)
 			outcomes := map[string]int{}
 			rounds := 40
 			if mode == "command" {
@@ -237,8 +201,8 @@ func TestGCReuploadDuringGC(t *testing.T) {
 			for i := 0; i < rounds; i++ {
 				body := pngOf(t, 1000*len(mode)+i)
 				sha := shaHex(body)
-				old := idOf(e.uploadOK(tok, "old.png", body))
-				if r := e.do("DELETE", fmt.Sprintf("/api/media/%d", old), tok, nil, ""); r.Status != 204 {
+				old := idOf(e.uploadOK(t, tok, "old.png", body))
+				if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", old), tok, nil, ""); r.Status != 204 {
 					t.Fatalf("trash: %d", r.Status)
 				}
 				var grace time.Duration
@@ -268,7 +232,7 @@ func TestGCReuploadDuringGC(t *testing.T) {
 					<-start
 					time.Sleep(upDelay)
 					b, ct := multipartBody(t, []upFile{{name: "new.png", body: body}}, nil)
-					up = e.do("POST", "/api/media", tok, b, ct)
+					up = e.do(t, "POST", "/api/media", tok, b, ct)
 				}()
 				go func() {
 					defer wg.Done()
@@ -292,10 +256,10 @@ func TestGCReuploadDuringGC(t *testing.T) {
 					t.Fatalf("round %d: upload during GC: %d %s", i, up.Status, up.Body)
 				}
 				id := idOf(up.json(t)["media"].([]any)[0].(map[string]any))
-				if r := e.getJSON(fmt.Sprintf("/api/media/%d/download", id), tok); r.Status != 200 || !bytes.Equal(r.Body, body) {
+				if r := e.getJSON(t, fmt.Sprintf("/api/media/%d/download", id), tok); r.Status != 200 || !bytes.Equal(r.Body, body) {
 					t.Fatalf("round %d: the new item's blob is gone: %d (gc removed %s)", i, r.Status, gcOut.String())
 				}
-				if r := e.do("GET", "/files/"+sha+".png", "", nil, ""); r.Status != 200 {
+				if r := e.do(t, "GET", "/files/"+sha+".png", "", nil, ""); r.Status != 200 {
 					t.Fatalf("round %d: public URL: %d", i, r.Status)
 				}
 				if strings.Contains(gcOut.String(), sha) {
@@ -313,10 +277,10 @@ func TestGCReuploadDuringGC(t *testing.T) {
 // nothing; `gallerist gc` removes it and says so.
 func TestGCCommand(t *testing.T) {
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	x := readFile(t, goImageTestdata("video-001.jpeg"))
-	id := idOf(e.uploadOK(tok, "gone.jpg", x))
-	e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
+	id := idOf(e.uploadOK(t, tok, "gone.jpg", x))
+	e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
 	time.Sleep(5 * time.Millisecond)
 	env := func(k string) string {
 		if k == "GALLERIST_TRASH_DAYS" {
@@ -332,7 +296,7 @@ func TestGCCommand(t *testing.T) {
 		!strings.Contains(out.String(), "Would remove 1 trashed media item") {
 		t.Fatalf("dry run output:\n%s", out.String())
 	}
-	if !fileExists(e.blobPath(shaHex(x))) || e.getJSON(fmt.Sprintf("/api/media/%d", id), tok).Status != 200 {
+	if !fileExists(e.blobPath(shaHex(x))) || e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).Status != 200 {
 		t.Fatal("dry run removed something")
 	}
 	out.Reset()
@@ -349,7 +313,7 @@ func TestGCCommand(t *testing.T) {
 	if !strings.Contains(out.String(), "Removed 1 trashed media item") || fileExists(e.blobPath(shaHex(x))) {
 		t.Fatalf("gc output:\n%s", out.String())
 	}
-	if r := e.getJSON(fmt.Sprintf("/api/media/%d", id), tok); r.Status != 404 {
+	if r := e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok); r.Status != 404 {
 		t.Fatalf("after gc: %d", r.Status)
 	}
 	if err := run(context.Background(), []string{"gc", "--data", e.dir, "--trash-days", "-1"}, env, nil, &out, io.Discard); err == nil {
@@ -379,8 +343,8 @@ func TestProductCreateCommand(t *testing.T) {
 	if _, err := fmt.Sscan(lines[len(lines)-1], &id); err != nil || id == 0 {
 		t.Fatalf("output: %q", out.String())
 	}
-	tok := e.token(0)
-	if p := e.getJSON(fmt.Sprintf("/api/products/%d", id), tok).json(t); p["handle"] != "red-mug" || p["status"] != "draft" {
+	tok := e.token(t, 0)
+	if p := e.getJSON(t, fmt.Sprintf("/api/products/%d", id), tok).json(t); p["handle"] != "red-mug" || p["status"] != "draft" {
 		t.Fatalf("product: %v", p)
 	}
 	other, _ := e.app.orgs.CreateOrg(ctx, "shop2", "Shop 2")
@@ -390,7 +354,7 @@ func TestProductCreateCommand(t *testing.T) {
 	}
 	lines = strings.Split(strings.TrimSpace(out.String()), "\n")
 	fmt.Sscan(lines[len(lines)-1], &id)
-	if p := e.getJSON(fmt.Sprintf("/api/products/%d", id), e.token(other.ID)).json(t); p["handle"] != "lamp-1" {
+	if p := e.getJSON(t, fmt.Sprintf("/api/products/%d", id), e.token(t, other.ID)).json(t); p["handle"] != "lamp-1" {
 		t.Fatalf("product in shop2: %v", p)
 	}
 	for _, args := range [][]string{
@@ -409,14 +373,14 @@ func TestProductCreateCommand(t *testing.T) {
 // on its interval, until the server stops.
 func TestGCInBackground(t *testing.T) {
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	purged := func() bool {
 		var n int
 		e.app.db.QueryRowForTest(`SELECT COUNT(*) FROM media`).Scan(&n)
 		return n == 0
 	}
-	id := idOf(e.uploadOK(tok, "a.png", pngOf(t, 1)))
-	e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
+	id := idOf(e.uploadOK(t, tok, "a.png", pngOf(t, 1)))
+	e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
 	clock := e.useClock(time.Now().Add(storage.DefaultTrashGrace + time.Minute))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -433,8 +397,8 @@ func TestGCInBackground(t *testing.T) {
 		}
 	}
 	waitFor("the first collection", purged)
-	id = idOf(e.uploadOK(tok, "b.png", pngOf(t, 2)))
-	e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
+	id = idOf(e.uploadOK(t, tok, "b.png", pngOf(t, 2)))
+	e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
 	clock.Advance(storage.DefaultTrashGrace + time.Minute)
 	waitFor("a later collection", purged)
 	cancel()

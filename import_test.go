@@ -9,55 +9,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gallerist/data"
 )
-
-var (
-	ximageOnce sync.Once
-	ximageDir  string
-)
-
-// xImageTestdata is a file from golang.org/x/image's testdata (real WebP files).
-func xImageTestdata(t testing.TB, name string) []byte {
-	ximageOnce.Do(func() {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/image").Output()
-		if err == nil {
-			ximageDir = strings.TrimSpace(string(out))
-		}
-	})
-	return readFile(t, filepath.Join(ximageDir, "testdata", name))
-}
-
-// minimalPDF is a small, valid one-page PDF.
-func minimalPDF() []byte {
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
 
 // origin is a test web server on a chosen loopback address.
 func origin(t *testing.T, addr string, h http.Handler) string {
@@ -72,8 +30,8 @@ func origin(t *testing.T, addr string, h http.Handler) string {
 	return srv.URL
 }
 
-func importURLs(e *testEnv, tok string, urls ...string) *resp {
-	return e.sendJSON("POST", "/api/media", tok, map[string]any{"urls": urls})
+func importURLs(t testing.TB, e *testEnv, tok string, urls ...string) *resp {
+	return e.sendJSON(t, "POST", "/api/media", tok, map[string]any{"urls": urls})
 }
 
 func TestImportByURL(t *testing.T) {
@@ -140,10 +98,10 @@ func TestImportByURL(t *testing.T) {
 		c.fetch.Timeout = time.Second
 		c.limits.MaxImageBytes = 1 << 20
 	})
-	tok := e.token(0)
+	tok := e.token(t, 0)
 
 	t.Run("OK four types at once", func(t *testing.T) {
-		r := importURLs(e, tok, base+"/front.jpg", base+"/side.png", base+"/photo.webp", base+"/manual.pdf")
+		r := importURLs(t, e, tok, base+"/front.jpg", base+"/side.png", base+"/photo.webp", base+"/manual.pdf")
 		if r.Status != 201 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -160,13 +118,13 @@ func TestImportByURL(t *testing.T) {
 		}
 	})
 	t.Run("OK same URL again offers the existing item", func(t *testing.T) {
-		r := importURLs(e, tok, base+"/front.jpg")
+		r := importURLs(t, e, tok, base+"/front.jpg")
 		if r.Status != 201 || r.json(t)["media"].([]any)[0].(map[string]any)["duplicate_of"] == nil {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("OK redirects within the cap and a lying Content-Type", func(t *testing.T) {
-		r := importURLs(e, tok, base+"/redirect/3", base+"/lies.html")
+		r := importURLs(t, e, tok, base+"/redirect/3", base+"/lies.html")
 		if r.Status != 201 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -193,16 +151,16 @@ func TestImportByURL(t *testing.T) {
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.snapshot()
+			before := e.snapshot(t)
 			start := time.Now()
-			r := importURLs(e, tok, tc.urls...)
+			r := importURLs(t, e, tok, tc.urls...)
 			if r.Status != tc.status || r.errCode(t) != tc.code {
 				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.code)
 			}
 			if time.Since(start) > 10*time.Second {
 				t.Fatalf("took %v", time.Since(start))
 			}
-			if e.snapshot() != before {
+			if e.snapshot(t) != before {
 				t.Fatal("state changed")
 			}
 			if tc.code != data.ECInvalidField && !strings.Contains(string(r.Body), `"url"`) {
@@ -257,7 +215,7 @@ var refusedURLs = []string{
 func TestImportRefusesPrivateTargets(t *testing.T) {
 	port, public, hits := refusalOrigins(t)
 	e := newTestEnv(t, allowOnly127002)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	if len(refusedURLs) < 50 {
 		t.Fatalf("only %d refused URLs", len(refusedURLs))
 	}
@@ -270,14 +228,14 @@ func TestImportRefusesPrivateTargets(t *testing.T) {
 				target = public + "/?to=" + url.QueryEscape(raw)
 			}
 			t.Run(via+" "+raw, func(t *testing.T) {
-				before := e.snapshot()
-				r := importURLs(e, tok, target)
+				before := e.snapshot(t)
+				r := importURLs(t, e, tok, target)
 				if r.Status != 422 || r.errCode(t) != data.ECURLNotAllowed {
 					t.Fatalf("got %d %s", r.Status, r.Body)
 				}
 				msg := r.json(t)["error"].(map[string]any)["message"].(string)
 				messages[strings.Replace(msg, target, "URL", 1)] = true
-				if e.snapshot() != before {
+				if e.snapshot(t) != before {
 					t.Fatal("state changed")
 				}
 			})
@@ -295,20 +253,20 @@ func TestImportRefusesPrivateTargets(t *testing.T) {
 func TestGalleryImportRefusesPrivateTargets(t *testing.T) {
 	port, public, hits := refusalOrigins(t)
 	e := newTestEnv(t, allowOnly127002)
-	tok := e.token(0)
-	r := e.sendJSON("POST", "/api/products", tok, map[string]any{"title": "Mug"})
+	tok := e.token(t, 0)
+	r := e.sendJSON(t, "POST", "/api/products", tok, map[string]any{"title": "Mug"})
 	if r.Status != 201 {
 		t.Fatalf("create product: %d %s", r.Status, r.Body)
 	}
 	images := fmt.Sprintf("/api/products/%d/images", int64(r.json(t)["id"].(float64)))
 	for _, raw := range refusedURLs {
 		for _, target := range []string{strings.ReplaceAll(raw, "PORT", port), public + "/?to=" + url.QueryEscape(raw)} {
-			before := e.snapshot()
-			r := e.sendJSON("POST", images, tok, map[string]any{"src": target})
+			before := e.snapshot(t)
+			r := e.sendJSON(t, "POST", images, tok, map[string]any{"src": target})
 			if r.Status != 422 || r.errCode(t) != data.ECURLNotAllowed {
 				t.Errorf("%s: %d %s", target, r.Status, r.Body)
 			}
-			if e.snapshot() != before {
+			if e.snapshot(t) != before {
 				t.Errorf("%s changed state", target)
 			}
 		}

@@ -48,11 +48,11 @@ func TestUIImportFromURLForm(t *testing.T) {
 	public, canary, hits := importOrigins(t)
 	e := newTestEnv(t, allowOnly127002)
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
-	c := e.client(t)
-	c.login(testOwnerEmail, testOwnerPassword)
-	c.get("/media")
+	c := e.client()
+	c.login(t, testOwnerEmail, testOwnerPassword)
+	c.get(t, "/media")
 
-	st, body := c.post("/media/upload", url.Values{"urls": {public + "/photo.png"}})
+	st, body := c.post(t, "/media/upload", url.Values{"urls": {public + "/photo.png"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("import into the library: %d %.300s", st, body)
 	}
@@ -62,12 +62,12 @@ func TestUIImportFromURLForm(t *testing.T) {
 		t.Fatalf("source_url %q", src)
 	}
 	for _, bad := range []string{canary + "/x.png", public + "/inward", "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd"} {
-		before := e.snapshot()
-		st, body := c.post("/media/upload", url.Values{"urls": {bad}})
+		before := e.snapshot(t)
+		st, body := c.post(t, "/media/upload", url.Values{"urls": {bad}})
 		if st != http.StatusUnprocessableEntity || !strings.Contains(body, "public internet address") && !strings.Contains(body, "only http and https") {
 			t.Fatalf("%s: %d %.400s", bad, st, body)
 		}
-		if e.snapshot() != before {
+		if e.snapshot(t) != before {
 			t.Fatalf("%s changed state", bad)
 		}
 	}
@@ -77,8 +77,8 @@ func TestUIImportFromURLForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.get(fmt.Sprintf("/products/%d", p.ID))
-	st, body = c.post(fmt.Sprintf("/products/%d/images/upload", p.ID), url.Values{"urls": {public + "/photo.png?again"}})
+	c.get(t, fmt.Sprintf("/products/%d", p.ID))
+	st, body = c.post(t, fmt.Sprintf("/products/%d/images/upload", p.ID), url.Values{"urls": {public + "/photo.png?again"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("import into the gallery: %d %.300s", st, body)
 	}
@@ -96,13 +96,13 @@ func TestUIImportFromURLForm(t *testing.T) {
 func TestBrowserImportFromURL(t *testing.T) {
 	public, canary, hits := importOrigins(t)
 	b := newBrowserEnv(t, allowOnly127002)
-	b.setupOwner()
-	b.click(`[data-import] summary`)
-	b.fill(`[data-import-form] textarea`, public+"/photo.png\n"+canary+"/x.png")
-	b.click(`[data-import-form] button[type=submit]`)
-	b.waitJS("the imported thumbnail and the refused tile",
+	b.setupOwner(t)
+	b.click(t, `[data-import] summary`)
+	b.fill(t, `[data-import-form] textarea`, public+"/photo.png\n"+canary+"/x.png")
+	b.click(t, `[data-import-form] button[type=submit]`)
+	b.waitJS(t, "the imported thumbnail and the refused tile",
 		`document.querySelectorAll('[data-upload-state=error]').length === 1 && !document.querySelector('[data-upload-tile]:not([data-upload-state])')`)
-	msg := evalJS[string](b, `document.querySelector('[data-upload-state=error]').textContent`)
+	msg := evalJS[string](t, b, `document.querySelector('[data-upload-state=error]').textContent`)
 	if !strings.Contains(msg, "public internet address") {
 		t.Fatalf("refused tile says %q", msg)
 	}

@@ -39,33 +39,33 @@ func TestOrganizationIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine := e.token(0)
-	theirs := e.token(other.ID)
-	m := e.uploadOK(mine, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	mine := e.token(t, 0)
+	theirs := e.token(t, other.ID)
+	m := e.uploadOK(t, mine, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
 	id := int64(m["id"].(float64))
 	// A trashed item too, so restore/purge have something to find.
-	t2 := e.uploadOK(mine, "gone.png", realPNG(t, 9, 9))
+	t2 := e.uploadOK(t, mine, "gone.png", realPNG(t, 9, 9))
 	tid := int64(t2["id"].(float64))
-	if r := e.do("DELETE", fmt.Sprintf("/api/media/%d", tid), mine, nil, ""); r.Status != 204 {
+	if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", tid), mine, nil, ""); r.Status != 204 {
 		t.Fatal(r.Status)
 	}
 
 	for _, target := range []int64{id, tid} {
 		missing := mediaRoutes(999999)
 		for i, rt := range mediaRoutes(target) {
-			before := e.snapshot()
+			before := e.snapshot(t)
 			var body = strings.NewReader(rt.body)
-			got := e.do(rt.method, rt.path, theirs, body, "application/json")
-			want := e.do(missing[i].method, missing[i].path, theirs, strings.NewReader(rt.body), "application/json")
+			got := e.do(t, rt.method, rt.path, theirs, body, "application/json")
+			want := e.do(t, missing[i].method, missing[i].path, theirs, strings.NewReader(rt.body), "application/json")
 			if got.Status != 404 || got.Status != want.Status || string(got.Body) != string(want.Body) {
 				t.Errorf("%s %s as another org: %d %s; nonexistent id: %d %s", rt.method, rt.path, got.Status, got.Body, want.Status, want.Body)
 			}
-			if e.snapshot() != before {
+			if e.snapshot(t) != before {
 				t.Errorf("%s %s as another org changed state", rt.method, rt.path)
 			}
 		}
 	}
-	r := e.getJSON("/api/media?deleted=include", theirs)
+	r := e.getJSON(t, "/api/media?deleted=include", theirs)
 	if r.json(t)["total"] != 0.0 {
 		t.Fatalf("other org lists my media: %s", r.Body)
 	}
@@ -79,16 +79,16 @@ func TestOrganizationIsolation(t *testing.T) {
 // TestScopeMatrix: every route, with a token holding every scope but the one it needs, answers 403 naming it.
 func TestScopeMatrix(t *testing.T) {
 	e := newTestEnv(t)
-	all := e.token(0)
-	m := e.uploadOK(all, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	all := e.token(t, 0)
+	m := e.uploadOK(t, all, "front.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
 	routes := append(mediaRoutes(int64(m["id"].(float64))),
 		apiRoute{"GET", "/api/media", data.ScopeMediaRead, ""},
 		apiRoute{"POST", "/api/media", data.ScopeMediaCreate, `{"filename": "a.png", "attachment": "iVBORw0KGgo="}`},
 	)
 	for _, rt := range routes {
-		tok := e.tokenWithout(rt.scope)
-		before := e.snapshot()
-		r := e.do(rt.method, rt.path, tok, strings.NewReader(rt.body), "application/json")
+		tok := e.tokenWithout(t, rt.scope)
+		before := e.snapshot(t)
+		r := e.do(t, rt.method, rt.path, tok, strings.NewReader(rt.body), "application/json")
 		if r.Status != 403 {
 			t.Errorf("%s %s without %s: %d %s", rt.method, rt.path, rt.scope, r.Status, r.Body)
 			continue
@@ -98,12 +98,12 @@ func TestScopeMatrix(t *testing.T) {
 				t.Errorf("%s %s: %s", rt.method, rt.path, r.Body)
 			}
 		}
-		if e.snapshot() != before {
+		if e.snapshot(t) != before {
 			t.Errorf("%s %s without scope changed state", rt.method, rt.path)
 		}
 		// No token, a malformed one, a revoked one: 401.
 		for _, bad := range []string{"", "gal_nope", "Basic abc"} {
-			if r := e.do(rt.method, rt.path, bad, strings.NewReader(rt.body), "application/json"); r.Status != 401 {
+			if r := e.do(t, rt.method, rt.path, bad, strings.NewReader(rt.body), "application/json"); r.Status != 401 {
 				t.Errorf("%s %s with token %q: %d", rt.method, rt.path, bad, r.Status)
 			}
 		}
@@ -117,13 +117,13 @@ func TestTokenRevokedAndExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := e.getJSON("/api/media", secret); r.Status != 200 {
+	if r := e.getJSON(t, "/api/media", secret); r.Status != 200 {
 		t.Fatalf("fresh token: %d", r.Status)
 	}
 	if err := e.app.auth.RevokeToken(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.getJSON("/api/media", secret); r.Status != 401 || r.errCode(t) != data.ECUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+	if r := e.getJSON(t, "/api/media", secret); r.Status != 401 || r.errCode(t) != data.ECUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("revoked token: %d %s", r.Status, r.Body)
 	}
 	now := e.app.db.Now()
@@ -133,7 +133,7 @@ func TestTokenRevokedAndExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.app.db.Now = func() time.Time { return later.Add(1) }
-	if r := e.getJSON("/api/media", secret2); r.Status != 401 {
+	if r := e.getJSON(t, "/api/media", secret2); r.Status != 401 {
 		t.Fatalf("expired token: %d", r.Status)
 	}
 }

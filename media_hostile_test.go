@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"os"
 	"strings"
@@ -42,29 +39,14 @@ func pngWithSize(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-func realPNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.NRGBA{uint8(x * 7), uint8(y * 13), uint8(x ^ y), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // TestHostileUploads sends inputs that must be refused. Each gets its documented
 // status and code, and afterwards the database, the blob folder and the temp
 // folder are exactly as before.
 func TestHostileUploads(t *testing.T) {
 	e := newTestEnv(t, func(c *config) { c.limits.MaxImageBytes = 256 << 10 })
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
-	e.uploadOK(tok, "seed.jpg", readFile(t, goImageTestdata("video-001.png"))) // a non-empty library to compare against
+	e.uploadOK(t, tok, "seed.jpg", readFile(t, goImageTestdata("video-001.png"))) // a non-empty library to compare against
 
 	overLimit := append(pngWithSize(100, 100)[:33], bytes.Repeat([]byte{0}, 256<<10)...)
 	html := []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>")
@@ -89,12 +71,12 @@ func TestHostileUploads(t *testing.T) {
 	multi := func(files []upFile, fields map[string]string) func() *resp {
 		return func() *resp {
 			body, ct := multipartBody(t, files, fields)
-			return e.do("POST", "/api/media", tok, body, ct)
+			return e.do(t, "POST", "/api/media", tok, body, ct)
 		}
 	}
 	one := func(name string, b []byte) func() *resp { return multi([]upFile{{name: name, body: b}}, nil) }
 	jsonBody := func(s string) func() *resp {
-		return func() *resp { return e.do("POST", "/api/media", tok, strings.NewReader(s), "application/json") }
+		return func() *resp { return e.do(t, "POST", "/api/media", tok, strings.NewReader(s), "application/json") }
 	}
 	b64 := base64.StdEncoding.EncodeToString
 
@@ -135,15 +117,15 @@ func TestHostileUploads(t *testing.T) {
 		{"unknown multipart field", multi([]upFile{{name: "ok.jpg", body: jpg}}, map[string]string{"colour": "red"}), 422, data.ECUnknownField},
 		{"no file part", multi(nil, map[string]string{"alt": "x"}), 400, data.ECMissingFile},
 		{"multipart without boundary", func() *resp {
-			return e.do("POST", "/api/media", tok, strings.NewReader("--x\r\n"), "multipart/form-data")
+			return e.do(t, "POST", "/api/media", tok, strings.NewReader("--x\r\n"), "multipart/form-data")
 		}, 400, data.ECBadRequest},
 		{"multipart cut off mid-file", func() *resp {
 			body, ct := multipartBody(t, []upFile{{name: "ok.jpg", body: jpg}}, nil)
 			b, _ := io.ReadAll(body)
-			return e.do("POST", "/api/media", tok, bytes.NewReader(b[:len(b)-200]), ct)
+			return e.do(t, "POST", "/api/media", tok, bytes.NewReader(b[:len(b)-200]), ct)
 		}, 400, data.ECBadRequest},
 		{"text/plain body", func() *resp {
-			return e.do("POST", "/api/media", tok, bytes.NewReader(jpg), "text/plain")
+			return e.do(t, "POST", "/api/media", tok, bytes.NewReader(jpg), "text/plain")
 		}, 415, data.ECUnsupportedContent},
 		{"bad base64", jsonBody(`{"filename": "a.png", "attachment": "!!!not base64!!!"}`), 400, data.ECInvalidBase64},
 		{"base64 of HTML", jsonBody(fmt.Sprintf(`{"filename": "a.png", "attachment": %q}`, b64(html))), 415, data.ECUnsupportedType},
@@ -156,11 +138,11 @@ func TestHostileUploads(t *testing.T) {
 		{"attachment of the wrong type", jsonBody(`{"filename": "a.png", "attachment": 12}`), 400, data.ECMissingFile},
 		{"no token", func() *resp {
 			body, ct := multipartBody(t, []upFile{{name: "ok.jpg", body: jpg}}, nil)
-			return e.do("POST", "/api/media", "", body, ct)
+			return e.do(t, "POST", "/api/media", "", body, ct)
 		}, 401, data.ECUnauthorized},
 		{"token without media:create", func() *resp {
 			body, ct := multipartBody(t, []upFile{{name: "ok.jpg", body: jpg}}, nil)
-			return e.do("POST", "/api/media", e.token(0, data.ScopeMediaRead), body, ct)
+			return e.do(t, "POST", "/api/media", e.token(t, 0, data.ScopeMediaRead), body, ct)
 		}, 403, data.ECMissingScope},
 	}
 	if len(cases) < 30 {
@@ -168,7 +150,7 @@ func TestHostileUploads(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.snapshot()
+			before := e.snapshot(t)
 			r := tc.send()
 			if r.Status != tc.status || r.errCode(t) != tc.code {
 				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.status, tc.code)
@@ -176,7 +158,7 @@ func TestHostileUploads(t *testing.T) {
 			if msg := r.json(t)["error"].(map[string]any)["message"].(string); len(msg) < 10 {
 				t.Errorf("message too terse: %q", msg)
 			}
-			if after := e.snapshot(); after != before {
+			if after := e.snapshot(t); after != before {
 				t.Fatalf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 			if left, _ := os.ReadDir(e.app.blobs.TempDir()); len(left) != 0 {
@@ -189,7 +171,7 @@ func TestHostileUploads(t *testing.T) {
 // TestUploadFilenames checks names are sanitised, never trusted.
 func TestUploadFilenames(t *testing.T) {
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	png := realPNG(t, 8, 8)
 	cases := map[string]string{
 		"../../etc/passwd":                "passwd",
@@ -204,7 +186,7 @@ func TestUploadFilenames(t *testing.T) {
 	for in, want := range cases {
 		// JSON carries any character (multipart headers refuse control bytes outright).
 		body, _ := json.Marshal(map[string]string{"filename": in, "attachment": base64.StdEncoding.EncodeToString(png)})
-		r := e.sendJSON("POST", "/api/media", tok, body)
+		r := e.sendJSON(t, "POST", "/api/media", tok, body)
 		if r.Status != 201 {
 			t.Fatalf("upload %q: %d %s", in, r.Status, r.Body)
 		}
@@ -216,11 +198,11 @@ func TestUploadFilenames(t *testing.T) {
 			t.Errorf("filename longer than 255 bytes: %d", len(got))
 		}
 	}
-	if got := e.uploadOK(tok, "../../etc/passwd", png)["filename"]; got != "passwd" {
+	if got := e.uploadOK(t, tok, "../../etc/passwd", png)["filename"]; got != "passwd" {
 		t.Errorf("multipart path traversal stored as %q", got)
 	}
 	// The bytes decide the type, not the name.
-	m := e.uploadOK(tok, "photo.jpg", png)
+	m := e.uploadOK(t, tok, "photo.jpg", png)
 	if m["mime_type"] != "image/png" || !strings.HasSuffix(m["url"].(string), ".png") {
 		t.Fatalf("type from name, not bytes: %v", m)
 	}

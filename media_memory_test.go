@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -14,56 +13,6 @@ import (
 	"testing"
 	"time"
 )
-
-// mp4Header returns the boxes of a minimal real MP4 (ftyp, moov with mvhd and
-// one video track) followed by the header of an mdat box of mdatSize payload bytes.
-func mp4Header(width, height uint16, durationMS uint32, mdatSize uint32) []byte {
-	box := func(typ string, body ...[]byte) []byte {
-		var b bytes.Buffer
-		n := 8
-		for _, x := range body {
-			n += len(x)
-		}
-		binary.Write(&b, binary.BigEndian, uint32(n))
-		b.WriteString(typ)
-		for _, x := range body {
-			b.Write(x)
-		}
-		return b.Bytes()
-	}
-	u32 := func(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-	matrix := []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0}
-	var mvhd bytes.Buffer
-	mvhd.Write(u32(0))             // version+flags
-	mvhd.Write(u32(0))             // creation
-	mvhd.Write(u32(0))             // modification
-	mvhd.Write(u32(1000))          // timescale
-	mvhd.Write(u32(durationMS))    // duration
-	mvhd.Write(u32(0x00010000))    // rate
-	mvhd.Write([]byte{1, 0, 0, 0}) // volume + reserved
-	mvhd.Write(make([]byte, 8))    // reserved
-	mvhd.Write(matrix)             // matrix
-	mvhd.Write(make([]byte, 24))   // pre_defined
-	mvhd.Write(u32(2))             // next track id
-	var tkhd bytes.Buffer
-	tkhd.Write(u32(3)) // version 0, flags enabled|in movie
-	tkhd.Write(u32(0))
-	tkhd.Write(u32(0))
-	tkhd.Write(u32(1)) // track id
-	tkhd.Write(u32(0))
-	tkhd.Write(u32(durationMS))
-	tkhd.Write(make([]byte, 8))
-	tkhd.Write([]byte{0, 0, 0, 0, 0, 0, 0, 0}) // layer, alt group, volume, reserved
-	tkhd.Write(matrix)
-	tkhd.Write(u32(uint32(width) << 16))
-	tkhd.Write(u32(uint32(height) << 16))
-	hdlr := box("hdlr", u32(0), u32(0), []byte("vide"), make([]byte, 12), []byte("VideoHandler\x00"))
-	trak := box("trak", box("tkhd", tkhd.Bytes()), box("mdia", box("mdhd", u32(0), u32(0), u32(0), u32(1000), u32(durationMS), u32(0)), hdlr))
-	out := box("ftyp", []byte("isom"), u32(0x200), []byte("isomiso2avc1mp41"))
-	out = append(out, box("moov", box("mvhd", mvhd.Bytes()), trak)...)
-	out = append(out, u32(mdatSize+8)...)
-	return append(out, "mdat"...)
-}
 
 type zeroReader struct{}
 
@@ -79,7 +28,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 		t.Skip("streams 400 MB")
 	}
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 // image.DecodeConfig reads them); what we reject, we reject with a clear error.
 func TestUploadGoImageTestdata(t *testing.T) {
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	dir := filepath.Join(goroot(), "src", "image", "testdata")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -32,7 +32,7 @@ func TestUploadGoImageTestdata(t *testing.T) {
 	for _, ent := range entries {
 		b := readFile(t, filepath.Join(dir, ent.Name()))
 		t.Run(ent.Name(), func(t *testing.T) {
-			r := e.upload(tok, upFile{name: ent.Name(), body: b})
+			r := e.upload(t, tok, upFile{name: ent.Name(), body: b})
 			if r.Status != 201 {
 				rejected++
 				code := r.errCode(t)
@@ -64,7 +64,7 @@ func TestUploadGoImageTestdata(t *testing.T) {
 // type and facts.
 func TestUploadEveryKind(t *testing.T) {
 	e := newTestEnv(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 	docx := officeZip(t, "word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
 	xlsx := officeZip(t, "xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
 	cases := []struct {
@@ -81,7 +81,7 @@ func TestUploadEveryKind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := e.uploadOK(tok, tc.name, tc.body)
+			m := e.uploadOK(t, tok, tc.name, tc.body)
 			if m["kind"] != tc.kind || m["mime_type"] != tc.mime {
 				t.Fatalf("got %v %v", m["kind"], m["mime_type"])
 			}
@@ -93,7 +93,7 @@ func TestUploadEveryKind(t *testing.T) {
 			}
 			if tc.kind != "image" {
 				url := strings.TrimPrefix(m["url"].(string), "http://example.com")
-				r := e.do("GET", url, "", nil, "")
+				r := e.do(t, "GET", url, "", nil, "")
 				if !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
 					t.Fatalf("non-image served inline: %v", r.Header)
 				}
@@ -102,7 +102,7 @@ func TestUploadEveryKind(t *testing.T) {
 	}
 	// Kind filter sees each kind.
 	for kind, want := range map[string]float64{"image": 1, "document": 3, "video": 1, "audio": 0} {
-		if got := e.getJSON("/api/media?kind="+kind, tok).json(t)["total"]; got != want {
+		if got := e.getJSON(t, "/api/media?kind="+kind, tok).json(t)["total"]; got != want {
 			t.Errorf("kind=%s total %v, want %v", kind, got, want)
 		}
 	}

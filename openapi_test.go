@@ -81,7 +81,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newTestEnv(t)
-	r := e.getJSON("/api/openapi.json", "")
+	r := e.getJSON(t, "/api/openapi.json", "")
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"openapi": "3.1.0"`)) {
 		t.Fatalf("openapi.json: %d %.200s", r.Status, r.Body)
 	}

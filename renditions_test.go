@@ -16,31 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
-
-// startRenderer runs the env's eager workers until the test ends.
-func (e *testEnv) startRenderer(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	e.app.renderer.Workers = 1
-	e.app.renderer.Start(ctx)
-	t.Cleanup(func() { cancel(); e.app.renderer.Wait() })
-}
-
-// waitProcessed polls until the item leaves "pending".
-func (e *testEnv) waitProcessed(t *testing.T, tok string, id float64) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		m := e.getJSON(fmt.Sprintf("/api/media/%d", int64(id)), tok).json(t)
-		if m["processing"] != "pending" {
-			return m
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("renditions were not made in time")
-	return nil
-}
 
 func pathOf(u string) string { return strings.TrimPrefix(u, "http://example.com") }
 
@@ -61,7 +37,7 @@ func photoJPEG(t testing.TB, w, h int) []byte {
 func TestRenditionsEager(t *testing.T) {
 	e := newTestEnv(t)
 	e.startRenderer(t)
-	tok := e.token(0)
+	tok := e.token(t, 0)
 
 	alpha := image.NewNRGBA(image.Rect(0, 0, 300, 200))
 	for i := range alpha.Pix {
@@ -94,7 +70,7 @@ func TestRenditionsEager(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			up := e.uploadOK(tok, tc.name, tc.body)
+			up := e.uploadOK(t, tok, tc.name, tc.body)
 			m := e.waitProcessed(t, tok, up["id"].(float64))
 			if m["processing"] != "ready" || m["processing_error"] != nil {
 				t.Fatalf("processing: %v %v", m["processing"], m["processing_error"])
@@ -112,7 +88,7 @@ func TestRenditionsEager(t *testing.T) {
 				if !ok || !strings.HasSuffix(u, "/"+slot+"."+tc.ext) {
 					t.Fatalf("slot %s: %v", slot, rends[slot])
 				}
-				r := e.do("GET", pathOf(u), "", nil, "")
+				r := e.do(t, "GET", pathOf(u), "", nil, "")
 				if r.Status != 200 || r.Header.Get("Content-Type") != tc.mime || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 					t.Fatalf("GET %s: %d %v", u, r.Status, r.Header)
 				}
@@ -131,32 +107,32 @@ func TestRenditionsEager(t *testing.T) {
 				}
 			}
 			// The original stays as uploaded (an animated GIF stays animated).
-			if orig := e.do("GET", pathOf(m["url"].(string)), "", nil, ""); !bytes.Equal(orig.Body, tc.body) && !strings.HasSuffix(tc.name, ".jpg") {
+			if orig := e.do(t, "GET", pathOf(m["url"].(string)), "", nil, ""); !bytes.Equal(orig.Body, tc.body) && !strings.HasSuffix(tc.name, ".jpg") {
 				t.Fatal("original changed")
 			}
 		})
 	}
 	t.Run("delivery headers", func(t *testing.T) {
-		m := e.getJSON("/api/media?kind=image&limit=1&sort=created_at", tok).json(t)["data"].([]any)[0].(map[string]any)
+		m := e.getJSON(t, "/api/media?kind=image&limit=1&sort=created_at", tok).json(t)["data"].([]any)[0].(map[string]any)
 		u := pathOf(m["renditions"].(map[string]any)["320"].(string))
-		r := e.do("GET", u, "", nil, "")
+		r := e.do(t, "GET", u, "", nil, "")
 		if r.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") {
 			t.Fatalf("headers: %v", r.Header)
 		}
-		if r2 := e.do("GET", u, "", nil, "", "If-None-Match", r.Header.Get("ETag")); r2.Status != 304 {
+		if r2 := e.do(t, "GET", u, "", nil, "", "If-None-Match", r.Header.Get("ETag")); r2.Status != 304 {
 			t.Fatalf("304: %d", r2.Status)
 		}
-		if r2 := e.do("GET", u, "", nil, "", "Range", "bytes=0-9"); r2.Status != 206 || len(r2.Body) != 10 {
+		if r2 := e.do(t, "GET", u, "", nil, "", "Range", "bytes=0-9"); r2.Status != 206 || len(r2.Body) != 10 {
 			t.Fatalf("range: %d %d", r2.Status, len(r2.Body))
 		}
-		if r2 := e.do("HEAD", u, "", nil, ""); r2.Status != 200 || len(r2.Body) != 0 {
+		if r2 := e.do(t, "HEAD", u, "", nil, ""); r2.Status != 200 || len(r2.Body) != 0 {
 			t.Fatalf("head: %d", r2.Status)
 		}
 		bad := strings.Replace(u, "/320.", "/321.", 1)
-		if r2 := e.do("GET", bad, "", nil, ""); r2.Status != 400 || r2.errCode(t) != "invalid_parameter" {
+		if r2 := e.do(t, "GET", bad, "", nil, ""); r2.Status != 400 || r2.errCode(t) != "invalid_parameter" {
 			t.Fatalf("width not ours: %d %s", r2.Status, r2.Body)
 		}
-		if r2 := e.do("GET", strings.Replace(u, "/320.", "/2000.", 1), "", nil, ""); r2.Status != 400 {
+		if r2 := e.do(t, "GET", strings.Replace(u, "/320.", "/2000.", 1), "", nil, ""); r2.Status != 400 {
 			t.Fatalf("width 2000: %d", r2.Status)
 		}
 	})
@@ -173,8 +149,8 @@ func abs(x int) int {
 // rendition make it exactly once.
 func TestRenditionOnDemandOnce(t *testing.T) {
 	e := newTestEnv(t) // no eager workers: everything is made on demand
-	tok := e.token(0)
-	m := e.uploadOK(tok, "photo.jpg", photoJPEG(t, 2000, 1500))
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 2000, 1500))
 	if m["processing"] != "pending" {
 		t.Fatalf("processing %v", m["processing"])
 	}
@@ -185,7 +161,7 @@ func TestRenditionOnDemandOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := e.do("GET", u, "", nil, "")
+			r := e.do(t, "GET", u, "", nil, "")
 			if r.Status != 200 {
 				t.Errorf("request %d: %d %s", i, r.Status, r.Body)
 			}
@@ -207,13 +183,13 @@ func TestRenditionOnDemandOnce(t *testing.T) {
 func TestRenditionQueueSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	e := newTestEnv(t, func(c *config) { c.dataDir = dir })
-	tok := e.token(0)
-	id := e.uploadOK(tok, "photo.jpg", photoJPEG(t, 700, 500))["id"].(float64)
+	tok := e.token(t, 0)
+	id := e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 700, 500))["id"].(float64)
 	e.app.db.Close()
 
 	e2 := newTestEnv(t, func(c *config) { c.dataDir = dir })
 	e2.startRenderer(t)
-	tok2 := e2.token(0)
+	tok2 := e2.token(t, 0)
 	if m := e2.waitProcessed(t, tok2, id); m["processing"] != "ready" || len(m["renditions"].(map[string]any)) != 6 {
 		t.Fatalf("after restart: %v %v", m["processing"], m["renditions"])
 	}
@@ -258,9 +234,9 @@ func TestUploadStripsLocation(t *testing.T) {
 		t.Fatal("test JPEG has no GPS tag")
 	}
 	e := newTestEnv(t)
-	tok := e.token(0)
-	m := e.uploadOK(tok, "gps.jpg", orig)
-	stored := e.do("GET", pathOf(m["url"].(string)), "", nil, "").Body
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "gps.jpg", orig)
+	stored := e.do(t, "GET", pathOf(m["url"].(string)), "", nil, "").Body
 	if hasGPSTag(stored) {
 		t.Fatal("GPS tag kept")
 	}
@@ -280,9 +256,9 @@ func TestUploadStripsLocation(t *testing.T) {
 	}
 
 	keep := newTestEnv(t, func(c *config) { c.render.keepLocation = true })
-	ktok := keep.token(0)
-	km := keep.uploadOK(ktok, "gps.jpg", orig)
-	if !bytes.Equal(keep.do("GET", pathOf(km["url"].(string)), "", nil, "").Body, orig) {
+	ktok := keep.token(t, 0)
+	km := keep.uploadOK(t, ktok, "gps.jpg", orig)
+	if !bytes.Equal(keep.do(t, "GET", pathOf(km["url"].(string)), "", nil, "").Body, orig) {
 		t.Fatal("keep-location changed the original")
 	}
 }
@@ -292,19 +268,19 @@ func TestUploadStripsLocation(t *testing.T) {
 func TestRenditionsGoWithTheOriginal(t *testing.T) {
 	e := newTestEnv(t)
 	e.startRenderer(t)
-	tok := e.token(0)
-	m := e.waitProcessed(t, tok, e.uploadOK(tok, "photo.jpg", photoJPEG(t, 500, 300))["id"].(float64))
+	tok := e.token(t, 0)
+	m := e.waitProcessed(t, tok, e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 500, 300))["id"].(float64))
 	sha := m["sha256"].(string)
 	dir := filepath.Join(e.dir, "renditions", sha[:2], sha[2:4], sha)
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("no rendition folder: %v", err)
 	}
 	id := int64(m["id"].(float64))
-	e.do("DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
-	if r := e.do("GET", pathOf(m["renditions"].(map[string]any)["100"].(string)), "", nil, ""); r.Status != 404 {
+	e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
+	if r := e.do(t, "GET", pathOf(m["renditions"].(map[string]any)["100"].(string)), "", nil, ""); r.Status != 404 {
 		t.Fatalf("trashed item's rendition served: %d", r.Status)
 	}
-	if r := e.do("DELETE", fmt.Sprintf("/api/media/%d?purge=true", id), tok, nil, ""); r.Status != 204 {
+	if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?purge=true", id), tok, nil, ""); r.Status != 204 {
 		t.Fatal(r.Status)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -323,9 +299,9 @@ func TestRenditionsGoWithTheOriginal(t *testing.T) {
 func TestGCRemovesRenditionsOfGoneOriginals(t *testing.T) {
 	e := newTestEnv(t)
 	e.startRenderer(t)
-	tok := e.token(0)
-	keep := e.waitProcessed(t, tok, e.uploadOK(tok, "keep.jpg", photoJPEG(t, 300, 200))["id"].(float64))
-	gone := e.waitProcessed(t, tok, e.uploadOK(tok, "gone.jpg", photoJPEG(t, 310, 200))["id"].(float64))
+	tok := e.token(t, 0)
+	keep := e.waitProcessed(t, tok, e.uploadOK(t, tok, "keep.jpg", photoJPEG(t, 300, 200))["id"].(float64))
+	gone := e.waitProcessed(t, tok, e.uploadOK(t, tok, "gone.jpg", photoJPEG(t, 310, 200))["id"].(float64))
 	sha := gone["sha256"].(string)
 	// The original disappears without the purge path (as after a crash or a manual fix).
 	if err := e.app.db.ExecForTest(`DELETE FROM media WHERE sha256 = ?`, sha); err != nil {
@@ -345,7 +321,7 @@ func TestGCRemovesRenditionsOfGoneOriginals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "renditions", ksha[:2], ksha[2:4], ksha)); err != nil {
 		t.Fatalf("renditions of a live original removed: %v", err)
 	}
-	if r := e.do("GET", pathOf(keep["renditions"].(map[string]any)["240"].(string)), "", nil, ""); r.Status != 200 {
+	if r := e.do(t, "GET", pathOf(keep["renditions"].(map[string]any)["240"].(string)), "", nil, ""); r.Status != 200 {
 		t.Fatalf("live rendition: %d", r.Status)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"image/gif"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -20,100 +19,7 @@ import (
 	"gallerist/data"
 	"gallerist/handlers"
 	"gallerist/web"
-
-	"golang.org/x/crypto/bcrypt"
 )
-
-// uiClient is a browser without JavaScript: it keeps the session cookie and
-// the CSRF token of the last page, and drives the real app through app.Test.
-type uiClient struct {
-	e      *testEnv
-	t      *testing.T
-	cookie string // name=value of the session cookie
-	csrf   string
-	header http.Header // of the last response
-}
-
-var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-
-func (e *testEnv) client(t *testing.T) *uiClient {
-	e.app.users.Cost = bcrypt.MinCost
-	return &uiClient{e: e, t: t}
-}
-
-// req sends a request with the session cookie; it records a new cookie and token.
-func (c *uiClient) req(method, path string, body io.Reader, ctype string, hdr ...string) (int, string) {
-	c.t.Helper()
-	r := httptest.NewRequest(method, path, body)
-	if ctype != "" {
-		r.Header.Set("Content-Type", ctype)
-	}
-	if c.cookie != "" {
-		r.Header.Set("Cookie", c.cookie)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		r.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := c.e.srv.App.Test(r, -1)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for _, sc := range res.Cookies() {
-		if sc.Name == web.SessionCookie {
-			c.cookie = sc.Name + "=" + sc.Value
-			if sc.MaxAge < 0 {
-				c.cookie = ""
-			}
-		}
-	}
-	if m := csrfRE.FindSubmatch(b); m != nil {
-		c.csrf = string(m[1])
-	}
-	c.header = res.Header
-	return res.StatusCode, string(b)
-}
-
-func (c *uiClient) get(path string, hdr ...string) (int, string) {
-	return c.req("GET", path, nil, "", hdr...)
-}
-
-// post sends a form; the CSRF token is added unless the form sets _csrf ("" leaves it out).
-func (c *uiClient) post(path string, form url.Values, hdr ...string) (int, string) {
-	c.t.Helper()
-	if form == nil {
-		form = url.Values{}
-	}
-	if _, ok := form["_csrf"]; !ok {
-		form.Set("_csrf", c.csrf)
-	} else if form.Get("_csrf") == "" {
-		form.Del("_csrf")
-	}
-	return c.req("POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", hdr...)
-}
-
-func (c *uiClient) location() string { return c.header.Get("Location") }
-
-// login logs in through the form and fails the test if it does not work.
-func (c *uiClient) login(email, password string) {
-	c.t.Helper()
-	if st, _ := c.get("/login"); st != 200 {
-		c.t.Fatalf("GET /login: %d", st)
-	}
-	st, body := c.post("/login", url.Values{"email": {email}, "password": {password}})
-	if st != http.StatusSeeOther || c.location() != "/media" {
-		c.t.Fatalf("login as %s: %d %s %.300s", email, st, c.location(), body)
-	}
-}
-
-func (e *testEnv) createUser(t *testing.T, email string, role data.Role) {
-	t.Helper()
-	e.app.users.Cost = bcrypt.MinCost
-	if _, err := e.app.users.CreateUser(context.Background(), data.UserCreate{Email: email, Password: testOwnerPassword, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // uiRoutes is every route of the admin UI that needs a login.
 func uiRoutes() []web.Route {
@@ -140,12 +46,12 @@ func TestUIRoutesNeedLogin(t *testing.T) {
 	}
 	for _, r := range routes {
 		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
-			c := e.client(t)
-			c.get("/login") // an anonymous session with a CSRF token, so only the login is missing
+			c := e.client()
+			c.get(t, "/login") // an anonymous session with a CSRF token, so only the login is missing
 			path := routePath(r, "1")
 			var st int
 			if r.Method == "GET" {
-				st, _ = c.get(path)
+				st, _ = c.get(t, path)
 				want := "/login?next=" + url.QueryEscape(path)
 				if path == "/media" {
 					want = "/login"
@@ -154,14 +60,14 @@ func TestUIRoutesNeedLogin(t *testing.T) {
 					t.Fatalf("GET %s without login: %d → %q, want 303 → %q", path, st, c.location(), want)
 				}
 			} else {
-				st, _ = c.post(path, nil)
+				st, _ = c.post(t, path, nil)
 				if st != http.StatusSeeOther || c.location() != "/login" {
 					t.Fatalf("POST %s without login: %d → %q, want 303 → /login", path, st, c.location())
 				}
 			}
 			// htmx requests are sent to the login page with HX-Redirect.
 			if r.Method == "GET" {
-				st, _ = c.get(path, "HX-Request", "true")
+				st, _ = c.get(t, path, "HX-Request", "true")
 				if st != http.StatusUnauthorized || !strings.HasPrefix(c.header.Get("HX-Redirect"), "/login") {
 					t.Fatalf("htmx GET %s without login: %d, HX-Redirect %q", path, st, c.header.Get("HX-Redirect"))
 				}
@@ -175,9 +81,9 @@ func TestUIRolesAreEnforced(t *testing.T) {
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
 	e.createUser(t, "editor@example.com", data.RoleEditor)
 	e.createUser(t, "viewer@example.com", data.RoleViewer)
-	viewer, editor := e.client(t), e.client(t)
-	viewer.login("viewer@example.com", testOwnerPassword)
-	editor.login("editor@example.com", testOwnerPassword)
+	viewer, editor := e.client(), e.client()
+	viewer.login(t, "viewer@example.com", testOwnerPassword)
+	editor.login(t, "editor@example.com", testOwnerPassword)
 
 	for _, r := range uiRoutes() {
 		if r.Path == "/logout" {
@@ -187,9 +93,9 @@ func TestUIRolesAreEnforced(t *testing.T) {
 			path := routePath(r, "1")
 			send := func(c *uiClient) (int, string) {
 				if r.Method == "GET" {
-					return c.get(path)
+					return c.get(t, path)
 				}
-				return c.post(path, nil)
+				return c.post(t, path, nil)
 			}
 			viewerMay := r.Scope == "" || slices.Contains(data.RoleViewer.Scopes(), r.Scope)
 			st, body := send(viewer)
@@ -217,25 +123,25 @@ func TestUIRolesAreEnforced(t *testing.T) {
 func TestUIFormsNeedCSRFToken(t *testing.T) {
 	e := newTestEnv(t)
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
-	c := e.client(t)
-	c.login(testOwnerEmail, testOwnerPassword)
-	c.get("/media")
+	c := e.client()
+	c.login(t, testOwnerEmail, testOwnerPassword)
+	c.get(t, "/media")
 	for _, r := range uiRoutes() {
 		if r.Method == "GET" || r.Path == "/logout" {
 			continue
 		}
 		t.Run(r.Path, func(t *testing.T) {
 			path := routePath(r, "1")
-			st, body := c.post(path, url.Values{"_csrf": {""}})
+			st, body := c.post(t, path, url.Values{"_csrf": {""}})
 			if st != http.StatusForbidden || !strings.Contains(body, "Reload the page") {
 				t.Fatalf("POST %s without token: %d %.200s", path, st, body)
 			}
-			st, _ = c.post(path, url.Values{"_csrf": {"forged" + c.csrf[6:]}})
+			st, _ = c.post(t, path, url.Values{"_csrf": {"forged" + c.csrf[6:]}})
 			if st != http.StatusForbidden {
 				t.Fatalf("POST %s with a wrong token: %d", path, st)
 			}
 			// The header htmx sends works as well as the form field.
-			st, _ = c.req("POST", path, strings.NewReader(""), "application/x-www-form-urlencoded", "X-CSRF-Token", c.csrf)
+			st, _ = c.req(t, "POST", path, strings.NewReader(""), "application/x-www-form-urlencoded", "X-CSRF-Token", c.csrf)
 			if st == http.StatusForbidden {
 				t.Fatalf("POST %s with the X-CSRF-Token header was refused", path)
 			}
@@ -243,56 +149,56 @@ func TestUIFormsNeedCSRFToken(t *testing.T) {
 	}
 	// Multipart uploads carry the token in the header (app.js) or the query (plain form).
 	body, ct := multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
-	if st, _ := c.req("POST", "/media/upload", body, ct); st != http.StatusForbidden {
+	if st, _ := c.req(t, "POST", "/media/upload", body, ct); st != http.StatusForbidden {
 		t.Fatalf("upload without token: %d", st)
 	}
 	body, ct = multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
-	if st, _ := c.req("POST", "/media/upload?_csrf="+url.QueryEscape(c.csrf), body, ct); st != http.StatusSeeOther {
+	if st, _ := c.req(t, "POST", "/media/upload?_csrf="+url.QueryEscape(c.csrf), body, ct); st != http.StatusSeeOther {
 		t.Fatalf("upload with the token in the query: %d", st)
 	}
-	if st, _ := c.post("/logout", url.Values{"_csrf": {""}}); st != http.StatusForbidden {
+	if st, _ := c.post(t, "/logout", url.Values{"_csrf": {""}}); st != http.StatusForbidden {
 		t.Fatalf("logout without token: %d", st)
 	}
 	// Login and setup forms are protected too (login CSRF).
-	anon := e.client(t)
-	if st, _ := anon.post("/login", url.Values{"_csrf": {""}, "email": {testOwnerEmail}, "password": {testOwnerPassword}}); st != http.StatusForbidden {
+	anon := e.client()
+	if st, _ := anon.post(t, "/login", url.Values{"_csrf": {""}, "email": {testOwnerEmail}, "password": {testOwnerPassword}}); st != http.StatusForbidden {
 		t.Fatalf("login without token: %d", st)
 	}
 	// The API is not subject to CSRF: it never uses the cookie.
-	tok := e.token(0)
-	if r := e.do("PATCH", "/api/media/999", tok, strings.NewReader(`{"alt":"x"}`), "application/json"); r.Status != 404 {
+	tok := e.token(t, 0)
+	if r := e.do(t, "PATCH", "/api/media/999", tok, strings.NewReader(`{"alt":"x"}`), "application/json"); r.Status != 404 {
 		t.Fatalf("API PATCH: %d", r.Status)
 	}
 }
 
 func TestUISetupLoginLogout(t *testing.T) {
 	e := newTestEnv(t)
-	c := e.client(t)
-	if st, _ := c.get("/media"); st != http.StatusSeeOther || c.location() != "/login" {
+	c := e.client()
+	if st, _ := c.get(t, "/media"); st != http.StatusSeeOther || c.location() != "/login" {
 		t.Fatalf("first visit: %d %s", st, c.location())
 	}
-	if st, _ := c.get("/login"); st != http.StatusSeeOther || c.location() != "/setup" {
+	if st, _ := c.get(t, "/login"); st != http.StatusSeeOther || c.location() != "/setup" {
 		t.Fatalf("login before setup: %d %s", st, c.location())
 	}
-	if st, _ := c.get("/setup"); st != 200 {
+	if st, _ := c.get(t, "/setup"); st != 200 {
 		t.Fatalf("setup page: %d", st)
 	}
 	t.Run("ErrShortPassword", func(t *testing.T) {
-		st, body := c.post("/setup", url.Values{"email": {testOwnerEmail}, "password": {"short"}})
+		st, body := c.post(t, "/setup", url.Values{"email": {testOwnerEmail}, "password": {"short"}})
 		if st != http.StatusUnprocessableEntity || !strings.Contains(body, "at least 8 characters") || !strings.Contains(body, testOwnerEmail) {
 			t.Fatalf("%d %.400s", st, body)
 		}
 	})
 	anonCSRF := c.csrf
 	anonCookie := c.cookie
-	st, _ := c.post("/setup", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "org_name": {"Hilltop"}})
+	st, _ := c.post(t, "/setup", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "org_name": {"Hilltop"}})
 	if st != http.StatusSeeOther || c.location() != "/media" {
 		t.Fatalf("setup: %d %s", st, c.location())
 	}
 	if c.cookie == anonCookie {
 		t.Fatal("the session cookie was not renewed at login")
 	}
-	st, body := c.get("/media")
+	st, body := c.get(t, "/media")
 	if st != 200 || !strings.Contains(body, "Hilltop") || !strings.Contains(body, "Welcome to Gallerist") {
 		t.Fatalf("library after setup: %d", st)
 	}
@@ -300,12 +206,12 @@ func TestUISetupLoginLogout(t *testing.T) {
 		t.Fatal("the CSRF token was not renewed at login")
 	}
 	t.Run("SetupGone", func(t *testing.T) {
-		other := e.client(t)
-		if st, _ := other.get("/setup"); st != http.StatusSeeOther || other.location() != "/login" {
+		other := e.client()
+		if st, _ := other.get(t, "/setup"); st != http.StatusSeeOther || other.location() != "/login" {
 			t.Fatalf("GET /setup after setup: %d %s", st, other.location())
 		}
-		other.get("/login")
-		if st, _ := other.post("/setup", url.Values{"email": {"evil@example.com"}, "password": {testOwnerPassword}}); st != http.StatusNotFound {
+		other.get(t, "/login")
+		if st, _ := other.post(t, "/setup", url.Values{"email": {"evil@example.com"}, "password": {testOwnerPassword}}); st != http.StatusNotFound {
 			t.Fatalf("POST /setup after setup: %d", st)
 		}
 		if n, _ := e.app.users.CountUsers(context.Background()); n != 1 {
@@ -313,8 +219,8 @@ func TestUISetupLoginLogout(t *testing.T) {
 		}
 	})
 	t.Run("CookieFlags", func(t *testing.T) {
-		other := e.client(t)
-		other.get("/login")
+		other := e.client()
+		other.get(t, "/login")
 		sc := other.header.Get("Set-Cookie")
 		for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
 			if !strings.Contains(sc, want) {
@@ -325,42 +231,42 @@ func TestUISetupLoginLogout(t *testing.T) {
 			t.Fatalf("cookie %q is Secure without --secure-cookies", sc)
 		}
 		se := newTestEnv(t, func(cfg *config) { cfg.secureCookies = true })
-		sc2 := se.client(t)
-		sc2.get("/login")
+		sc2 := se.client()
+		sc2.get(t, "/login")
 		if !strings.Contains(sc2.header.Get("Set-Cookie"), "Secure") {
 			t.Fatalf("--secure-cookies: %q", sc2.header.Get("Set-Cookie"))
 		}
 	})
 	t.Run("LogoutEndsSession", func(t *testing.T) {
 		stolen := c.cookie
-		if st, _ := c.post("/logout", nil); st != http.StatusSeeOther || c.location() != "/login" {
+		if st, _ := c.post(t, "/logout", nil); st != http.StatusSeeOther || c.location() != "/login" {
 			t.Fatalf("logout: %d %s", st, c.location())
 		}
-		replay := e.client(t)
+		replay := e.client()
 		replay.cookie = stolen
-		if st, _ := replay.get("/media"); st != http.StatusSeeOther || replay.location() != "/login" {
+		if st, _ := replay.get(t, "/media"); st != http.StatusSeeOther || replay.location() != "/login" {
 			t.Fatalf("the cookie from before logout still works: %d", st)
 		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
-		other := e.client(t)
-		other.get("/login")
-		st, body := other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {"nope nope nope"}})
+		other := e.client()
+		other.get(t, "/login")
+		st, body := other.post(t, "/login", url.Values{"email": {testOwnerEmail}, "password": {"nope nope nope"}})
 		if st != http.StatusUnauthorized || !strings.Contains(body, "do not match") {
 			t.Fatalf("%d %.300s", st, body)
 		}
 	})
 	t.Run("NextIsLocalOnly", func(t *testing.T) {
-		other := e.client(t)
-		other.get("/login?next=" + url.QueryEscape("//evil.example/x"))
-		st, _ := other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"//evil.example/x"}})
+		other := e.client()
+		other.get(t, "/login?next="+url.QueryEscape("//evil.example/x"))
+		st, _ := other.post(t, "/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"//evil.example/x"}})
 		if st != http.StatusSeeOther || other.location() != "/media" {
 			t.Fatalf("next=//evil: %d %s", st, other.location())
 		}
-		other.get("/media")
-		other.post("/logout", nil)
-		other.get("/login")
-		other.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"/trash"}})
+		other.get(t, "/media")
+		other.post(t, "/logout", nil)
+		other.get(t, "/login")
+		other.post(t, "/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}, "next": {"/trash"}})
 		if other.location() != "/trash" {
 			t.Fatalf("next=/trash: %s", other.location())
 		}
@@ -372,37 +278,37 @@ func TestUILoginRateLimit(t *testing.T) {
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
 	now := time.Now()
 	e.app.sessions.Limiter.Now = func() time.Time { return now }
-	c := e.client(t)
-	c.get("/login")
+	c := e.client()
+	c.get(t, "/login")
 	for i := 0; i < 5; i++ {
-		if st, _ := c.post("/login", url.Values{"email": {testOwnerEmail}, "password": {"wrong password"}}); st != http.StatusUnauthorized {
+		if st, _ := c.post(t, "/login", url.Values{"email": {testOwnerEmail}, "password": {"wrong password"}}); st != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i+1, st)
 		}
 	}
-	st, body := c.post("/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}})
+	st, body := c.post(t, "/login", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPassword}})
 	if st != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed attempts") || c.header.Get("Retry-After") == "" {
 		t.Fatalf("6th attempt: %d %.300s", st, body)
 	}
 	// Another email from the same address is still allowed.
 	e.createUser(t, "editor@example.com", data.RoleEditor)
-	if st, _ := c.post("/login", url.Values{"email": {"editor@example.com"}, "password": {testOwnerPassword}}); st != http.StatusSeeOther {
+	if st, _ := c.post(t, "/login", url.Values{"email": {"editor@example.com"}, "password": {testOwnerPassword}}); st != http.StatusSeeOther {
 		t.Fatalf("other email: %d", st)
 	}
 	now = now.Add(16 * time.Minute)
-	c2 := e.client(t)
-	c2.login(testOwnerEmail, testOwnerPassword)
+	c2 := e.client()
+	c2.login(t, testOwnerEmail, testOwnerPassword)
 }
 
 func TestUIHTMXErrorsAreToasts(t *testing.T) {
 	e := newTestEnv(t)
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
-	c := e.client(t)
-	c.login(testOwnerEmail, testOwnerPassword)
-	st, _ := c.get("/media/999", "HX-Request", "true")
+	c := e.client()
+	c.login(t, testOwnerEmail, testOwnerPassword)
+	st, _ := c.get(t, "/media/999", "HX-Request", "true")
 	if st != 404 || c.header.Get("HX-Reswap") != "none" || !strings.Contains(c.header.Get("HX-Trigger"), "gallerist:toast") {
 		t.Fatalf("htmx 404: %d reswap=%q trigger=%q", st, c.header.Get("HX-Reswap"), c.header.Get("HX-Trigger"))
 	}
-	st, body := c.get("/media/999")
+	st, body := c.get(t, "/media/999")
 	if st != 404 || !strings.Contains(body, "<html") {
 		t.Fatalf("plain 404: %d", st)
 	}
@@ -411,12 +317,12 @@ func TestUIHTMXErrorsAreToasts(t *testing.T) {
 func TestUIUploadAnswers(t *testing.T) {
 	e := newTestEnv(t, func(cfg *config) { cfg.limits.MaxImageBytes = 4 << 10 })
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
-	c := e.client(t)
-	c.login(testOwnerEmail, testOwnerPassword)
-	c.get("/media")
+	c := e.client()
+	c.login(t, testOwnerEmail, testOwnerPassword)
+	c.get(t, "/media")
 	upload := func(name string, b []byte) (int, string) {
 		body, ct := multipartBody(t, []upFile{{name: name, body: b}}, nil)
-		return c.req("POST", "/media/upload", body, ct, "X-CSRF-Token", c.csrf, "Accept", "application/json")
+		return c.req(t, "POST", "/media/upload", body, ct, "X-CSRF-Token", c.csrf, "Accept", "application/json")
 	}
 	st, body := upload("big.png", bytes.Repeat(readFile(t, goImageTestdata("video-001.png")), 2))
 	if st != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than the 4 KB limit for images") {
