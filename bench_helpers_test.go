@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -161,98 +159,3 @@ func procStat(pid int) (cpu time.Duration, peakRSS int64) {
 }
 
 // server is the real gallerist binary running in its own process.
-type server struct {
-	cmd   *exec.Cmd
-	base  string
-	token string
-}
-
-func startBinary(b *testing.B, bin string, extra ...string) *server {
-	dir := b.TempDir()
-	out, err := exec.Command(bin, "token", "create", "--data", dir, "--name", "bench",
-		"--scopes", "media:read,media:create,media:update,media:delete,products:read,products:write").Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, append([]string{"serve", "--data", dir, "--addr", addr}, extra...)...)
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	s := &server{cmd: cmd, base: "http://" + addr, token: lines[len(lines)-1]}
-	for i := 0; i < 200; i++ {
-		if res, err := http.Get(s.base + "/api/ping"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	b.Fatal("server did not start")
-	return nil
-}
-
-func (s *server) upload(b *testing.B, name string, body []byte) float64 {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write(body)
-	mw.Close()
-	req, _ := http.NewRequest("POST", s.base+"/api/media", &buf)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct {
-		Media []map[string]any `json:"media"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 201 {
-		b.Fatalf("upload: %d %v", res.StatusCode, err)
-	}
-	return out.Media[0]["id"].(float64)
-}
-
-func (s *server) get(b *testing.B, path string) map[string]any {
-	req, _ := http.NewRequest("GET", s.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	json.NewDecoder(res.Body).Decode(&m)
-	return m
-}
-
-func (s *server) waitReady(b *testing.B, ids ...float64) map[string]any {
-	var m map[string]any
-	for _, id := range ids {
-		for {
-			m = s.get(b, fmt.Sprintf("/api/media/%d", int64(id)))
-			if m["processing"] != "pending" {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if m["processing"] != "ready" {
-			b.Fatalf("processing %v: %v", m["processing"], m["processing_error"])
-		}
-	}
-	return m
-}
-
-func buildBinary(b *testing.B) string {
-	bin := filepath.Join(b.TempDir(), "gallerist")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}

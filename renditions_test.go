@@ -129,10 +129,10 @@ func TestRenditionsEager(t *testing.T) {
 			t.Fatalf("head: %d", r2.Status)
 		}
 		bad := strings.Replace(u, "/320.", "/321.", 1)
-		if r2 := e.do(t, "GET", bad, "", nil, ""); r2.Status != 400 || r2.errCode(t) != "invalid_parameter" {
+		if r2 := e.do(t, "GET", bad, "", nil, ""); r2.Status != 404 || r2.errCode(t) != "not_found" {
 			t.Fatalf("width not ours: %d %s", r2.Status, r2.Body)
 		}
-		if r2 := e.do(t, "GET", strings.Replace(u, "/320.", "/2000.", 1), "", nil, ""); r2.Status != 400 {
+		if r2 := e.do(t, "GET", strings.Replace(u, "/320.", "/2000.", 1), "", nil, ""); r2.Status != 404 {
 			t.Fatalf("width 2000: %d", r2.Status)
 		}
 	})

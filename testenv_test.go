@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -578,4 +579,208 @@ func TestHelperFailureDemo(t *testing.T) {
 	t.Run("ProductAfterwards", func(t *testing.T) {
 		e.createProduct(t, tok, "Still running")
 	})
+}
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// buildBinary builds the real gallerist binary once per test process.
+func buildBinary(t testing.TB) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gallerist-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "gallerist")
+		if out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput(); err != nil {
+			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
+
+// server is the real binary serving a data dir on a loopback port; it can be
+// killed and started again on the same data dir.
+type server struct {
+	bin, dir, base, token string
+	args                  []string
+	cmd                   *exec.Cmd
+	log                   *syncBuffer // stderr of every run
+	exited                chan struct{}
+}
+
+// syncBuffer is a bytes.Buffer safe for a child's output and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// startBinary starts bin on a new data dir with a token holding every scope.
+func startBinary(t testing.TB, bin string, extra ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command(bin, "token", "create", "--data", dir, "--name", "test",
+		"--scopes", "media:read,media:create,media:update,media:delete,products:read,products:write").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	s := &server{bin: bin, dir: dir, token: lines[len(lines)-1], args: extra, log: &syncBuffer{}}
+	s.start(t)
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// start runs the server (again) on its data dir and waits until it answers.
+func (s *server) start(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.dir, "--addr", addr}, s.args...)...)
+	s.cmd.Stderr = s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.exited)
+	s.base = "http://" + addr
+	for i := 0; i < 400; i++ {
+		if !s.alive() {
+			t.Fatalf("server exited at start:\n%s", s.log)
+		}
+		if res, err := http.Get(s.base + "/api/ping"); err == nil {
+			res.Body.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("server did not start:\n%s", s.log)
+}
+
+// alive reports whether the current run of the server has not exited.
+func (s *server) alive() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// kill ends the server with SIGKILL and waits for it.
+func (s *server) kill() {
+	s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// stop ends the server gracefully (SIGINT) and waits for it.
+func (s *server) stop() {
+	if s.alive() {
+		s.cmd.Process.Signal(os.Interrupt)
+	}
+	<-s.exited
+}
+
+// request sends a request with the server's token and returns status and body.
+func (s *server) request(t testing.TB, method, path string, body io.Reader, contentType string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v\nserver log:\n%s", method, path, err, s.log)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, b
+}
+
+// upload uploads one file and returns the new item's id.
+func (s *server) upload(t testing.TB, name string, body []byte) float64 {
+	t.Helper()
+	mb, ct := multipartBody(t, []upFile{{name: name, body: body}}, nil)
+	st, b := s.request(t, "POST", "/api/media", mb, ct)
+	var out struct {
+		Media []map[string]any `json:"media"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || st != 201 {
+		t.Fatalf("upload: %d %s", st, b)
+	}
+	return out.Media[0]["id"].(float64)
+}
+
+// get GETs a JSON object.
+func (s *server) get(t testing.TB, path string) map[string]any {
+	t.Helper()
+	st, b := s.request(t, "GET", path, nil, "")
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("GET %s: %d %s", path, st, b)
+	}
+	return m
+}
+
+// waitProcessed waits until each item is no longer pending and returns the last.
+func (s *server) waitProcessed(t testing.TB, ids ...float64) map[string]any {
+	t.Helper()
+	var m map[string]any
+	for _, id := range ids {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			m = s.get(t, fmt.Sprintf("/api/media/%d", int64(id)))
+			if m["processing"] != "pending" {
+				break
+			}
+			if time.Now().After(deadline) || !s.alive() {
+				t.Fatalf("item %v still pending (alive %v):\n%s", id, s.alive(), s.log)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return m
+}
+
+// waitReady is waitProcessed, requiring every item to end ready.
+func (s *server) waitReady(t testing.TB, ids ...float64) map[string]any {
+	t.Helper()
+	var m map[string]any
+	for _, id := range ids {
+		if m = s.waitProcessed(t, id); m["processing"] != "ready" {
+			t.Fatalf("processing %v: %v", m["processing"], m["processing_error"])
+		}
+	}
+	return m
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,10 @@ type Renderer struct {
 	WebP bool
 	// Quality is the JPEG quality (default 80).
 	Quality int
+	// MaxAttempts is how many times one original is tried (default 3). An
+	// attempt is counted when it starts, so a job that takes the process down
+	// with it is not retried forever on restart.
+	MaxAttempts int
 
 	sem *semaphore.Weighted
 	sf  singleflight.Group
@@ -59,7 +64,7 @@ func NewRenderer(db *DB, blobs BlobStore, workers, maxDecodes int) *Renderer {
 	if maxDecodes < 1 {
 		maxDecodes = 1
 	}
-	return &Renderer{db: db, blobs: blobs, Workers: workers, Quality: 80,
+	return &Renderer{db: db, blobs: blobs, Workers: workers, Quality: 80, MaxAttempts: 3,
 		sem: semaphore.NewWeighted(int64(maxDecodes)), kick: make(chan struct{}, 1), busy: map[string]bool{}}
 }
 
@@ -92,7 +97,7 @@ func (r *Renderer) Wait() { r.wg.Wait() }
 
 func (r *Renderer) work(ctx context.Context) {
 	for ctx.Err() == nil {
-		sha, mime, ok, err := r.claim(ctx)
+		job, ok, err := r.claim(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.db.Log.Error("rendition queue", "err", err)
 		}
@@ -105,80 +110,149 @@ func (r *Renderer) work(ctx context.Context) {
 			}
 			continue
 		}
-		r.process(ctx, sha, mime)
+		r.process(ctx, job)
 		r.mu.Lock()
-		delete(r.busy, sha)
+		delete(r.busy, job.sha)
 		r.mu.Unlock()
 		r.Kick() // let a sleeping worker look for more
 	}
 }
 
-// claim picks the oldest queued job no worker of this process is on.
-func (r *Renderer) claim(ctx context.Context) (sha, mime string, ok bool, err error) {
+// job is one queued original; attempts counts this one.
+type job struct {
+	sha, mime string
+	attempts  int
+}
+
+// claim picks the oldest queued job no worker of this process is on, and
+// counts the attempt before any work starts.
+func (r *Renderer) claim(ctx context.Context) (job, bool, error) {
+	j, ok, err := r.pick(ctx)
+	if !ok || err != nil {
+		return j, ok, err
+	}
+	err = r.db.update(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE rendition_jobs SET attempts = attempts + 1 WHERE sha256 = ? RETURNING attempts`, j.sha).Scan(&j.attempts)
+	})
+	if err != nil {
+		r.mu.Lock()
+		delete(r.busy, j.sha)
+		r.mu.Unlock()
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil // purged meanwhile
+		}
+		return j, false, err
+	}
+	return j, true, nil
+}
+
+func (r *Renderer) pick(ctx context.Context) (job, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rows, err := r.db.read.QueryContext(ctx, `SELECT sha256, mime_type FROM rendition_jobs ORDER BY created_at, sha256 LIMIT 64`)
+	rows, err := r.db.read.QueryContext(ctx, `SELECT sha256, mime_type FROM rendition_jobs WHERE created_at <= ? ORDER BY created_at, sha256 LIMIT 64`, ms(r.db.Now()))
 	if err != nil {
-		return "", "", false, err
+		return job{}, false, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if err := rows.Scan(&sha, &mime); err != nil {
-			return "", "", false, err
+		var j job
+		if err := rows.Scan(&j.sha, &j.mime); err != nil {
+			return job{}, false, err
 		}
-		if !r.busy[sha] {
-			r.busy[sha] = true
-			return sha, mime, true, nil
+		if !r.busy[j.sha] {
+			r.busy[j.sha] = true
+			return j, true, nil
 		}
 	}
-	return "", "", false, rows.Err()
+	return job{}, false, rows.Err()
 }
 
+// errGaveUp is the failure recorded for a job that was started MaxAttempts
+// times without finishing (each start took the process down, or it kept failing).
+var errGaveUp = errors.New("gave up after repeated attempts")
+
 // process makes every rendition of one original and records the outcome on
-// every media row with those bytes.
-func (r *Renderer) process(ctx context.Context, sha, mime string) {
-	err := r.makeAll(ctx, sha, mime)
-	if ctx.Err() != nil {
-		return // shutting down: the job stays queued and resumes on restart
+// the media rows with those bytes that wait for it. A panic while decoding is
+// caught, logged with the media ids, and recorded as a failure.
+func (r *Renderer) process(ctx context.Context, j job) {
+	var err error
+	if j.attempts > r.MaxAttempts {
+		err = errGaveUp
+	} else {
+		err = data.Safely(func() error { return r.makeAll(ctx, j.sha, j.mime) })
 	}
-	now := ms(r.db.Now())
+	if ctx.Err() != nil && err != nil && !isPanic(err) {
+		// Shutting down: the job stays queued and resumes on restart, and
+		// this interrupted attempt does not count.
+		if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE rendition_jobs SET attempts = max(0, attempts - 1) WHERE sha256 = ?`, j.sha)
+			return err
+		}); uerr != nil {
+			r.db.Log.Error("requeue rendition job", "sha256", j.sha, "err", uerr)
+		}
+		return
+	}
 	if err == nil {
 		err = r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'ready', processing_error = '' WHERE sha256 = ?`, sha); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'ready', processing_error = '' WHERE sha256 = ? AND processing = 'pending'`, j.sha); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, sha)
+			_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, j.sha)
 			return err
 		})
 		if err == nil {
 			return
 		}
 	}
-	reason := renderFailure(err)
-	r.db.Log.Warn("renditions failed", "sha256", sha, "err", err)
+	ids := r.mediaIDs(j.sha)
+	if pe, ok := err.(*data.PanicError); ok {
+		r.db.Log.Error("renditions panicked", "media_ids", ids, "sha256", j.sha, "attempt", j.attempts, "panic", pe.Value, "stack", string(pe.Stack))
+	} else {
+		r.db.Log.Warn("renditions failed", "media_ids", ids, "sha256", j.sha, "attempt", j.attempts, "err", err)
+	}
+	retry := j.attempts < r.MaxAttempts && !permanent(err)
 	if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		var attempts int
-		if err := tx.QueryRowContext(ctx, `UPDATE rendition_jobs SET attempts = attempts + 1 WHERE sha256 = ? RETURNING attempts`, sha).Scan(&attempts); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
+		if retry {
+			_, err := tx.ExecContext(ctx, `UPDATE rendition_jobs SET created_at = ? WHERE sha256 = ?`, ms(r.db.Now())+int64(j.attempts)*60_000, j.sha)
 			return err
 		}
-		if attempts < 3 && !permanent(err) {
-			_, err := tx.ExecContext(ctx, `UPDATE rendition_jobs SET created_at = ? WHERE sha256 = ?`, now+int64(attempts)*60_000, sha)
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'failed', processing_error = ? WHERE sha256 = ? AND processing = 'pending'`,
+			renderFailure(err), j.sha); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'failed', processing_error = ? WHERE sha256 = ?`, reason, sha); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, sha)
+		_, err := tx.ExecContext(ctx, `DELETE FROM rendition_jobs WHERE sha256 = ?`, j.sha)
 		return err
 	}); uerr != nil {
-		r.db.Log.Error("record rendition failure", "err", uerr)
+		r.db.Log.Error("record rendition failure", "media_ids", ids, "err", uerr)
 	}
 }
 
+// mediaIDs lists the rows with these bytes, for logs.
+func (r *Renderer) mediaIDs(sha string) []int64 {
+	rows, err := r.db.read.Query(`SELECT id FROM media WHERE sha256 = ? ORDER BY id LIMIT 20`, sha)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if rows.Scan(&id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func isPanic(err error) bool {
+	var pe *data.PanicError
+	return errors.As(err, &pe)
+}
+
 func permanent(err error) bool {
+	if isPanic(err) || errors.Is(err, errGaveUp) {
+		return true
+	}
 	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrBlobNotFound) && !strings.Contains(err.Error(), "no space")
 }
 
@@ -189,6 +263,8 @@ func renderFailure(err error) string {
 		return "The image is too large to make thumbnails from."
 	case errors.Is(err, render.ErrUnsupported):
 		return "This kind of image cannot be resized."
+	case isPanic(err), errors.Is(err, errGaveUp):
+		return "Making thumbnails of this image failed (its data is malformed); the original is kept as uploaded."
 	}
 	return "The image could not be decoded (" + strings.TrimPrefix(err.Error(), "render: ") + "); the original is kept as uploaded."
 }
@@ -266,7 +342,7 @@ var ErrNoRendition = data.Errorf(data.ECNotFound, "No such rendition.")
 // ext, making it first if it does not exist yet (once, however many ask).
 func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext string) (*data.Rendition, data.Blob, error) {
 	if !data.IsRenditionWidth(slot) {
-		return nil, nil, data.Errorf(data.ECInvalidParameter, "Renditions are made at widths %s only.", widthsList()).With("parameter", "width")
+		return nil, nil, ErrNoRendition
 	}
 	rd, err := r.lookup(ctx, sha, slot, ext)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -286,14 +362,6 @@ func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext 
 		return nil, nil, ErrNoRendition
 	}
 	return rd, b, err
-}
-
-func widthsList() string {
-	var s []string
-	for _, w := range data.RenditionWidths {
-		s = append(s, strconv.Itoa(w))
-	}
-	return strings.Join(s, ", ")
 }
 
 // lookup is findRendition through the per-version cache.
@@ -333,18 +401,28 @@ func (r *Renderer) findRendition(ctx context.Context, sha string, slot int, ext 
 	return &rd, err
 }
 
+// makeOnDemand makes a rendition asked for before the worker got to it: only
+// for a JPEG original whose job is still queued, at a width its job will make
+// and in a format it will make (JPEG, or WebP when enabled), so a request can
+// never make the server decode an image whose renditions are done, nor store
+// a file the worker would not have made. (Other originals' format depends on
+// their transparency, known only after decoding; their URLs are announced
+// once made.)
 func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext string) error {
-	var mime string
+	if ext != "jpg" && (ext != "webp" || !r.WebP) {
+		return ErrNoRendition
+	}
 	var width int
-	err := r.db.read.QueryRowContext(ctx, `SELECT mime_type, COALESCE(width, 0) FROM media
-		WHERE sha256 = ? AND deleted_at IS NULL AND kind = 'image' AND processing != 'failed' LIMIT 1`, sha).Scan(&mime, &width)
+	err := r.db.read.QueryRowContext(ctx, `SELECT COALESCE(m.width, 0) FROM media m JOIN rendition_jobs j ON j.sha256 = m.sha256
+		WHERE m.sha256 = ? AND m.deleted_at IS NULL AND m.kind = 'image' AND m.mime_type = 'image/jpeg' AND m.processing = 'pending'
+		AND j.attempts < ? LIMIT 1`, sha, r.MaxAttempts).Scan(&width)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNoRendition
 	}
 	if err != nil {
 		return err
 	}
-	if !containsInt(data.RenditionSlots(width), slot) || (ext == "webp" && !r.WebP) || (ext != "webp" && ext != "jpg" && ext != "png") {
+	if !slices.Contains(data.RenditionSlots(width), slot) {
 		return ErrNoRendition
 	}
 	// Detached from the request: the first caller's hang-up must not fail the others.
@@ -362,22 +440,19 @@ func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext s
 			return nil, err
 		}
 		defer blob.Close()
-		rd, err := render.MakeOne(blob, mime, slot, r.opts(ext == "webp"))
-		if err != nil {
-			return nil, err
+		var rd render.Rendition
+		if err := data.Safely(func() (err error) {
+			rd, err = render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp"))
+			return err
+		}); err != nil {
+			if isPanic(err) {
+				r.db.Log.Error("on-demand rendition panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
+			}
+			return nil, ErrNoRendition
 		}
 		return nil, r.store(wctx, sha, slot, rd)
 	})
 	return err
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // loadRenditions fills Renditions on image items: those made so far, or, for
