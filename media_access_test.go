@@ -137,3 +137,29 @@ func TestTokenRevokedAndExpired(t *testing.T) {
 		t.Fatalf("expired token: %d", r.Status)
 	}
 }
+
+// TestProcessingStateIsPerOrganization: uploading bytes another organization
+// already has processed must look exactly like a first upload (pending, no
+// renditions yet), so nobody learns what others hold.
+func TestProcessingStateIsPerOrganization(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	mine := e.token(t, 0)
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := e.token(t, other.ID)
+	png := readFile(t, goImageTestdata("video-001.png"))
+	first := e.uploadOK(t, theirs, "theirs.png", png)
+	if got := e.waitProcessed(t, theirs, first["id"].(float64)); got["processing"] != "ready" {
+		t.Fatalf("their item: %v", got["processing"])
+	}
+	m := e.uploadOK(t, mine, "mine.png", png)
+	if m["processing"] != "pending" || len(m["renditions"].(map[string]any)) != 0 {
+		t.Fatalf("my first upload of bytes another store has: processing %v, renditions %v", m["processing"], m["renditions"])
+	}
+	if got := e.waitProcessed(t, mine, m["id"].(float64)); got["processing"] != "ready" || len(got["renditions"].(map[string]any)) == 0 {
+		t.Fatalf("mine after processing: %v %v", got["processing"], got["renditions"])
+	}
+}

@@ -113,7 +113,7 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				org, st.SHA256, st.SourceURL, st.SourceURL).Scan(&dup); err != nil {
 				return err
 			}
-			processing, err := queueRenditions(ctx, tx, st, now)
+			processing, err := queueRenditions(ctx, tx, org, st, now)
 			if err != nil {
 				return err
 			}
@@ -161,15 +161,17 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 }
 
 // queueRenditions decides an item's processing state: images whose bytes
-// already have renditions are ready; other images are queued (persisted, so a
-// restart resumes them); everything else has nothing to make.
-func queueRenditions(ctx context.Context, tx *sql.Tx, st *data.Staged, now int64) (string, error) {
+// this organization already has processed take that state; other images are
+// queued (persisted, so a restart resumes them), even when another
+// organization holds the same bytes, so nothing of theirs shows through;
+// everything else has nothing to make.
+func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged, now int64) (string, error) {
 	if st.Kind != data.KindImage {
 		return data.ProcessingReady, nil
 	}
 	var state string
-	err := tx.QueryRowContext(ctx, `SELECT processing FROM media WHERE sha256 = ? AND processing != 'pending'
-		AND NOT EXISTS (SELECT 1 FROM rendition_jobs WHERE sha256 = ?) ORDER BY id DESC LIMIT 1`, st.SHA256, st.SHA256).Scan(&state)
+	err := tx.QueryRowContext(ctx, `SELECT processing FROM media WHERE sha256 = ? AND org_id = ? AND processing != 'pending'
+		AND NOT EXISTS (SELECT 1 FROM rendition_jobs WHERE sha256 = ?) ORDER BY id DESC LIMIT 1`, st.SHA256, org, st.SHA256).Scan(&state)
 	if err == nil {
 		return state, nil
 	}

@@ -274,6 +274,14 @@ func (r *Renderer) opts(webp bool) render.Options {
 }
 
 func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
+	// Another organization's upload of the same bytes made them already.
+	var made int
+	if err := r.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ?`, sha).Scan(&made); err != nil {
+		return err
+	}
+	if made > 0 {
+		return nil
+	}
 	if err := r.sem.Acquire(ctx, 1); err != nil {
 		return err
 	}
@@ -462,7 +470,10 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 	bySHA := map[string][]*data.Media{}
 	var args []any
 	for _, m := range items {
-		if m.Kind != data.KindImage {
+		// Renditions are shared by every row with the same bytes, but an item
+		// shows them only once its own processing is done: another
+		// organization's copy must not show through.
+		if m.Kind != data.KindImage || m.Processing != data.ProcessingReady {
 			continue
 		}
 		if _, seen := bySHA[m.SHA256]; !seen {
@@ -470,9 +481,23 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 		}
 		bySHA[m.SHA256] = append(bySHA[m.SHA256], m)
 	}
-	if len(args) == 0 {
-		return nil
+	if len(args) > 0 {
+		if err := loadMadeRenditions(ctx, tx, args, bySHA); err != nil {
+			return err
+		}
 	}
+	for _, m := range items {
+		if m.Kind == data.KindImage && m.MIMEType == "image/jpeg" && m.Processing == data.ProcessingPending && m.Width > 0 {
+			for _, slot := range data.RenditionSlots(m.Width) {
+				w := min(slot, m.Width)
+				m.Renditions = append(m.Renditions, data.Rendition{Slot: slot, Width: w, Height: max(1, (m.Height*w+m.Width/2)/m.Width), Ext: "jpg", MIMEType: "image/jpeg"})
+			}
+		}
+	}
+	return nil
+}
+
+func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[string][]*data.Media) error {
 	rows, err := tx.QueryContext(ctx, `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
 		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY sha256, slot, ext`, args...)
 	if err != nil {
@@ -489,20 +514,7 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 			m.Renditions = append(m.Renditions, rd)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, ms := range bySHA {
-		for _, m := range ms {
-			if len(m.Renditions) == 0 && m.MIMEType == "image/jpeg" && m.Processing == data.ProcessingPending && m.Width > 0 {
-				for _, slot := range data.RenditionSlots(m.Width) {
-					w := min(slot, m.Width)
-					m.Renditions = append(m.Renditions, data.Rendition{Slot: slot, Width: w, Height: max(1, (m.Height*w+m.Width/2)/m.Width), Ext: "jpg", MIMEType: "image/jpeg"})
-				}
-			}
-		}
-	}
-	return nil
+	return rows.Err()
 }
 
 func removeFile(p string) error {
