@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,11 +11,14 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gallerist/data"
+	"gallerist/storage"
+	"gallerist/storage/fetch"
 )
 
 // origin is a test web server on a chosen loopback address.
@@ -274,4 +278,58 @@ func TestGalleryImportRefusesPrivateTargets(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the canary was hit %d times", n)
 	}
+}
+
+// TestImportsAreFairAcrossStores: one organization's slow imports take at
+// most its own share of the download slots, so another organization's
+// import goes through meanwhile (wave 1: four stuck imports of one store
+// took every slot of the server).
+func TestImportsAreFairAcrossStores(t *testing.T) {
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	release := make(chan struct{})
+	var slow atomic.Int32
+	base := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/slow") {
+			slow.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(jpg)
+	}))
+	e := newTestEnv(t, func(c *config) {
+		allowOnly127002(c)
+		c.fetch.Timeout = 20 * time.Second
+	})
+	mine := e.token(t, 0)
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := e.token(t, other.ID)
+
+	// As many slow imports as the whole server has slots.
+	var wg sync.WaitGroup
+	for i := 0; i < fetch.DefaultMaxParallel; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			importURLs(t, e, mine, fmt.Sprintf("%s/slow-%d.jpg", base, i))
+		}()
+	}
+	for slow.Load() < storage.DefaultFetchesPerOrg {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Another store is not held up, and this store runs only its share.
+	if r := importURLs(t, e, theirs, base+"/quick.jpg"); r.Status != 201 {
+		t.Fatalf("the other store's import: %d %s", r.Status, r.Body)
+	}
+	if n := slow.Load(); n != storage.DefaultFetchesPerOrg {
+		t.Fatalf("%d imports of one store ran at once, want %d", n, storage.DefaultFetchesPerOrg)
+	}
+	close(release)
+	wg.Wait()
 }

@@ -11,24 +11,72 @@ import (
 	"gallerist/storage/fetch"
 )
 
+// DefaultFetchesPerOrg is how many URL imports one organization may run at
+// once (the fetcher's own bound is shared by all).
+const DefaultFetchesPerOrg = 2
+
+// fetchSlot waits for one of the organization's import slots, within ctx.
+func (s *MediaService) fetchSlot(ctx context.Context) (release func(), err error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.fetchMu.Lock()
+	if s.fetchSlots == nil {
+		s.fetchSlots = map[int64]chan struct{}{}
+	}
+	slots := s.fetchSlots[org]
+	if slots == nil {
+		n := s.FetchesPerOrg
+		if n <= 0 {
+			n = DefaultFetchesPerOrg
+		}
+		slots = make(chan struct{}, n)
+		s.fetchSlots[org] = slots
+	}
+	s.fetchMu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // StageURL fetches rawURL through the one SSRF-hardened fetcher and stages
 // the body exactly like an upload (same sniffing, limits and pixel checks).
-func (s *MediaService) StageURL(ctx context.Context, rawURL string) (*data.Staged, error) {
+// An organization runs at most FetchesPerOrg imports at once; the wait for
+// a slot counts towards the fetch timeout.
+func (s *MediaService) StageURL(parent context.Context, rawURL string) (*data.Staged, error) {
 	if s.Fetcher == nil {
 		return nil, data.Errorf(data.ECFetchFailed, "Importing by URL is not configured on this server.")
 	}
+	ctx, cancel := context.WithTimeout(parent, s.Fetcher.Timeout())
+	defer cancel()
+	release, err := s.fetchSlot(ctx)
+	if err != nil {
+		if parent.Err() != nil {
+			return nil, parent.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, data.Errorf(data.ECFetchFailed, "Could not import %s: this store's other imports kept its download slots busy for %s. Try again shortly.",
+				rawURL, s.Fetcher.Timeout()).With("url", rawURL)
+		}
+		return nil, err
+	}
+	defer release()
 	resp, err := s.Fetcher.Fetch(ctx, rawURL, s.limits.MaxAnyBytes())
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if parent.Err() != nil {
+			return nil, parent.Err()
 		}
 		return nil, fetchError(rawURL, err)
 	}
 	defer resp.Body.Close()
 	st, err := s.Stage(ctx, resp.Body, nameFromURL(resp.URL))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if parent.Err() != nil {
+			return nil, parent.Err()
 		}
 		return nil, fetchError(rawURL, err)
 	}

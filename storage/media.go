@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"gallerist/data"
 	"gallerist/storage/fetch"
@@ -21,6 +22,11 @@ type MediaService struct {
 	Created func(ids []int64)
 	// Fetcher imports media by URL (nil: importing is off).
 	Fetcher *fetch.Fetcher
+	// FetchesPerOrg bounds one organization's concurrent URL imports
+	// (0: DefaultFetchesPerOrg), so one store cannot take every slot.
+	FetchesPerOrg int
+	fetchMu       sync.Mutex
+	fetchSlots    map[int64]chan struct{}
 	// StripLocation removes GPS and other location metadata from JPEG
 	// originals at upload, losslessly.
 	StripLocation bool

@@ -69,9 +69,8 @@ type Config struct {
 	// fetched from (e.g. 127.0.0.0/8 in tests, or an internal media host).
 	// Empty by default; see ParseAllow.
 	Allow []netip.Prefix
-	// Timeout bounds each fetch in total: connect, headers and reading the
-	// body. Default 15s. Waiting for a parallel slot is not counted (that
-	// wait is bounded by the caller's context).
+	// Timeout bounds each fetch in total, from the call: waiting for a
+	// parallel slot, connect, headers and reading the body. Default 15s.
 	Timeout time.Duration
 	// MaxRedirects is how many redirects are followed. Zero means the
 	// default, 3; a negative value follows none.
@@ -104,6 +103,9 @@ type Fetcher struct {
 	// connect(2). A non-nil error aborts the dial.
 	beforeConnect func(network, address string) error
 }
+
+// Timeout is the total time one fetch may take.
+func (f *Fetcher) Timeout() time.Duration { return f.timeout }
 
 // New returns a Fetcher for cfg, filling in defaults.
 func New(cfg Config) *Fetcher {
@@ -201,13 +203,18 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, maxBytes int64) (*Re
 		return nil, notAllowedError(rawURL, r)
 	}
 
-	// Take a parallel slot, then start the clock.
+	// The clock starts now: waiting for a parallel slot counts, so a queue
+	// of slow imports cannot stretch a request past its timeout.
+	fctx, cancel := context.WithTimeout(ctx, f.timeout)
 	select {
 	case f.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, failedError(rawURL, "the import was cancelled", ctx.Err())
+	case <-fctx.Done():
+		cancel()
+		if ctx.Err() != nil {
+			return nil, failedError(rawURL, "the import was cancelled", ctx.Err())
+		}
+		return nil, failedError(rawURL, "other imports kept every download slot busy for "+f.timeout.String(), context.DeadlineExceeded)
 	}
-	fctx, cancel := context.WithTimeout(ctx, f.timeout)
 	release := sync.OnceFunc(func() {
 		cancel()
 		<-f.sem
