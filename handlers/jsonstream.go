@@ -15,7 +15,9 @@ import (
 // streamJSONObject reads one JSON object from r without holding the value of
 // streamKey in memory: when that key's string value starts, onStream is called
 // with a reader of the string's (unescaped) contents, which it must consume.
-// Every other value is returned raw, bounded in total by maxOther bytes.
+// Every other value is returned raw, bounded in total by maxOther bytes, and
+// an object may have at most maxJSONFields keys: the work per request is
+// bounded however the body is shaped.
 func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) error, maxOther int64) (map[string]json.RawMessage, error) {
 	br := bufio.NewReaderSize(r, 32<<10)
 	fields := map[string]json.RawMessage{}
@@ -34,6 +36,9 @@ func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) er
 			break
 		}
 		first = false
+		if len(fields) == maxJSONFields {
+			return nil, data.Errorf(data.ECInvalidJSON, "The JSON object has more than %d fields.", maxJSONFields)
+		}
 		key, err := readShortString(br, 200)
 		if err != nil {
 			return nil, err
@@ -59,17 +64,12 @@ func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) er
 			}
 			fields[key] = json.RawMessage(`"<streamed>"`)
 		} else {
-			dec := json.NewDecoder(io.LimitReader(br, maxOther-other+1))
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				if other+dec.InputOffset() >= maxOther {
-					return nil, data.Errorf(data.ECTooLarge, "The JSON body is too large.")
-				}
-				return nil, badJSON()
+			raw, err := readRawValue(br, maxOther-other)
+			if err != nil {
+				return nil, err
 			}
-			other += dec.InputOffset()
+			other += int64(len(raw))
 			fields[key] = raw
-			br = bufio.NewReaderSize(io.MultiReader(dec.Buffered(), br), 32<<10)
 		}
 		c, err = peekNonSpace(br)
 		if err != nil {
@@ -87,6 +87,68 @@ func streamJSONObject(r io.Reader, streamKey string, onStream func(io.Reader) er
 		return nil, data.Errorf(data.ECInvalidJSON, "Unexpected data after the JSON object.")
 	}
 	return fields, nil
+}
+
+// maxJSONFields bounds the keys of a JSON upload body (it has a handful).
+const maxJSONFields = 64
+
+// readRawValue reads one JSON value (after optional white space) from br,
+// at most limit bytes, and checks that it is valid JSON. It reads byte by
+// byte from the one buffered reader: no decoder or buffer per value.
+func readRawValue(br *bufio.Reader, limit int64) (json.RawMessage, error) {
+	if _, err := peekNonSpace(br); err != nil {
+		return nil, badJSON()
+	}
+	var raw []byte
+	depth, inString, escaped := 0, false, false
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return nil, badJSON()
+		}
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		} else {
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth == 0 { // the end of the enclosing object: a bare value ended
+					br.UnreadByte()
+					return validRaw(raw)
+				}
+				depth--
+			case ',', ' ', '\t', '\n', '\r':
+				if depth == 0 {
+					br.UnreadByte()
+					return validRaw(raw)
+				}
+			}
+		}
+		raw = append(raw, c)
+		if int64(len(raw)) > limit {
+			return nil, data.Errorf(data.ECTooLarge, "The JSON body is too large.")
+		}
+		if depth == 0 && !inString && (c == '"' || c == '}' || c == ']') {
+			return validRaw(raw)
+		}
+	}
+}
+
+func validRaw(raw []byte) (json.RawMessage, error) {
+	if !json.Valid(raw) {
+		return nil, badJSON()
+	}
+	return raw, nil
 }
 
 func badJSON() *data.Error {
