@@ -219,7 +219,10 @@ var tiffTypeSize = [...]int{1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4
 // stripExifGPS removes the GPS IFD from an Exif TIFF payload in place,
 // keeping its length: the GPSInfo entry is taken out of IFD0 (later entries
 // and the next-IFD offset move up 12 bytes, leaving 12 zero bytes), and the
-// GPS IFD and its out-of-line values are zeroed.
+// GPS IFD and its out-of-line values are zeroed. Every GPSInfo entry goes:
+// a crafted file may have several, and readers differ in which one they
+// follow. IFD0's own entries are never zeroed, even where a crafted GPS IFD
+// overlaps them, so that Orientation survives.
 func stripExifGPS(b []byte) {
 	t, ok := parseTIFF(b)
 	if !ok {
@@ -230,25 +233,29 @@ func stripExifGPS(b []byte) {
 	if !ok || t.ifd0+2+12*n+4 > len(b) {
 		return
 	}
-	for i := 0; i < n; i++ {
+	end := t.ifd0 + 2 + 12*n + 4
+	keepLo, keepHi := t.ifd0, end
+	for i := 0; i < n; {
 		e := t.ifd0 + 2 + 12*i
 		if tag, _ := t.u16(e); tag != 0x8825 {
+			i++
 			continue
 		}
 		gps, _ := t.u32(e + 8)
-		zeroIFD(t, int(gps))
-		// Remove entry i: move later entries and the next-IFD offset up.
-		end := t.ifd0 + 2 + 12*n + 4
+		zeroIFD(t, int(gps), keepLo, keepHi)
+		// Remove entry i: move later entries and the next-IFD offset up,
+		// then look at the entry now at i.
 		copy(b[e:end-12], b[e+12:end])
 		clear(b[end-12 : end])
-		t.bo.PutUint16(b[t.ifd0:], uint16(n-1))
-		return
+		n--
+		end -= 12
+		t.bo.PutUint16(b[t.ifd0:], uint16(n))
 	}
 }
 
 // zeroIFD overwrites an IFD and the out-of-line values it points to with
-// zeros.
-func zeroIFD(t tiff, off int) {
+// zeros, except for the bytes b[keepLo:keepHi].
+func zeroIFD(t tiff, off, keepLo, keepHi int) {
 	b := t.b
 	m16, ok := t.u16(off)
 	m := int(m16)
@@ -268,8 +275,14 @@ func zeroIFD(t tiff, off int) {
 		}
 		v, _ := t.u32(e + 8)
 		if v >= 8 && uint64(v)+size <= uint64(len(b)) {
-			clear(b[v : uint64(v)+size])
+			clearOutside(b, int(v), int(uint64(v)+size), keepLo, keepHi)
 		}
 	}
-	clear(b[off : off+2+12*m+4])
+	clearOutside(b, off, off+2+12*m+4, keepLo, keepHi)
+}
+
+// clearOutside zeroes b[lo:hi] except for b[keepLo:keepHi].
+func clearOutside(b []byte, lo, hi, keepLo, keepHi int) {
+	clear(b[lo:min(hi, max(lo, keepLo))])
+	clear(b[max(lo, min(hi, keepHi)):hi])
 }

@@ -49,8 +49,9 @@ var errShortHuffmanData = FormatError("short Huffman data")
 
 // fillBits tops up d.bits to at least 57 bits, unstuffing 0xff 0x00 byte
 // pairs. At a marker, or at the end of the input, it appends zero bits
-// instead (counting those in d.bits.pad at the end of the input), so callers
-// can take up to 57 bits after one call without further checks.
+// instead (counting those in d.bits.zeros, and in d.bits.pad at the end of
+// the input or, for a strict decoder, at a marker too), so callers can take
+// up to 57 bits after one call without further checks.
 func (d *decoder) fillBits() error {
 	a, n := d.bits.a, d.bits.n
 	// Fast path: enough bytes buffered to look at a byte and its successor.
@@ -77,7 +78,10 @@ func (d *decoder) fillBits() error {
 		if d.bits.marker || d.bits.eof {
 			a <<= 8
 			n += 8
-			if d.bits.eof {
+			// zeros only needs to tell whether data bits are left: once
+			// it exceeds the 64 bits the buffer holds, none are.
+			d.bits.zeros = min(d.bits.zeros+8, 1<<16)
+			if d.bits.eof || d.strict {
 				d.bits.pad += 8
 			}
 			continue
@@ -117,7 +121,7 @@ func (d *decoder) fillBits() error {
 }
 
 // shortData reports whether decoding has used bits past the end of the
-// input.
+// input (or, for a strict decoder, past the marker that ends the segment).
 func (d *decoder) shortData() bool {
 	return d.bits.n < d.bits.pad
 }
@@ -187,9 +191,17 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
-		// Derive the look-up table.
+		// Derive the look-up table. For codes of up to 8 bits it holds what
+		// image/jpeg's 8-bit table holds (each entry doubled): the base of
+		// an over-subscribed table (one with more codes than its lengths
+		// allow, which image/jpeg accepts) wraps around modulo the table
+		// size, later codes overwriting earlier ones, so that every index is
+		// in range. Codes of lutSize (9) bits are not in image/jpeg's table:
+		// its bit-by-bit slow path finds one only where no shorter code
+		// matched, and only for the code's own, unwrapped, value. They are
+		// entered here under the same conditions, so that decoding takes the
+		// same codes as image/jpeg for any table.
 		clear(h.lut[:])
-		clear(h.fastAC[:])
 		var x, code uint32
 		for i := uint32(0); i < lutSize; i++ {
 			code <<= 1
@@ -199,24 +211,39 @@ func (d *decoder) processDHT(n int) error {
 				// whose codeLength's high bits matches code.
 				// The high 8 bits of lutValue are the encoded value.
 				// The low 8 bits are 1 plus the codeLength.
-				base := code << (lutSize - 1 - i)
-				val := h.vals[x]
-				lutValue := uint16(val)<<8 | uint16(2+i)
-				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
-					h.lut[base|k] = lutValue
-					// An AC code with a non-zero coefficient whose extra
-					// bits also fit in the look-up.
-					run, size := uint32(val>>4), uint32(val&15)
-					if tc == acTable && size != 0 && 1+i+size <= lutSize {
-						extra := (k >> (lutSize - 1 - i - size)) & (1<<size - 1)
-						coef := extend(extra, uint8(size))
-						if -128 <= coef && coef <= 127 {
-							h.fastAC[base|k] = int16(coef<<8 | int32(run<<4) | int32(1+i+size))
-						}
+				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
+				if i < lutSize-1 {
+					base := (code << (lutSize - 1 - i)) & (1<<lutSize - 1)
+					for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
+						h.lut[base|k] = lutValue
 					}
+				} else if code < 1<<lutSize && h.lut[code] == 0 {
+					h.lut[code] = lutValue
 				}
 				code++
 				x++
+			}
+		}
+
+		// Derive fastAC from the finished look-up table, so that the two
+		// always agree (an entry overwritten in lut must not keep a stale
+		// fastAC entry): an AC code with a non-zero coefficient whose extra
+		// bits also fit in the look-up.
+		clear(h.fastAC[:])
+		if tc == acTable {
+			for s, v := range h.lut {
+				if v == 0 {
+					continue
+				}
+				length, val := uint32(v&0xff)-1, v>>8
+				run, size := uint32(val>>4), uint32(val&15)
+				if size == 0 || length+size > lutSize {
+					continue
+				}
+				extra := (uint32(s) >> (lutSize - length - size)) & (1<<size - 1)
+				if coef := extend(extra, uint8(size)); -128 <= coef && coef <= 127 {
+					h.fastAC[s] = int16(coef<<8 | int32(run<<4) | int32(length+size))
+				}
 			}
 		}
 
@@ -251,15 +278,28 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 			return 0, err
 		}
 	}
-	if v := h.lut[(d.bits.a>>(d.bits.n-lutSize))&(1<<lutSize-1)]; v != 0 {
-		d.bits.n -= uint32(v&0xff) - 1
-		return uint8(v >> 8), nil
+	if !d.bits.fewDataBits() {
+		if v := h.lut[(d.bits.a>>(d.bits.n-lutSize))&(1<<lutSize-1)]; v != 0 {
+			d.bits.n -= uint32(v&0xff) - 1
+			return uint8(v >> 8), nil
+		}
 	}
 	return d.decodeHuffmanSlow(h)
 }
 
-// decodeHuffmanSlow decodes a code longer than lutSize bits. d.bits holds at
-// least 16 bits.
+// fewDataBits reports whether 1 to 7 bits of data are left before the zero
+// bits appended at a marker or at the end of the input. image/jpeg then
+// decodes bit by bit (its slow path), and for an over-subscribed table the
+// slow path can decode other codes than the look-up table, so decodeHuffman
+// and decodeCoeffs do too. With no data bits left (only zero bits, which
+// image/jpeg would not read at all) the look-ups stay in use: decoding a
+// large frame from padding must not take the slow path for every code.
+func (b *bits) fewDataBits() bool {
+	return b.n-b.zeros-1 < 7 // 0 < n-zeros < 8, unsigned
+}
+
+// decodeHuffmanSlow decodes a code bit by bit: one longer than lutSize bits,
+// or any code while fewDataBits. d.bits holds at least 16 bits.
 func (d *decoder) decodeHuffmanSlow(h *huffman) (uint8, error) {
 	code := int32(0)
 	for i := 0; i < maxCodeLength; i++ {

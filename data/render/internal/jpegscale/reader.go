@@ -29,6 +29,18 @@ func (e UnsupportedError) Error() string { return "unsupported JPEG feature: " +
 
 var errUnsupportedSubsamplingRatio = UnsupportedError("luma/chroma subsampling ratio")
 
+// maxScans bounds the number of scans (SOS segments) in an image; more is a
+// FormatError. image/jpeg has no limit, but every scan is a pass over every
+// block of its components however little data it has, so a small file with
+// many thousands of empty scans would keep a decoder busy for minutes on a
+// large frame. libjpeg-turbo's tools and TurboJPEG offer a scan limit for
+// the same reason. Encoders write about 10 scans (libjpeg's progressive
+// script: 10 for colour, 6 for gray; mozjpeg's optimised scripts a few
+// more); 100 leaves a wide margin while bounding the work to 100 passes.
+const maxScans = 100
+
+var errTooManyScans = FormatError("too many scans")
+
 // Component specification, specified in section B.2.2.
 type component struct {
 	h  int   // Horizontal sampling factor.
@@ -97,8 +109,12 @@ var unzig = [blockSize]int{
 type bits struct {
 	a uint64
 	n uint32
-	// pad counts the zero bits appended after the end of the input. Using
-	// any of them means the data was short.
+	// zeros counts the zero bits appended at a marker or at the end of the
+	// input; the bits of data left are n-zeros while n > zeros.
+	zeros uint32
+	// pad counts the zero bits appended after the end of the input (and,
+	// for a strict decoder, after a marker). Using any of them means the
+	// data was short.
 	pad uint32
 	// marker is set once a marker ends the entropy-coded segment. Zero bits
 	// are then appended, as libjpeg does, and the marker is left unread.
@@ -128,6 +144,13 @@ type decoder struct {
 	exif []byte
 	// scanDone is set when a scan has been decoded completely.
 	scanDone bool
+	// nScans counts the SOS segments, at most maxScans.
+	nScans int
+	// strict turns off the two leniencies that image/jpeg does not have:
+	// zero bits after a marker that ends a scan's data early, and a missing
+	// EOI after complete scan data. Tests set it to compare accept/refuse
+	// decisions with image/jpeg's.
+	strict bool
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -479,7 +502,7 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	// Process the remaining segments until the End Of Image marker.
 	for {
 		err := d.readFull(d.tmp[:2])
-		if err == io.ErrUnexpectedEOF && d.scanDone {
+		if err == io.ErrUnexpectedEOF && d.scanDone && !d.strict {
 			// The input ends after complete scan data but without an
 			// EOI marker: accept it, as libjpeg and browsers do.
 			break
@@ -576,6 +599,9 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		case sosMarker:
 			if configOnly {
 				return nil, nil
+			}
+			if d.nScans++; d.nScans > maxScans {
+				return nil, errTooManyScans
 			}
 			err = d.processSOS(n)
 		case driMarker:

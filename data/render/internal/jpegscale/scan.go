@@ -311,8 +311,9 @@ func decodeCoeffs[T int16 | int32](d *decoder, b *[blockSize]T, nonZero *uint64,
 		return FormatError("uninitialized Huffman table")
 	}
 	// Decode the AC coefficients, as specified in section F.2.2.2. The bit
-	// buffer lives in locals here, the decoder's hottest loop.
-	a, n := d.bits.a, d.bits.n
+	// buffer lives in locals here, the decoder's hottest loop. The look-ups
+	// are skipped when 1 to 7 bits of data are left (bits.fewDataBits).
+	a, n, zeros := d.bits.a, d.bits.n, d.bits.zeros
 	for ; zig <= zigEnd; zig++ {
 		if n < 32 {
 			// Room for a code and its extra bits without further checks.
@@ -320,23 +321,28 @@ func decodeCoeffs[T int16 | int32](d *decoder, b *[blockSize]T, nonZero *uint64,
 			if err := d.fillBits(); err != nil {
 				return err
 			}
-			a, n = d.bits.a, d.bits.n
+			a, n, zeros = d.bits.a, d.bits.n, d.bits.zeros
 		}
 		peek := (a >> (n - lutSize)) & (1<<lutSize - 1)
-		if fa := acHuff.fastAC[peek]; fa != 0 {
-			n -= uint32(fa & 15)
-			zig += int32(fa>>4) & 15
-			if zig > zigEnd {
-				break
+		v := uint16(0)
+		if n-zeros-1 >= 7 { // !fewDataBits
+			if fa := acHuff.fastAC[peek]; fa != 0 {
+				// A coefficient past zigEnd takes the path below, which,
+				// like image/jpeg, stops without reading its extra bits.
+				if z := zig + int32(fa>>4)&15; z <= zigEnd {
+					n -= uint32(fa & 15)
+					zig = z
+					b[unzig[zig&63]] = T(int32(fa>>8) << al)
+					if nonZero != nil {
+						*nonZero |= 1 << (zig & 63)
+					}
+					continue
+				}
 			}
-			b[unzig[zig&63]] = T(int32(fa>>8) << al)
-			if nonZero != nil {
-				*nonZero |= 1 << (zig & 63)
-			}
-			continue
+			v = acHuff.lut[peek]
 		}
 		var value uint8
-		if v := acHuff.lut[peek]; v != 0 {
+		if v != 0 {
 			n -= uint32(v&0xff) - 1
 			value = uint8(v >> 8)
 		} else {
