@@ -796,7 +796,8 @@ func TestGalleryFull(t *testing.T) {
 	}
 	// The gallery filling up after the handler's early check: the service
 	// creates the item, fails to attach it, and removes it and its new blob.
-	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test"})
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test",
+		Scopes: []data.Scope{data.ScopeProductsWrite, data.ScopeMediaCreate}})
 	st, err := e.app.media.Stage(ctx, bytes.NewReader(readFile(t, goImageTestdata("video-001.gif"))), "late.gif")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -58,6 +59,9 @@ serve flags (each also as an environment variable):
   --public-url URL         absolute base of file URLs (GALLERIST_PUBLIC_URL)
   --secure-cookies         send the login cookie only over HTTPS; set it behind TLS
                            (GALLERIST_SECURE_COOKIES=true)
+  --trusted-proxies CIDRS  reverse proxies (ranges or addresses, comma-separated) whose
+                           X-Forwarded-For/-Host/-Proto are believed, e.g. 127.0.0.1/32
+                           (GALLERIST_TRUSTED_PROXIES; default none: those headers are ignored)
   --max-image-mb N         image size limit (GALLERIST_MAX_IMAGE_MB, default 25)
   --max-document-mb N      document size limit (GALLERIST_MAX_DOCUMENT_MB, default 20)
   --max-video-mb N         video size limit (GALLERIST_MAX_VIDEO_MB, default 100)
@@ -84,6 +88,11 @@ type config struct {
 
 	secureCookies bool          // session cookie only over HTTPS
 	trashGrace    time.Duration // how long trashed media stay restorable (0: the default)
+
+	trustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed
+
+	// timeouts bound slow clients (zero fields: web.DefaultTimeouts).
+	timeouts web.Timeouts
 
 	// fetch configures importing by URL (the one SSRF-hardened fetcher).
 	fetch fetch.Config
@@ -244,9 +253,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	renderFlags(fs, getenv, &cfg.render)
 	trashDays := trashDaysFlag(fs, getenv)
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", envBool(getenv, "GALLERIST_SECURE_COOKIES"), "send the session cookie only over HTTPS")
+	proxies := fs.String("trusted-proxies", getenv("GALLERIST_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-* headers are believed")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n\n%s", err, usage)
 	}
+	trusted, err := web.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	cfg.trustedProxies = trusted
 	if err := applyLimits(); err != nil {
 		return err
 	}
@@ -284,7 +299,7 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL})
 	a.handlers = h
-	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth}), h.Routes())
+	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts}), h.Routes())
 }
 
 func runOrgCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

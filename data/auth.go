@@ -38,11 +38,11 @@ var AllTokenScopes = []struct {
 	Description string
 }{
 	{ScopeMediaRead, "List, view and download media."},
-	{ScopeMediaCreate, "Upload and import media."},
-	{ScopeMediaUpdate, "Rename media and edit alt text."},
+	{ScopeMediaCreate, "Upload and import media, also straight into a gallery."},
+	{ScopeMediaUpdate, "Rename media and edit alt text, also through a gallery image."},
 	{ScopeMediaDelete, "Move media to the trash, restore and purge it."},
 	{ScopeProductsRead, "List products, variants, collections and galleries."},
-	{ScopeProductsWrite, "Create and change products, variants, collections and galleries (including uploading or importing images straight into a gallery)."},
+	{ScopeProductsWrite, "Create and change products, variants, collections and galleries, and attach library items to them (uploading into a gallery also needs media:create; setting alt text there, media:update)."},
 }
 
 // ParseScopes parses a comma-separated list of token scopes.
@@ -153,6 +153,30 @@ type Principal struct {
 
 // Can reports whether the principal holds the scope.
 func (p Principal) Can(s Scope) bool { return slices.Contains(p.Scopes, s) }
+
+// Require is the one refusal of a missing scope: nil when the principal holds
+// s; otherwise, for a token, ECMissingScope naming the scope and the action
+// that needs it ("POST /api/media", "uploading into a gallery"), and for a
+// user, ECForbidden naming the role. Both carry required_scope. The route
+// check and the checks that depend on a request's body all go through it.
+func (p Principal) Require(s Scope, action string) error {
+	if p.Can(s) {
+		return nil
+	}
+	if p.UserID == 0 {
+		return Errorf(ECMissingScope, "This token lacks the %s scope, which %s needs. Create a token with it.", s, action).
+			With("required_scope", string(s))
+	}
+	return Errorf(ECForbidden, "Your role (%s) does not allow this. Ask an owner of this store.", p.Role).
+		With("required_scope", string(s))
+}
+
+// RequireScope is Require for the principal ctx carries; a context without
+// one holds no scope.
+func RequireScope(ctx context.Context, s Scope, action string) error {
+	p, _ := PrincipalFrom(ctx)
+	return p.Require(s, action)
+}
 
 type principalKey struct{}
 

@@ -257,12 +257,15 @@ type CatalogService interface {
 	FindGalleryImage(ctx context.Context, productID, imageID int64) (*GalleryImage, error)
 	// AttachMedia adds live images of the library to a gallery: ECConflict if
 	// one is there already, ECGalleryFull past the limit, ECInvalidField for
-	// non-images and trashed items. It returns the new images.
+	// non-images and trashed items. It returns the new images. Setting at.Alt
+	// changes the media items' alt text, so it also needs ScopeMediaUpdate.
 	AttachMedia(ctx context.Context, productID int64, at GalleryAttach) ([]*GalleryImage, error)
 	// AttachUpload creates media items from staged files and attaches them
 	// (mc.Alt is their alt text). If attaching fails, the new items are removed.
+	// Creating media needs ScopeMediaCreate, whichever door it comes through.
 	AttachUpload(ctx context.Context, productID int64, mc MediaCreate, position int) ([]*GalleryImage, error)
-	// UpdateGalleryImage moves an image and/or changes its media item's alt text.
+	// UpdateGalleryImage moves an image and/or changes its media item's alt
+	// text; an alt change also needs ScopeMediaUpdate.
 	UpdateGalleryImage(ctx context.Context, productID, imageID int64, upd GalleryImageUpdate) (*GalleryImage, error)
 	// DetachImage removes an image from the gallery (the media item stays in
 	// the library) and returns the new gallery version. ifVersion 0 skips the check.

@@ -143,6 +143,81 @@ type Rendition struct {
 // Ext is the canonical file extension for the media's type.
 func (m *Media) Ext() string { return ExtForMIME(m.MIMEType) }
 
+// DownloadName is the filename to save the item under: its display name,
+// with an extension that matches the sniffed type, so "x.html" holding a
+// JPEG downloads as "x.jpg" and never opens as a web page. An extension that
+// already matches (in any case, or a common spelling such as ".jpeg") is
+// kept; one that does not is replaced when it looks like an extension
+// (1 to 5 ASCII letters and digits, at least one a letter) and otherwise the
+// right one is appended ("Summer.2024" → "Summer.2024.jpg"). The result is
+// at most MaxFilenameBytes long.
+func (m *Media) DownloadName() string {
+	ext := m.Ext()
+	name := m.Filename
+	if name == "" {
+		name = "file"
+	}
+	cur := path.Ext(name)
+	if cur != "" && extMatches(strings.ToLower(cur[1:]), ext) {
+		return name
+	}
+	base := name
+	if looksLikeExt(cur) {
+		base = strings.TrimSuffix(name, cur)
+	}
+	base = strings.TrimRight(base, ". ")
+	if base == "" {
+		base = "file"
+	}
+	if room := MaxFilenameBytes - len(ext) - 1; len(base) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(base[cut]) {
+			cut--
+		}
+		base = base[:cut]
+	}
+	return base + "." + ext
+}
+
+// extAliases are other spellings of a canonical extension that a download
+// may keep.
+var extAliases = map[string][]string{
+	"jpg": {"jpeg", "jpe", "jfif"},
+	"mov": {"qt"},
+	"m4a": {"mp4"},
+}
+
+func extMatches(have, want string) bool {
+	if have == want {
+		return true
+	}
+	for _, a := range extAliases[want] {
+		if a == have {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeExt reports whether ext (with its dot) is 1 to 5 ASCII letters
+// and digits with at least one letter.
+func looksLikeExt(ext string) bool {
+	if len(ext) < 2 || len(ext) > 6 {
+		return false
+	}
+	letter := false
+	for _, c := range []byte(ext[1:]) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
 // ExtForMIME returns the canonical extension (no dot) of an accepted MIME type.
 func ExtForMIME(mime string) string {
 	switch mime {

@@ -93,7 +93,7 @@ func (h *Handlers) handleLogin(c *fiber.Ctx) error {
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
 	f := &views.AuthForm{Email: c.FormValue("email"), Next: web.SafeReturn(c.FormValue("next"), "")}
 	lim := h.Sessions.Limiter
-	ip := c.IP()
+	ip := web.ClientIP(c)
 	if ok, wait := lim.Allow(ip, email); !ok {
 		f.Error = fmt.Sprintf("Too many failed attempts to log in as %s. Wait %s and try again, or ask an owner to reset your password.",
 			email, minutesText(wait.Minutes()))

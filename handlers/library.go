@@ -294,7 +294,7 @@ func (h *Handlers) handleMediaOriginal(download bool) fiber.Handler {
 			return err
 		}
 		return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256,
-			Attachment: download || m.Kind == data.KindDocument, Filename: m.Filename})
+			Attachment: download || m.Kind == data.KindDocument, Filename: m.DownloadName()})
 	}
 }
 
@@ -382,11 +382,8 @@ func (h *Handlers) dropDuplicate(c *fiber.Ctx, id int64) error {
 // (within the size limits) so the browser gets the answer rather than a reset
 // connection while it is still sending.
 func (h *Handlers) uploadFailed(c *fiber.Ctx, err error) error {
-	if stream := c.Context().RequestBodyStream(); stream != nil {
-		n, _ := io.Copy(io.Discard, io.LimitReader(stream, h.Limits.MaxAnyBytes()+1<<20))
-		if n > h.Limits.MaxAnyBytes() {
-			c.Set(fiber.HeaderConnection, "close")
-		}
+	if n, _ := io.Copy(io.Discard, io.LimitReader(web.Body(c), h.Limits.MaxAnyBytes()+1<<20)); n > h.Limits.MaxAnyBytes() {
+		c.Set(fiber.HeaderConnection, "close")
 	}
 	if !wantsJSON(c) {
 		return err

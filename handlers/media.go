@@ -374,10 +374,7 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 	if perr != nil {
 		mt = ""
 	}
-	stream := c.Context().RequestBodyStream()
-	if stream == nil {
-		stream = strings.NewReader("")
-	}
+	stream := web.Body(c)
 	ctx := c.UserContext()
 	switch mt {
 	case "multipart/form-data":
@@ -404,6 +401,9 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 				if len(up.files) >= h.Limits.MaxFilesPerRequest {
 					return up, data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
 						With("max_files", h.Limits.MaxFilesPerRequest)
+				}
+				if err := mayCreateMedia(ctx); err != nil {
+					return up, err
 				}
 				st, err := h.Media.Stage(ctx, &bodyReader{r: part}, part.FileName())
 				if err != nil {
@@ -434,6 +434,9 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 	case "application/json":
 		var staged *data.Staged
 		fields, err := streamJSONObject(stream, "attachment", func(r io.Reader) error {
+			if err := mayCreateMedia(ctx); err != nil {
+				return err
+			}
 			st, err := h.Media.Stage(ctx, base64.NewDecoder(base64.StdEncoding, &base64Clean{r: &bodyReader{r: r}}), "")
 			if err != nil {
 				err = bodyError(err)
@@ -564,9 +567,19 @@ func (h *Handlers) stageURLs(ctx context.Context, up *upload, urls []string) err
 			return data.FieldError("urls", "Every URL must be a non-empty http or https address.")
 		}
 	}
+	if err := mayCreateMedia(ctx); err != nil {
+		return err
+	}
 	var err error
 	up.files, err = h.Media.StageURLs(ctx, urls)
 	return err
+}
+
+// mayCreateMedia is checked before an upload is staged or a URL fetched: a
+// principal without media:create (a products:write token adding to a
+// gallery) is refused before any byte is read. The services check again.
+func mayCreateMedia(ctx context.Context) error {
+	return data.RequireScope(ctx, data.ScopeMediaCreate, "uploading or importing media")
 }
 
 // RenditionsJSON is an image's processing state and rendition URLs, as media

@@ -3,7 +3,9 @@ package handlers
 import (
 	"encoding/json"
 	"maps"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 
 	"gallerist/web"
@@ -53,12 +55,13 @@ func OpenAPIDocument() []byte {
 			},
 		}
 		maps.Copy(schemas, openapiSchemas)
+		addRouteScopes(openapiPaths)
 		doc := obj{
 			"openapi": "3.1.0",
 			"info": obj{
 				"title":       "Gallerist API",
 				"version":     "1.0.0",
-				"description": "Product media: a media library, products, galleries and safe delete. Authenticate with \"Authorization: Bearer <token>\". Errors are {\"error\": {\"code\", \"message\", ...}}; the code → status table is in x-error-codes.",
+				"description": apiDescription,
 			},
 			"servers":       []obj{{"url": "/"}},
 			"security":      []obj{{"bearer": []string{}}},
@@ -78,6 +81,32 @@ func OpenAPIDocument() []byte {
 	})
 	return openapiJSON
 }
+
+const apiDescription = "Product media: a media library, products, galleries and safe delete. Authenticate with \"Authorization: Bearer <token>\". " +
+	"Errors are {\"error\": {\"code\", \"message\", ...}}; the code → status table is in x-error-codes. " +
+	"Each operation names the token scope it needs in security and x-required-scopes (from the routes table); where the body decides " +
+	"(creating media or changing alt text through a gallery), x-conditional-scopes names the extra scope and when. " +
+	"A missing scope answers 403 missing_scope with required_scope."
+
+// addRouteScopes writes each /api route's scope, from the one routes table,
+// into its operation: security (role names on a bearer scheme, as OpenAPI
+// 3.1 allows) and x-required-scopes.
+func addRouteScopes(paths obj) {
+	for _, r := range (&Handlers{}).apiRoutes() {
+		if r.Scope == "" || !r.API {
+			continue
+		}
+		item, _ := paths[routeParamRE.ReplaceAllString(r.Path, "{$1}")].(obj)
+		op, _ := item[strings.ToLower(r.Method)].(obj)
+		if op == nil {
+			continue
+		}
+		op["security"] = []obj{{"bearer": []string{string(r.Scope)}}}
+		op["x-required-scopes"] = []string{string(r.Scope)}
+	}
+}
+
+var routeParamRE = regexp.MustCompile(`:([a-z_]+)`)
 
 func errorResponses() obj {
 	out := obj{}

@@ -1,6 +1,10 @@
 package handlers
 
-import "maps"
+import (
+	"maps"
+
+	"gallerist/data"
+)
 
 func init() {
 	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
@@ -311,7 +315,12 @@ func init() {
 				"description": "Scope products:write. Attach a library item ({\"media_id\": 12}), or upload and attach in one step " +
 					"(multipart \"file\", or JSON base64 \"attachment\" + \"filename\", or {\"src\": URL} to import), with an optional position (the images from there shift) " +
 					"and alt (the media item's alt text). Only live images; each item at most once per gallery (409 conflict); " +
-					"at most 250 images (configurable; 422 gallery_full).",
+					"at most 250 images (configurable; 422 gallery_full). Creating media this way also needs media:create, and alt with a media_id " +
+					"(which changes that item's alt text) also needs media:update, as through /api/media: without them 403 missing_scope, before anything is read or fetched.",
+				"x-conditional-scopes": obj{
+					string(data.ScopeMediaCreate): "with a file, an attachment or src (the request creates a media item)",
+					string(data.ScopeMediaUpdate): "with media_id and alt (the request changes an existing item's alt text)",
+				},
 				"requestBody": obj{"required": true, "content": obj{
 					"application/json": obj{"schema": obj{"type": "object", "additionalProperties": false, "properties": obj{
 						"media_id":   obj{"type": "integer"},
@@ -352,10 +361,11 @@ func init() {
 			},
 			"patch": obj{
 				"summary": "Move an image or edit its alt text", "operationId": "updateProductImage", "tags": tags("galleries"),
-				"description": "Scope products:write.",
-				"parameters":  []obj{ifMatch},
-				"requestBody": jsonBody("GalleryImagePatch"),
-				"responses":   withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
+				"description":          "Scope products:write; changing alt (the media item's alt text) also needs media:update (403 missing_scope without it).",
+				"x-conditional-scopes": obj{string(data.ScopeMediaUpdate): "with alt"},
+				"parameters":           []obj{ifMatch},
+				"requestBody":          jsonBody("GalleryImagePatch"),
+				"responses":            withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
 			},
 			"delete": obj{
 				"summary": "Detach an image", "operationId": "deleteProductImage", "tags": tags("galleries"),

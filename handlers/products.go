@@ -660,6 +660,9 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 		if strings.TrimSpace(src) == "" || len(src) > 8192 {
 			return data.FieldError("src", "src must be the http or https URL of an image.")
 		}
+		if err := mayCreateMedia(c.UserContext()); err != nil {
+			return err
+		}
 		if up.files, err = h.Media.StageURLs(c.UserContext(), []string{src}); err != nil {
 			return err
 		}

@@ -176,7 +176,8 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 // at.Position (appending when 0), shifting the images after it, all or
 // nothing. The checks that the items are live images run in the same
 // transaction as the insert, so a concurrent forced delete either sees the
-// new attachment (and detaches it) or makes this attach fail.
+// new attachment (and detaches it) or makes this attach fail. Setting the
+// items' alt text on the way needs media:update.
 func (s *CatalogService) AttachMedia(ctx context.Context, productID int64, at data.GalleryAttach) ([]*data.GalleryImage, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -197,6 +198,9 @@ func (s *CatalogService) AttachMedia(ctx context.Context, productID int64, at da
 	}
 	var alt string
 	if at.Alt != nil {
+		if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "setting the alt text of a media item"); err != nil {
+			return nil, err
+		}
 		if alt, err = data.ValidateAlt(*at.Alt); err != nil {
 			return nil, err
 		}
@@ -301,10 +305,14 @@ func findImagesByIDs(ctx context.Context, tx *sql.Tx, org, productID int64, ids 
 // AttachUpload creates media items from staged files and attaches them to a
 // product's gallery. Creating runs in the media service's transaction; if the
 // attach then fails (the product is gone, the gallery filled up), the new
-// items are removed again, so the request changes nothing.
+// items are removed again, so the request changes nothing. It needs
+// media:create besides the products:write of the gallery route.
 func (s *CatalogService) AttachUpload(ctx context.Context, productID int64, mc data.MediaCreate, position int) ([]*data.GalleryImage, error) {
 	org, err := orgID(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := data.RequireScope(ctx, data.ScopeMediaCreate, "uploading or importing media into a gallery"); err != nil {
 		return nil, err
 	}
 	items, err := s.media.CreateMedia(ctx, mc)
@@ -357,6 +365,9 @@ func (s *CatalogService) UpdateGalleryImage(ctx context.Context, productID, imag
 	}
 	var alt string
 	if upd.Alt != nil {
+		if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "editing the alt text of a media item"); err != nil {
+			return nil, err
+		}
 		if alt, err = data.ValidateAlt(*upd.Alt); err != nil {
 			return nil, err
 		}

@@ -2,8 +2,11 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -18,10 +21,16 @@ type UserService struct {
 	db *DB
 	// Cost is the bcrypt cost of new hashes.
 	Cost int
-	// dummy is a hash compared against when the email is unknown, so a wrong
-	// email takes as long as a wrong password.
-	dummyOnce sync.Once
+	// ComparePassword checks a password against a bcrypt hash
+	// (bcrypt.CompareHashAndPassword). Authenticate calls it exactly once per
+	// attempt, whatever the email and password; tests count the calls.
+	ComparePassword func(hash, password []byte) error
+
+	// dummy is a hash of the current Cost compared against when the email is
+	// unknown, so a wrong email costs exactly what a wrong password does.
+	dummyMu   sync.Mutex
 	dummy     []byte
+	dummyCost int
 }
 
 // DefaultPasswordCost is the bcrypt cost of new password hashes.
@@ -29,7 +38,27 @@ const DefaultPasswordCost = 11
 
 // NewUserService returns the account service.
 func NewUserService(db *DB) *UserService {
-	return &UserService{db: db, Cost: DefaultPasswordCost}
+	return &UserService{db: db, Cost: DefaultPasswordCost, ComparePassword: bcrypt.CompareHashAndPassword}
+}
+
+// bcryptBase64 is bcrypt's own base64 alphabet, unpadded.
+var bcryptBase64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").WithPadding(base64.NoPadding)
+
+// dummyHash returns a well-formed bcrypt hash of the service's cost that no
+// password matches (a random salt and digest), made without hashing, so
+// neither the first unknown email nor a change of Cost costs extra work.
+func (s *UserService) dummyHash() []byte {
+	s.dummyMu.Lock()
+	defer s.dummyMu.Unlock()
+	if s.dummy == nil || s.dummyCost != s.Cost {
+		var salt [16]byte
+		var digest [23]byte
+		rand.Read(salt[:])
+		rand.Read(digest[:])
+		s.dummy = fmt.Appendf(nil, "$2a$%02d$%s%s", s.Cost, bcryptBase64.EncodeToString(salt[:]), bcryptBase64.EncodeToString(digest[:]))
+		s.dummyCost = s.Cost
+	}
+	return s.dummy
 }
 
 func (s *UserService) hash(pw string) (string, error) {
@@ -151,21 +180,37 @@ func (s *UserService) CreateFirstOwner(ctx context.Context, email, password, org
 
 var errBadLogin = data.Errorf(data.ECUnauthorized, "That email and password do not match an account. Check both and try again.")
 
-// Authenticate checks an email and password; it returns the user's oldest membership.
+// Authenticate checks an email and password; it returns the user's oldest
+// membership. Every attempt costs exactly one bcrypt comparison at the
+// service's cost, so the time an answer takes does not tell whether an email
+// has an account: an unknown email is compared against a dummy hash, and a
+// password over data.MaxPasswordBytes (which no account can have, and which
+// bcrypt would cut short) against the account's hash by its first
+// MaxPasswordBytes bytes, then refused.
 func (s *UserService) Authenticate(ctx context.Context, email, password string) (*data.Membership, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var uid int64
 	var hash string
 	err := s.db.read.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&uid, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), s.Cost) })
-		bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
-		return nil, errBadLogin
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if len(password) > 1024 || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	h := []byte(hash)
+	if !known {
+		h = s.dummyHash()
+	}
+	pw := []byte(password)
+	tooLong := len(pw) > data.MaxPasswordBytes
+	if tooLong {
+		pw = pw[:data.MaxPasswordBytes]
+	}
+	compare := s.ComparePassword
+	if compare == nil {
+		compare = bcrypt.CompareHashAndPassword
+	}
+	match := compare(h, pw) == nil
+	if !known || tooLong || !match {
 		return nil, errBadLogin
 	}
 	var org int64

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -46,6 +47,51 @@ type Config struct {
 	MaxBodyBytes int64
 	// Middleware run before routing on every request (e.g. CSRF, static files).
 	Middleware []fiber.Handler
+	// TrustedProxies are the peers whose X-Forwarded-For, -Host and -Proto
+	// are believed (none: those headers are dropped, and absolute URLs and
+	// the client address come from the connection and its Host header).
+	TrustedProxies []netip.Prefix
+	// Timeouts bound how long a client may hold a connection; zero fields
+	// take the defaults of DefaultTimeouts.
+	Timeouts Timeouts
+}
+
+// Timeouts bound slow clients. A request's headers (and the whole body of a
+// non-streaming route, at most MaxBodyBytes) must arrive within Header; a
+// streaming upload may take as long as it needs while it makes progress: it
+// fails only when no byte arrives for BodyIdle.
+type Timeouts struct {
+	Header   time.Duration // default 10s
+	BodyIdle time.Duration // default 30s
+	Idle     time.Duration // keep-alive connection without a request; default 60s
+	Write    time.Duration // writing one response; default 10m (large downloads)
+	// MaxConnsPerIP caps concurrent connections from one IPv4 address
+	// (0: the default 64; negative: no cap).
+	MaxConnsPerIP int
+}
+
+// DefaultTimeouts are the production settings.
+var DefaultTimeouts = Timeouts{Header: 10 * time.Second, BodyIdle: 30 * time.Second, Idle: 60 * time.Second,
+	Write: 10 * time.Minute, MaxConnsPerIP: 64}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.Header > 0 {
+		d.Header = t.Header
+	}
+	if t.BodyIdle > 0 {
+		d.BodyIdle = t.BodyIdle
+	}
+	if t.Idle > 0 {
+		d.Idle = t.Idle
+	}
+	if t.Write > 0 {
+		d.Write = t.Write
+	}
+	if t.MaxConnsPerIP != 0 {
+		d.MaxConnsPerIP = max(0, t.MaxConnsPerIP)
+	}
+	return d
 }
 
 // Server is the Fiber app with its configuration.
@@ -57,11 +103,15 @@ type Server struct {
 	login     func(c *fiber.Ctx) error
 	htmlError HTMLErrorRenderer
 	maxBody   int64
+	timeouts  Timeouts
+
+	trustedProxies []netip.Prefix
 }
 
 // New builds the app and registers routes, wrapping each in the middleware its entry asks for.
 func New(cfg Config, routes []Route) *Server {
-	s := &Server{log: cfg.Log, auth: cfg.Auth, session: cfg.Session, login: cfg.LoginRedirect, htmlError: cfg.HTMLError, maxBody: cfg.MaxBodyBytes}
+	s := &Server{log: cfg.Log, auth: cfg.Auth, session: cfg.Session, login: cfg.LoginRedirect, htmlError: cfg.HTMLError, maxBody: cfg.MaxBodyBytes,
+		trustedProxies: cfg.TrustedProxies, timeouts: cfg.Timeouts.withDefaults()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -74,12 +124,14 @@ func New(cfg Config, routes []Route) *Server {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		BodyLimit:                    int(s.maxBody),
-		ReadTimeout:                  10 * time.Minute,
-		WriteTimeout:                 10 * time.Minute,
-		IdleTimeout:                  2 * time.Minute,
+		ReadTimeout:                  s.timeouts.Header,
+		WriteTimeout:                 s.timeouts.Write,
+		IdleTimeout:                  s.timeouts.Idle,
 		ReadBufferSize:               16 << 10,
 		DisableStartupMessage:        true,
 	})
+	s.App.Server().MaxConnsPerIP = s.timeouts.MaxConnsPerIP
+	s.App.Use(s.forwarded)
 	// Requests that reach the middleware are marked; errors raised by the
 	// server before routing (an unparseable request, headers over the
 	// buffer) are not, and answer in the API's JSON shape.
@@ -91,13 +143,14 @@ func New(cfg Config, routes []Route) *Server {
 		s.log.Error("panic", "path", c.Path(), "panic", e)
 	}}))
 	s.App.Use(s.securityHeaders)
+	s.App.Use(refuseContentEncoding)
 	for _, m := range cfg.Middleware {
 		s.App.Use(m)
 	}
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
 		if r.Stream {
-			handlers = append(handlers, drainBody)
+			handlers = append(handlers, drainBody, s.bodyProgress)
 		} else {
 			handlers = append(handlers, s.bufferBody)
 		}
@@ -152,6 +205,54 @@ func (s *Server) bufferBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// refuseContentEncoding refuses compressed request bodies (415): Fiber
+// would inflate them without bound when a handler reads the body, so a 2 KB
+// gzip body could become gigabytes in memory.
+func refuseContentEncoding(c *fiber.Ctx) error {
+	ce := strings.TrimSpace(c.Get(fiber.HeaderContentEncoding))
+	if ce == "" || strings.EqualFold(ce, "identity") {
+		return c.Next()
+	}
+	c.Set(fiber.HeaderConnection, "close")
+	return data.Errorf(data.ECUnsupportedEncoding, "Request bodies are accepted uncompressed only (Content-Encoding %q is not); send the body as it is.", ce)
+}
+
+// bodyProgress lets a streaming upload take as long as it needs while bytes
+// keep arriving: each read of the body moves the connection's read
+// deadline to BodyIdle from now (the server's Header timeout still bounds
+// the headers).
+func (s *Server) bodyProgress(c *fiber.Ctx) error {
+	if stream := c.Context().RequestBodyStream(); stream != nil {
+		if conn := c.Context().Conn(); conn != nil {
+			c.Locals(bodyLocal, io.Reader(&progressReader{r: stream, conn: conn, idle: s.timeouts.BodyIdle}))
+		}
+	}
+	return c.Next()
+}
+
+// Body returns the request body stream of a streaming route (empty when
+// there is none). Streaming handlers read the body only through it.
+func Body(c *fiber.Ctx) io.Reader {
+	if r, ok := c.Locals(bodyLocal).(io.Reader); ok {
+		return r
+	}
+	if stream := c.Context().RequestBodyStream(); stream != nil {
+		return stream
+	}
+	return strings.NewReader("")
+}
+
+type progressReader struct {
+	r    io.Reader
+	conn interface{ SetReadDeadline(time.Time) error }
+	idle time.Duration
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	p.conn.SetReadDeadline(time.Now().Add(p.idle))
+	return p.r.Read(b)
+}
+
 // drainBody runs after a streaming handler: it reads what is left of the body
 // (a chunked body's terminator, an epilogue) so the connection can serve the
 // next request, or closes the connection when too much is left.
@@ -187,13 +288,10 @@ func (s *Server) authorize(r Route) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if r.Scope != "" && !p.Can(r.Scope) {
-			if r.API {
-				return data.Errorf(data.ECMissingScope, "This token lacks the %s scope, which %s %s needs. Create a token with it.", r.Scope, r.Method, r.Path).
-					With("required_scope", string(r.Scope))
+		if r.Scope != "" {
+			if err := p.Require(r.Scope, r.Method+" "+r.Path); err != nil {
+				return err
 			}
-			return data.Errorf(data.ECForbidden, "Your role (%s) does not allow this. Ask an owner of this store.", p.Role).
-				With("required_scope", string(r.Scope))
 		}
 		c.SetUserContext(data.WithPrincipal(c.UserContext(), p))
 		c.Locals(principalLocal, p)
@@ -204,6 +302,7 @@ func (s *Server) authorize(r Route) fiber.Handler {
 const (
 	principalLocal = "gallerist.principal"
 	routedLocal    = "gallerist.routed"
+	bodyLocal      = "gallerist.body"
 )
 
 // PrincipalOf returns the request's authenticated principal.

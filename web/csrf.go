@@ -4,7 +4,9 @@ import (
 	"crypto/subtle"
 	"io"
 	"mime"
-	"strings"
+	"net/url"
+	"unicode"
+	"unicode/utf8"
 
 	"gallerist/data"
 
@@ -75,11 +77,35 @@ func BufferBody(c *fiber.Ctx, maxBody int64) error {
 	return nil
 }
 
-// SafeReturn returns a local path to go back to, or def when p is not one
-// (absolute URLs and "//host" would send people elsewhere).
+// SafeReturn returns p when it is a clean local absolute path to go back to
+// (after login, a form, a dialog's Cancel), or def otherwise. Only a path
+// that starts with exactly one "/" and parses as a bare path (no scheme, no
+// host) passes; anything a browser could read as another site is refused:
+// "//host" and "/\\host" (both scheme-relative to browsers), "/\t/host"
+// (browsers drop tabs and line breaks anywhere, leaving "//host"), leading
+// spaces, any backslash or control character, and the same tricks
+// percent-encoded in the path ("/%2F/host", "/%09/host").
 func SafeReturn(p, def string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !localPath(p) {
+		return def
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !localPath(u.Path) {
 		return def
 	}
 	return p
+}
+
+// localPath reports whether p is valid UTF-8, starts with a single "/" and
+// holds no backslash or control character.
+func localPath(p string) bool {
+	if len(p) == 0 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) || !utf8.ValidString(p) {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// LoginLimiter counts failed logins per key (client IP + email, and client IP
-// alone) in a sliding window and refuses further tries past the limit.
+// LoginLimiter counts failed logins per key (client address + email, and
+// client address alone) in a sliding window and refuses further tries past
+// the limit. An IPv4 client is one address; an IPv6 client is its /64, the
+// smallest network one subscriber gets, so hopping between the addresses of
+// one's own network does not reset the count.
 type LoginLimiter struct {
 	PerKey int           // failures allowed per IP+email in Window
 	PerIP  int           // failures allowed per IP in Window
@@ -37,8 +41,24 @@ func (l *LoginLimiter) recent(key string, now time.Time) []time.Time {
 	return hs
 }
 
+// ClientKey is the address the limiter counts a client by: an IPv4 address
+// (also when written IPv4-mapped) as it is, an IPv6 address as its /64
+// ("2001:db8:1:2::/64"). Anything else is used as given.
+func ClientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+}
+
 // Allow reports whether ip may try to log in as email now, and if not, how long to wait.
 func (l *LoginLimiter) Allow(ip, email string) (bool, time.Duration) {
+	ip = ClientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Now()
@@ -55,6 +75,7 @@ func (l *LoginLimiter) Allow(ip, email string) (bool, time.Duration) {
 
 // Fail records a failed login.
 func (l *LoginLimiter) Fail(ip, email string) {
+	ip = ClientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Now()
@@ -70,6 +91,7 @@ func (l *LoginLimiter) Fail(ip, email string) {
 
 // Reset forgets the failures of ip and email after a successful login.
 func (l *LoginLimiter) Reset(ip, email string) {
+	ip = ClientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.hits, ip+"\x00"+email)

@@ -1,0 +1,53 @@
+package data
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDownloadName(t *testing.T) {
+	long := strings.Repeat("é", 127) + ".html" // 254 + 5 bytes
+	for _, tc := range []struct {
+		name, filename, mime, want string
+	}{
+		{"Matches", "mug.jpg", "image/jpeg", "mug.jpg"},
+		{"MatchesUpperCase", "IMG_0001.JPG", "image/jpeg", "IMG_0001.JPG"},
+		{"Alias", "mug.jpeg", "image/jpeg", "mug.jpeg"},
+		{"AliasUpperCase", "mug.JPEG", "image/jpeg", "mug.JPEG"},
+		{"HTMLNamedJPEG", "x.html", "image/jpeg", "x.jpg"},
+		{"SVGNamedPNG", "logo.svg", "image/png", "logo.png"},
+		{"ExeNamedPDF", "invoice.pdf.exe", "application/pdf", "invoice.pdf.pdf"},
+		{"WrongOfficeFlavour", "budget.xls", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "budget.xlsx"},
+		{"NoExtension", "front", "image/webp", "front.webp"},
+		{"NumberIsNotAnExtension", "Summer.2024", "image/gif", "Summer.2024.gif"},
+		{"TooLongToBeAnExtension", "notes.drafted", "application/pdf", "notes.drafted.pdf"},
+		{"PunctuationIsNotAnExtension", "a.b-c", "video/mp4", "a.b-c.mp4"},
+		{"TrailingDot", "clip.", "video/webm", "clip.webm"},
+		{"OnlyAnExtension", ".html", "image/jpeg", "file.jpg"},
+		{"Empty", "", "audio/mpeg", "file.mp3"},
+		{"Unicode", "Tasse rouge.htm", "image/jpeg", "Tasse rouge.jpg"},
+		{"MOVAlias", "clip.qt", "video/quicktime", "clip.qt"},
+		{"TooLongAfterAppending", long, "image/jpeg", strings.Repeat("é", 125) + ".jpg"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &Media{Filename: tc.filename, MIMEType: tc.mime}
+			got := m.DownloadName()
+			if got != tc.want {
+				t.Fatalf("DownloadName of %q (%s) = %q, want %q", tc.filename, tc.mime, got, tc.want)
+			}
+			if len(got) > MaxFilenameBytes {
+				t.Fatalf("%d bytes, over MaxFilenameBytes", len(got))
+			}
+			if !strings.HasSuffix(strings.ToLower(got), "."+m.Ext()) && !extMatches(strings.ToLower(got[strings.LastIndexByte(got, '.')+1:]), m.Ext()) {
+				t.Fatalf("%q does not end in the type's extension %q", got, m.Ext())
+			}
+		})
+	}
+	t.Run("CutsWholeRunes", func(t *testing.T) {
+		m := &Media{Filename: strings.Repeat("é", 200), MIMEType: "image/png"}
+		got := m.DownloadName()
+		if len(got) > MaxFilenameBytes || !strings.HasSuffix(got, "é.png") {
+			t.Fatalf("%d bytes: %q", len(got), got)
+		}
+	})
+}
