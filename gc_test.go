@@ -116,6 +116,8 @@ func TestGCGracePeriod(t *testing.T) {
 	}
 
 	// Now the last row with x's bytes goes: x's blob goes with it, y's stays.
+	xURL := pathOf(e.getJSON(t, fmt.Sprintf("/api/media/%d", b), theirs).json(t)["url"].(string))
+	yURL := pathOf(e.getJSON(t, fmt.Sprintf("/api/media/%d", c), tok).json(t)["url"].(string))
 	if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", b), theirs, nil, ""); r.Status != 204 {
 		t.Fatalf("delete b: %d", r.Status)
 	}
@@ -135,10 +137,10 @@ func TestGCGracePeriod(t *testing.T) {
 	if got := e.blobKeys(); !slices.Equal(got, []string{shaHex(y)}) {
 		t.Fatalf("blobs left: %v, want only %s", got, shaHex(y))
 	}
-	if r := e.do(t, "GET", "/files/"+shaHex(x)+".jpg", "", nil, ""); r.Status != 404 {
+	if r := e.do(t, "GET", xURL, "", nil, ""); r.Status != 404 {
 		t.Fatalf("public URL of purged bytes: %d", r.Status)
 	}
-	if r := e.do(t, "GET", "/files/"+shaHex(y)+".png", "", nil, ""); r.Status != 200 {
+	if r := e.do(t, "GET", yURL, "", nil, ""); r.Status != 200 {
 		t.Fatalf("public URL of kept bytes: %d", r.Status)
 	}
 }
@@ -259,7 +261,7 @@ func TestGCReuploadDuringGC(t *testing.T) {
 				if r := e.getJSON(t, fmt.Sprintf("/api/media/%d/download", id), tok); r.Status != 200 || !bytes.Equal(r.Body, body) {
 					t.Fatalf("round %d: the new item's blob is gone: %d (gc removed %s)", i, r.Status, gcOut.String())
 				}
-				if r := e.do(t, "GET", "/files/"+sha+".png", "", nil, ""); r.Status != 200 {
+				if r := e.do(t, "GET", pathOf(up.json(t)["media"].([]any)[0].(map[string]any)["url"].(string)), "", nil, ""); r.Status != 200 {
 					t.Fatalf("round %d: public URL: %d", i, r.Status)
 				}
 				if strings.Contains(gcOut.String(), sha) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -161,5 +163,80 @@ func TestProcessingStateIsPerOrganization(t *testing.T) {
 	}
 	if got := e.waitProcessed(t, mine, m["id"].(float64)); got["processing"] != "ready" || len(got["renditions"].(map[string]any)) == 0 {
 		t.Fatalf("mine after processing: %v %v", got["processing"], got["renditions"])
+	}
+}
+
+// TestPublicURLsPerOrganization: public file URLs are named by each
+// organization's own key, so the same bytes have a different URL in every
+// store, a URL shows only its own store's file name, and a content hash
+// tells nobody whether some store holds those bytes.
+func TestPublicURLsPerOrganization(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	mine := e.token(t, 0)
+	pdf := realPDF(t)
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	sha := fmt.Sprintf("%x", sha256.Sum256(pdf))
+
+	// While the install has one store, wave 1's hash URLs redirect.
+	solo := e.uploadOK(t, mine, "price-list.pdf", pdf)
+	if r := e.do(t, "GET", "/files/"+sha+".pdf", "", nil, ""); r.Status != 301 || r.Header.Get("Location") != pathOf(solo["url"].(string)) {
+		t.Fatalf("legacy URL with one store: %d %q", r.Status, r.Header.Get("Location"))
+	}
+
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := e.token(t, other.ID)
+	secret := e.uploadOK(t, theirs, "acquisition-terms.pdf", pdf)
+	if solo["url"] == secret["url"] {
+		t.Fatalf("two stores share a public URL: %v", solo["url"])
+	}
+	for _, tc := range []struct {
+		item map[string]any
+		name string
+	}{{solo, "price-list.pdf"}, {secret, "acquisition-terms.pdf"}} {
+		r := e.do(t, "GET", pathOf(tc.item["url"].(string)), "", nil, "")
+		if r.Status != 200 || !bytes.Equal(r.Body, pdf) {
+			t.Fatalf("%s: %d", tc.name, r.Status)
+		}
+		if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, tc.name) {
+			t.Fatalf("%s is served as %q", tc.name, cd)
+		}
+		if strings.Contains(r.Header.Get("ETag"), sha) {
+			t.Fatalf("the ETag gives the content hash away: %s", r.Header.Get("ETag"))
+		}
+	}
+	// With two stores, a hash URL answers like any unknown file, whether
+	// or not some store holds the bytes.
+	missing := fmt.Sprintf("%x", sha256.Sum256([]byte("nobody has this")))
+	for _, p := range []string{"/files/" + sha + ".pdf", "/files/" + missing + ".pdf", "/files/" + sha + "/100.jpg"} {
+		if r := e.do(t, "GET", p, "", nil, ""); r.Status != 404 {
+			t.Fatalf("%s with two stores: %d %s", p, r.Status, r.Body)
+		}
+	}
+
+	// Renditions are named by the key too, and only the made width and format exist.
+	img := e.uploadOK(t, theirs, "photo.jpg", jpg)
+	ready := e.waitProcessed(t, theirs, img["id"].(float64))
+	rends := ready["renditions"].(map[string]any)
+	if len(rends) == 0 {
+		t.Fatalf("no renditions: %v", ready)
+	}
+	for _, u := range rends {
+		p := pathOf(u.(string))
+		if r := e.do(t, "GET", p, "", nil, ""); r.Status != 200 {
+			t.Fatalf("%s: %d", p, r.Status)
+		}
+		before := e.snapshot(t)
+		for _, bad := range []string{strings.Replace(p, ".jpg", ".png", 1), strings.Replace(p, ".jpg", ".webp", 1)} {
+			if r := e.do(t, "GET", bad, "", nil, ""); r.Status != 404 {
+				t.Fatalf("a format not made, %s: %d", bad, r.Status)
+			}
+		}
+		if after := e.snapshot(t); after != before {
+			t.Fatalf("asking for a format not made stored something:\n%s\n%s", before, after)
+		}
 	}
 }

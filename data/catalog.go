@@ -167,7 +167,7 @@ type GalleryImage struct {
 type GalleryFilter struct {
 	SinceID  int64  // image ids greater than it
 	Position int    // only the image at this position
-	SHA256   string // only the image of the media item with these bytes (the API's src filter)
+	FileKey  string // only the image whose public URL names this file key (the API's src filter)
 	Limit    int    // 0: the whole gallery
 	Offset   int
 }

@@ -48,14 +48,18 @@ type Media struct {
 	MIMEType         string // sniffed from the bytes
 	Size             int64
 	SHA256           string // hex; also the blob key
-	Width, Height    int    // images and video, after EXIF orientation; 0 if unknown
-	DurationMS       int64  // video and audio; 0 if unknown
-	Alt              string
-	SourceURL        string
-	CreatedBy        string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	DeletedAt        *time.Time
+	// FileKey names the organization's copy of these bytes in public URLs
+	// (/files/{FileKey}.{ext}): stable, unguessable, and different in every
+	// organization, so URLs tell nothing about what other organizations hold.
+	FileKey       string
+	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
+	DurationMS    int64 // video and audio; 0 if unknown
+	Alt           string
+	SourceURL     string
+	CreatedBy     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	DeletedAt     *time.Time
 
 	// DuplicateOf is set on creation when the same bytes were already in the library.
 	DuplicateOf int64
@@ -469,8 +473,15 @@ type MediaService interface {
 	// Version changes whenever anything stored changes, in any process;
 	// caches of answers key on it.
 	Version(ctx context.Context) (int64, error)
-	// OpenPublic opens the original bytes for a public URL, by content hash.
-	OpenPublic(ctx context.Context, sha256 string) (*Media, Blob, error)
+	// FindPublic finds the live item a public URL's file key names (any
+	// organization: public URLs need no login).
+	FindPublic(ctx context.Context, fileKey string) (*Media, error)
+	// OpenPublic is FindPublic, then opens its original bytes.
+	OpenPublic(ctx context.Context, fileKey string) (*Media, Blob, error)
+	// LegacyFileKey maps a wave-1 public URL's content hash to today's file
+	// key, only while one organization exists (with several, answering
+	// would tell one what another holds): not found otherwise.
+	LegacyFileKey(ctx context.Context, sha256 string) (string, error)
 }
 
 // Blob is an open stored file.

@@ -14,17 +14,28 @@ func (h *Handlers) fileRoutes() []web.Route {
 	return []web.Route{
 		{Method: "GET", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
 		{Method: "HEAD", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
-		{Method: "GET", Path: "/files/:sha/:file", Public: true, Handler: h.handleFileRendition},
-		{Method: "HEAD", Path: "/files/:sha/:file", Public: true, Handler: h.handleFileRendition},
+		{Method: "GET", Path: "/files/:key/:file", Public: true, Handler: h.handleFileRendition},
+		{Method: "HEAD", Path: "/files/:key/:file", Public: true, Handler: h.handleFileRendition},
 	}
 }
 
-var originalNameRE = regexp.MustCompile(`^([0-9a-f]{64})\.([a-z0-9]{1,5})$`)
+var (
+	originalNameRE = regexp.MustCompile(`^([0-9a-f]{32})\.([a-z0-9]{1,5})$`)
+	legacyNameRE   = regexp.MustCompile(`^([0-9a-f]{64})\.([a-z0-9]{1,5})$`)
+	fileKeyRE      = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	legacyKeyRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	renditionRE    = regexp.MustCompile(`^([0-9]{1,5})\.(jpg|png|webp)$`)
+)
 
-// handleFileOriginal serves an original at its public, content-addressed URL.
-// Images are shown inline; everything else downloads as an attachment.
+// handleFileOriginal serves an original at its public URL, named by the
+// organization's file key. Images are shown inline; everything else
+// downloads as an attachment, under the organization's own file name.
 func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
-	mm := originalNameRE.FindStringSubmatch(c.Params("name"))
+	name := c.Params("name")
+	if mm := legacyNameRE.FindStringSubmatch(name); mm != nil {
+		return h.redirectLegacy(c, mm[1], "."+mm[2])
+	}
+	mm := originalNameRE.FindStringSubmatch(name)
 	if mm == nil {
 		return data.NotFound("File")
 	}
@@ -37,33 +48,52 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 		return data.NotFound("File")
 	}
 	return web.SendFile(c, web.FileResponse{
-		Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256, Immutable: true,
-		Attachment: m.Kind != data.KindImage, Filename: m.Filename,
+		Blob: blob, ContentType: m.MIMEType, ETag: m.FileKey, Immutable: true,
+		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(),
 	})
 }
 
-var (
-	shaRE       = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	renditionRE = regexp.MustCompile(`^([0-9]{1,5})\.(jpg|png|webp)$`)
-)
-
-// handleFileRendition serves /files/{sha256}/{width}.{ext}: one of our widths
-// only (400 otherwise: no arbitrary resizing), made on demand if missing.
-func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
-	sha := c.Params("sha")
-	mm := renditionRE.FindStringSubmatch(c.Params("file"))
-	if !shaRE.MatchString(sha) || mm == nil || h.Renditions == nil {
-		return data.NotFound("File")
-	}
-	slot, _ := strconv.Atoi(mm[1])
-	rd, blob, err := h.Renditions.OpenRendition(c.UserContext(), sha, slot, mm[2])
+// redirectLegacy sends a wave-1 URL (named by content hash) to today's,
+// while the install has one organization; otherwise it is not found.
+func (h *Handlers) redirectLegacy(c *fiber.Ctx, sha, rest string) error {
+	key, err := h.Media.LegacyFileKey(c.UserContext(), sha)
 	if err != nil {
 		return err
 	}
-	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: sha + "-" + mm[1] + mm[2], Immutable: true})
+	return c.Redirect("/files/"+key+rest, fiber.StatusMovedPermanently)
+}
+
+// handleFileRendition serves /files/{key}/{width}.{ext}: one of our widths,
+// in a format made for that image, only (404 otherwise: no arbitrary
+// resizing, no decoding on request), made on demand for a JPEG still queued.
+func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
+	key := c.Params("key")
+	mm := renditionRE.FindStringSubmatch(c.Params("file"))
+	if mm == nil || h.Renditions == nil {
+		return data.NotFound("File")
+	}
+	if legacyKeyRE.MatchString(key) {
+		return h.redirectLegacy(c, key, "/"+mm[0])
+	}
+	if !fileKeyRE.MatchString(key) {
+		return data.NotFound("File")
+	}
+	m, err := h.Media.FindPublic(c.UserContext(), key)
+	if err != nil {
+		return err
+	}
+	if m.Kind != data.KindImage || m.Processing == data.ProcessingFailed {
+		return data.NotFound("File")
+	}
+	slot, _ := strconv.Atoi(mm[1])
+	rd, blob, err := h.Renditions.OpenRendition(c.UserContext(), m.SHA256, slot, mm[2])
+	if err != nil {
+		return err
+	}
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true})
 }
 
 // RenditionURL is the path of a rendition.
 func RenditionURL(m *data.Media, r data.Rendition) string {
-	return "/files/" + m.SHA256 + "/" + strconv.Itoa(r.Slot) + "." + r.Ext
+	return "/files/" + m.FileKey + "/" + strconv.Itoa(r.Slot) + "." + r.Ext
 }

@@ -90,8 +90,9 @@ func optStr(v string) *string {
 	return &v
 }
 
-// FileURL is the public, content-addressed URL path of a media item's original.
-func FileURL(m *data.Media) string { return "/files/" + m.SHA256 + "." + m.Ext() }
+// FileURL is the public URL path of a media item's original: named by its
+// organization's file key, so it is as immutable as the bytes.
+func FileURL(m *data.Media) string { return "/files/" + m.FileKey + "." + m.Ext() }
 
 func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 	base := h.baseURL(c)

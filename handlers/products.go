@@ -498,7 +498,7 @@ func imagePath(c *fiber.Ctx) (productID, imageID int64, err error) {
 	return productID, imageID, err
 }
 
-var srcRE = regexp.MustCompile(`/files/([0-9a-f]{64})\.[a-z0-9]{1,5}$`)
+var srcRE = regexp.MustCompile(`/files/([0-9a-f]{32})\.[a-z0-9]{1,5}$`)
 
 func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	pid, err := pathID(c, "id", "Product")
@@ -531,9 +531,9 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	f.Position = int(pos)
 	if src := c.Query("src"); src != "" {
 		if m := srcRE.FindStringSubmatch(strings.SplitN(src, "?", 2)[0]); m != nil {
-			f.SHA256 = m[1]
+			f.FileKey = m[1]
 		} else {
-			f.SHA256 = "-" // not one of our file URLs: matches nothing
+			f.FileKey = "-" // not one of our file URLs: matches nothing
 		}
 	}
 	fields, err := fieldsParam(c, galleryImageFields)

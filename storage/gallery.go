@@ -141,8 +141,8 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 	if f.Position != 0 {
 		where, args = append(where, "g.position = ?"), append(args, f.Position)
 	}
-	if f.SHA256 != "" {
-		where, args = append(where, "m.sha256 = ?"), append(args, f.SHA256)
+	if f.FileKey != "" {
+		where, args = append(where, "m.file_key = ?"), append(args, f.FileKey)
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -42,7 +42,7 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error`
+	m.processing, m.processing_error, COALESCE(m.file_key, '')`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -58,7 +58,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var w, h, dur, deleted sql.NullInt64
 	var created, updated int64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -107,6 +107,10 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 			}
 		}()
 		now := ms(s.db.Now())
+		secret, err := orgFileSecret(ctx, tx, org)
+		if err != nil {
+			return err
+		}
 		for _, st := range mc.Files {
 			tmp, _ := st.Handle.(string)
 			if tmp == "" {
@@ -124,11 +128,11 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
-				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search, processing)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search, processing, file_key)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				org, st.Kind, st.Filename, st.OriginalFilename, st.MIMEType, st.Size, st.SHA256,
 				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, p.Actor, now, now,
-				searchText(st.Filename, alt), processing)
+				searchText(st.Filename, alt), processing, fileKey(secret, st.SHA256))
 			if err != nil {
 				return err
 			}
@@ -684,18 +688,23 @@ func (s *MediaService) OpenOriginal(ctx context.Context, id int64) (*data.Media,
 	return m, b, err
 }
 
-// OpenPublic opens the original for a public URL: by content hash, of any
-// organization's live item with those bytes.
-func (s *MediaService) OpenPublic(ctx context.Context, sha string) (*data.Media, data.Blob, error) {
+// FindPublic finds the oldest live item whose file key is key.
+func (s *MediaService) FindPublic(ctx context.Context, key string) (*data.Media, error) {
 	var m *data.Media
 	err := s.db.view(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media m WHERE m.sha256 = ? AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1`, sha))
+		m, err = scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media m WHERE m.file_key = ? AND m.deleted_at IS NULL ORDER BY m.id LIMIT 1`, key))
 		if errors.Is(err, sql.ErrNoRows) {
 			return data.NotFound("File")
 		}
 		return err
 	})
+	return m, err
+}
+
+// OpenPublic opens the original a public URL names.
+func (s *MediaService) OpenPublic(ctx context.Context, key string) (*data.Media, data.Blob, error) {
+	m, err := s.FindPublic(ctx, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -704,6 +713,18 @@ func (s *MediaService) OpenPublic(ctx context.Context, sha string) (*data.Media,
 		return nil, nil, data.NotFound("File")
 	}
 	return m, b, err
+}
+
+// LegacyFileKey maps a content hash (wave 1's public URLs) to the file key
+// of the oldest live item with those bytes, while there is one organization.
+func (s *MediaService) LegacyFileKey(ctx context.Context, sha string) (string, error) {
+	var key string
+	err := s.db.read.QueryRowContext(ctx, `SELECT COALESCE(m.file_key, '') FROM media m WHERE m.sha256 = ? AND m.deleted_at IS NULL
+		AND (SELECT COUNT(*) FROM orgs) = 1 ORDER BY m.id LIMIT 1`, sha).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && key == "") {
+		return "", data.NotFound("File")
+	}
+	return key, err
 }
 
 func escapeLike(s string) string {

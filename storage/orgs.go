@@ -31,7 +31,7 @@ func (s *OrgService) CreateOrg(ctx context.Context, slug, name string) (*data.Or
 	var org *data.Org
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		now := s.db.Now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (slug, name, created_at) VALUES (?, ?, ?)`, slug, name, ms(now))
+		res, err := tx.ExecContext(ctx, `INSERT INTO orgs (slug, name, created_at, file_secret) VALUES (?, ?, ?, ?)`, slug, name, ms(now), newFileSecret())
 		if isUniqueViolation(err) {
 			return data.Errorf(data.ECConflict, "An organization with slug %q already exists.", slug).With("field", "slug")
 		}
@@ -94,8 +94,8 @@ func (s *OrgService) EnsureDefaultOrg(ctx context.Context) (*data.Org, error) {
 			return err
 		}
 		if n == 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO orgs (slug, name, created_at) VALUES (?, ?, ?)`,
-				data.DefaultOrgSlug, "My store", ms(s.db.Now())); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO orgs (slug, name, created_at, file_secret) VALUES (?, ?, ?, ?)`,
+				data.DefaultOrgSlug, "My store", ms(s.db.Now()), newFileSecret()); err != nil {
 				return err
 			}
 		}
