@@ -691,12 +691,6 @@ func (s *server) alive() bool {
 	}
 }
 
-// kill ends the server with SIGKILL and waits for it.
-func (s *server) kill() {
-	s.cmd.Process.Kill()
-	<-s.exited
-}
-
 // stop ends the server gracefully (SIGINT) and waits for it.
 func (s *server) stop() {
 	if s.alive() {

@@ -336,6 +336,7 @@ func (s *CatalogService) AttachUpload(ctx context.Context, productID int64, mc d
 // removeUnused deletes just-created media items that nothing uses, and their
 // blobs if no other row needs them.
 func (s *CatalogService) removeUnused(ctx context.Context, org int64, items []*data.Media) error {
+	var freed []string
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		var unused []*data.Media
 		for _, m := range items {
@@ -347,14 +348,18 @@ func (s *CatalogService) removeUnused(ctx context.Context, org int64, items []*d
 				unused = append(unused, m)
 			}
 		}
-		_, err := s.media.purgeRows(ctx, tx, unused)
+		var err error
+		freed, err = s.media.purgeRows(ctx, tx, unused)
 		return err
 	})
+	if err == nil {
+		s.media.freeBlobs(ctx, freed)
+	}
 	return err
 }
 
 // UpdateGalleryImage moves an image (re-sequencing the rest) and/or sets its
-// media item's alt text, in one transaction.
+// media item's alt text (which needs media:update), in one transaction.
 func (s *CatalogService) UpdateGalleryImage(ctx context.Context, productID, imageID int64, upd data.GalleryImageUpdate) (*data.GalleryImage, error) {
 	org, err := orgID(ctx)
 	if err != nil {

@@ -60,10 +60,12 @@ type BlobLister interface {
 // CollectGarbage purges media trashed longer than grace ago (in every
 // organization) and deletes the blobs no remaining row needs, then removes
 // blob files that no row references and that are older than OrphanBlobAge.
-// Rows and blobs are deleted in the same write transaction, and blobs are only
-// ever stored inside a write transaction (see CreateMedia), so an upload of
-// the same bytes running at the same time, in this process or another, either
-// commits first (and its row keeps the blob) or stores the blob anew after.
+// Files are deleted only after the transaction that forgets their rows has
+// committed, by a second write transaction that checks again that no row
+// needs them (see freeBlobs); blobs are only ever stored inside a write
+// transaction (see CreateMedia), so an upload of the same bytes running at
+// the same time, in this process or another, either commits first (and its
+// row keeps the blob) or stores the blob anew after.
 // dryRun reports what would go and deletes nothing.
 func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace time.Duration) (GCReport, error) {
 	rep := GCReport{DryRun: dryRun}
@@ -115,6 +117,7 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 			if err != nil {
 				return rep, err
 			}
+			s.freeBlobs(ctx, freed)
 			rep.Purged = append(rep.Purged, items...)
 			rep.Blobs = append(rep.Blobs, freed...)
 			if len(items) < gcBatch {

@@ -322,15 +322,3 @@ func wantSameError(t testing.TB, got, want error) {
 		t.Fatalf("got %s: %q %v\nwant %s: %q %v", g.Code, g.Message, g.Details, w.Code, w.Message, w.Details)
 	}
 }
-
-// knownBug marks a check that fails because of a bug reported but not fixed
-// yet: the test is skipped with the explanation, so the suite stays usable,
-// unless STORAGE_TEST_BUGS=1 makes it fail (to reproduce the bug). Once the
-// bug is fixed the check passes and knownBug is never reached.
-func knownBug(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("STORAGE_TEST_BUGS") != "" {
-		t.Fatalf("BUG: "+format, args...)
-	}
-	t.Skipf("BUG: "+format, args...)
-}

@@ -625,7 +625,8 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.db.update(ctx, func(tx *sql.Tx) error {
+	var freed []string
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
 		m, err := findMediaByID(ctx, tx, org, id)
 		if err != nil {
 			return err
@@ -633,13 +634,21 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 		if m.DeletedAt == nil {
 			return data.Errorf(data.ECNotTrashed, "%s is not in the trash; delete it first, then purge it.", m.Filename)
 		}
-		_, err = s.purgeRows(ctx, tx, []*data.Media{m})
+		freed, err = s.purgeRows(ctx, tx, []*data.Media{m})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.freeBlobs(ctx, freed)
+	return nil
 }
 
-// purgeRows deletes media rows and, under the same write lock, the blobs no
-// remaining row needs. It returns the keys of the blobs it deleted.
+// purgeRows deletes media rows, and the rendition rows and queued jobs of
+// bytes no remaining row has, which it returns: their files are deleted by
+// freeBlobs once this transaction has committed, never before, so an
+// interruption leaves orphan files (which GC removes), never rows without
+// files.
 func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.Media) ([]string, error) {
 	var freed []string
 	for _, m := range items {
@@ -651,8 +660,10 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 			return nil, err
 		}
 		if n == 0 {
-			if err := s.deleteBlobAndRenditions(ctx, tx, m.SHA256); err != nil {
-				return nil, err
+			for _, q := range []string{`DELETE FROM renditions WHERE sha256 = ?`, `DELETE FROM rendition_jobs WHERE sha256 = ?`} {
+				if _, err := tx.ExecContext(ctx, q, m.SHA256); err != nil {
+					return nil, err
+				}
 			}
 			freed = append(freed, m.SHA256)
 		}
@@ -660,19 +671,43 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 	return freed, nil
 }
 
-// deleteBlobAndRenditions removes an original no row needs, its renditions
-// and any queued work for it. It runs inside the write transaction that found
-// it unneeded (see CreateMedia).
-func (s *MediaService) deleteBlobAndRenditions(ctx context.Context, tx *sql.Tx, sha string) error {
-	for _, q := range []string{`DELETE FROM renditions WHERE sha256 = ?`, `DELETE FROM rendition_jobs WHERE sha256 = ?`} {
-		if _, err := tx.ExecContext(ctx, q, sha); err != nil {
-			return err
+// freeBlobs deletes the files of bytes that purgeRows freed, after its
+// transaction committed. It holds the write lock while it checks again that
+// no row has those bytes and deletes them: blobs are stored only under that
+// lock (see CreateMedia), so an upload of the same bytes either committed
+// first and keeps the file, or stores it anew afterwards. A file that cannot
+// be deleted is logged and left for GC: the rows are gone either way. It runs
+// to the end even when ctx is cancelled (the caller was told it is done).
+func (s *MediaService) freeBlobs(ctx context.Context, shas []string) {
+	if len(shas) == 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		for _, sha := range shas {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			// A rendition the worker stored meanwhile goes too.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ?`, sha); err != nil {
+				return err
+			}
+			if err := s.blobs.DeleteRenditions(ctx, sha); err != nil {
+				s.db.Log.Warn("delete renditions of purged bytes (GC retries)", "sha256", sha, "err", err)
+			}
+			if err := s.blobs.Delete(ctx, sha); err != nil && !errors.Is(err, ErrBlobNotFound) {
+				s.db.Log.Warn("delete blob of purged bytes (GC retries)", "sha256", sha, "err", err)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		s.db.Log.Warn("delete files of purged bytes (GC retries)", "err", err)
 	}
-	if err := s.blobs.DeleteRenditions(ctx, sha); err != nil {
-		return err
-	}
-	return s.blobs.Delete(ctx, sha)
 }
 
 // OpenOriginal opens the original bytes of one of the organization's items.

@@ -101,6 +101,13 @@ func (s *OrgService) EnsureDefaultOrg(ctx context.Context) (*data.Org, error) {
 		}
 		var err error
 		org, err = findOrgBySlug(ctx, tx, data.DefaultOrgSlug)
+		if data.ErrorCode(err) == data.ECNotFound {
+			var slug string
+			if err := tx.QueryRowContext(ctx, `SELECT slug FROM orgs ORDER BY id LIMIT 1`).Scan(&slug); err != nil {
+				return err
+			}
+			org, err = findOrgBySlug(ctx, tx, slug)
+		}
 		return err
 	})
 	return org, err

@@ -337,9 +337,21 @@ func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Re
 	}
 	r.made.Add(1)
 	return r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO renditions (sha256, slot, ext, mime_type, width, height, size, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sha, slot, ext, "image/"+rd.Format, rd.Width, rd.Height, len(rd.Data), ms(r.db.Now()))
-		return err
+		// Recorded only while some row has the original: a purge that
+		// committed while this was being made must not be left with a
+		// rendition row, and its file goes now, under the write lock.
+		res, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO renditions (sha256, slot, ext, mime_type, width, height, size, created_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM media WHERE sha256 = ?)`,
+			sha, slot, ext, "image/"+rd.Format, rd.Width, rd.Height, len(rd.Data), ms(r.db.Now()), sha)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if err := r.blobs.DeleteRenditions(ctx, sha); err != nil {
+				r.db.Log.Warn("delete rendition of purged bytes (GC retries)", "sha256", sha, "err", err)
+			}
+		}
+		return nil
 	})
 }
 
