@@ -378,9 +378,9 @@ func SanitizeFilename(name string) string {
 			b.WriteRune(r)
 		}
 	}
-	out := strings.TrimSpace(b.String())
-	out = strings.Trim(out, ".")
-	out = strings.TrimSpace(out)
+	// Only ' ' is left of white space: trim it and dots together, so
+	// "photo. ." is "photo", not "photo." (and a second pass changes nothing).
+	out := strings.Trim(b.String(), ". ")
 	if len(out) > MaxFilenameBytes {
 		ext := path.Ext(out)
 		if len(ext) > 16 || !utf8.ValidString(ext) {
@@ -390,7 +390,7 @@ func SanitizeFilename(name string) string {
 		for cut > 0 && !utf8.RuneStart(out[cut]) {
 			cut--
 		}
-		out = out[:cut] + ext
+		out = strings.TrimRight(out[:cut], ". ") + ext
 	}
 	return out
 }

@@ -252,15 +252,18 @@ func (s *jsonStringReader) Read(p []byte) (int, error) {
 					return n, err
 				}
 				if utf16.IsSurrogate(r) {
-					if b1, _ := s.br.ReadByte(); b1 == '\\' {
-						if b2, _ := s.br.ReadByte(); b2 == 'u' {
-							r2, err := s.readU()
-							if err != nil {
-								return n, err
+					// As encoding/json: a valid pair is one rune; otherwise
+					// U+FFFD, and what follows is read as usual (peeked, not
+					// consumed, so a closing quote is never swallowed).
+					pair := utf8.RuneError
+					if b, _ := s.br.Peek(6); len(b) == 6 && b[0] == '\\' && b[1] == 'u' {
+						if r2, ok := hex4(b[2:]); ok {
+							if pair = utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+								s.br.Discard(6)
 							}
-							r = utf16.DecodeRune(r, r2)
 						}
 					}
+					r = pair
 				}
 				s.pend = utf8.AppendRune(nil, r)
 			default:
@@ -278,12 +281,21 @@ func (s *jsonStringReader) Read(p []byte) (int, error) {
 }
 
 func (s *jsonStringReader) readU() (rune, error) {
+	var b [4]byte
+	if _, err := io.ReadFull(s.br, b[:]); err != nil {
+		return 0, badJSON()
+	}
+	r, ok := hex4(b[:])
+	if !ok {
+		return 0, badJSON()
+	}
+	return r, nil
+}
+
+// hex4 decodes the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
 	var r rune
-	for i := 0; i < 4; i++ {
-		c, err := s.br.ReadByte()
-		if err != nil {
-			return 0, badJSON()
-		}
+	for _, c := range b[:4] {
 		switch {
 		case c >= '0' && c <= '9':
 			r = r*16 + rune(c-'0')
@@ -292,8 +304,8 @@ func (s *jsonStringReader) readU() (rune, error) {
 		case c >= 'A' && c <= 'F':
 			r = r*16 + rune(c-'A'+10)
 		default:
-			return 0, badJSON()
+			return 0, false
 		}
 	}
-	return r, nil
+	return r, true
 }

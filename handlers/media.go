@@ -510,18 +510,45 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 	return up, nil
 }
 
-// base64Clean drops whitespace that wrapped base64 may contain.
-type base64Clean struct{ r io.Reader }
+// base64Clean drops whitespace that wrapped base64 may contain, and checks
+// the rest is padded standard base64: base64's stream decoder decodes each
+// chunk on its own (so it takes data after padding at a chunk boundary) and
+// ends a truncated input with io.ErrUnexpectedEOF (which Stage reads as a
+// short file). Errors are a base64.CorruptInputError at the offset in the
+// attachment string.
+type base64Clean struct {
+	r        io.Reader
+	off      int64 // bytes read, whitespace included
+	n        int64 // base64 characters (padding included)
+	pad, bad bool  // padding seen; an error was returned
+}
 
 func (b *base64Clean) Read(p []byte) (int, error) {
 	for {
+		if b.bad {
+			return 0, base64.CorruptInputError(b.off)
+		}
 		n, err := b.r.Read(p)
 		k := 0
 		for _, c := range p[:n] {
-			if c != '\n' && c != '\r' && c != ' ' && c != '\t' {
-				p[k] = c
-				k++
+			if c == '\n' || c == '\r' || c == ' ' || c == '\t' {
+				b.off++
+				continue
 			}
+			alpha := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
+			if !(alpha && !b.pad || c == '=' && b.n%4 >= 2) {
+				b.bad = true
+				return k, base64.CorruptInputError(b.off)
+			}
+			b.pad = b.pad || c == '='
+			p[k] = c
+			k++
+			b.off++
+			b.n++
+		}
+		if errors.Is(err, io.EOF) && b.n%4 != 0 {
+			b.bad = true
+			return k, base64.CorruptInputError(b.off)
 		}
 		if k > 0 || err != nil {
 			return k, err

@@ -239,6 +239,18 @@ func parseLoosePart(s string) (uint64, bool) {
 	return v, true
 }
 
+// lowerASCII lower-cases the ASCII letters of a host and nothing else:
+// strings.ToLower maps the Kelvin sign (U+212A) to "k", which would let a
+// non-ASCII host pass validHostname as a plain name.
+func lowerASCII(host string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, host)
+}
+
 // validHostname reports whether name (lower-cased, optionally with one
 // trailing dot) is a plain ASCII DNS name. Non-ASCII (IDN) hosts must be
 // given in punycode; they are refused rather than mapped, because mapping

@@ -364,7 +364,7 @@ func (f *Fetcher) checkURL(u *url.URL) (literal bool, r *refusal) {
 			return false, refuse(refuseMalformed, "port %q", p)
 		}
 	}
-	lh := strings.ToLower(host)
+	lh := lowerASCII(host)
 	if a, isLiteral, ok := parseIPHost(lh); isLiteral {
 		if !ok {
 			return true, refuse(refuseMalformed, "bad address literal %q", host)
@@ -412,7 +412,7 @@ func (e *lookupError) Unwrap() error { return e.err }
 // exist is refused like a private one, so refusals do not reveal which
 // internal names exist.
 func (f *Fetcher) resolveChecked(ctx context.Context, host string) ([]netip.Addr, error) {
-	name := strings.ToLower(host)
+	name := lowerASCII(host)
 	if !validHostname(name) {
 		return nil, refuse(refuseDestination, "bad host name %q", host)
 	}
@@ -480,7 +480,7 @@ func (f *Fetcher) dialContext(ctx context.Context, network, addr string) (net.Co
 		return nil, refuse(refuseDestination, "dial port %q", portStr)
 	}
 	var ips []netip.Addr
-	lh := strings.ToLower(host)
+	lh := lowerASCII(host)
 	if a, literal, ok := parseIPHost(lh); literal {
 		if !ok || !f.permitted(a) {
 			return nil, refuse(refuseDestination, "dial %q", addr)
