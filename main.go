@@ -62,6 +62,11 @@ serve flags (each also as an environment variable):
   --trusted-proxies CIDRS  reverse proxies (ranges or addresses, comma-separated) whose
                            X-Forwarded-For/-Host/-Proto are believed, e.g. 127.0.0.1/32
                            (GALLERIST_TRUSTED_PROXIES; default none: those headers are ignored)
+  --max-conns-per-ip N     concurrent connections one IPv4 address may hold (GALLERIST_MAX_CONNS_PER_IP,
+                           default 64; 0 for no cap)
+  --header-timeout DUR     time a client has to send a request's headers, and the whole body of
+                           small requests (GALLERIST_HEADER_TIMEOUT, default 10s); uploads may take
+                           longer while bytes keep arriving
   --max-image-mb N         image size limit (GALLERIST_MAX_IMAGE_MB, default 25)
   --max-document-mb N      document size limit (GALLERIST_MAX_DOCUMENT_MB, default 20)
   --max-video-mb N         video size limit (GALLERIST_MAX_VIDEO_MB, default 100)
@@ -254,8 +259,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	trashDays := trashDaysFlag(fs, getenv)
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", envBool(getenv, "GALLERIST_SECURE_COOKIES"), "send the session cookie only over HTTPS")
 	proxies := fs.String("trusted-proxies", getenv("GALLERIST_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-* headers are believed")
+	conns := fs.String("max-conns-per-ip", envOr(getenv, "GALLERIST_MAX_CONNS_PER_IP", strconv.Itoa(web.DefaultTimeouts.MaxConnsPerIP)), "connections per IPv4 address")
+	headerTimeout := fs.String("header-timeout", envOr(getenv, "GALLERIST_HEADER_TIMEOUT", web.DefaultTimeouts.Header.String()), "time to send headers")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n\n%s", err, usage)
+	}
+	nconns, err := strconv.Atoi(*conns)
+	if err != nil || nconns < 0 {
+		return fmt.Errorf("--max-conns-per-ip must be a whole number, 0 or more (got %q)", *conns)
+	}
+	cfg.timeouts.MaxConnsPerIP = nconns
+	if nconns == 0 {
+		cfg.timeouts.MaxConnsPerIP = -1 // no cap
+	}
+	if cfg.timeouts.Header, err = time.ParseDuration(*headerTimeout); err != nil || cfg.timeouts.Header <= 0 {
+		return fmt.Errorf("--header-timeout must be a duration such as 10s (got %q)", *headerTimeout)
 	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {

@@ -197,3 +197,25 @@ func TestSlowClients(t *testing.T) {
 		}
 	})
 }
+
+// TestServeConnectionFlags: malformed connection settings are errors at
+// start, whether given as flags or in the environment.
+func TestServeConnectionFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"--max-conns-per-ip", "lots"}, want: "--max-conns-per-ip"},
+		{args: []string{"--max-conns-per-ip", "-1"}, want: "--max-conns-per-ip"},
+		{env: map[string]string{"GALLERIST_MAX_CONNS_PER_IP": "many"}, want: "--max-conns-per-ip"},
+		{args: []string{"--header-timeout", "10"}, want: "--header-timeout"},
+		{env: map[string]string{"GALLERIST_HEADER_TIMEOUT": "-5s"}, want: "--header-timeout"},
+	} {
+		args := append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, tc.args...)
+		err := run(t.Context(), args, func(k string) string { return tc.env[k] }, nil, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: %v, want an error naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
