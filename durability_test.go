@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,5 +81,76 @@ func checkWorking(t *testing.T, s *server, m map[string]any) {
 		if st, body := s.request(t, "GET", p, nil, ""); st != 200 {
 			t.Fatalf("item %v restored, but %s answers %d %.200s", m["id"], p, st, body)
 		}
+	}
+}
+
+// smallDisk mounts a tmpfs of size bytes and returns its path; it skips the
+// test where mounting is not possible (not root), except under CI.
+func smallDisk(t *testing.T, size int) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount tmpfs (CI runs as root): %v %s", err, out)
+		}
+		t.Skipf("SKIP: cannot mount a small tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// fill writes a file that leaves about free bytes on the disk at dir.
+func fill(t *testing.T, dir string, free int64) string {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := int64(st.Bavail) * st.Bsize
+	p := filepath.Join(dir, "filler")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for left := avail - free; left > 0; left -= int64(len(buf)) {
+		if _, err := f.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+			break
+		}
+	}
+	return p
+}
+
+// TestDiskFull: on a full disk an upload answers 507 insufficient_storage
+// (wave 1: 422 corrupt_file for JPEGs, 500 for others), leaves nothing
+// half-written, the server keeps serving reads, and uploads work again as
+// soon as space is freed, without a restart.
+func TestDiskFull(t *testing.T) {
+	disk := smallDisk(t, 24<<20)
+	e := newTestEnv(t, func(c *config) { c.dataDir = filepath.Join(disk, "data") })
+	tok := e.token(t, 0)
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	kept := e.uploadOK(t, tok, "kept.jpg", jpg)
+	big := make([]byte, 400<<10) // a PNG header and zeros: sniffed, then too big to fit
+	copy(big, testPNG(t, 8, 8, tileColors[0]))
+	filler := fill(t, disk, 64<<10)
+	before := e.snapshot(t)
+	for _, f := range []upFile{{name: "photo.jpg", body: append(slices.Clone(jpg), make([]byte, 300<<10)...)}, {name: "big.png", body: big}} {
+		r := e.upload(t, tok, f)
+		if r.Status != 507 || r.errCode(t) != "insufficient_storage" {
+			t.Fatalf("%s on a full disk: %d %s", f.name, r.Status, r.Body)
+		}
+	}
+	if after := e.snapshot(t); after != before {
+		t.Fatalf("a failed upload left something behind:\n%s\n--- after:\n%s", before, after)
+	}
+	if r := e.do(t, "GET", pathOf(kept["url"].(string)), "", nil, ""); r.Status != 200 {
+		t.Fatalf("reads while the disk is full: %d", r.Status)
+	}
+	os.Remove(filler)
+	if r := e.upload(t, tok, upFile{name: "again.jpg", body: append(slices.Clone(jpg), 1)}); r.Status != 201 {
+		t.Fatalf("after freeing space: %d %s", r.Status, r.Body)
 	}
 }

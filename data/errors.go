@@ -41,6 +41,7 @@ const (
 	ECURLNotAllowed       = "url_not_allowed"              // 422: an import URL whose address is refused
 	ECFetchFailed         = "fetch_failed"                 // 422: an import URL that could not be fetched
 	ECRateLimited         = "rate_limited"                 // 429
+	ECInsufficientStorage = "insufficient_storage"         // 507: the server's disk is full
 	ECHeadersTooLarge     = "headers_too_large"            // 431: request headers over the server's buffer
 	ECRequestTimeout      = "request_timeout"              // 408: the request was not received in time
 	ECInternal            = "internal"                     // 500: logged, details never leaked

@@ -27,12 +27,13 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 	display := original
 	f, err := s.blobs.CreateTemp()
 	if err != nil {
-		return nil, err
+		return nil, diskFull(err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = diskFull(err)
 		}
 	}()
 
@@ -111,6 +112,9 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 	sum := hex.EncodeToString(h.Sum(nil))
 	if info.Type.MIME == "image/jpeg" && s.StripLocation {
 		stripped, n, ssum, err := s.stripLocation(f)
+		if isDiskFull(err) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, data.Errorf(data.ECCorruptFile, "%s could not be read: its metadata is malformed.", name).With("filename", original)
 		}

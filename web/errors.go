@@ -31,6 +31,7 @@ var statusByCode = map[string]int{
 	data.ECUnsupportedType:     http.StatusUnsupportedMediaType,
 	data.ECUnsupportedContent:  http.StatusUnsupportedMediaType,
 	data.ECUnsupportedEncoding: http.StatusUnsupportedMediaType,
+	data.ECInsufficientStorage: http.StatusInsufficientStorage,
 	data.ECInvalidField:        http.StatusUnprocessableEntity,
 	data.ECUnknownField:        http.StatusUnprocessableEntity,
 	data.ECTooManyPixels:       http.StatusUnprocessableEntity,
@@ -124,7 +125,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status := StatusFor(e.Code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		e = &data.Error{Code: data.ECInternal, Message: data.ErrorMessage(nil)}
+		if e.Code != data.ECInsufficientStorage { // the one server-side error a person can act on
+			e = &data.Error{Code: data.ECInternal, Message: data.ErrorMessage(nil)}
+		}
 	}
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && status >= 400 {
 		// The client may still be sending a body we did not read: do not parse it as the next request.
