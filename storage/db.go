@@ -99,7 +99,7 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
-	q.Set("_synchronous", "NORMAL")
+	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
