@@ -159,6 +159,12 @@ type upFile struct {
 
 func multipartBody(t testing.TB, files []upFile, fields map[string]string) (io.Reader, string) {
 	t.Helper()
+	return buildMultipart(files, fields)
+}
+
+// buildMultipart encodes a multipart/form-data body in memory (which cannot
+// fail), for callers without a t, such as client goroutines.
+func buildMultipart(files []upFile, fields map[string]string) (io.Reader, string) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -169,10 +175,7 @@ func multipartBody(t testing.TB, files []upFile, fields map[string]string) (io.R
 		if field == "" {
 			field = "file"
 		}
-		fw, err := w.CreateFormFile(field, f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fw, _ := w.CreateFormFile(field, f.name)
 		fw.Write(f.body)
 	}
 	w.Close()
@@ -689,6 +692,12 @@ func (s *server) alive() bool {
 	default:
 		return true
 	}
+}
+
+// kill ends the server with SIGKILL (no chance to finish anything) and waits for it.
+func (s *server) kill() {
+	s.cmd.Process.Kill()
+	<-s.exited
 }
 
 // stop ends the server gracefully (SIGINT) and waits for it.
