@@ -49,10 +49,18 @@ Usage:
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
   gallerist gc [--dry-run] [--trash-days 7]
+  gallerist backup --data DIR --to NEWDIR
+                          consistent snapshot of a running or stopped instance
+  gallerist restore --from BACKUPDIR --data NEWDIR
+                          checks the backup against its manifest; NEWDIR must be new or empty
+  gallerist verify --data DIR
+                          checks database, galleries, every blob's SHA-256, renditions, orphans;
+                          exit status 0 only when clean (read-only: safe while serving)
   gallerist help | --help
 
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
-creates it if needed, runs migrations and makes sure an organization exists.
+creates it if needed, runs migrations and makes sure an organization exists;
+except restore (DIR must be new or empty) and verify (never writes).
 
 serve flags (each also as an environment variable):
   --addr ADDR              listen address (GALLERIST_ADDR, default 127.0.0.1:8080)
@@ -211,6 +219,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runProductCreate(ctx, args, getenv, stdout)
 	case "gc":
 		return runGC(ctx, args, getenv, stdout)
+	case "backup":
+		return runBackup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, getenv, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, args, getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)

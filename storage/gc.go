@@ -169,6 +169,10 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 	var gone []string
 	check := func(tx *sql.Tx) error {
 		gone = gone[:0]
+		held, err := s.db.filesHeld(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for k := range candidates {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, k).Scan(&n); err != nil {
@@ -181,8 +185,10 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 				if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ?`, k); err != nil {
 					return err
 				}
-				if err := s.blobs.DeleteRenditions(ctx, k); err != nil {
-					return err
+				if !held {
+					if err := s.blobs.DeleteRenditions(ctx, k); err != nil {
+						return err
+					}
 				}
 			}
 			gone = append(gone, k)
@@ -243,6 +249,9 @@ func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]strin
 	var orphans []string
 	check := func(tx *sql.Tx) error {
 		orphans = orphans[:0]
+		if held, err := s.db.filesHeld(ctx, tx); err != nil || (held && !dryRun) {
+			return err // a backup holds file deletion: the orphans wait for the next run
+		}
 		for _, key := range candidates {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, key[:64]).Scan(&n); err != nil {

@@ -684,6 +684,11 @@ func (s *MediaService) freeBlobs(ctx context.Context, shas []string) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		// While a backup holds file deletion, the files stay as orphans.
+		held, err := s.db.filesHeld(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, sha := range shas {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n); err != nil {
@@ -695,6 +700,9 @@ func (s *MediaService) freeBlobs(ctx context.Context, shas []string) {
 			// A rendition the worker stored meanwhile goes too.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ?`, sha); err != nil {
 				return err
+			}
+			if held {
+				continue
 			}
 			if err := s.blobs.DeleteRenditions(ctx, sha); err != nil {
 				s.db.Log.Warn("delete renditions of purged bytes (GC retries)", "sha256", sha, "err", err)

@@ -1,0 +1,415 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	// Progress, when set, is called after each blob hashed and when a phase ends.
+	Progress func(Progress)
+	// Workers is how many blobs are hashed at once (default 4).
+	Workers int
+}
+
+// VerifyReport is what Verify found. Problems are errors (the instance is
+// not clean); Warnings are legal leftovers, such as orphan files that an
+// interruption left and a later GC removes.
+type VerifyReport struct {
+	Problems []string
+	Warnings []string
+
+	Media            int64 // media rows, live and trashed
+	Products         int64 // products with a gallery
+	Blobs            int64 // distinct blobs hashed
+	BlobBytes        int64
+	Renditions       int64 // rendition rows whose files were found
+	OrphanBlobs      int64 // blob files no media row refers to
+	OrphanRenditions int64 // rendition files no rendition row refers to
+	Elapsed          time.Duration
+}
+
+// Clean reports whether Verify found no problems.
+func (r *VerifyReport) Clean() bool { return len(r.Problems) == 0 }
+
+// Verify checks the instance in dataDir without writing anything (the
+// database is opened read-only, so a server may be running on it): SQLite's
+// integrity and foreign key checks, that every gallery's positions are
+// 1..n, that every media row's blob exists, has the row's size and hashes to
+// its name, that every rendition row's file exists, and which blob and
+// rendition files no row refers to (warnings). The rows are read in one
+// snapshot; a file found missing is a problem only if, checked again
+// against the latest committed state with no commit in between, a row still
+// needs it (a server may purge while Verify runs). It returns an error only
+// when it cannot check at all.
+func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyReport, error) {
+	start := time.Now()
+	if opt.Workers <= 0 {
+		opt.Workers = 4
+	}
+	db, err := openReadOnly(filepath.Join(dataDir, DBFileName), false)
+	if err != nil {
+		return nil, fmt.Errorf("open the database in %s: %w", dataDir, err)
+	}
+	defer db.Close()
+	rep := &VerifyReport{}
+	report := func(p Progress) {
+		if opt.Progress != nil {
+			p.Elapsed = time.Since(start)
+			opt.Progress(p)
+		}
+	}
+
+	// Everything read from the database comes from one snapshot.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	blobs, rends, err := verifyRows(ctx, tx, rep)
+	if err != nil {
+		return nil, err
+	}
+	tx.Rollback()
+
+	// The latest committed state, for checking again what looks wrong.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	confirm := func(needed func() (bool, error), gone func() bool) (bool, error) {
+		for try := 0; try < 5; try++ {
+			var v1, v2 int64
+			if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v1); err != nil {
+				return false, err
+			}
+			need, err := needed()
+			if err != nil || !need {
+				return false, err
+			}
+			g := gone()
+			if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v2); err != nil {
+				return false, err
+			}
+			if v1 == v2 {
+				return g, nil
+			}
+		}
+		return gone(), nil
+	}
+	mediaNeeds := func(sha string) func() (bool, error) {
+		return func() (bool, error) {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n)
+			return n > 0, err
+		}
+	}
+	lb := &LocalBlobs{root: dataDir}
+
+	// Blobs: present, the right size, hashing to their names.
+	var jobs []fileJob
+	var total int64
+	for sha, b := range blobs {
+		jobs = append(jobs, fileJob{kind: kindBlob, key: sha, size: b.size})
+		total += b.size
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].key < jobs[j].key })
+	type out struct {
+		j    fileJob
+		size int64
+		sum  string
+		err  error
+	}
+	in := make(chan fileJob)
+	results := make(chan out)
+	var wg sync.WaitGroup
+	for range opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range in {
+				p, _ := lb.path(j.key)
+				size, sum, err := hashFile(p)
+				results <- out{j, size, sum, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(in)
+		for _, j := range jobs {
+			select {
+			case in <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	prog := Progress{Phase: "blobs", TotalFiles: int64(len(jobs)), TotalBytes: total}
+	var missing []fileJob
+	for o := range results {
+		prog.Files++
+		prog.Bytes += o.size
+		b := blobs[o.j.key]
+		switch {
+		case errors.Is(o.err, fs.ErrNotExist):
+			missing = append(missing, o.j)
+		case o.err != nil:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, o.j.key, o.err))
+		case o.sum != o.j.key:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is corrupt: its content hashes to %s", b.media, o.j.key, o.sum))
+		default:
+			rep.Blobs++
+			rep.BlobBytes += o.size
+			if o.size != b.size || b.minSize != b.size {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the database says %s bytes, blob %s has %d", b.media, b.sizes(), o.j.key, o.size))
+			}
+		}
+		report(prog)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	prog.Done = true
+	report(prog)
+	for _, j := range missing {
+		p, _ := lb.path(j.key)
+		gone, err := confirm(mediaNeeds(j.key), func() bool { return !present(p) })
+		if err != nil {
+			return nil, err
+		}
+		if gone {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, filepath.ToSlash(mustRel(dataDir, p))))
+		}
+	}
+
+	// Renditions: every row's file is there.
+	for key := range rends {
+		p, _ := lb.path(key)
+		if present(p) {
+			rep.Renditions++
+			continue
+		}
+		sha, name, _ := strings.Cut(key, "/")
+		gone, err := confirm(func() (bool, error) {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions r WHERE r.sha256 = ? AND r.slot || '.' || r.ext = ?
+				AND EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`, sha, name).Scan(&n)
+			return n > 0, err
+		}, func() bool { return !present(p) })
+		if err != nil {
+			return nil, err
+		}
+		if gone {
+			of := blobs[sha].media
+			if of == "" {
+				of = "bytes " + sha
+			}
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, filepath.ToSlash(mustRel(dataDir, p))))
+		} else {
+			rep.Renditions++
+		}
+	}
+
+	// Orphans: files no row refers to (a warning: a later GC removes them).
+	err = lb.ListBlobs(ctx, func(key string, _ time.Time) error {
+		if _, ok := blobs[key]; ok {
+			return nil
+		}
+		if need, err := mediaNeeds(key)(); err != nil || need {
+			return err // uploaded after the snapshot
+		}
+		rep.OrphanBlobs++
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob blobs/%s/%s/%s: no media row has these bytes (gc removes it after an hour)", key[0:2], key[2:4], key))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.WalkDir(lb.RenditionDir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel := filepath.ToSlash(mustRel(dataDir, p))
+		g := renditionPathRE.FindStringSubmatch(rel)
+		if g == nil || g[1]+g[2] != g[4][:4] {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("unexpected file %s in the renditions folder", rel))
+			return nil
+		}
+		if rends[g[3]] {
+			return nil
+		}
+		sha, name, _ := strings.Cut(g[3], "/")
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ? AND slot || '.' || ext = ?`, sha, name).Scan(&n); err != nil || n > 0 {
+			return err // made after the snapshot
+		}
+		rep.OrphanRenditions++
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", rel))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// blobRows are the media rows sharing one blob.
+type blobRows struct {
+	size, minSize int64 // the largest and smallest size the rows give
+	media         string
+}
+
+func (b blobRows) sizes() string {
+	if b.size == b.minSize {
+		return fmt.Sprint(b.size)
+	}
+	return fmt.Sprintf("%d to %d", b.minSize, b.size)
+}
+
+// verifyRows runs the database checks and returns the blobs (by hash) and
+// renditions (by key) the rows refer to.
+func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]blobRows, map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `PRAGMA integrity_check(50)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if s != "ok" {
+			rep.Problems = append(rep.Problems, "integrity check: "+s)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	rows, err = tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		rep.Problems = append(rep.Problems, fmt.Sprintf("foreign key: %s row %d refers to a missing %s row", table, rowid.Int64, parent))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT product_id, COUNT(*), MIN(position), MAX(position), COUNT(DISTINCT position),
+		group_concat(position, ', ') FROM (SELECT product_id, position FROM gallery_images ORDER BY product_id, position)
+		GROUP BY product_id`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var pid, n, lo, hi, distinct int64
+		var positions string
+		if err := rows.Scan(&pid, &n, &lo, &hi, &distinct, &positions); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		rep.Products++
+		if lo != 1 || hi != n || distinct != n {
+			if len(positions) > 200 {
+				positions = positions[:200] + "…"
+			}
+			rep.Problems = append(rep.Problems, fmt.Sprintf("product %d: gallery positions are %s; they must be 1 to %d, each once", pid, positions, n))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	blobs := map[string]blobRows{}
+	rows, err = tx.QueryContext(ctx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
+		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var sha, names string
+		var n int64
+		var b blobRows
+		if err := rows.Scan(&sha, &n, &b.size, &b.minSize, &names); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		rep.Media += n
+		if len(names) > 200 {
+			names = names[:200] + "…"
+		}
+		b.media = "media " + names
+		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
+			continue
+		}
+		blobs[sha] = b
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	rends := map[string]bool{}
+	rows, err = tx.QueryContext(ctx, `SELECT sha256 || '/' || slot || '.' || ext FROM renditions`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, nil, err
+		}
+		if !keyRE.MatchString(key) || !strings.Contains(key, "/") {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition row with a malformed key %q", key))
+			continue
+		}
+		rends[key] = true
+	}
+	return blobs, rends, rows.Err()
+}
+
+func present(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func mustRel(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil {
+		return r
+	}
+	return p
+}
