@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"gallerist/data"
@@ -150,4 +153,19 @@ func runProductCreate(ctx context.Context, args []string, getenv func(string) st
 	}
 	fmt.Fprintf(stdout, "Created product %q (handle %s, %s) in %s\n%d\n", p.Title, p.Handle, p.Status, org.Slug, p.ID)
 	return nil
+}
+
+// lockDataDir takes the data dir's server lock (an exclusive flock on
+// serve.lock), so one server process at a time writes a data dir; the
+// lock goes with the process, however it ends.
+func lockDataDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, "serve.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another gallerist serve is running on %s (one server per data dir): %w", dir, err)
+	}
+	return func() { f.Close() }, nil
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,5 +156,66 @@ func TestDiskFull(t *testing.T) {
 	os.Remove(filler)
 	if r := e.upload(t, tok, upFile{name: "again.jpg", body: append(slices.Clone(jpg), 1)}); r.Status != 201 {
 		t.Fatalf("after freeing space: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestShutdownLeavesNothingBehind: an upload still running when the shutdown
+// grace period ends is answered 503 (not cut), its staging file is removed,
+// and staging files a crash left are removed at the next start, whatever
+// their age. Only one server may hold a data dir.
+func TestShutdownLeavesNothingBehind(t *testing.T) {
+	bin := buildBinary(t)
+	s := startBinary(t, bin, "--shutdown-grace", "1s")
+	tmp := filepath.Join(s.dir, "tmp")
+
+	// A second server on the same data dir is refused.
+	out, err := exec.Command(bin, "serve", "--data", s.dir, "--addr", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "one server per data dir") {
+		t.Fatalf("a second server on the same data dir: %v %s", err, out)
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n", s.token)
+	fmt.Fprint(conn, "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.png\"\r\nContent-Type: image/png\r\n\r\n")
+	conn.Write(testPNG(t, 64, 64, tileColors[1])[:100])
+	conn.Write(make([]byte, 16<<10))
+	go func() { // keeps sending, slowly, until the server answers
+		for i := 0; i < 200; i++ {
+			if _, err := conn.Write(make([]byte, 1024)); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	for i := 0; i < 100; i++ { // the upload is being staged
+		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the upload was cut at shutdown instead of answered: %v\n%s", err, s.log.String())
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 503 || !strings.Contains(string(body), `"unavailable"`) || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("upload at shutdown: %d %v %s", res.StatusCode, res.Header, body)
+	}
+	<-s.exited
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("staging files left after shutdown: %v", entries)
+	}
+
+	// A crash's leftovers go at the next start, however young.
+	os.WriteFile(filepath.Join(tmp, "upload-123"), []byte("half an upload"), 0o600)
+	s.start(t)
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("staging files left at start: %v", entries)
 	}
 }

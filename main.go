@@ -72,6 +72,8 @@ serve flags (each also as an environment variable):
                            (GALLERIST_TRUSTED_PROXIES; default none: those headers are ignored)
   --max-conns-per-ip N     concurrent connections one IPv4 address may hold (GALLERIST_MAX_CONNS_PER_IP,
                            default 64; 0 for no cap)
+  --shutdown-grace DUR     time in-flight requests get to finish at shutdown; uploads still running
+                           then are answered 503 (GALLERIST_SHUTDOWN_GRACE, default 30s)
   --header-timeout DUR     time a client has to send a request's headers, and the whole body of
                            small requests (GALLERIST_HEADER_TIMEOUT, default 10s); uploads may take
                            longer while bytes keep arriving
@@ -275,6 +277,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	proxies := fs.String("trusted-proxies", getenv("GALLERIST_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-* headers are believed")
 	conns := fs.String("max-conns-per-ip", envOr(getenv, "GALLERIST_MAX_CONNS_PER_IP", strconv.Itoa(web.DefaultTimeouts.MaxConnsPerIP)), "connections per IPv4 address")
 	headerTimeout := fs.String("header-timeout", envOr(getenv, "GALLERIST_HEADER_TIMEOUT", web.DefaultTimeouts.Header.String()), "time to send headers")
+	graceFlag := fs.String("shutdown-grace", envOr(getenv, "GALLERIST_SHUTDOWN_GRACE", "30s"), "time in-flight requests get at shutdown")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n\n%s", err, usage)
 	}
@@ -288,6 +291,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if cfg.timeouts.Header, err = time.ParseDuration(*headerTimeout); err != nil || cfg.timeouts.Header <= 0 {
 		return fmt.Errorf("--header-timeout must be a duration such as 10s (got %q)", *headerTimeout)
+	}
+	shutdownGrace, err := time.ParseDuration(*graceFlag)
+	if err != nil || shutdownGrace < 0 {
+		return fmt.Errorf("--shutdown-grace must be a duration such as 30s (got %q)", *graceFlag)
 	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {
@@ -312,6 +319,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer a.db.Close()
 	a.db.Log = log
+	unlock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// The one server of this data dir: staging files are leftovers of a crash.
+	if err := a.blobs.ClearTemp(); err != nil {
+		log.Warn("clear staging files", "err", err)
+	}
 
 	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
 	a.renderer.Start(ctx)
@@ -322,7 +338,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
-	err = srv.Listen(ctx, ln, 30*time.Second)
+	err = srv.Listen(ctx, ln, shutdownGrace)
+	a.renderer.Wait()
+	if cerr := a.blobs.ClearTemp(); cerr != nil {
+		log.Warn("clear staging files", "err", cerr)
+	}
 	log.Info("stopped")
 	return err
 }

@@ -103,10 +103,11 @@ func addRouteScopes(paths obj) {
 		}
 		op["security"] = []obj{{"bearer": []string{string(r.Scope)}}}
 		op["x-required-scopes"] = []string{string(r.Scope)}
-		if r.Method != "GET" && r.Method != "HEAD" {
-			// Any write can meet a full disk.
-			if res, ok := op["responses"].(obj); ok {
-				res["507"] = obj{"$ref": "#/components/responses/507"}
+		if res, ok := op["responses"].(obj); ok && r.Method != "GET" && r.Method != "HEAD" {
+			// Any write can meet a full disk, and an upload a shutdown.
+			res["507"] = obj{"$ref": "#/components/responses/507"}
+			if r.Stream {
+				res["503"] = obj{"$ref": "#/components/responses/503"}
 			}
 		}
 	}
@@ -116,7 +117,7 @@ var routeParamRE = regexp.MustCompile(`:([a-z_]+)`)
 
 func errorResponses() obj {
 	out := obj{}
-	for _, s := range []string{"400", "401", "403", "404", "409", "412", "413", "415", "422", "429", "500", "507"} {
+	for _, s := range []string{"400", "401", "403", "404", "409", "412", "413", "415", "422", "429", "500", "503", "507"} {
 		out[s] = obj{"description": "Error " + s, "content": obj{"application/json": obj{"schema": ref("Error")}}}
 	}
 	return out

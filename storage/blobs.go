@@ -60,6 +60,23 @@ func NewLocalBlobs(dir string) (*LocalBlobs, error) {
 	return b, nil
 }
 
+// ClearTemp removes every staging file, whatever its age: for the one
+// server process of a data dir, at start and after shutdown, when no
+// upload of its own can be running.
+func (b *LocalBlobs) ClearTemp() error {
+	entries, err := os.ReadDir(b.tmpDir())
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(b.tmpDir(), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // TempDir is where staging files live (tests check it is left empty).
 func (b *LocalBlobs) TempDir() string { return b.tmpDir() }
 

@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"gallerist/data"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/valyala/fasthttp"
 )
 
 // Route is one entry of the routes table. Scope is what the caller must hold
@@ -104,6 +106,11 @@ type Server struct {
 	htmlError HTMLErrorRenderer
 	maxBody   int64
 	timeouts  Timeouts
+	// stopping closes when the shutdown grace period ends: uploads still
+	// running then stop reading and are answered 503.
+	stopping chan struct{}
+	activeMu sync.Mutex
+	active   map[net.Conn]bool // connections serving a request now
 
 	trustedProxies []netip.Prefix
 }
@@ -111,7 +118,7 @@ type Server struct {
 // New builds the app and registers routes, wrapping each in the middleware its entry asks for.
 func New(cfg Config, routes []Route) *Server {
 	s := &Server{log: cfg.Log, auth: cfg.Auth, session: cfg.Session, login: cfg.LoginRedirect, htmlError: cfg.HTMLError, maxBody: cfg.MaxBodyBytes,
-		trustedProxies: cfg.TrustedProxies, timeouts: cfg.Timeouts.withDefaults()}
+		trustedProxies: cfg.TrustedProxies, timeouts: cfg.Timeouts.withDefaults(), stopping: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -131,6 +138,16 @@ func New(cfg Config, routes []Route) *Server {
 		DisableStartupMessage:        true,
 	})
 	s.App.Server().MaxConnsPerIP = s.timeouts.MaxConnsPerIP
+	s.active = map[net.Conn]bool{}
+	s.App.Server().ConnState = func(c net.Conn, st fasthttp.ConnState) {
+		s.activeMu.Lock()
+		defer s.activeMu.Unlock()
+		if st == fasthttp.StateActive {
+			s.active[c] = true
+		} else {
+			delete(s.active, c)
+		}
+	}
 	s.App.Use(s.forwarded)
 	// Requests that reach the middleware are marked; errors raised by the
 	// server before routing (an unparseable request, headers over the
@@ -150,7 +167,7 @@ func New(cfg Config, routes []Route) *Server {
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
 		if r.Stream {
-			handlers = append(handlers, drainBody, s.bodyProgress)
+			handlers = append(handlers, s.drainBody, s.bodyProgress)
 		} else {
 			handlers = append(handlers, s.bufferBody)
 		}
@@ -178,11 +195,30 @@ func (s *Server) Listen(ctx context.Context, ln net.Listener, grace time.Duratio
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := s.App.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	err := s.App.ShutdownWithContext(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Requests still running after the grace period (slow uploads) are
+		// answered rather than cut: their body reads fail now, and the error
+		// handler answers 503. Give them a moment to send it.
+		close(s.stopping)
+		for deadline := time.Now().Add(5 * time.Second); s.activeConns() > 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
 	}
-	return nil
+	return err
 }
+
+// activeConns counts connections in the middle of a request (their answer
+// not yet written).
+func (s *Server) activeConns() int {
+	s.activeMu.Lock()
+	defer s.activeMu.Unlock()
+	return len(s.active)
+}
+
+// errStopping is what a body read returns once the shutdown grace period ended.
+var errStopping = data.Errorf(data.ECUnavailable, "The server is restarting and could not finish receiving this upload; nothing was saved. Send it again in a moment.")
 
 func isAPI(c *fiber.Ctx) bool {
 	p := c.Path()
@@ -224,7 +260,7 @@ func refuseContentEncoding(c *fiber.Ctx) error {
 func (s *Server) bodyProgress(c *fiber.Ctx) error {
 	if stream := c.Context().RequestBodyStream(); stream != nil {
 		if conn := c.Context().Conn(); conn != nil {
-			c.Locals(bodyLocal, io.Reader(&progressReader{r: stream, conn: conn, idle: s.timeouts.BodyIdle}))
+			c.Locals(bodyLocal, io.Reader(&progressReader{r: stream, conn: conn, idle: s.timeouts.BodyIdle, stopping: s.stopping}))
 		}
 	}
 	return c.Next()
@@ -243,21 +279,35 @@ func Body(c *fiber.Ctx) io.Reader {
 }
 
 type progressReader struct {
-	r    io.Reader
-	conn interface{ SetReadDeadline(time.Time) error }
-	idle time.Duration
+	r        io.Reader
+	conn     interface{ SetReadDeadline(time.Time) error }
+	idle     time.Duration
+	stopping chan struct{}
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
+	select {
+	case <-p.stopping:
+		return 0, errStopping
+	default:
+	}
 	p.conn.SetReadDeadline(time.Now().Add(p.idle))
 	return p.r.Read(b)
 }
 
 // drainBody runs after a streaming handler: it reads what is left of the body
 // (a chunked body's terminator, an epilogue) so the connection can serve the
-// next request, or closes the connection when too much is left.
-func drainBody(c *fiber.Ctx) error {
+// next request, or closes the connection when too much is left. Once the
+// server is stopping it reads nothing: the answer goes out at once, and the
+// connection closes.
+func (s *Server) drainBody(c *fiber.Ctx) error {
 	err := c.Next()
+	select {
+	case <-s.stopping:
+		c.Set(fiber.HeaderConnection, "close")
+		return err
+	default:
+	}
 	if stream := c.Context().RequestBodyStream(); stream != nil {
 		n, derr := io.CopyN(io.Discard, stream, 64<<10)
 		if derr == nil || (derr != io.EOF && n > 0) {

@@ -32,6 +32,7 @@ var statusByCode = map[string]int{
 	data.ECUnsupportedContent:  http.StatusUnsupportedMediaType,
 	data.ECUnsupportedEncoding: http.StatusUnsupportedMediaType,
 	data.ECInsufficientStorage: http.StatusInsufficientStorage,
+	data.ECUnavailable:         http.StatusServiceUnavailable,
 	data.ECInvalidField:        http.StatusUnprocessableEntity,
 	data.ECUnknownField:        http.StatusUnprocessableEntity,
 	data.ECTooManyPixels:       http.StatusUnprocessableEntity,
@@ -122,10 +123,18 @@ type HTMLErrorRenderer func(c *fiber.Ctx, status int, e *data.Error) error
 
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	e := AsDataError(err)
+	if c.Locals(bodyLocal) != nil {
+		select {
+		case <-s.stopping: // a streaming request cut short by the shutdown, whatever the handler made of it
+			e = errStopping
+			c.Set(fiber.HeaderRetryAfter, "5")
+		default:
+		}
+	}
 	status := StatusFor(e.Code)
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
-		if e.Code != data.ECInsufficientStorage { // the one server-side error a person can act on
+		if e.Code != data.ECInsufficientStorage && e.Code != data.ECUnavailable { // server-side errors a person can act on
 			e = &data.Error{Code: data.ECInternal, Message: data.ErrorMessage(nil)}
 		}
 	}
