@@ -584,6 +584,19 @@ type copyResult struct {
 // it. It returns early only when ctx is cancelled.
 func copyFiles(ctx context.Context, jobs []fileJob, workers int, paths func(fileJob) (string, string),
 	progress func(Progress), done func(fileJob, copyResult)) error {
+	var dirs sync.Map
+	return eachFile(ctx, jobs, workers, "files", func(j fileJob, buf []byte) copyResult {
+		s, d := paths(j)
+		return copyVerified(s, d, j.want, buf, &dirs)
+	}, progress, done)
+}
+
+// eachFile runs work on every job with workers goroutines (each with its
+// own 256 KB buffer) and calls done, then progress, on the calling
+// goroutine with each result as it comes. It returns early only when ctx is
+// cancelled.
+func eachFile(ctx context.Context, jobs []fileJob, workers int, phase string, work func(fileJob, []byte) copyResult,
+	progress func(Progress), done func(fileJob, copyResult)) error {
 	var total int64
 	for _, j := range jobs {
 		total += j.size
@@ -595,16 +608,13 @@ func copyFiles(ctx context.Context, jobs []fileJob, workers int, paths func(file
 	in := make(chan fileJob)
 	results := make(chan out)
 	var wg sync.WaitGroup
-	var dirs sync.Map
-	for range workers {
+	for range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 256<<10)
 			for j := range in {
-				s, d := paths(j)
-				r := copyVerified(s, d, j.want, buf, &dirs)
-				results <- out{j, r}
+				results <- out{j, work(j, buf)}
 			}
 		}()
 	}
@@ -619,7 +629,7 @@ func copyFiles(ctx context.Context, jobs []fileJob, workers int, paths func(file
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
-	p := Progress{Phase: "files", TotalFiles: int64(len(jobs)), TotalBytes: total}
+	p := Progress{Phase: phase, TotalFiles: int64(len(jobs)), TotalBytes: total}
 	for o := range results {
 		p.Files++
 		p.Bytes += o.r.size

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -119,70 +118,35 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 
 	// Blobs: present, the right size, hashing to their names.
 	var jobs []fileJob
-	var total int64
 	for sha, b := range blobs {
 		jobs = append(jobs, fileJob{kind: kindBlob, key: sha, size: b.size})
-		total += b.size
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].key < jobs[j].key })
-	type out struct {
-		j    fileJob
-		size int64
-		sum  string
-		err  error
-	}
-	in := make(chan fileJob)
-	results := make(chan out)
-	var wg sync.WaitGroup
-	for range opt.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range in {
-				p, _ := lb.path(j.key)
-				size, sum, err := hashFile(p)
-				results <- out{j, size, sum, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(in)
-		for _, j := range jobs {
-			select {
-			case in <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-	prog := Progress{Phase: "blobs", TotalFiles: int64(len(jobs)), TotalBytes: total}
 	var missing []fileJob
-	for o := range results {
-		prog.Files++
-		prog.Bytes += o.size
-		b := blobs[o.j.key]
+	err = eachFile(ctx, jobs, opt.Workers, "blobs", func(j fileJob, _ []byte) copyResult {
+		p, _ := lb.path(j.key)
+		size, sum, err := hashFile(p)
+		return copyResult{size: size, sum: sum, err: err}
+	}, report, func(j fileJob, o copyResult) {
+		b := blobs[j.key]
 		switch {
 		case errors.Is(o.err, fs.ErrNotExist):
-			missing = append(missing, o.j)
+			missing = append(missing, j)
 		case o.err != nil:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, o.j.key, o.err))
-		case o.sum != o.j.key:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is corrupt: its content hashes to %s", b.media, o.j.key, o.sum))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, j.key, o.err))
+		case o.sum != j.key:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is corrupt: its content hashes to %s", b.media, j.key, o.sum))
 		default:
 			rep.Blobs++
 			rep.BlobBytes += o.size
 			if o.size != b.size || b.minSize != b.size {
-				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the database says %s bytes, blob %s has %d", b.media, b.sizes(), o.j.key, o.size))
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the database says %s bytes, blob %s has %d", b.media, b.sizes(), j.key, o.size))
 			}
 		}
-		report(prog)
-	}
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	prog.Done = true
-	report(prog)
 	for _, j := range missing {
 		p, _ := lb.path(j.key)
 		gone, err := confirm(mediaNeeds(j.key), func() bool { return !present(p) })
