@@ -47,7 +47,14 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		rep, err := a.media.CollectGarbage(ctx, false, grace)
+		var rep storage.GCReport
+		err := data.Safely(func() (err error) {
+			rep, err = a.media.CollectGarbage(ctx, false, grace)
+			return err
+		})
+		if pe, ok := err.(*data.PanicError); ok {
+			log.Error("garbage collection panicked", "panic", pe.Value, "stack", string(pe.Stack))
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("garbage collection", "err", err)

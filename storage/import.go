@@ -97,7 +97,13 @@ func (s *MediaService) StageURLs(ctx context.Context, urls []string) ([]*data.St
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			staged[i], errs[i] = s.StageURL(ctx, u)
+			errs[i] = data.Safely(func() (err error) {
+				staged[i], err = s.StageURL(ctx, u)
+				return err
+			})
+			if pe, ok := errs[i].(*data.PanicError); ok {
+				s.db.Log.Error("URL import panicked", "url", u, "panic", pe.Value, "stack", string(pe.Stack))
+			}
 			if errs[i] != nil {
 				cancel()
 			}
