@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,6 +88,8 @@ serve flags (each also as an environment variable):
   --render-workers N       images resized at once in the background (GALLERIST_RENDER_WORKERS,
                            default: one per core but one)
   --webp                   also make WebP renditions (GALLERIST_WEBP, default true)
+  --decode-memory-mb N     memory for decoding and resizing images, all workers together
+                           (GALLERIST_DECODE_MEMORY_MB, default 512)
   --keep-location          keep GPS data in uploaded JPEGs (GALLERIST_KEEP_LOCATION, default false)
   --trash-days N           days trashed media stay restorable before GC purges them
                            (GALLERIST_TRASH_DAYS, default 7; also for gc)
@@ -117,13 +120,14 @@ type config struct {
 
 // renderConfig configures the rendition workers.
 type renderConfig struct {
-	workers      int  // eager pool size
-	webp         bool // WebP beside JPEG/PNG
-	keepLocation bool // keep GPS metadata in JPEG originals
+	workers        int  // eager pool size
+	webp           bool // WebP beside JPEG/PNG
+	keepLocation   bool // keep GPS metadata in JPEG originals
+	decodeMemoryMB int  // decode memory budget of all workers (0: storage's default)
 }
 
 func defaultRender() renderConfig {
-	return renderConfig{workers: max(1, runtime.NumCPU()-1), webp: true}
+	return renderConfig{workers: max(1, runtime.NumCPU()-1), webp: true, decodeMemoryMB: storage.DefaultDecodeMemory >> 20}
 }
 
 func commonFlags(name string, getenv func(string) string, cfg *config) *flag.FlagSet {
@@ -176,7 +180,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 		media: storage.NewMediaService(db, blobs, cfg.limits)}
 	a.media.Fetcher = fetch.New(cfg.fetch)
 	a.media.StripLocation = !cfg.render.keepLocation
-	a.renderer = storage.NewRenderer(db, blobs, cfg.render.workers, cfg.render.workers+1)
+	a.renderer = storage.NewRenderer(db, blobs, cfg.render.workers, int64(cfg.render.decodeMemoryMB)<<20)
 	a.renderer.WebP = cfg.render.webp
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
@@ -330,6 +334,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
+	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()
 	srv := newServer(a, cfg, log)
@@ -456,4 +461,18 @@ func renderFlags(fs *flag.FlagSet, getenv func(string) string, rc *renderConfig)
 	fs.IntVar(&rc.workers, "render-workers", rc.workers, "background rendition workers")
 	fs.BoolVar(&rc.webp, "webp", rc.webp, "also make WebP renditions")
 	fs.BoolVar(&rc.keepLocation, "keep-location", rc.keepLocation, "keep GPS metadata in JPEG originals")
+	if v, err := strconv.Atoi(getenv("GALLERIST_DECODE_MEMORY_MB")); err == nil && v > 0 {
+		rc.decodeMemoryMB = v
+	}
+	fs.IntVar(&rc.decodeMemoryMB, "decode-memory-mb", rc.decodeMemoryMB, "memory budget for decoding images, all workers together")
+}
+
+// limitMemory sets the Go runtime's soft memory limit (unless GOMEMLIMIT is
+// set) to the decode budget plus headroom for the rest of the server, so
+// that the garbage collector returns decoded images' memory before the heap
+// grows past that, instead of letting it reach twice what is live.
+func limitMemory(rc renderConfig, getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" && rc.decodeMemoryMB > 0 {
+		debug.SetMemoryLimit(int64(rc.decodeMemoryMB+128) << 20)
+	}
 }

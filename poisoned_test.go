@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -79,5 +82,59 @@ func TestJobAttemptsCountedAtStart(t *testing.T) {
 	var jobs int
 	if err := e.app.db.QueryRowForTest(`SELECT COUNT(*) FROM rendition_jobs`).Scan(&jobs); err != nil || jobs != 0 {
 		t.Fatalf("jobs left: %d %v", jobs, err)
+	}
+}
+
+// logCounter counts log records by message.
+type logCounter struct {
+	mu   sync.Mutex
+	msgs map[string]int
+}
+
+func (l *logCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCounter) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs[r.Message]++
+	return nil
+}
+func (l *logCounter) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logCounter) WithGroup(string) slog.Handler      { return l }
+func (l *logCounter) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.msgs[msg]
+}
+
+// TestRendererBacksOffWhileTheDatabaseCannotCommit: with the database
+// refusing writes (as on a read-only or failing disk) the worker renders
+// nothing, waits with backoff and logs the state change once, then picks the
+// job up when writes work again (wave 1 re-rendered the same image at a full
+// core).
+func TestRendererBacksOffWhileTheDatabaseCannotCommit(t *testing.T) {
+	e := newTestEnv(t)
+	logs := &logCounter{msgs: map[string]int{}}
+	e.app.db.Log = slog.New(logs)
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "photo.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	if err := e.app.db.ExecForTest(`PRAGMA query_only = ON`); err != nil {
+		t.Fatal(err)
+	}
+	e.startRenderer(t)
+	time.Sleep(3 * time.Second)
+	if n := e.app.renderer.Made(); n != 0 {
+		t.Fatalf("made %d renditions while nothing could be committed", n)
+	}
+	if n := logs.count("rendition queue unavailable; retrying with backoff"); n != 1 {
+		t.Fatalf("logged the outage %d times, want once", n)
+	}
+	if err := e.app.db.ExecForTest(`PRAGMA query_only = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitProcessed(t, tok, m["id"].(float64)); got["processing"] != "ready" {
+		t.Fatalf("after recovery: %v", got["processing"])
+	}
+	if n := logs.count("rendition queue available again"); n != 1 {
+		t.Fatalf("logged the recovery %d times, want once", n)
 	}
 }

@@ -241,7 +241,7 @@ func TestCollectGarbage(t *testing.T) {
 		}
 		setModTime(t, e.renditionDir(oldDir), now.Add(-OrphanBlobAge-time.Minute))
 		// A live item's renditions, old, stay.
-		r := NewRenderer(e.db, e.blobs, 0, 1)
+		r := NewRenderer(e.db, e.blobs, 0, 0)
 		live := e.createMedia(t, e.ctx, "live.jpg", jpegA)
 		_, blob, err := r.OpenRendition(e.ctx, live.SHA256, 50, "jpg")
 		if err != nil {

@@ -519,7 +519,7 @@ func TestPurgeMedia(t *testing.T) {
 	})
 	t.Run("Renditions", func(t *testing.T) {
 		e := newTestEnv(t)
-		r := NewRenderer(e.db, e.blobs, 0, 1)
+		r := NewRenderer(e.db, e.blobs, 0, 0)
 		_, theirCtx := e.otherOrg(t, "theirs")
 		a := e.createMedia(t, e.ctx, "a.jpg", jpegA)
 		twin := e.createMedia(t, theirCtx, "twin.jpg", jpegA)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,8 +27,12 @@ import (
 // Renderer makes renditions: eagerly after upload, by a bounded pool of
 // workers driven by the persisted rendition_jobs queue, and on demand for a
 // rendition requested before it exists, through the same code, once
-// (singleflight), with a semaphore bounding how many images are decoded at
-// once (the memory budget).
+// (singleflight). Decoding memory is bounded by a byte budget shared by all
+// of them: before decoding, each job waits for as many bytes of the budget
+// as render estimates, from the original's header, the job will allocate
+// (render.Cost.Bytes), and an original whose estimate is over the whole
+// budget is never decoded (its job fails with render.ErrTooLarge). Each job
+// also has render's CPU budget (render.DefaultCPUBudget).
 type Renderer struct {
 	db    *DB
 	blobs BlobStore
@@ -43,8 +48,10 @@ type Renderer struct {
 	// with it is not retried forever on restart.
 	MaxAttempts int
 
-	sem *semaphore.Weighted
-	sf  singleflight.Group
+	// decodeMemory is the byte budget; sem holds its bytes.
+	decodeMemory int64
+	sem          *semaphore.Weighted
+	sf           singleflight.Group
 
 	// found caches rendition lookups for one database version, so serving a
 	// made rendition costs a PRAGMA, not a query (any commit clears it).
@@ -55,17 +62,79 @@ type Renderer struct {
 	mu           sync.Mutex
 	busy         map[string]bool
 	made         atomic.Int64
+	degraded     atomic.Bool // the queue's database could not be written
 	wg           sync.WaitGroup
 	start        sync.Once
 }
 
-// NewRenderer returns a renderer that decodes at most maxDecodes images at once.
-func NewRenderer(db *DB, blobs BlobStore, workers, maxDecodes int) *Renderer {
-	if maxDecodes < 1 {
-		maxDecodes = 1
+// DefaultDecodeMemory is the decode memory budget when none is set: 512 MiB
+// for all the images being decoded and resized at once.
+const DefaultDecodeMemory = 512 << 20
+
+// NewRenderer returns a renderer with workers eager workers whose decoding
+// (with the on-demand path's) holds at most decodeMemory bytes at once, by
+// render's estimate (0 or less: DefaultDecodeMemory).
+func NewRenderer(db *DB, blobs BlobStore, workers int, decodeMemory int64) *Renderer {
+	if decodeMemory <= 0 {
+		decodeMemory = DefaultDecodeMemory
 	}
 	return &Renderer{db: db, blobs: blobs, Workers: workers, Quality: 80, MaxAttempts: 3,
-		sem: semaphore.NewWeighted(int64(maxDecodes)), kick: make(chan struct{}, 1), busy: map[string]bool{}}
+		decodeMemory: decodeMemory, sem: semaphore.NewWeighted(decodeMemory), kick: make(chan struct{}, 1), busy: map[string]bool{}}
+}
+
+// DecodeMemory is the decode memory budget in bytes.
+func (r *Renderer) DecodeMemory() int64 { return r.decodeMemory }
+
+// admission holds one job's share of the decode memory budget.
+type admission struct {
+	r    *Renderer
+	ctx  context.Context
+	held int64
+}
+
+// admit is render's Options.Admit: it refuses an original whose estimate is
+// over the whole budget, else waits for that many bytes of it.
+func (a *admission) admit(c render.Cost) error {
+	if c.Bytes > a.r.decodeMemory {
+		return &overBudgetError{w: c.Width, h: c.Height, need: c.Bytes, budget: a.r.decodeMemory}
+	}
+	if err := a.r.sem.Acquire(a.ctx, c.Bytes); err != nil {
+		return err
+	}
+	a.held = c.Bytes
+	return nil
+}
+
+// overBudgetError is render.ErrTooLarge for an original whose decoding
+// would need more than the whole decode memory budget.
+type overBudgetError struct {
+	w, h         int
+	need, budget int64
+}
+
+func (e *overBudgetError) Error() string {
+	return fmt.Sprintf("%v: decoding and resizing this %d×%d image needs about %d MB, more than the %d MB allowed for decoding",
+		render.ErrTooLarge, e.w, e.h, mb(e.need), mb(e.budget))
+}
+
+func (e *overBudgetError) Unwrap() error { return render.ErrTooLarge }
+
+// mb is n bytes in MiB, rounded up.
+func mb(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+
+// release gives the bytes back once the job's renditions are made (or not).
+// After a large job it also has the garbage collector return the job's
+// memory to the system, so that the next job does not stack its
+// allocations on the last one's garbage (left alone, the collector lets
+// the heap grow to about twice what is live).
+func (a *admission) release() {
+	if a.held > 0 {
+		a.r.sem.Release(a.held)
+		if a.held >= 64<<20 {
+			debug.FreeOSMemory()
+		}
+		a.held = 0
+	}
 }
 
 // Made counts renditions made by this process (for tests and metrics).
@@ -96,11 +165,27 @@ func (r *Renderer) Start(ctx context.Context) {
 func (r *Renderer) Wait() { r.wg.Wait() }
 
 func (r *Renderer) work(ctx context.Context) {
+	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		job, ok, err := r.claim(ctx)
 		if err != nil && ctx.Err() == nil {
-			r.db.Log.Error("rendition queue", "err", err)
+			// The database cannot take the attempt (a read-only or failing
+			// disk): wait, doubling up to a minute, and say so once per change.
+			if r.degraded.CompareAndSwap(false, true) {
+				r.db.Log.Error("rendition queue unavailable; retrying with backoff", "err", err)
+			}
+			backoff = min(max(2*backoff, time.Second), time.Minute)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			continue
 		}
+		if err == nil && r.degraded.CompareAndSwap(true, false) {
+			r.db.Log.Info("rendition queue available again")
+		}
+		backoff = 0
 		if !ok {
 			select {
 			case <-ctx.Done():
@@ -258,9 +343,15 @@ func permanent(err error) bool {
 
 // renderFailure is the processing_error a person sees.
 func renderFailure(err error) string {
+	var ob *overBudgetError
 	switch {
+	case errors.As(err, &ob):
+		return fmt.Sprintf("The image is too large to make thumbnails from: decoding it needs about %d MB, more than the %d MB the server allows. The original is kept as uploaded.",
+			mb(ob.need), mb(ob.budget))
 	case errors.Is(err, render.ErrTooLarge):
-		return "The image is too large to make thumbnails from."
+		return "The image is too large to make thumbnails from; the original is kept as uploaded."
+	case errors.Is(err, render.ErrTooMuchWork):
+		return "Making thumbnails of this image would take too long (more than the CPU time the server allows per image); the original is kept as uploaded."
 	case errors.Is(err, render.ErrUnsupported):
 		return "This kind of image cannot be resized."
 	case isPanic(err), errors.Is(err, errGaveUp):
@@ -269,8 +360,8 @@ func renderFailure(err error) string {
 	return "The image could not be decoded (" + strings.TrimPrefix(err.Error(), "render: ") + "); the original is kept as uploaded."
 }
 
-func (r *Renderer) opts(webp bool) render.Options {
-	return render.Options{JPEGQuality: r.Quality, WebP: webp}
+func (r *Renderer) opts(webp bool, a *admission) render.Options {
+	return render.Options{JPEGQuality: r.Quality, WebP: webp, Admit: a.admit}
 }
 
 func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
@@ -282,16 +373,15 @@ func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
 	if made > 0 {
 		return nil
 	}
-	if err := r.sem.Acquire(ctx, 1); err != nil {
-		return err
-	}
-	defer r.sem.Release(1)
 	blob, err := r.blobs.Open(ctx, sha)
 	if err != nil {
 		return err
 	}
 	defer blob.Close()
-	rends, err := render.Make(blob, mime, data.RenditionWidths, r.opts(r.WebP))
+	a := &admission{r: r, ctx: ctx}
+	defer a.release() // also if render panics
+	rends, err := render.Make(blob, mime, data.RenditionWidths, r.opts(r.WebP, a))
+	a.release()
 	if err != nil {
 		return err
 	}
@@ -347,6 +437,9 @@ func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Re
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			if held, err := r.db.filesHeld(ctx, tx); err != nil || held {
+				return err // a backup is copying: the folder stays, GC removes it later
+			}
 			if err := r.blobs.DeleteRenditions(ctx, sha); err != nil {
 				r.db.Log.Warn("delete rendition of purged bytes (GC retries)", "sha256", sha, "err", err)
 			}
@@ -451,20 +544,21 @@ func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext s
 			return nil, nil
 		}
 		wctx := context.WithoutCancel(ctx)
-		if err := r.sem.Acquire(ctx, 1); err != nil {
-			return nil, err
-		}
-		defer r.sem.Release(1)
 		blob, err := r.blobs.Open(wctx, sha)
 		if err != nil {
 			return nil, err
 		}
 		defer blob.Close()
 		var rd render.Rendition
+		a := &admission{r: r, ctx: ctx}
+		defer a.release()
 		if err := data.Safely(func() (err error) {
-			rd, err = render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp"))
+			rd, err = render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp", a))
 			return err
 		}); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			if isPanic(err) {
 				r.db.Log.Error("on-demand rendition panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
 			}

@@ -80,6 +80,11 @@ func (j *seqReader) skipEntropy() (byte, error) {
 	}
 }
 
+// MaxJPEGScans is the most scans (SOS segments) a JPEG may have, as
+// render's decoder allows: each scan is a pass over every block of its
+// components however few bytes it holds, so more are refused at upload.
+const MaxJPEGScans = 100
+
 func isSOF(m byte) bool {
 	return m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc
 }
@@ -204,7 +209,9 @@ func inspectJPEG(src *source, _ []byte, info *Info) error {
 			if err := jpegScan(src, buf[:n], comps, progressive); err != nil {
 				return err
 			}
-			scans++
+			if scans++; scans > MaxJPEGScans {
+				return errorf("the JPEG file has more than %d scans (progressive JPEGs have about 10), which would take too long to decode", MaxJPEGScans)
+			}
 			c, err := j.skipEntropy()
 			if err != nil {
 				return err

@@ -40,7 +40,8 @@ func newPlane(w, h, ch int) plane {
 }
 
 // fromImage turns a decoded image into a raster without copying when it can.
-// ew and eh are the picture's extent in pixels of m (see plane).
+// ew and eh are the picture's extent in pixels of m (see plane). It takes m
+// over: an *image.NRGBA is premultiplied in place.
 func fromImage(m image.Image, ew, eh float64) *raster {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -48,6 +49,13 @@ func fromImage(m image.Image, ew, eh float64) *raster {
 	case *image.Gray:
 		p := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], w: w, h: h, stride: m.Stride, ch: 1, ew: ew, eh: eh}
 		return &raster{model: modelGray, planes: []plane{p}, w: w, h: h, opaque: true}
+	case *image.RGBA:
+		p := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], w: w, h: h, stride: m.Stride, ch: 4, ew: ew, eh: eh}
+		return &raster{model: modelRGBA, planes: []plane{p}, w: w, h: h, opaque: alphaOpaque(p.pix[3:], w, h, p.stride, 4)}
+	case *image.NRGBA:
+		p := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], w: w, h: h, stride: m.Stride, ch: 4, ew: ew, eh: eh}
+		premultiplyInPlace(p)
+		return &raster{model: modelRGBA, planes: []plane{p}, w: w, h: h, opaque: alphaOpaque(p.pix[3:], w, h, p.stride, 4)}
 	case *image.YCbCr:
 		return fromYCbCr(m, ew, eh)
 	case *image.NYCbCrA:
@@ -163,6 +171,24 @@ func toRGBA(p plane, m image.Image) {
 	default:
 		dst := &image.RGBA{Pix: p.pix, Stride: p.stride, Rect: image.Rect(0, 0, w, h)}
 		draw.Draw(dst, dst.Rect, m, b.Min, draw.Src)
+	}
+}
+
+// premultiplyInPlace premultiplies straight-alpha RGBA samples.
+func premultiplyInPlace(p plane) {
+	for y := 0; y < p.h; y++ {
+		row := p.pix[y*p.stride:][:4*p.w]
+		for i := 0; i < len(row); i += 4 {
+			switch a := uint32(row[i+3]); a {
+			case 255:
+			case 0:
+				row[i], row[i+1], row[i+2] = 0, 0, 0
+			default:
+				row[i+0] = premul(row[i+0], a)
+				row[i+1] = premul(row[i+1], a)
+				row[i+2] = premul(row[i+2], a)
+			}
+		}
 	}
 }
 

@@ -22,8 +22,14 @@
 // Widths costs about 0.4× the CPU of one image/jpeg.Decode of it, with 8 MB
 // of allocation instead of the decode's 41 MB (bench_test.go).
 //
-// Everything runs on the calling goroutine: the server bounds concurrency
-// with its own worker pool.
+// Everything runs on the calling goroutine. Before any pixel is decoded,
+// the call's cost is estimated from the original's header (Estimate, Cost):
+// the memory it will allocate, which the server's decode memory budget
+// admits through Options.Admit, and its CPU, which is held to a budget per
+// call (DefaultCPUBudget, 4 s), so that a hostile image fails with
+// ErrTooLarge or ErrTooMuchWork instead of costing what it claims. A 16-bit
+// PNG is decoded straight to 8 bits a sample, and a GIF only up to its
+// first frame.
 package render
 
 import (
@@ -31,24 +37,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
+	"time"
 )
 
 // Widths are the rendition widths we serve.
 var Widths = []int{50, 100, 240, 320, 480, 640, 1024}
 
-// MaxPixels is the largest original, in pixels, that Make accepts. It bounds
-// memory: a baseline JPEG decoded at reduced scale needs little (8 MB for
-// 20 MP), but a progressive JPEG keeps 2 bytes per coefficient until its last
-// scan (3 bytes per pixel at 4:2:0, 4 at 4:2:2, 6 at 4:4:4), and a PNG, GIF
-// or WebP is decoded whole (4 to 8 bytes per pixel).
+// MaxPixels is the largest original, in pixels, that Make accepts. Memory
+// is bounded more finely by the caller, from Cost.Bytes (Options.Admit): a
+// baseline JPEG decoded at reduced scale needs little (8 MB for 20 MP), but
+// a progressive JPEG keeps 2 bytes per coefficient until its last scan (3
+// bytes per pixel at 4:2:0, 4 at 4:2:2, 6 at 4:4:4), and a PNG, GIF or WebP
+// is decoded whole (1 to 6.5 bytes per pixel; 16-bit PNGs are decoded
+// straight to 8 bits a sample).
 var MaxPixels = 100_000_000
 
 // Errors returned by Make and MakeOne (possibly wrapped).
 var (
 	// ErrUnsupported means the MIME type is not one render can decode.
 	ErrUnsupported = errors.New("render: unsupported image type")
-	// ErrTooLarge means the original has more than MaxPixels pixels.
+	// ErrTooLarge means the original has more than MaxPixels pixels (or,
+	// from a caller's Admit, needs more memory than it can have).
 	ErrTooLarge = errors.New("render: image too large")
 )
 
@@ -73,6 +84,15 @@ type Options struct {
 	// encoder costs four to five times the JPEG encoder, which adds about
 	// three quarters to the CPU of Make for a large photo.
 	WebP bool
+	// Admit, if not nil, is called once the original's header has been
+	// read, with the call's estimated cost (see Estimate), before any pixel
+	// memory is allocated, and only if the estimate is within the work
+	// budget. A non-nil error stops the call with that error. The server
+	// waits there for its share of the decode memory budget.
+	Admit func(Cost) error
+	// CPUBudget bounds the CPU of the call; 0 means DefaultCPUBudget. A
+	// call that would pass it fails with ErrTooMuchWork.
+	CPUBudget time.Duration
 }
 
 func (o Options) quality() int {
@@ -112,10 +132,11 @@ func MakeOne(r io.Reader, mime string, width int, opt Options) (Rendition, error
 }
 
 func makeRenditions(r io.Reader, mime string, widths []int, opt Options, f formats) ([]Rendition, error) {
-	src, err := decode(r, mime, func(ow, oh int) int {
-		ws := plan(widths, ow)
-		return ws[len(ws)-1]
-	})
+	// The CPU budget is kept on this thread's clock.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	j := newJob(widths, f, opt)
+	src, err := decode(bufio.NewReaderSize(r, 32<<10), mime, j)
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +144,12 @@ func makeRenditions(r io.Reader, mime string, widths []int, opt Options, f forma
 	out := make([]Rendition, 0, 2*len(ws))
 	made := []*raster{src.r}
 	for i := len(ws) - 1; i >= 0; i-- {
-		w := ws[i]
-		rr := pyramidSource(made, w).resize(w, heightFor(w, src.ow, src.oh))
+		w, h := ws[i], heightFor(ws[i], src.ow, src.oh)
+		from := pyramidSource(made, w)
+		if err := j.need(stepCPU(from, w, h, f)); err != nil {
+			return nil, err
+		}
+		rr := from.resize(w, h)
 		made = append(made, rr)
 		rs, err := encode(rr, f, opt)
 		if err != nil {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -547,7 +549,9 @@ func TestScaledDecodeSimilarity(t *testing.T) {
 		}
 		for _, w := range widths {
 			h := heightFor(w, ow, oh)
-			src, err := decode(bytes.NewReader(in.data), "image/jpeg", func(int, int) int { return w })
+			runtime.LockOSThread() // the job's CPU meter is the thread's clock
+			src, err := decode(bufio.NewReader(bytes.NewReader(in.data)), "image/jpeg", newJob([]int{w}, formats{primary: true}, Options{}))
+			runtime.UnlockOSThread()
 			if err != nil {
 				t.Fatal(err)
 			}

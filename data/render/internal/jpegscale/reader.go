@@ -194,7 +194,7 @@ func (d *decoder) fill() error {
 	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
 	d.bytes.j += n
 	if n > 0 {
-		return nil
+		return d.charge(0, n)
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF

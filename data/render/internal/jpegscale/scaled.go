@@ -28,6 +28,9 @@ type Header struct {
 	Exif []byte
 	// Scale is the denominator the image was decoded at: 1, 2, 4 or 8.
 	Scale int
+	// H and V are the sampling factors of each of the Components (as the
+	// decoder uses them: 1, 1 for a gray image).
+	H, V [4]int
 }
 
 // Options controls DecodeScaled.
@@ -37,6 +40,19 @@ type Options struct {
 	// 1), or an error, which stops decoding before any pixel memory is
 	// allocated.
 	Scale func(h *Header) (int, error)
+	// Charge, if not nil, is told of the work ahead as decoding proceeds:
+	// before each scan, the number of 8×8 blocks it codes (every scan visits
+	// all the blocks of its components, however little data it has), and,
+	// as input is read, the number of bytes. A non-nil error stops decoding
+	// with that error.
+	Charge func(blocks, bytes int) error
+}
+
+func (d *decoder) charge(blocks, bytes int) error {
+	if d.opt == nil || d.opt.Charge == nil {
+		return nil
+	}
+	return d.opt.Charge(blocks, bytes)
 }
 
 // DecodeScaled decodes a JPEG at the scale chosen by opt.Scale. A w×h image
@@ -50,10 +66,14 @@ func DecodeScaled(r io.Reader, opt *Options) (image.Image, Header, error) {
 
 func (d *decoder) header() Header {
 	sub := false
-	for _, c := range d.comp[:d.nComp] {
+	var hs, vs [4]int
+	for i, c := range d.comp[:d.nComp] {
 		sub = sub || c.h != d.comp[0].h || c.v != d.comp[0].v
+		hs[i], vs[i] = c.h, c.v
 	}
 	return Header{
+		H:           hs,
+		V:           vs,
 		RGB:         d.nComp == 3 && d.isRGB(),
 		Subsampled:  sub,
 		Width:       d.width,

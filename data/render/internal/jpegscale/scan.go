@@ -151,6 +151,15 @@ func (d *decoder) processSOS(n int) error {
 	h0, v0 := d.comp[0].h, d.comp[0].v // The h and v values from the Y components.
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
+	// Every scan visits every block of its components, whatever its data.
+	blocks := 0
+	for i := 0; i < nComp; i++ {
+		c := d.comp[scan[i].compIndex]
+		blocks += mxx * myy * c.h * c.v
+	}
+	if err := d.charge(blocks, 0); err != nil {
+		return err
+	}
 	if d.img1 == nil && d.img3 == nil {
 		d.makeImg(mxx, myy)
 	}
