@@ -131,7 +131,6 @@ func (h *Handlers) handleGalleryEditor(c *fiber.Ctx) error {
 		return err
 	}
 	p := h.page(c, g.Product.Title, "products")
-	p.Scripts = []string{assets().Sortable}
 	return render(c, views.GalleryEditorPage(p, g))
 }
 
@@ -158,7 +157,6 @@ func (h *Handlers) handleProductUpdateForm(c *fiber.Ctx) error {
 		}
 		g.Form = pf
 		p := h.page(c, g.Product.Title, "products")
-		p.Scripts = []string{assets().Sortable}
 		return web.Render(c, fiber.StatusUnprocessableEntity, views.GalleryEditorPage(p, g))
 	}
 	toast(c, web.Toast{Message: pr.Title + " saved."})

@@ -384,9 +384,17 @@
   })
 
   // The whole page is a drop target where uploading is allowed.
-  var dragDepth = 0; var overlay = null
+  // Only files dragged in from outside the page count: a drag that started
+  // here (a tile, a thumbnail, a link) fires dragstart on this document, and
+  // Chromium gives a dragged <img> a "Files" type, which is not an upload.
+  var dragDepth = 0; var overlay = null; var innerDrag = false
+  document.addEventListener('dragstart', function () { innerDrag = true }, true)
+  document.addEventListener('dragend', function () { innerDrag = false; hideOverlay() }, true)
+  // A drag from here whose dragend never arrived (its element was removed)
+  // must not block the next real drop: every drag from here starts with a press.
+  document.addEventListener('pointerdown', function () { innerDrag = false }, true)
   function hasFiles (e) {
-    return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], 'Files') >= 0
+    return !innerDrag && e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], 'Files') >= 0
   }
   function showOverlay (zone) {
     if (!overlay) {
@@ -413,7 +421,9 @@
   })
   document.addEventListener('drop', function (e) {
     var zone = uploadZone(null)
-    if (!zone || !hasFiles(e)) return
+    var files = hasFiles(e)
+    innerDrag = false
+    if (!zone || !files) return
     e.preventDefault(); hideOverlay()
     uploadFiles(e.dataTransfer.files, zone)
   })
@@ -581,7 +591,7 @@
 
   window.galleryInit = function (root) {
     $$('[data-sortable]', root).forEach(function (list) {
-      if (list._sortable || !window.Sortable) return
+      if (!window.Sortable || list._sortable || window.Sortable.get(list)) return
       var before = null
       list._sortable = window.Sortable.create(list, {
         draggable: '[data-image-id]',

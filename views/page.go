@@ -60,8 +60,6 @@ type Page struct {
 	FileURL func(m *data.Media) string
 	// TrashDays is how long trashed items can be restored.
 	TrashDays int
-	// Scripts are extra scripts of the page (e.g. SortableJS on the gallery editor).
-	Scripts []string
 	// Limits are the upload limits, for the client-side size check.
 	Limits data.Limits
 }
