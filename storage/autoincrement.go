@@ -69,6 +69,9 @@ func rebuildWithAutoincrement(ctx context.Context, tx *sql.Tx, table string) err
 	if err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&def); err != nil {
 		return err
 	}
+	if strings.Contains(strings.ToUpper(def), "AUTOINCREMENT") {
+		return nil // another process rebuilt it while this one waited for the lock
+	}
 	if !idColumnRE.MatchString(def) || !createNameRE.MatchString(def) {
 		return fmt.Errorf("unexpected definition: %s", def)
 	}
