@@ -185,6 +185,9 @@ type GalleryAttach struct {
 	MediaIDs []int64
 	// Position of the first new image (1..n+1); the others shift. 0 appends.
 	Position int
+	// Clamp moves a Position outside 1..n+1 to the nearest end instead of
+	// refusing it (an upload's intended place in a gallery that changed).
+	Clamp bool
 	// Alt, if set, becomes the alt text of every attached media item.
 	Alt *string
 }
@@ -264,6 +267,8 @@ type CatalogService interface {
 	// (mc.Alt is their alt text). If attaching fails, the new items are removed.
 	// Creating media needs ScopeMediaCreate, whichever door it comes through.
 	AttachUpload(ctx context.Context, productID int64, mc MediaCreate, position int) ([]*GalleryImage, error)
+	// AttachUploadAt is AttachUpload with at's Position and Clamp.
+	AttachUploadAt(ctx context.Context, productID int64, mc MediaCreate, at GalleryAttach) ([]*GalleryImage, error)
 	// UpdateGalleryImage moves an image and/or changes its media item's alt
 	// text; an alt change also needs ScopeMediaUpdate.
 	UpdateGalleryImage(ctx context.Context, productID, imageID int64, upd GalleryImageUpdate) (*GalleryImage, error)

@@ -408,8 +408,9 @@ type galleryUploadResult struct {
 	HTML     string `json:"html"`
 }
 
-// handleGalleryUpload uploads files straight into a gallery (appended),
-// through readUpload and the same AttachUpload the API uses.
+// handleGalleryUpload uploads files straight into a gallery, through
+// readUpload and the same AttachUpload the API uses: at ?position= (the
+// place the page showed the upload at, clamped to the gallery), else appended.
 func (h *Handlers) handleGalleryUpload(c *fiber.Ctx) error {
 	pid, err := pathID(c, "id", "Product")
 	if err != nil {
@@ -424,7 +425,8 @@ func (h *Handlers) handleGalleryUpload(c *fiber.Ctx) error {
 		return h.uploadFailed(c, err)
 	}
 	defer up.discard(h.Media)
-	added, err := h.Catalog.AttachUpload(ctx, pid, data.MediaCreate{Files: up.files, Alt: up.alt}, 0)
+	pos, _ := strconv.Atoi(c.Query("position"))
+	added, err := h.Catalog.AttachUploadAt(ctx, pid, data.MediaCreate{Files: up.files, Alt: up.alt}, data.GalleryAttach{Position: max(pos, 0), Clamp: true})
 	if err != nil {
 		return h.uploadFailed(c, err)
 	}

@@ -172,7 +172,13 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	if st.Saved {
 		// The tile in the grid behind the panel shows the new name and alt state.
 		href := withQueryString("/media/"+itoa(m.ID), listQueryFromCurrent(c))
-		return views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter())
+		if err := views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
+			return err
+		}
+		if field == "filename" {
+			// The panel's heading names the item too.
+			return views.PanelTitle(m.Filename, true).Render(c.UserContext(), c.Response().BodyWriter())
+		}
 	}
 	return nil
 }

@@ -202,13 +202,31 @@
     return ''
   }
 
+  // fileName fills a flex row with a name cut in the middle when it does not
+  // fit, keeping its end and extension (views.SplitName does the same).
+  function fileName (row, name) {
+    var r = Array.from(name); var stem = r.length
+    var dot = name.lastIndexOf('.')
+    if (dot > 0) { var ext = Array.from(name.slice(dot)); if (ext.length <= 8 && !/[ /]/.test(name.slice(dot))) stem = r.length - ext.length }
+    var k = 0
+    if (stem > 12) {
+      k = 6
+      for (var i = stem - 3; i >= stem - 10 && i > 0; i--) if ('-_ .'.indexOf(r[i]) >= 0) { k = stem - i; break }
+    }
+    row.appendChild(el('span', { class: 'sr-only', text: name }))
+    row.appendChild(el('span', { class: 'flex min-w-0', 'aria-hidden': 'true' }, [
+      el('span', { class: 'min-w-0 truncate', text: r.slice(0, stem - k).join('') }),
+      el('span', { class: 'shrink-0 whitespace-pre', 'data-name-tail': '', text: r.slice(stem - k).join('') })]))
+    return row
+  }
+
   function makeTile (file) {
     var bar = el('div', { class: 'upload-bar h-1.5 rounded-full bg-accent-600', style: 'width: 0%' })
     var track = el('div', { class: 'mt-2 h-1.5 w-full overflow-hidden rounded-full bg-gray-200', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': 'Uploading ' + file.name }, [bar])
     var status = el('p', { class: 'mt-1 text-xs text-gray-600', 'data-status': '', text: 'Waiting…' })
     var actions = el('div', { class: 'mt-2 flex gap-2', hidden: '' })
     var box = el('div', { class: 'tile-box flex flex-col items-center justify-center p-3 text-center' }, [
-      el('p', { class: 'w-full truncate text-sm font-medium text-gray-900', title: file.name, text: file.name }), track, status, actions])
+      fileName(el('p', { class: 'flex w-full min-w-0 overflow-hidden text-sm font-medium text-gray-900', title: file.name }), file.name), track, status, actions])
     var tile = el('li', { class: 'upload-tile min-w-0', 'data-upload-tile': '', 'data-filename': file.name }, [box])
     tile._parts = { bar: bar, track: track, status: status, actions: actions, box: box }
     return tile
@@ -272,10 +290,18 @@
     tile.removeAttribute('data-upload-state')
     tile._parts.track.hidden = false
     var xhr = new XMLHttpRequest()
-    xhr.open('POST', zone.getAttribute('data-upload-url'))
+    var url = zone.getAttribute('data-upload-url')
+    var gallery = zone.closest('[data-gallery]') || $('[data-gallery]')
+    if (gallery && zone.hasAttribute('data-gallery-upload') && tile.parentNode === gallery) {
+      // The place the tile shows, among the saved images: the server inserts
+      // there (clamped); the batch's final order is fixed up once all settle.
+      var pos = 1
+      for (var n = tile.previousElementSibling; n; n = n.previousElementSibling) if (n.hasAttribute('data-image-id')) pos++
+      url += (url.indexOf('?') < 0 ? '?' : '&') + 'position=' + pos
+    }
+    xhr.open('POST', url)
     xhr.setRequestHeader('X-CSRF-Token', csrfToken())
     xhr.setRequestHeader('Accept', 'application/json')
-    var gallery = zone.closest('[data-gallery]') || $('[data-gallery]')
     if (gallery && zone.hasAttribute('data-gallery-upload')) xhr.setRequestHeader('X-Gallery-Version', gallery.getAttribute('data-version') || '')
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) setProgress(tile, e.loaded / e.total) }
     var retry = function () { uploadOne(zone, file, tile, function () {}) }
@@ -285,7 +311,8 @@
       if (xhr.status >= 200 && xhr.status < 300 && body && body.items) {
         setProgress(tile, 1)
         var item = body.items[0] || {}
-        if (body.version && gallery) gallery.setAttribute('data-version', String(body.version))
+        // Responses of parallel uploads arrive in any order: keep the newest version.
+        if (body.version && gallery && body.version > (parseInt(gallery.getAttribute('data-version'), 10) || 0)) gallery.setAttribute('data-version', String(body.version))
         if (item.duplicate_of && !item.html) { duplicateTile(tile, item); done(true); return }
         var tpl = document.createElement('template')
         tpl.innerHTML = (item.html || '').trim()
@@ -341,6 +368,8 @@
       return t
     })
     announce('Uploading ' + (files.length === 1 ? files[0].name : files.length + ' files'))
+    var inGallery = zone.hasAttribute('data-gallery-upload')
+    if (inGallery) galleryUploads.pending += files.length
     var next = 0; var running = 0; var failed = 0; var finished = 0
     var pump = function () {
       while (running < 3 && next < files.length) {
@@ -349,6 +378,7 @@
         uploadOne(zone, files[i], tiles[i], function (ok) {
           running--; finished++
           if (!ok) failed++
+          if (inGallery) settleGalleryOrder(ok)
           if (finished === files.length) {
             if (failed && files.length > 1) showToast({ message: failed + ' of ' + files.length + ' uploads failed. The tiles say why.', kind: 'error' })
             else if (!failed) announce(files.length === 1 ? 'Upload finished' : files.length + ' uploads finished')
@@ -361,6 +391,22 @@
     pump()
   }
   window.galleristUpload = uploadFiles
+
+  // Parallel uploads attach in completion order, not in the order they were
+  // picked (and shown). Once every gallery upload has settled (all batches:
+  // the order posted must name every saved image), save the order on screen,
+  // where each finished tile took its upload tile's place.
+  var galleryUploads = { pending: 0, succeeded: 0 }
+  function settleGalleryOrder (ok) {
+    galleryUploads.pending--
+    if (ok) galleryUploads.succeeded++
+    if (galleryUploads.pending > 0) return
+    var succeeded = galleryUploads.succeeded
+    galleryUploads.succeeded = 0
+    var list = $('[data-gallery][data-reorder-url]')
+    if (succeeded < 2 || !list) return
+    saveOrder(list, currentOrder(list), null)
+  }
 
   // "Add from URL": one tile and one request per URL, like dropped files.
   document.addEventListener('submit', function (e) {

@@ -1,5 +1,5 @@
 // Package static embeds the admin UI's assets: the built Tailwind CSS, app.js,
-// and vendored htmx and SortableJS (versions in VERSIONS). Sources (the CSS
+// the favicon, and vendored htmx and SortableJS (versions in VERSIONS). Sources (the CSS
 // entry in src/) stay out of the binary. Each asset is served at a URL carrying
 // a hash of its bytes, so it can be cached for a year.
 package static
@@ -14,7 +14,7 @@ import (
 	"path"
 )
 
-//go:embed app.css app.js htmx.min.js Sortable.min.js
+//go:embed app.css app.js htmx.min.js Sortable.min.js favicon.svg
 var files embed.FS
 
 // Asset is one embedded file, with its gzip form precomputed.

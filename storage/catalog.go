@@ -84,7 +84,7 @@ func findProducts(ctx context.Context, tx *sql.Tx, org int64, where []string, ar
 	return out, nil
 }
 
-// findMediaByIDs loads media items of the organization by id.
+// findMediaByIDs loads media items of the organization by id, with their renditions.
 func findMediaByIDs(ctx context.Context, tx *sql.Tx, org int64, ids []int64) (map[int64]*data.Media, error) {
 	out := make(map[int64]*data.Media, len(ids))
 	if len(ids) == 0 {
@@ -99,14 +99,22 @@ func findMediaByIDs(ctx context.Context, tx *sql.Tx, org int64, ids []int64) (ma
 		return nil, err
 	}
 	defer rows.Close()
+	var items []*data.Media
 	for rows.Next() {
 		m, err := scanMedia(rows)
 		if err != nil {
 			return nil, err
 		}
 		out[m.ID] = m
+		items = append(items, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// Lists show these as thumbnails: without renditions they would load
+	// the originals (up to 25 MB each).
+	return out, loadRenditions(ctx, tx, items)
 }
 
 func findProductByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Product, error) {

@@ -212,8 +212,11 @@ func (s *CatalogService) AttachMedia(ctx context.Context, productID int64, at da
 			return err
 		}
 		pos := at.Position
-		if pos == 0 {
+		if pos == 0 || (at.Clamp && pos > n+1) {
 			pos = n + 1
+		}
+		if at.Clamp && pos < 1 {
+			pos = 1
 		}
 		if pos < 1 || pos > n+1 {
 			return data.FieldError("position", "Position must be from 1 to %d (the end of the gallery).", n+1)
@@ -308,6 +311,12 @@ func findImagesByIDs(ctx context.Context, tx *sql.Tx, org, productID int64, ids 
 // items are removed again, so the request changes nothing. It needs
 // media:create besides the products:write of the gallery route.
 func (s *CatalogService) AttachUpload(ctx context.Context, productID int64, mc data.MediaCreate, position int) ([]*data.GalleryImage, error) {
+	return s.AttachUploadAt(ctx, productID, mc, data.GalleryAttach{Position: position})
+}
+
+// AttachUploadAt is AttachUpload with the attach options (position and
+// clamping) of at; its MediaIDs are the new items.
+func (s *CatalogService) AttachUploadAt(ctx context.Context, productID int64, mc data.MediaCreate, at data.GalleryAttach) ([]*data.GalleryImage, error) {
 	org, err := orgID(ctx)
 	if err != nil {
 		return nil, err
@@ -323,7 +332,7 @@ func (s *CatalogService) AttachUpload(ctx context.Context, productID int64, mc d
 	for i, m := range items {
 		ids[i] = m.ID
 	}
-	imgs, err := s.AttachMedia(ctx, productID, data.GalleryAttach{MediaIDs: ids, Position: position})
+	imgs, err := s.AttachMedia(ctx, productID, data.GalleryAttach{MediaIDs: ids, Position: at.Position, Clamp: at.Clamp})
 	if err != nil {
 		if rerr := s.removeUnused(context.WithoutCancel(ctx), org, items); rerr != nil {
 			s.db.Log.Error("remove media of a failed gallery upload", "err", rerr)

@@ -38,9 +38,12 @@ func AltCoverage(p *data.Product) string {
 		}
 		return "All " + strconv.Itoa(p.ImageCount) + " images have alt text"
 	}
+	if p.ImageCount == 1 {
+		return "The image has no alt text"
+	}
 	verb := " images have alt text"
 	if p.AltCount == 1 {
-		verb = " image has alt text"
+		verb = " images has alt text" // "1 of 6 images has alt text"
 	}
 	return strconv.Itoa(p.AltCount) + " of " + strconv.Itoa(p.ImageCount) + verb
 }

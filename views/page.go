@@ -18,7 +18,7 @@ import (
 
 // Assets are the cache-busting URLs of the embedded assets.
 type Assets struct {
-	CSS, JS, HTMX, Sortable string
+	CSS, JS, HTMX, Sortable, Icon string
 }
 
 // Toast is a message shown at the bottom of the page, with an optional action

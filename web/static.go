@@ -16,6 +16,10 @@ func AssetURL(name string) string { return static.URL(name) }
 // the asset's current hash (?v=) may be cached for a year; others revalidate.
 func StaticFiles(c *fiber.Ctx) error {
 	name, ok := strings.CutPrefix(c.Path(), "/static/")
+	if c.Path() == "/favicon.ico" {
+		// Browsers ask for it whatever the page links; answer with the icon.
+		name, ok = "favicon.svg", true
+	}
 	if !ok || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
 		return c.Next()
 	}
