@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,8 @@ func TestPublicURLsPerOrganization(t *testing.T) {
 	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
 	sha := fmt.Sprintf("%x", sha256.Sum256(pdf))
 
+	clock := e.useClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+
 	// While the install has one store, wave 1's hash URLs redirect.
 	solo := e.uploadOK(t, mine, "price-list.pdf", pdf)
 	if r := e.do(t, "GET", "/files/"+sha+".pdf", "", nil, ""); r.Status != 301 || r.Header.Get("Location") != pathOf(solo["url"].(string)) {
@@ -189,6 +192,7 @@ func TestPublicURLsPerOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := e.token(t, other.ID)
+	clock.Advance(24 * time.Hour) // the second store's copy is a day younger
 	secret := e.uploadOK(t, theirs, "acquisition-terms.pdf", pdf)
 	if solo["url"] == secret["url"] {
 		t.Fatalf("two stores share a public URL: %v", solo["url"])
@@ -207,6 +211,10 @@ func TestPublicURLsPerOrganization(t *testing.T) {
 		if strings.Contains(r.Header.Get("ETag"), sha) {
 			t.Fatalf("the ETag gives the content hash away: %s", r.Header.Get("ETag"))
 		}
+		// Last-Modified is the item's own time, not the shared blob's.
+		if lm, want := r.Header.Get("Last-Modified"), tc.item["created_at"].(string)[:10]; lm != mustParse(t, tc.item["created_at"].(string)).Format(http.TimeFormat) {
+			t.Fatalf("%s: Last-Modified %q, want the item's own time (%s)", tc.name, lm, want)
+		}
 	}
 	// With two stores, a hash URL answers like any unknown file, whether
 	// or not some store holds the bytes.
@@ -224,19 +232,32 @@ func TestPublicURLsPerOrganization(t *testing.T) {
 	if len(rends) == 0 {
 		t.Fatalf("no renditions: %v", ready)
 	}
+	unknown := e.do(t, "GET", "/files/00000000000000000000000000000000/100.jpg", "", nil, "")
 	for _, u := range rends {
 		p := pathOf(u.(string))
 		if r := e.do(t, "GET", p, "", nil, ""); r.Status != 200 {
 			t.Fatalf("%s: %d", p, r.Status)
 		}
 		before := e.snapshot(t)
-		for _, bad := range []string{strings.Replace(p, ".jpg", ".png", 1), strings.Replace(p, ".jpg", ".webp", 1)} {
-			if r := e.do(t, "GET", bad, "", nil, ""); r.Status != 404 {
-				t.Fatalf("a format not made, %s: %d", bad, r.Status)
+		dir := p[:strings.LastIndex(p, "/")]
+		for _, bad := range []string{strings.Replace(p, ".jpg", ".png", 1), strings.Replace(p, ".jpg", ".webp", 1),
+			dir + "/0100.jpg", dir + "/050.jpg", dir + "/321.jpg"} {
+			// Not made reads exactly like not there: a URL tells nothing more.
+			if r := e.do(t, "GET", bad, "", nil, ""); r.Status != 404 || !bytes.Equal(r.Body, unknown.Body) {
+				t.Fatalf("a rendition not made, %s: %d %s (unknown key: %s)", bad, r.Status, r.Body, unknown.Body)
 			}
 		}
 		if after := e.snapshot(t); after != before {
 			t.Fatalf("asking for a format not made stored something:\n%s\n%s", before, after)
 		}
 	}
+}
+
+func mustParse(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.UTC()
 }

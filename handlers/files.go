@@ -24,7 +24,7 @@ var (
 	legacyNameRE   = regexp.MustCompile(`^([0-9a-f]{64})\.([a-z0-9]{1,5})$`)
 	fileKeyRE      = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	legacyKeyRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	renditionRE    = regexp.MustCompile(`^([0-9]{1,5})\.(jpg|png|webp)$`)
+	renditionRE    = regexp.MustCompile(`^([1-9][0-9]{0,4})\.(jpg|png|webp)$`) // one spelling per width
 )
 
 // handleFileOriginal serves an original at its public URL, named by the
@@ -48,7 +48,7 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 		return data.NotFound("File")
 	}
 	return web.SendFile(c, web.FileResponse{
-		Blob: blob, ContentType: m.MIMEType, ETag: m.FileKey, Immutable: true,
+		Blob: blob, ContentType: m.MIMEType, ETag: m.FileKey, Immutable: true, Modified: m.CreatedAt,
 		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(),
 	})
 }
@@ -90,7 +90,7 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true})
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt})
 }
 
 // RenditionURL is the path of a rendition.

@@ -449,7 +449,9 @@ func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Re
 }
 
 // ErrNoRendition is returned by OpenRendition for a size this image does not have.
-var ErrNoRendition = data.Errorf(data.ECNotFound, "No such rendition.")
+// It reads like any other missing file, so a public URL does not tell an
+// image that exists from one that does not.
+var ErrNoRendition = data.NotFound("File")
 
 // OpenRendition opens the rendition of a live image at slot in the format of
 // ext, making it first if it does not exist yet (once, however many ask).

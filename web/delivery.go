@@ -22,6 +22,10 @@ type FileResponse struct {
 	Immutable   bool   // content-addressed: cache for a year
 	Attachment  bool   // Content-Disposition: attachment
 	Filename    string // for Content-Disposition
+	// Modified is sent as Last-Modified (default: the blob's time). Files
+	// shared by several organizations send the item's own time, so it does
+	// not tell when someone else stored the same bytes.
+	Modified time.Time
 }
 
 // SendFile answers GET and HEAD for stored bytes with ETag/If-None-Match
@@ -41,7 +45,11 @@ func SendFile(c *fiber.Ctx, f FileResponse) error {
 	} else {
 		h.Set("Cache-Control", "private, no-cache")
 	}
-	h.Set("Last-Modified", f.Blob.ModTime().UTC().Format(http.TimeFormat))
+	modified := f.Modified
+	if modified.IsZero() {
+		modified = f.Blob.ModTime()
+	}
+	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
 	ct := f.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
