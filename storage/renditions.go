@@ -365,12 +365,14 @@ func (r *Renderer) opts(webp bool, a *admission) render.Options {
 }
 
 func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
-	// Another organization's upload of the same bytes made them already.
-	var made int
-	if err := r.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ?`, sha).Scan(&made); err != nil {
+	// Another organization's upload of the same bytes made them already:
+	// some row with them is ready, so the set is complete (a job that stored
+	// only some widths before failing left no row ready, and is redone).
+	var made bool
+	if err := r.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND processing = 'ready')`, sha).Scan(&made); err != nil {
 		return err
 	}
-	if made > 0 {
+	if made {
 		return nil
 	}
 	blob, err := r.blobs.Open(ctx, sha)
