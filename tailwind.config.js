@@ -2,7 +2,7 @@
 const colors = require('tailwindcss/colors')
 
 module.exports = {
-  content: ['views/**/*.templ', 'views/**/*.go', 'static/app.js'],
+  content: ['views/**/*.templ', 'views/**/*.go', 'static/app.js', 'static/library.js', 'static/gallery.js'],
   theme: {
     extend: {
       colors: {

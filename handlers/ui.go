@@ -88,7 +88,8 @@ func thumbnail(m *data.Media, width int) views.Thumb {
 }
 
 var assets = sync.OnceValue(func() views.Assets {
-	return views.Assets{CSS: web.AssetURL("app.css"), JS: web.AssetURL("app.js"), HTMX: web.AssetURL("htmx.min.js"), Sortable: web.AssetURL("Sortable.min.js"), Icon: web.AssetURL("favicon.svg")}
+	return views.Assets{CSS: web.AssetURL("app.css"), JS: web.AssetURL("app.js"), HTMX: web.AssetURL("htmx.min.js"), Sortable: web.AssetURL("Sortable.min.js"), Icon: web.AssetURL("favicon.svg"),
+		Scripts: []string{web.AssetURL("library.js"), web.AssetURL("gallery.js")}}
 })
 
 func (h *Handlers) trashGrace() time.Duration {

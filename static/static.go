@@ -1,4 +1,5 @@
-// Package static embeds the admin UI's assets: the built Tailwind CSS, app.js,
+// Package static embeds the admin UI's assets: the built Tailwind CSS, app.js
+// (core) with library.js and gallery.js (per-area behaviour),
 // the favicon, and vendored htmx and SortableJS (versions in VERSIONS). Sources (the CSS
 // entry in src/) stay out of the binary. Each asset is served at a URL carrying
 // a hash of its bytes, so it can be cached for a year.
@@ -14,7 +15,7 @@ import (
 	"path"
 )
 
-//go:embed app.css app.js htmx.min.js Sortable.min.js favicon.svg
+//go:embed app.css app.js library.js gallery.js htmx.min.js Sortable.min.js favicon.svg
 var files embed.FS
 
 // Asset is one embedded file, with its gzip form precomputed.

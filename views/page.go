@@ -19,6 +19,9 @@ import (
 // Assets are the cache-busting URLs of the embedded assets.
 type Assets struct {
 	CSS, JS, HTMX, Sortable, Icon string
+	// Scripts are loaded after JS on every page: the per-area behaviour
+	// (library, gallery) that registers itself with Gallerist.onLoad.
+	Scripts []string
 }
 
 // Toast is a message shown at the bottom of the page, with an optional action
