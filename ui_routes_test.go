@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/gif"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -147,14 +148,36 @@ func TestUIFormsNeedCSRFToken(t *testing.T) {
 			}
 		})
 	}
-	// Multipart uploads carry the token in the header (app.js) or the query (plain form).
+	// Multipart uploads carry the token in the header (app.js) or in the
+	// form's first field (plain form), never in the URL.
 	body, ct := multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
 	if st, _ := c.req(t, "POST", "/media/upload", body, ct); st != http.StatusForbidden {
 		t.Fatalf("upload without token: %d", st)
 	}
 	body, ct = multipartBody(t, []upFile{{name: "a.png", body: readFile(t, goImageTestdata("video-001.png"))}}, nil)
-	if st, _ := c.req(t, "POST", "/media/upload?_csrf="+url.QueryEscape(c.csrf), body, ct); st != http.StatusSeeOther {
-		t.Fatalf("upload with the token in the query: %d", st)
+	if st, _ := c.req(t, "POST", "/media/upload?_csrf="+url.QueryEscape(c.csrf), body, ct); st != http.StatusForbidden {
+		t.Fatalf("upload with the token in the URL: %d, want 403", st)
+	}
+	png := readFile(t, goImageTestdata("video-001.png"))
+	for _, tc := range []struct {
+		name  string
+		first bool
+		want  int
+	}{{"first field", true, http.StatusSeeOther}, {"after the file", false, http.StatusForbidden}} {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		if tc.first {
+			w.WriteField("_csrf", c.csrf)
+		}
+		fw, _ := w.CreateFormFile("file", "b.png")
+		fw.Write(png)
+		if !tc.first {
+			w.WriteField("_csrf", c.csrf)
+		}
+		w.Close()
+		if st, _ := c.req(t, "POST", "/media/upload", &buf, w.FormDataContentType()); st != tc.want {
+			t.Fatalf("upload with the token as the %s: %d, want %d", tc.name, st, tc.want)
+		}
 	}
 	if st, _ := c.post(t, "/logout", url.Values{"_csrf": {""}}); st != http.StatusForbidden {
 		t.Fatalf("logout without token: %d", st)

@@ -411,6 +411,8 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 					return up, bodyError(err)
 				}
 				up.files = append(up.files, st)
+			case name == web.CSRFField && parts == 1 && web.UsesSession(c):
+				// The no-JavaScript form's token, already checked by web.CSRF.
 			case name == "alt" || (extra && name != ""):
 				b, err := io.ReadAll(io.LimitReader(part, 8<<10+1))
 				if err != nil {

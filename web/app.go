@@ -161,13 +161,14 @@ func New(cfg Config, routes []Route) *Server {
 	}}))
 	s.App.Use(s.securityHeaders)
 	s.App.Use(refuseContentEncoding)
+	s.App.Use(s.bodyProgress) // before any middleware reads the body (CSRF peeks at multipart)
 	for _, m := range cfg.Middleware {
 		s.App.Use(m)
 	}
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
 		if r.Stream {
-			handlers = append(handlers, s.drainBody, s.bodyProgress)
+			handlers = append(handlers, s.drainBody)
 		} else {
 			handlers = append(handlers, s.bufferBody)
 		}

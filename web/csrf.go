@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/subtle"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/url"
 	"unicode"
 	"unicode/utf8"
@@ -25,8 +28,10 @@ var errCSRF = data.Errorf(data.ECCSRF, "This form has expired or did not come fr
 // CSRF refuses state-changing browser requests (anything but GET, HEAD,
 // OPTIONS outside /api) that do not carry the session's CSRF token in the
 // X-CSRF-Token header or the _csrf form field. Multipart uploads are streamed,
-// so a no-JavaScript upload form carries the token in its action's query
-// string instead. It runs after Sessions.Middleware. API requests are exempt:
+// so there the field must come first (the no-JavaScript upload form puts it
+// before the file input); it is read without consuming the body, and never
+// from the URL, where tokens leak into logs and Referer headers. It runs
+// after Sessions.Middleware. API requests are exempt:
 // they authenticate with a bearer token, never a cookie.
 func CSRF(maxBody int64) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -40,7 +45,7 @@ func CSRF(maxBody int64) fiber.Handler {
 		want := CSRFToken(c)
 		got := c.Get(CSRFHeader)
 		if got == "" {
-			mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+			mt, params, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 			switch mt {
 			case "application/x-www-form-urlencoded":
 				if err := BufferBody(c, maxBody); err != nil {
@@ -48,7 +53,7 @@ func CSRF(maxBody int64) fiber.Handler {
 				}
 				got = c.FormValue(CSRFField)
 			case "multipart/form-data":
-				got = c.Query(CSRFField)
+				got = multipartToken(c, params["boundary"])
 			}
 		}
 		if want == "" || len(got) != len(want) || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
@@ -56,6 +61,36 @@ func CSRF(maxBody int64) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// csrfPeek bounds how far into a multipart body the token field may start:
+// far more than a boundary, the part's headers and a token need.
+const csrfPeek = 4 << 10
+
+// multipartToken returns the value of the _csrf field when it is the first
+// part of the multipart body, or "". It peeks at most csrfPeek bytes and
+// hands the handler a reader that still starts at the beginning of the body.
+func multipartToken(c *fiber.Ctx, boundary string) string {
+	var head []byte
+	if c.Context().RequestBodyStream() == nil {
+		head = c.Body()
+	} else {
+		br := bufio.NewReaderSize(Body(c), csrfPeek)
+		head, _ = br.Peek(csrfPeek) // a shorter body peeks what there is
+		c.Locals(bodyLocal, io.Reader(br))
+	}
+	if boundary == "" {
+		return ""
+	}
+	part, err := multipart.NewReader(bytes.NewReader(head), boundary).NextPart()
+	if err != nil || part.FormName() != CSRFField || part.FileName() != "" {
+		return ""
+	}
+	v, err := io.ReadAll(io.LimitReader(part, 256))
+	if err != nil {
+		return ""
+	}
+	return string(v)
 }
 
 // BufferBody reads a streamed request body whole, at most maxBody bytes (413
@@ -66,7 +101,7 @@ func BufferBody(c *fiber.Ctx, maxBody int64) error {
 	if stream == nil {
 		return nil
 	}
-	buf, err := io.ReadAll(io.LimitReader(stream, maxBody+1))
+	buf, err := io.ReadAll(io.LimitReader(Body(c), maxBody+1))
 	if err != nil {
 		return data.Errorf(data.ECBadRequest, "The request body could not be read.")
 	}

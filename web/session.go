@@ -90,7 +90,10 @@ type session struct {
 
 const sessionLocal = "gallerist.session"
 
-// usesSession reports whether a path belongs to the browser UI (not the API, files or assets).
+// UsesSession reports whether a path belongs to the browser UI (not the API,
+// files or assets): its forms are checked by CSRF and may carry CSRFField.
+func UsesSession(c *fiber.Ctx) bool { return usesSession(c) }
+
 func usesSession(c *fiber.Ctx) bool {
 	p := c.Path()
 	return !(isAPI(c) || strings.HasPrefix(p, "/files/") || strings.HasPrefix(p, "/static/"))
