@@ -168,3 +168,26 @@ func TestUIGalleryUploadPosition(t *testing.T) {
 		t.Fatalf("gallery %v, want %v", got, want)
 	}
 }
+
+// Issue 11, defect 12: the setup form shows every field's error at once,
+// each tied to its input, with a summary above.
+func TestUISetupShowsEveryError(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.client()
+	c.get(t, "/setup")
+	st, body := c.post(t, "/setup", url.Values{"email": {"not-an-email"}, "password": {"short"}, "org_name": {strings.Repeat("x", 101)}})
+	if st != http.StatusUnprocessableEntity {
+		t.Fatalf("setup with three bad fields: %d", st)
+	}
+	for _, id := range []string{"email-error", "password-error", "org_name-error"} {
+		if !strings.Contains(body, `id="`+id+`"`) {
+			t.Errorf("no %s on the page", id)
+		}
+	}
+	if !strings.Contains(body, "Fix the 3 fields marked below.") {
+		t.Errorf("no summary of the 3 errors")
+	}
+	if n, _ := e.app.users.CountUsers(t.Context()); n != 0 {
+		t.Errorf("%d users after a refused setup", n)
+	}
+}

@@ -35,10 +35,19 @@ func (h *Handlers) handleSetupForm(c *fiber.Ctx) error {
 
 // formErrors turns a validation error into the form's field errors, or its general error.
 func formErrors(err error, f *views.AuthForm) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			formErrors(e, f)
+		}
+		return
+	}
 	var de *data.Error
 	if errors.As(err, &de) {
 		if field, ok := de.Details["field"].(string); ok {
-			f.Fields = map[string]string{field: de.Message}
+			if f.Fields == nil {
+				f.Fields = map[string]string{}
+			}
+			f.Fields[field] = de.Message
 			return
 		}
 		f.Error = de.Message

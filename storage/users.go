@@ -128,16 +128,15 @@ func (s *UserService) CreateUser(ctx context.Context, uc data.UserCreate) (*data
 
 // CreateFirstOwner creates the owner of the default organization while no user exists.
 func (s *UserService) CreateFirstOwner(ctx context.Context, email, password, orgName string) (*data.Membership, error) {
-	email, err := data.ValidateEmail(email)
-	if err != nil {
-		return nil, err
-	}
-	if err := data.ValidatePassword(password); err != nil {
-		return nil, err
-	}
+	// Every field's problem at once, so the setup form can show them all.
+	email, emailErr := data.ValidateEmail(email)
+	var orgErr error
 	orgName = strings.TrimSpace(orgName)
 	if len([]rune(orgName)) > 100 {
-		return nil, data.FieldError("org_name", "Keep the store name under 100 characters.")
+		orgErr = data.FieldError("org_name", "Keep the store name under 100 characters.")
+	}
+	if err := errors.Join(emailErr, data.ValidatePassword(password), orgErr); err != nil {
+		return nil, err
 	}
 	hash, err := s.hash(password)
 	if err != nil {
