@@ -35,6 +35,7 @@ func (h *Handlers) uiRoutes() []web.Route {
 
 		page("GET", "/media", read, h.handleLibrary),
 		{Method: "POST", Path: "/media/upload", Scope: create, Stream: true, Handler: h.handleLibraryUpload},
+		page("GET", "/media/status", read, h.handleMediaStatus),
 		page("GET", "/media/:id", read, h.handleMediaPage),
 		page("POST", "/media/:id/alt", update, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", update, h.handleMediaRenameForm),

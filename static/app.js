@@ -486,6 +486,74 @@
     if (t.matches && t.matches('select[data-autosubmit]') && t.form) t.form.requestSubmit()
   })
 
+  // ---- Thumbnails being made. Tiles, gallery images and the detail panel
+  // marked data-processing ask /media/status until their renditions are
+  // ready (after 1 s, backing off to 15 s while nothing changes; paused while
+  // the tab is hidden), then update in place: no reload.
+  var statusTimer = null; var statusDelay = 1000; var statusBusy = false
+  function waitingIDs () {
+    var ids = {}
+    $$('[data-processing]').forEach(function (b) { var id = b.getAttribute('data-processing'); if (/^[0-9]+$/.test(id)) ids[id] = true })
+    return Object.keys(ids)
+  }
+  function scheduleStatus (reset) {
+    if (reset) statusDelay = 1000
+    if (statusTimer || statusBusy || !waitingIDs().length) return
+    statusTimer = setTimeout(pollStatus, statusDelay)
+  }
+  function whenVisible () { document.removeEventListener('visibilitychange', whenVisible); scheduleStatus(true) }
+  function pollStatus () {
+    statusTimer = null
+    if (document.hidden) { document.addEventListener('visibilitychange', whenVisible); return }
+    var ids = waitingIDs().slice(0, 100)
+    if (!ids.length) return
+    statusBusy = true
+    fetch('/media/status?ids=' + ids.join(','), { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) throw new Error('status ' + r.status); return r.json() })
+      .then(function (j) {
+        statusBusy = false
+        var seen = {}; var done = 0
+        ;(j.items || []).forEach(function (st) {
+          seen[st.id] = true
+          if (st.processing !== 'pending') { applyStatus(st); done++ }
+        })
+        // An id not answered is gone (deleted, purged): stop asking for it.
+        ids.forEach(function (id) { if (!seen[id]) $$('[data-processing="' + id + '"]').forEach(function (b) { b.removeAttribute('data-processing') }) })
+        if (done) announce(done === 1 ? 'Thumbnails ready for 1 item' : 'Thumbnails ready for ' + done + ' items')
+        statusDelay = done ? 1000 : Math.min(15000, statusDelay * 1.6)
+        scheduleStatus(false)
+      }, function () { statusBusy = false; statusDelay = Math.min(15000, statusDelay * 2); scheduleStatus(false) })
+  }
+  function applyStatus (st) {
+    $$('[data-processing="' + st.id + '"]').forEach(function (badge) {
+      badge.removeAttribute('data-processing')
+      if (badge.hasAttribute('data-processing-text')) { // the detail panel's line
+        badge.textContent = st.processing === 'ready' ? st.summary : (st.processing_error || 'The thumbnails could not be made.')
+        if (st.processing !== 'ready') badge.className = 'text-red-800'
+        return
+      }
+      if (st.processing !== 'ready') {
+        badge.className = 'absolute bottom-1 left-1 rounded bg-red-50 px-1.5 py-0.5 text-[11px] font-medium text-red-800 ring-1 ring-red-200'
+        badge.setAttribute('data-processing-failed', '')
+        badge.title = st.processing_error || ''
+        badge.textContent = 'No thumbnails (see details)'
+        return
+      }
+      var img = badge.parentNode && $(':scope > img', badge.parentNode)
+      var rs = st.renditions || []
+      if (img && rs.length) {
+        var want = 2 * Math.max(1, img.clientWidth || 240)
+        var src = rs[rs.length - 1].url
+        for (var i = 0; i < rs.length; i++) if (rs[i].width >= want) { src = rs[i].url; break }
+        img.setAttribute('sizes', badge.getAttribute('data-sizes') || Math.round(want / 2) + 'px')
+        img.setAttribute('srcset', rs.map(function (r) { return r.url + ' ' + r.width + 'w' }).join(', '))
+        img.setAttribute('src', src)
+      }
+      badge.remove()
+    })
+  }
+  document.addEventListener('gallerist:uploaded', function () { scheduleStatus(true) })
+
   // ---- htmx glue.
   document.addEventListener('gallerist:toast', function (e) { showToast(e.detail || {}) })
   document.addEventListener('htmx:sendError', function () { var o = $('#offline'); if (o) o.hidden = false })
@@ -516,6 +584,7 @@
     })
     openDialogs(root)
     G.loaders.forEach(function (fn) { fn(root) })
+    scheduleStatus(true)
     if (root === document) G.ready = true
   }
   document.addEventListener('htmx:load', function (e) { init(e.detail.elt) })
