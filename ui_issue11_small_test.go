@@ -191,3 +191,35 @@ func TestUISetupShowsEveryError(t *testing.T) {
 		t.Errorf("%d users after a refused setup", n)
 	}
 }
+
+// Issue 11, defect 6: /media/status tells a page about its own
+// organization's items only; another's ids answer like ids that never
+// existed, and bad lists are refused.
+func TestUIMediaStatusIsolation(t *testing.T) {
+	e := newTestEnv(t)
+	other, err := e.app.orgs.CreateOrg(t.Context(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := e.uploadOK(t, e.token(t, 0), "mine.png", realPNG(t, 9, 9))
+	theirs := e.uploadOK(t, e.token(t, other.ID), "theirs.png", realPNG(t, 9, 9))
+	c := loggedInClient(t, e)
+	status := func(ids string) (int, string) {
+		t.Helper()
+		return c.get(t, "/media/status?ids="+ids)
+	}
+	_, own := status(fmt.Sprint(mine["id"]))
+	if !strings.Contains(own, `"processing":"pending"`) {
+		t.Errorf("own item's status: %s", own)
+	}
+	_, foreign := status(fmt.Sprint(theirs["id"]))
+	_, none := status("999999")
+	if foreign != none || !strings.Contains(none, `"items":[]`) {
+		t.Errorf("another store's id answers %s, a missing one %s", foreign, none)
+	}
+	for _, bad := range []string{"1,x", "-3", strings.Repeat("1,", 101) + "1"} {
+		if st, _ := status(bad); st != http.StatusBadRequest {
+			t.Errorf("ids=%.20s: %d, want 400", bad, st)
+		}
+	}
+}
