@@ -14,6 +14,18 @@
   var G = window.Gallerist = { loaders: [], reducedMotion: reducedMotion }
   G.onLoad = function (fn) { G.loaders.push(fn); if (G.ready) fn(document) }
 
+  // Leaving with edits that could not be saved (offline) asks first: links,
+  // boosted or not, here before any other click handler; the panel's Close
+  // in closePanel; reloads and closing the tab in beforeunload.
+  var leaveMessage = 'Some changes could not be saved yet (no connection). Leave and lose them?'
+  function unsavedForms () { return $$('form[data-unsaved]') }
+  function mayLeave () { return !unsavedForms().length || window.confirm(leaveMessage) }
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('a[href]')
+    if (!a || a.hasAttribute('download') || a.hasAttribute('data-panel-close') || a.closest('#media-panel form')) return
+    if (!mayLeave()) { e.preventDefault(); e.stopImmediatePropagation() }
+  }, true)
+
   // The token lives in #csrf-token inside <body> (boosted navigation swaps the
   // body's content, not its attributes); hx-headers on <body> follows it.
   function csrfToken () {
@@ -108,6 +120,7 @@
   function closePanel (href) {
     var panel = $('#panel')
     if (!panel || !panel.firstElementChild) return false
+    if (!mayLeave()) return true
     var aside = $('[data-panel]', panel)
     var id = aside && aside.getAttribute('data-media-id')
     panel.innerHTML = ''
@@ -554,12 +567,69 @@
   }
   document.addEventListener('gallerist:uploaded', function () { scheduleStatus(true) })
 
+  // ---- Offline. The banner says the server cannot be reached (and keeps
+  // clear of the detail panel's header). A form that saves as you go (alt
+  // text, names) and could not send says "Not saved", is sent again when
+  // the connection returns (the browser's online event, or every few seconds
+  // while the server stays away), and leaving the page first asks.
+  G.offline = function (on) {
+    var o = $('#offline')
+    if (!o) return
+    o.hidden = !on
+    var panel = $('#media-panel')
+    if (panel) panel.style.top = on ? o.offsetHeight + 'px' : ''
+  }
+  var retryTimer = null; var retryDelay = 3000
+  function markUnsaved (form) {
+    form.setAttribute('data-unsaved', '')
+    $$('[data-saved]', form).forEach(function (s) { s.remove() })
+    var st = $('[role=status]', form)
+    if (st) {
+      st.classList.remove('text-green-700'); st.classList.add('text-amber-800')
+      st.textContent = 'Not saved: sent again when the connection returns'
+    }
+    if (!retryTimer) retryTimer = setTimeout(retryUnsaved, retryDelay)
+    retryDelay = Math.min(30000, retryDelay * 2)
+  }
+  function retryUnsaved () {
+    retryTimer = null
+    unsavedForms().forEach(function (f) { f.removeAttribute('data-unsaved'); f.requestSubmit() })
+  }
+  window.addEventListener('online', function () { retryDelay = 3000; if (retryTimer) clearTimeout(retryTimer); retryUnsaved() })
+  document.addEventListener('htmx:afterSwap', function () { if (!unsavedForms().length) retryDelay = 3000 })
+  // Typing makes an earlier "Saved" stale.
+  document.addEventListener('input', function (e) {
+    var form = e.target.form
+    if (form && form.hasAttribute('hx-post')) $$('[data-saved]', form).forEach(function (s) { s.remove() })
+  })
+  window.addEventListener('beforeunload', function (e) {
+    if (unsavedForms().length) { e.preventDefault(); e.returnValue = leaveMessage }
+  })
+
+  // ---- The detail panel is modal: Tab and Shift+Tab stay inside it.
+  function focusables (root) {
+    return $$('a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), textarea:not([disabled]), select:not([disabled]), video[controls], audio[controls], [tabindex]:not([tabindex="-1"])', root)
+      .filter(function (x) { return x.offsetParent !== null || x === document.activeElement })
+  }
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Tab' || $('dialog[open]')) return
+    var panel = $('#media-panel')
+    if (!panel) return
+    var f = focusables(panel)
+    if (!f.length) return
+    var first = f[0]; var last = f[f.length - 1]; var at = document.activeElement
+    if (!panel.contains(at)) { e.preventDefault(); (e.shiftKey ? last : first).focus() } else if (e.shiftKey && (at === first || at === panel || at.id === 'panel-title')) { e.preventDefault(); last.focus() } else if (!e.shiftKey && at === last) { e.preventDefault(); first.focus() }
+  })
+
   // ---- htmx glue.
   document.addEventListener('gallerist:toast', function (e) { showToast(e.detail || {}) })
-  document.addEventListener('htmx:sendError', function () { var o = $('#offline'); if (o) o.hidden = false })
+  document.addEventListener('htmx:sendError', function (e) {
+    G.offline(true)
+    var form = e.detail && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest('form[hx-post]')
+    if (form) markUnsaved(form)
+  })
   document.addEventListener('htmx:afterRequest', function (e) {
-    var o = $('#offline')
-    if (o && e.detail && e.detail.xhr && e.detail.xhr.status) o.hidden = true
+    if (e.detail && e.detail.xhr && e.detail.xhr.status) G.offline(false)
   })
   document.addEventListener('htmx:afterSwap', function (e) {
     var target = e.detail && e.detail.target

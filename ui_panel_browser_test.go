@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// setOffline cuts the tab off the network (requests fail, navigator.onLine
+// is false, the offline event fires) or gives it back.
+func (b *browserEnv) setOffline(t testing.TB, offline bool) {
+	t.Helper()
+	b.do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		cond := &network.Conditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}
+		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: []*network.Conditions{cond}}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}))
+}
+
+// openPanelFromLibrary reaches the library through the sidebar and opens
+// the detail panel of item id by clicking its tile.
+func (b *browserEnv) openPanelFromLibrary(t testing.TB, id int64) {
+	t.Helper()
+	b.click(t, `aside nav a[href="/products"]`)
+	b.waitJS(t, "the products page", `location.pathname === "/products"`)
+	b.click(t, `aside nav a[href="/media"]`)
+	b.waitJS(t, "the library", `location.pathname === "/media" && document.querySelector("#media-grid") !== null`)
+	b.click(t, fmt.Sprintf(`#media-%d a`, id))
+	b.waitJS(t, "the detail panel", fmt.Sprintf(`document.querySelector("#media-panel[data-media-id='%d']") !== null`, id))
+}
+
+// Issue 11, defect 8: the detail panel is modal: Tab and Shift+Tab cycle
+// inside it and never reach the page behind.
+func TestBrowserPanelTrapsFocus(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "jug", 3)
+	b.openPanelFromLibrary(t, ids[1])
+	if role := evalJS[string](t, b, `document.querySelector("#media-panel").getAttribute("role") + "/" + document.querySelector("#media-panel").getAttribute("aria-modal")`); role != "dialog/true" {
+		t.Errorf("panel role/aria-modal: %s", role)
+	}
+	inside := `document.querySelector("#media-panel").contains(document.activeElement)`
+	seen := map[string]bool{}
+	for i := 0; i < 25; i++ {
+		b.do(t, chromedp.KeyEvent(kb.Tab))
+		if !evalJS[bool](t, b, inside) {
+			t.Fatalf("Tab %d left the panel for %s", i+1, evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 120)`))
+		}
+		seen[evalJS[string](t, b, `document.activeElement.tagName + (document.activeElement.id || document.activeElement.textContent.trim().slice(0, 20))`)] = true
+	}
+	if len(seen) < 4 {
+		t.Errorf("Tab visited only %v inside the panel", seen)
+	}
+	for i := 0; i < 10; i++ {
+		b.do(t, chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(1<<3)))
+		if !evalJS[bool](t, b, inside) {
+			t.Fatalf("Shift+Tab %d left the panel", i+1)
+		}
+	}
+	b.axe(t, "library with the detail panel")
+}
+
+// Issue 11, defect 10: alt text typed while offline says "Not saved" (not
+// "Saved"), leaving asks first, the banner keeps clear of Close, and the
+// text is saved by itself when the connection returns.
+func TestBrowserOfflineEditsAreKept(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "cup", 2)
+	b.openPanelFromLibrary(t, ids[0])
+	b.setOffline(t, true)
+	b.fill(t, "#alt", "White espresso cup on a saucer")
+	evalJS[chromedp.Void](t, b, `document.querySelector("#alt").dispatchEvent(new Event("change", {bubbles: true})); undefined`)
+	b.waitJS(t, "the offline banner and 'Not saved'", `!document.querySelector("#offline").hidden &&
+		/Not saved/.test(document.querySelector("#alt-form [role=status]").textContent)`)
+	if evalJS[bool](t, b, `document.querySelector("#alt-form [data-saved]") !== null`) {
+		t.Errorf("the alt form shows Saved while offline")
+	}
+	overlap := evalJS[bool](t, b, `(() => {
+		const a = document.querySelector("#offline").getBoundingClientRect();
+		const c = document.querySelector("[data-panel-close]").getBoundingClientRect();
+		return !(c.top >= a.bottom || c.bottom <= a.top || c.left >= a.right || c.right <= a.left) })()`)
+	if overlap {
+		t.Errorf("the offline banner covers the panel's Close button")
+	}
+	// Leaving through the sidebar asks; refusing keeps the page and the text.
+	evalJS[chromedp.Void](t, b, `window.__asked = 0; window.confirm = () => { window.__asked++; return false }; undefined`)
+	b.click(t, `aside nav a[href="/products"]`)
+	if n := evalJS[int](t, b, `window.__asked`); n != 1 {
+		t.Errorf("leaving with unsaved text asked %d times, want once", n)
+	}
+	if p := b.path(t); p != fmt.Sprintf("/media/%d", ids[0]) && !strings.HasPrefix(p, "/media") {
+		t.Errorf("refusing to leave still went to %s", p)
+	}
+	if got, _ := b.app.media.FindMediaByID(b.ownerCtx(), ids[0]); got != nil && got.Alt != "" {
+		t.Fatalf("alt saved while offline: %q", got.Alt)
+	}
+	b.setOffline(t, false)
+	b.waitJS(t, "the alt text to be saved once back online", `document.querySelector("#alt-form [data-saved]") !== null && document.querySelector("#offline").hidden`)
+	got, err := b.app.media.FindMediaByID(b.ownerCtx(), ids[0])
+	if err != nil || got.Alt != "White espresso cup on a saucer" {
+		t.Fatalf("alt on the server after reconnecting: %v %v", got, err)
+	}
+}
