@@ -101,7 +101,7 @@ func Layout(p *Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div id=\"dialog\"></div><div id=\"live\" class=\"sr-only\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"offline\" class=\"fixed inset-x-0 top-0 z-[60] bg-amber-100 px-4 py-2 text-center text-sm text-amber-900 shadow\" role=\"alert\" hidden>Gallerist cannot reach the server right now. Nothing you typed is lost; try again in a moment.</div></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div id=\"dialog\"></div><div id=\"live\" class=\"sr-only\" aria-live=\"polite\" aria-atomic=\"true\"></div><div id=\"offline\" class=\"fixed inset-x-0 top-0 z-[60] bg-amber-100 px-4 py-2 text-center text-sm text-amber-900 shadow\" role=\"alert\" hidden>Gallerist cannot reach the server right now. What you type stays on this page and is sent again when the connection returns.</div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

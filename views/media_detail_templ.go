@@ -36,14 +36,14 @@ func MediaPanel(p *Page, d *MediaDetail) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"fixed inset-0 z-40 bg-gray-900/30\" data-panel-backdrop aria-hidden=\"true\"></div><aside id=\"media-panel\" class=\"fixed inset-y-0 right-0 z-50 flex w-full flex-col bg-white shadow-2xl sm:w-[30rem]\" aria-labelledby=\"panel-title\" data-panel data-media-id=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"fixed inset-0 z-40 bg-gray-900/30\" data-panel-backdrop aria-hidden=\"true\"></div><aside id=\"media-panel\" class=\"fixed inset-y-0 right-0 z-50 flex w-full flex-col bg-white shadow-2xl sm:w-[30rem]\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"panel-title\" data-panel data-media-id=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(d.M.ID))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `media_detail.templ`, Line: 12, Col: 185}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `media_detail.templ`, Line: 12, Col: 217}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
