@@ -71,6 +71,9 @@ serve flags (each also as an environment variable):
   --trusted-proxies CIDRS  reverse proxies (ranges or addresses, comma-separated) whose
                            X-Forwarded-For/-Host/-Proto are believed, e.g. 127.0.0.1/32
                            (GALLERIST_TRUSTED_PROXIES; default none: those headers are ignored)
+  --cors-origins LIST      origins whose pages may call /api and read /files from a browser,
+                           comma-separated (https://shop.example.com), or * for any
+                           (GALLERIST_CORS_ORIGINS; default none: CORS off); never with credentials
   --max-conns-per-ip N     concurrent connections one IPv4 address may hold (GALLERIST_MAX_CONNS_PER_IP,
                            default 64; 0 for no cap)
   --shutdown-grace DUR     time in-flight requests get to finish at shutdown; uploads still running
@@ -108,6 +111,7 @@ type config struct {
 	trashGrace    time.Duration // how long trashed media stay restorable (0: the default)
 
 	trustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed
+	corsOrigins    []string       // origins allowed to call /api and /files from a browser
 
 	// timeouts bound slow clients (zero fields: web.DefaultTimeouts).
 	timeouts web.Timeouts
@@ -279,6 +283,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	trashDays := trashDaysFlag(fs, getenv)
 	fs.BoolVar(&cfg.secureCookies, "secure-cookies", envBool(getenv, "GALLERIST_SECURE_COOKIES"), "send the session cookie only over HTTPS")
 	proxies := fs.String("trusted-proxies", getenv("GALLERIST_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-* headers are believed")
+	corsFlag := fs.String("cors-origins", getenv("GALLERIST_CORS_ORIGINS"), "origins whose pages may call the API")
 	conns := fs.String("max-conns-per-ip", envOr(getenv, "GALLERIST_MAX_CONNS_PER_IP", strconv.Itoa(web.DefaultTimeouts.MaxConnsPerIP)), "connections per IPv4 address")
 	headerTimeout := fs.String("header-timeout", envOr(getenv, "GALLERIST_HEADER_TIMEOUT", web.DefaultTimeouts.Header.String()), "time to send headers")
 	graceFlag := fs.String("shutdown-grace", envOr(getenv, "GALLERIST_SHUTDOWN_GRACE", "30s"), "time in-flight requests get at shutdown")
@@ -305,6 +310,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	cfg.trustedProxies = trusted
+	if cfg.corsOrigins, err = web.ParseCORSOrigins(*corsFlag); err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
 	if err := applyLimits(); err != nil {
 		return err
 	}
@@ -356,7 +364,7 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL})
 	a.handlers = h
-	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts}), h.Routes())
+	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins}), h.Routes())
 }
 
 func runOrgCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,9 @@ type Config struct {
 	// Timeouts bound how long a client may hold a connection; zero fields
 	// take the defaults of DefaultTimeouts.
 	Timeouts Timeouts
+	// CORSOrigins are the origins (scheme://host[:port], or "*") whose
+	// pages may call /api and read /files from a browser; none: CORS off.
+	CORSOrigins []string
 }
 
 // Timeouts bound slow clients. A request's headers (and the whole body of a
@@ -113,6 +117,8 @@ type Server struct {
 	active   map[net.Conn]bool // connections serving a request now
 
 	trustedProxies []netip.Prefix
+	methods        methodIndex
+	cors           cors
 }
 
 // New builds the app and registers routes, wrapping each in the middleware its entry asks for.
@@ -165,6 +171,9 @@ func New(cfg Config, routes []Route) *Server {
 	for _, m := range cfg.Middleware {
 		s.App.Use(m)
 	}
+	s.methods = newMethodIndex(routes)
+	s.cors = newCORS(cfg.CORSOrigins)
+	s.App.Use(s.cors.handle(s.methods))
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
 		if r.Stream {
@@ -177,8 +186,18 @@ func New(cfg Config, routes []Route) *Server {
 		}
 		handlers = append(handlers, r.Handler)
 		s.App.Add(r.Method, r.Path, handlers...)
+		if r.Method == fiber.MethodGet && !slices.ContainsFunc(routes, func(o Route) bool { return o.Method == fiber.MethodHead && o.Path == r.Path }) {
+			s.App.Add(fiber.MethodHead, r.Path, handlers...) // HEAD on every GET
+		}
 	}
 	s.App.Use(func(c *fiber.Ctx) error {
+		if allow := s.methods.allowed(c.Path()); allow != "" {
+			c.Set(fiber.HeaderAllow, allow)
+			if c.Method() == fiber.MethodOptions {
+				return c.SendStatus(fiber.StatusNoContent)
+			}
+			return data.Errorf(data.ECMethodNotAllowed, "%s does not accept %s; it accepts %s.", c.Path(), c.Method(), allow).With("allow", allow)
+		}
 		return data.Errorf(data.ECNotFound, "No such page or endpoint: %s %s.", c.Method(), c.Path())
 	})
 	return s

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// routePattern is one route's path split into segments (":name" matches any
+// one non-empty segment), with the methods registered for it.
+type routePattern struct {
+	segs    []string
+	methods []string
+}
+
+// methodIndex answers which methods a path has routes for, so a known path
+// asked with the wrong method gets 405 and an Allow header, not 404.
+type methodIndex []routePattern
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(strings.ToLower(p), "/"), "/")
+}
+
+func newMethodIndex(routes []Route) methodIndex {
+	var idx methodIndex
+	for _, r := range routes {
+		segs := splitPath(r.Path)
+		i := slices.IndexFunc(idx, func(p routePattern) bool { return slices.Equal(p.segs, segs) })
+		if i < 0 {
+			idx = append(idx, routePattern{segs: segs})
+			i = len(idx) - 1
+		}
+		idx[i].methods = append(idx[i].methods, r.Method)
+		if r.Method == fiber.MethodGet {
+			idx[i].methods = append(idx[i].methods, fiber.MethodHead)
+		}
+	}
+	for i := range idx {
+		slices.Sort(idx[i].methods)
+		idx[i].methods = slices.Compact(idx[i].methods)
+	}
+	return idx
+}
+
+func (p routePattern) matches(segs []string) bool {
+	if len(p.segs) != len(segs) {
+		return false
+	}
+	for i, s := range p.segs {
+		if strings.HasPrefix(s, ":") {
+			if segs[i] == "" {
+				return false
+			}
+		} else if s != segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// allowed lists the methods path has routes for ("" when none), as an
+// Allow header spells them.
+func (idx methodIndex) allowed(path string) string {
+	segs := splitPath(path)
+	var methods []string
+	for _, p := range idx {
+		if p.matches(segs) {
+			methods = append(methods, p.methods...)
+		}
+	}
+	if len(methods) == 0 {
+		return ""
+	}
+	slices.Sort(methods)
+	return strings.Join(slices.Compact(methods), ", ")
+}
