@@ -2,8 +2,10 @@ package data
 
 import (
 	"context"
+	"crypto/rand"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -80,4 +82,133 @@ type UserService interface {
 	FindMembership(ctx context.Context, userID, orgID int64) (*Membership, error)
 	// EndSessions bumps the user's session version, ending every session of theirs.
 	EndSessions(ctx context.Context, userID int64) error
+
+	// The people of the principal's organization (Settings › People).
+	PeopleService
+}
+
+// Person is a member of an organization, as Settings › People lists them.
+type Person struct {
+	UserID      int64
+	Email       string
+	Name        string
+	Role        Role
+	AddedAt     time.Time
+	LastLoginAt *time.Time
+	// Invited is set while the person has not chosen a password yet;
+	// InviteExpiresAt is when their invite link stops working (nil: no link).
+	Invited         bool
+	InviteExpiresAt *time.Time
+}
+
+// Label is how the person is named to others: the name, else the email.
+func (p *Person) Label() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Email
+}
+
+// PersonAdd is a request to add a person to the principal's organization.
+// With Password set they log in with it (a temporary password the owner
+// passes on); without, they get an invite link to choose their own.
+type PersonAdd struct {
+	Email    string
+	Name     string
+	Role     Role
+	Password string
+}
+
+// PersonAdded is the outcome of adding a person.
+type PersonAdded struct {
+	Person *Person
+	// InviteSecret is the secret of their invite link, shown once (empty
+	// when they got a password or already had an account).
+	InviteSecret string
+	// ExistingAccount is set when the email already had an account, whose
+	// password stays as it is.
+	ExistingAccount bool
+}
+
+// Invite is a pending invite link, as its page shows it.
+type Invite struct {
+	UserID    int64
+	Email     string
+	Name      string
+	OrgID     int64
+	OrgName   string
+	Role      Role
+	ExpiresAt time.Time
+}
+
+// InviteValidFor is how long an invite link works.
+const InviteValidFor = 7 * 24 * time.Hour
+
+// MaxNameRunes is the longest name a person may have.
+const MaxNameRunes = 100
+
+// ValidateName normalises and checks a person's (optional) name.
+func ValidateName(name string) (string, error) {
+	name = strings.Join(strings.Fields(name), " ")
+	if utf8.RuneCountInString(name) > MaxNameRunes {
+		return "", FieldError("name", "Keep the name under %d characters.", MaxNameRunes)
+	}
+	return name, nil
+}
+
+// passwordAlphabet leaves out characters that are easy to misread (0/O, 1/l/I).
+const passwordAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// GeneratePassword returns a random temporary password: 16 characters in
+// groups of four ("k7Qm-Zp3x-…"), about 92 bits, easy to read out.
+func GeneratePassword() string {
+	limit := 256 - 256%len(passwordAlphabet) // no modulo bias
+	out := make([]byte, 0, 19)
+	var buf [32]byte
+	for n := 0; n < 16; {
+		rand.Read(buf[:]) // crypto/rand never fails (Go 1.24+)
+		for _, v := range buf {
+			if int(v) >= limit || n == 16 {
+				continue
+			}
+			if n > 0 && n%4 == 0 {
+				out = append(out, '-')
+			}
+			out = append(out, passwordAlphabet[int(v)%len(passwordAlphabet)])
+			n++
+		}
+	}
+	return string(out)
+}
+
+// PeopleService manages the people of the principal's organization and the
+// invite links they accept. Every change to what a person may do (role,
+// password, removal) ends their sessions at once.
+type PeopleService interface {
+	// FindPeople lists the organization's people, owners first, then by email.
+	FindPeople(ctx context.Context) ([]*Person, error)
+	// FindPerson returns one of the organization's people (ECNotFound otherwise).
+	FindPerson(ctx context.Context, userID int64) (*Person, error)
+	// AddPerson adds a person: with the password, or else with an invite
+	// link (valid InviteValidFor). An email that already has an account in
+	// another organization gets the membership only; one already in this
+	// organization is ECConflict.
+	AddPerson(ctx context.Context, pa PersonAdd) (*PersonAdded, error)
+	// ChangeRole changes a person's role; demoting the last owner is ECConflict.
+	ChangeRole(ctx context.Context, userID int64, role Role) (*Person, error)
+	// RemovePerson takes a person out of the organization (and deletes the
+	// account if it belongs to no other); removing the last owner is ECConflict.
+	RemovePerson(ctx context.Context, userID int64) (*Person, error)
+	// SetPassword gives a person a new password and cancels any invite of theirs.
+	SetPassword(ctx context.Context, userID int64, password string) (*Person, error)
+	// RenewInvite replaces a person's invite link (one who has not chosen a
+	// password yet) with a new one and returns its secret.
+	RenewInvite(ctx context.Context, userID int64) (*Person, string, error)
+
+	// FindInvite returns the invite an invite link's secret belongs to while
+	// the link works (ECNotFound otherwise). It needs no principal.
+	FindInvite(ctx context.Context, secret string) (*Invite, error)
+	// AcceptInvite sets the invitee's password (and name), uses up the link
+	// and returns the membership to log in with. It needs no principal.
+	AcceptInvite(ctx context.Context, secret, name, password string) (*Membership, error)
 }

@@ -54,6 +54,7 @@ func (h *Handlers) uiRoutes() []web.Route {
 		page("GET", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeConfirm),
 		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
 	}
+	r = append(r, h.peopleRoutes()...)
 	return append(r, h.catalogPageRoutes()...)
 }
 

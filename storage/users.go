@@ -161,8 +161,9 @@ func (s *UserService) CreateFirstOwner(ctx context.Context, email, password, org
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-			email, hash, now, now)
+		// Setup logs the owner in at once: that is their first login.
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?)`,
+			email, hash, now, now, now)
 		if err != nil {
 			return err
 		}
@@ -191,10 +192,10 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 	var uid int64
 	var hash string
 	err := s.db.read.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&uid, &hash)
-	known := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
+	known := err == nil && hash != "" // an invited account has no password yet
 	h := []byte(hash)
 	if !known {
 		h = s.dummyHash()
@@ -221,7 +222,10 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 		return nil, err
 	}
 	var m *data.Membership
-	err = s.db.view(ctx, func(tx *sql.Tx) error {
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, ms(s.db.Now()), uid); err != nil {
+			return err
+		}
 		m, err = findMembership(ctx, tx, uid, org)
 		return err
 	})
@@ -263,4 +267,397 @@ func (s *UserService) EndSessions(ctx context.Context, userID int64) error {
 			ms(s.db.Now()), userID)
 		return err
 	})
+}
+
+// The people of an organization (data.PeopleService). An invited user has an
+// empty password hash until they accept their invite; Authenticate treats
+// such an account like an unknown email.
+
+const personColumns = `u.id, u.email, u.name, ms.role, ms.created_at, u.last_login_at, u.password_hash = '',
+	(SELECT MAX(i.expires_at) FROM invites i WHERE i.user_id = u.id AND i.org_id = ms.org_id)`
+
+func scanPerson(sc interface{ Scan(...any) error }) (*data.Person, error) {
+	var p data.Person
+	var role string
+	var added int64
+	var last, invite sql.NullInt64
+	if err := sc.Scan(&p.UserID, &p.Email, &p.Name, &role, &added, &last, &p.Invited, &invite); err != nil {
+		return nil, err
+	}
+	p.Role, p.AddedAt, p.LastLoginAt = data.Role(role), fromMS(added), fromNullMS(last)
+	if p.Invited {
+		p.InviteExpiresAt = fromNullMS(invite)
+	}
+	return &p, nil
+}
+
+// FindPeople lists the people of the principal's organization, owners first.
+func (s *UserService) FindPeople(ctx context.Context) ([]*data.Person, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*data.Person
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+personColumns+`
+			FROM memberships ms JOIN users u ON u.id = ms.user_id WHERE ms.org_id = ?
+			ORDER BY CASE ms.role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, u.email`, org)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPerson(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// FindPerson returns one person of the principal's organization.
+func (s *UserService) FindPerson(ctx context.Context, userID int64) (*data.Person, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p *data.Person
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		p, err = findPerson(ctx, tx, org, userID)
+		return err
+	})
+	return p, err
+}
+
+func findPerson(ctx context.Context, tx *sql.Tx, org, userID int64) (*data.Person, error) {
+	p, err := scanPerson(tx.QueryRowContext(ctx, `SELECT `+personColumns+`
+		FROM memberships ms JOIN users u ON u.id = ms.user_id WHERE ms.org_id = ? AND ms.user_id = ?`, org, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, data.Errorf(data.ECNotFound, "That person is not in this store (any more).")
+	}
+	return p, err
+}
+
+// errLastOwner refuses to leave an organization without an owner who can log in.
+func errLastOwner(p *data.Person) error {
+	return data.Errorf(data.ECConflict, "%s is the only owner of this store. Make someone else an owner first, so the store always has one.", p.Label())
+}
+
+// checkNotLastOwner refuses a change that takes p's owner role away if p is
+// the organization's only owner with a password (invited owners who have not
+// accepted yet do not count).
+func checkNotLastOwner(ctx context.Context, tx *sql.Tx, org int64, p *data.Person) error {
+	if p.Role != data.RoleOwner || p.Invited {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships ms JOIN users u ON u.id = ms.user_id
+		WHERE ms.org_id = ? AND ms.role = 'owner' AND u.password_hash <> ''`, org).Scan(&n); err != nil {
+		return err
+	}
+	if n <= 1 {
+		return errLastOwner(p)
+	}
+	return nil
+}
+
+func (s *UserService) endSessions(ctx context.Context, tx *sql.Tx, userID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+		ms(s.db.Now()), userID)
+	return err
+}
+
+// createInvite replaces the user's invites to org with a new one and returns its secret.
+func (s *UserService) createInvite(ctx context.Context, tx *sql.Tx, org, userID int64) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ? AND org_id = ?`, userID, org); err != nil {
+		return "", err
+	}
+	p, _ := data.PrincipalFrom(ctx)
+	now := s.db.Now()
+	_, err := tx.ExecContext(ctx, `INSERT INTO invites (org_id, user_id, secret_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		org, userID, hashSecret(secret), p.Actor, ms(now), ms(now.Add(data.InviteValidFor)))
+	return secret, err
+}
+
+// AddPerson adds a person to the principal's organization, with a temporary
+// password or an invite link.
+func (s *UserService) AddPerson(ctx context.Context, pa data.PersonAdd) (*data.PersonAdded, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	email, emailErr := data.ValidateEmail(pa.Email)
+	name, nameErr := data.ValidateName(pa.Name)
+	_, roleErr := data.ParseRole(string(pa.Role))
+	var pwErr error
+	if pa.Password != "" {
+		pwErr = data.ValidatePassword(pa.Password)
+	}
+	if err := errors.Join(emailErr, nameErr, roleErr, pwErr); err != nil {
+		return nil, err
+	}
+	hash := ""
+	if pa.Password != "" {
+		if hash, err = s.hash(pa.Password); err != nil {
+			return nil, err
+		}
+	}
+	out := &data.PersonAdded{}
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		now := ms(s.db.Now())
+		var uid int64
+		var oldHash string
+		err := tx.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&uid, &oldHash)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+				email, name, hash, now, now)
+			if err != nil {
+				return err
+			}
+			uid, _ = res.LastInsertId()
+		case err != nil:
+			return err
+		default:
+			if q, err := findPerson(ctx, tx, org, uid); err == nil {
+				return data.Errorf(data.ECConflict, "%s is already in this store, as %s. Change their role in the list instead.", q.Email, q.Role).With("field", "email")
+			}
+			if oldHash != "" {
+				out.ExistingAccount = true // an account of their own: keep its password, send no link
+			} else if hash != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now, uid); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ?`, uid); err != nil {
+					return err
+				}
+			}
+			if name != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ? WHERE id = ? AND name = ''`, name, uid); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org_id, role, created_at) VALUES (?, ?, ?, ?)`,
+			uid, org, pa.Role, now); err != nil {
+			return err
+		}
+		if pa.Password == "" && oldHash == "" {
+			if out.InviteSecret, err = s.createInvite(ctx, tx, org, uid); err != nil {
+				return err
+			}
+		}
+		out.Person, err = findPerson(ctx, tx, org, uid)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ChangeRole changes a person's role and ends their sessions.
+func (s *UserService) ChangeRole(ctx context.Context, userID int64, role data.Role) (*data.Person, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := data.ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	var p *data.Person
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if p, err = findPerson(ctx, tx, org, userID); err != nil {
+			return err
+		}
+		if p.Role == role {
+			return nil
+		}
+		if role != data.RoleOwner {
+			if err := checkNotLastOwner(ctx, tx, org, p); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, org); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, userID); err != nil {
+			return err
+		}
+		p.Role = role
+		return nil
+	})
+	return p, err
+}
+
+// RemovePerson takes a person out of the organization and ends their
+// sessions; an account left without any organization is deleted.
+func (s *UserService) RemovePerson(ctx context.Context, userID int64) (*data.Person, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p *data.Person
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if p, err = findPerson(ctx, tx, org, userID); err != nil {
+			return err
+		}
+		if err := checkNotLastOwner(ctx, tx, org, p); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM memberships WHERE user_id = ? AND org_id = ?`, `DELETE FROM invites WHERE user_id = ? AND org_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, userID, org); err != nil {
+				return err
+			}
+		}
+		var others int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE user_id = ?`, userID).Scan(&others); err != nil {
+			return err
+		}
+		if others == 0 {
+			_, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+			return err
+		}
+		return s.endSessions(ctx, tx, userID)
+	})
+	return p, err
+}
+
+// SetPassword sets a person's password, cancels their invites and ends their sessions.
+func (s *UserService) SetPassword(ctx context.Context, userID int64, password string) (*data.Person, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	var p *data.Person
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if p, err = findPerson(ctx, tx, org, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+			hash, ms(s.db.Now()), userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		p.Invited, p.InviteExpiresAt = false, nil
+		return nil
+	})
+	return p, err
+}
+
+// RenewInvite gives an invited person a new invite link; the old one stops working.
+func (s *UserService) RenewInvite(ctx context.Context, userID int64) (*data.Person, string, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var p *data.Person
+	var secret string
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if p, err = findPerson(ctx, tx, org, userID); err != nil {
+			return err
+		}
+		if !p.Invited {
+			return data.Errorf(data.ECConflict, "%s has already chosen a password. Reset their password instead.", p.Label())
+		}
+		if secret, err = s.createInvite(ctx, tx, org, userID); err != nil {
+			return err
+		}
+		p, err = findPerson(ctx, tx, org, userID)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return p, secret, nil
+}
+
+var errInviteGone = data.Errorf(data.ECNotFound,
+	"This invite link does not work any more: it has expired, was already used, or was replaced by a newer one. Ask an owner of the store for a new link.")
+
+func (s *UserService) findInvite(ctx context.Context, tx *sql.Tx, secret string) (*data.Invite, error) {
+	var iv data.Invite
+	var role string
+	var exp int64
+	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, o.id, o.name, ms.role, i.expires_at
+		FROM invites i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id
+		JOIN memberships ms ON ms.user_id = i.user_id AND ms.org_id = i.org_id
+		WHERE i.secret_hash = ? AND i.expires_at > ? AND u.password_hash = ''`, hashSecret(secret), ms(s.db.Now())).
+		Scan(&iv.UserID, &iv.Email, &iv.Name, &iv.OrgID, &iv.OrgName, &role, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errInviteGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	iv.Role, iv.ExpiresAt = data.Role(role), fromMS(exp)
+	return &iv, nil
+}
+
+// FindInvite returns the invite of a link's secret while it works.
+func (s *UserService) FindInvite(ctx context.Context, secret string) (*data.Invite, error) {
+	if secret == "" {
+		return nil, errInviteGone
+	}
+	var iv *data.Invite
+	err := s.db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		iv, err = s.findInvite(ctx, tx, secret)
+		return err
+	})
+	return iv, err
+}
+
+// AcceptInvite sets the invitee's password and name, uses up every invite of
+// theirs, and returns the membership of the invite's organization.
+func (s *UserService) AcceptInvite(ctx context.Context, secret, name, password string) (*data.Membership, error) {
+	name, nameErr := data.ValidateName(name)
+	if err := errors.Join(nameErr, data.ValidatePassword(password)); err != nil {
+		return nil, err
+	}
+	if _, err := s.FindInvite(ctx, secret); err != nil {
+		return nil, err // before the cost of hashing
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Membership
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		iv, err := s.findInvite(ctx, tx, secret)
+		if err != nil {
+			return err
+		}
+		now := ms(s.db.Now())
+		if name == "" {
+			name = iv.Name
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, last_login_at = ?,
+			session_version = session_version + 1, updated_at = ? WHERE id = ?`, hash, name, now, now, iv.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ?`, iv.UserID); err != nil {
+			return err
+		}
+		m, err = findMembership(ctx, tx, iv.UserID, iv.OrgID)
+		return err
+	})
+	return m, err
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -295,4 +296,294 @@ func TestOrgs(t *testing.T) {
 			t.Fatalf("%+v, want the first organization %+v", got, first)
 		}
 	})
+}
+
+// ownerIn is a context acting as an owner of the organization.
+func ownerIn(orgID int64, email string, userID int64) context.Context {
+	return data.WithPrincipal(context.Background(), data.Principal{OrgID: orgID, Actor: email, UserID: userID,
+		Role: data.RoleOwner, Scopes: data.RoleOwner.Scopes()})
+}
+
+// peopleEnv is a store with one owner (ann@example.com) and a context acting as her.
+func peopleEnv(t testing.TB) (*testEnv, *data.Membership, context.Context) {
+	t.Helper()
+	e := newTestEnv(t)
+	owner := e.createUser(t, data.UserCreate{Email: "ann@example.com", Password: password})
+	return e, owner, ownerIn(e.org.ID, owner.Email, owner.UserID)
+}
+
+func (e *testEnv) sessionVersion(t testing.TB, userID int64) int {
+	t.Helper()
+	return e.count(t, `SELECT session_version FROM users WHERE id = ?`, userID)
+}
+
+func TestPeople(t *testing.T) {
+	t.Run("InviteAccept", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		added, err := e.users.AddPerson(ctx, data.PersonAdd{Email: " Bo@Example.com", Name: "  Bo   Li ", Role: data.RoleEditor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := added.Person
+		if added.InviteSecret == "" || added.ExistingAccount || p.Email != "bo@example.com" || p.Name != "Bo Li" || p.Role != data.RoleEditor ||
+			!p.Invited || p.InviteExpiresAt == nil || !p.InviteExpiresAt.Equal(e.clock.Now().Add(data.InviteValidFor)) {
+			t.Fatalf("%+v %+v", added, p)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM invites WHERE secret_hash = ?`, added.InviteSecret); n != 0 {
+			t.Fatal("the invite secret is stored in clear")
+		}
+		// Until they accept, the account has no password that works.
+		if _, err := e.users.Authenticate(context.Background(), "bo@example.com", ""); data.ErrorCode(err) != data.ECUnauthorized {
+			t.Fatalf("invited account logs in with no password: %v", err)
+		}
+		iv, err := e.users.FindInvite(context.Background(), added.InviteSecret)
+		if err != nil || iv.Email != "bo@example.com" || iv.OrgID != e.org.ID || iv.Role != data.RoleEditor || iv.OrgName != e.org.Name {
+			t.Fatalf("%+v %v", iv, err)
+		}
+		_, err = e.users.AcceptInvite(context.Background(), added.InviteSecret, "", "short")
+		wantError(t, err, data.ECInvalidField, "Choose a password of at least 8 characters.")
+		mb, err := e.users.AcceptInvite(context.Background(), added.InviteSecret, "", "bo's password")
+		if err != nil || mb.UserID != p.UserID || mb.OrgID != e.org.ID || mb.Role != data.RoleEditor {
+			t.Fatalf("%+v %v", mb, err)
+		}
+		_, err = e.users.AcceptInvite(context.Background(), added.InviteSecret, "", "bo's password")
+		wantError(t, err, data.ECNotFound, errInviteGone.Message)
+		if _, err := e.users.FindInvite(context.Background(), added.InviteSecret); data.ErrorCode(err) != data.ECNotFound {
+			t.Fatalf("a used link still works: %v", err)
+		}
+		if _, err := e.users.Authenticate(context.Background(), "bo@example.com", "bo's password"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.users.FindPerson(ctx, p.UserID)
+		if err != nil || got.Invited || got.Name != "Bo Li" || got.LastLoginAt == nil {
+			t.Fatalf("%+v %v", got, err)
+		}
+	})
+	t.Run("InviteExpires", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		added, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "bo@example.com", Role: data.RoleViewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(data.InviteValidFor)
+		_, err = e.users.AcceptInvite(context.Background(), added.InviteSecret, "", "bo's password")
+		wantError(t, err, data.ECNotFound, errInviteGone.Message)
+		// A new link works again, and the old one stays dead.
+		_, secret, err := e.users.RenewInvite(ctx, added.Person.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(-time.Hour)
+		if _, err := e.users.FindInvite(context.Background(), added.InviteSecret); data.ErrorCode(err) != data.ECNotFound {
+			t.Fatalf("a replaced link still works: %v", err)
+		}
+		if _, err := e.users.AcceptInvite(context.Background(), secret, "Bo", "bo's password"); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.users.RenewInvite(ctx, added.Person.UserID)
+		wantError(t, err, data.ECConflict, "Bo has already chosen a password. Reset their password instead.")
+	})
+	t.Run("TemporaryPassword", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		pw := data.GeneratePassword()
+		added, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "bo@example.com", Role: data.RoleEditor, Password: pw})
+		if err != nil || added.InviteSecret != "" || added.Person.Invited {
+			t.Fatalf("%+v %v", added, err)
+		}
+		if _, err := e.users.Authenticate(context.Background(), "bo@example.com", pw); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrAlreadyMember", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		_, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "ANN@example.com", Role: data.RoleViewer})
+		de := wantError(t, err, data.ECConflict, "ann@example.com is already in this store, as owner. Change their role in the list instead.")
+		if de.Details["field"] != "email" {
+			t.Fatalf("details %v", de.Details)
+		}
+	})
+	t.Run("ErrFields", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		_, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "nope", Name: strings.Repeat("n", 101), Role: "boss", Password: "short"})
+		for _, field := range []string{"email", "name", "role", "password"} {
+			found := false
+			for _, x := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var de *data.Error
+				if errors.As(x, &de) && de.Details["field"] == field {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no error for %s in %v", field, err)
+			}
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM users`); n != 1 {
+			t.Fatalf("%d users", n)
+		}
+	})
+	t.Run("ExistingAccountElsewhere", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		e.otherOrg(t, "shop")
+		e.createUser(t, data.UserCreate{Email: "cy@example.com", Password: password, OrgSlug: "shop", Role: data.RoleOwner})
+		added, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "cy@example.com", Role: data.RoleViewer, Password: "ignored password"})
+		if err != nil || !added.ExistingAccount || added.InviteSecret != "" || added.Person.Role != data.RoleViewer {
+			t.Fatalf("%+v %v", added, err)
+		}
+		if _, err := e.users.Authenticate(context.Background(), "cy@example.com", password); err != nil {
+			t.Fatalf("their own password stopped working: %v", err)
+		}
+	})
+	t.Run("ChangeRoleEndsSessions", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		bo := e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, Role: data.RoleEditor})
+		v := e.sessionVersion(t, bo.UserID)
+		p, err := e.users.ChangeRole(ctx, bo.UserID, data.RoleViewer)
+		if err != nil || p.Role != data.RoleViewer {
+			t.Fatalf("%+v %v", p, err)
+		}
+		if e.sessionVersion(t, bo.UserID) != v+1 {
+			t.Fatal("their sessions go on")
+		}
+		mb, _ := e.users.FindMembership(context.Background(), bo.UserID, e.org.ID)
+		if mb.Role != data.RoleViewer {
+			t.Fatalf("%+v", mb)
+		}
+		_, err = e.users.ChangeRole(ctx, bo.UserID, "boss")
+		wantError(t, err, data.ECInvalidField, "Role must be owner, editor or viewer.")
+	})
+	t.Run("ErrLastOwner", func(t *testing.T) {
+		e, owner, ctx := peopleEnv(t)
+		// An invited owner who has not chosen a password does not count.
+		if _, err := e.users.AddPerson(ctx, data.PersonAdd{Email: "bo@example.com", Role: data.RoleOwner}); err != nil {
+			t.Fatal(err)
+		}
+		const msg = "ann@example.com is the only owner of this store. Make someone else an owner first, so the store always has one."
+		_, err := e.users.ChangeRole(ctx, owner.UserID, data.RoleEditor)
+		wantError(t, err, data.ECConflict, msg)
+		_, err = e.users.RemovePerson(ctx, owner.UserID)
+		wantError(t, err, data.ECConflict, msg)
+		if mb, err := e.users.FindMembership(context.Background(), owner.UserID, e.org.ID); err != nil || mb.Role != data.RoleOwner {
+			t.Fatalf("%+v %v", mb, err)
+		}
+		// With a second owner who can log in, the first may step down.
+		cy := e.createUser(t, data.UserCreate{Email: "cy@example.com", Password: password, Role: data.RoleOwner})
+		if _, err := e.users.ChangeRole(ctx, owner.UserID, data.RoleEditor); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.users.RemovePerson(ctx, cy.UserID)
+		wantError(t, err, data.ECConflict, "cy@example.com is the only owner of this store. Make someone else an owner first, so the store always has one.")
+	})
+	t.Run("Remove", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		bo := e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, Role: data.RoleEditor})
+		if _, err := e.users.RemovePerson(ctx, bo.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.users.FindMembership(context.Background(), bo.UserID, e.org.ID); data.ErrorCode(err) != data.ECUnauthorized {
+			t.Fatalf("a removed person's session would go on: %v", err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE id = ?`, bo.UserID); n != 0 {
+			t.Fatal("an account in no store is kept")
+		}
+		_, err := e.users.RemovePerson(ctx, bo.UserID)
+		wantError(t, err, data.ECNotFound, "That person is not in this store (any more).")
+		// Added again, they get a new id: an old session cookie names the old one.
+		again := e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, Role: data.RoleEditor})
+		if again.UserID == bo.UserID {
+			t.Fatal("user id reused")
+		}
+	})
+	t.Run("RemoveKeepsOtherStores", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		shop, _ := e.otherOrg(t, "shop")
+		bo := e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, Role: data.RoleEditor})
+		e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, OrgSlug: "shop", Role: data.RoleEditor})
+		v := e.sessionVersion(t, bo.UserID)
+		if _, err := e.users.RemovePerson(ctx, bo.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.users.FindMembership(context.Background(), bo.UserID, shop.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e.sessionVersion(t, bo.UserID) != v+1 {
+			t.Fatal("their sessions go on")
+		}
+	})
+	t.Run("SetPassword", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		bo := e.createUser(t, data.UserCreate{Email: "bo@example.com", Password: password, Role: data.RoleEditor})
+		v := e.sessionVersion(t, bo.UserID)
+		_, err := e.users.SetPassword(ctx, bo.UserID, "short")
+		wantError(t, err, data.ECInvalidField, "Choose a password of at least 8 characters.")
+		if _, err := e.users.SetPassword(ctx, bo.UserID, "a new password"); err != nil {
+			t.Fatal(err)
+		}
+		if e.sessionVersion(t, bo.UserID) != v+1 {
+			t.Fatal("their sessions go on")
+		}
+		if _, err := e.users.Authenticate(context.Background(), "bo@example.com", password); data.ErrorCode(err) != data.ECUnauthorized {
+			t.Fatal("the old password still works")
+		}
+		if _, err := e.users.Authenticate(context.Background(), "bo@example.com", "a new password"); err != nil {
+			t.Fatal(err)
+		}
+		// Setting an invited person's password cancels their link.
+		added, _ := e.users.AddPerson(ctx, data.PersonAdd{Email: "cy@example.com", Role: data.RoleViewer})
+		if p, err := e.users.SetPassword(ctx, added.Person.UserID, "cy's password"); err != nil || p.Invited {
+			t.Fatalf("%+v %v", p, err)
+		}
+		if _, err := e.users.FindInvite(context.Background(), added.InviteSecret); data.ErrorCode(err) != data.ECNotFound {
+			t.Fatal("the invite link still works")
+		}
+	})
+	t.Run("ScopedToTheOrganization", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		_, shopCtx := e.otherOrg(t, "shop")
+		cy := e.createUser(t, data.UserCreate{Email: "cy@example.com", Password: password, OrgSlug: "shop", Role: data.RoleOwner})
+		for name, err := range map[string]error{
+			"find":     second(e.users.FindPerson(ctx, cy.UserID)),
+			"role":     second(e.users.ChangeRole(ctx, cy.UserID, data.RoleViewer)),
+			"remove":   second(e.users.RemovePerson(ctx, cy.UserID)),
+			"password": second(e.users.SetPassword(ctx, cy.UserID, "taken over!")),
+		} {
+			if data.ErrorCode(err) != data.ECNotFound {
+				t.Errorf("%s of another store's person: %v", name, err)
+			}
+		}
+		list, err := e.users.FindPeople(shopCtx)
+		if err != nil || len(list) != 1 || list[0].Email != "cy@example.com" {
+			t.Fatalf("%+v %v", list, err)
+		}
+	})
+	t.Run("FindPeopleOrder", func(t *testing.T) {
+		e, _, ctx := peopleEnv(t)
+		for _, uc := range []data.UserCreate{{Email: "a-viewer@example.com", Role: data.RoleViewer}, {Email: "b-editor@example.com", Role: data.RoleEditor}, {Email: "z-owner@example.com", Role: data.RoleOwner}} {
+			uc.Password = password
+			e.createUser(t, uc)
+		}
+		list, err := e.users.FindPeople(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range list {
+			got = append(got, p.Email)
+		}
+		if want := []string{"ann@example.com", "z-owner@example.com", "b-editor@example.com", "a-viewer@example.com"}; !slices.Equal(got, want) {
+			t.Fatalf("%v, want %v", got, want)
+		}
+	})
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestGeneratePassword(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		pw := data.GeneratePassword()
+		if len(pw) != 19 || strings.Count(pw, "-") != 3 || strings.ContainsAny(pw, "0O1lI") || data.ValidatePassword(pw) != nil || seen[pw] {
+			t.Fatalf("%q", pw)
+		}
+		seen[pw] = true
+	}
 }
