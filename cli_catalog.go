@@ -3,43 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
 	"gallerist/data"
 	"gallerist/storage"
 )
-
-// trashDaysFlag adds --trash-days (env GALLERIST_TRASH_DAYS) and returns a
-// function giving the grace period after parsing.
-func trashDaysFlag(fs *flag.FlagSet, getenv func(string) string) func() (time.Duration, error) {
-	def := storage.DefaultTrashGrace.Hours() / 24
-	envErr := error(nil)
-	if v := getenv("GALLERIST_TRASH_DAYS"); v != "" {
-		d, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			envErr = fmt.Errorf("GALLERIST_TRASH_DAYS must be a number of days, not %q", v)
-		}
-		def = d
-	}
-	days := fs.Float64("trash-days", def, "days trashed media stay restorable")
-	return func() (time.Duration, error) {
-		if envErr != nil {
-			return 0, envErr
-		}
-		if *days < 0 {
-			return 0, errors.New("--trash-days must be 0 or more")
-		}
-		return time.Duration(*days * float64(24*time.Hour)), nil
-	}
-}
 
 // collectGarbageEvery runs the garbage collector once now and then every
 // interval until ctx ends, logging what it removed.
@@ -72,16 +46,12 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 func runGC(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var cfg config
 	cfg.limits = data.DefaultLimits()
-	fs := commonFlags("gc", getenv, &cfg)
+	fs := newFlags("gc", getenv, &cfg, dataSetting, trashSetting)
 	dryRun := fs.Bool("dry-run", false, "report what would be removed, remove nothing")
-	trashDays := trashDaysFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	grace, err := trashDays()
-	if err != nil {
-		return err
-	}
+	grace := cfg.trashGrace
 	a, err := openApp(ctx, cfg)
 	if err != nil {
 		return err

@@ -27,14 +27,6 @@ func uiConfig(a *app, h *handlers.Handlers, cfg web.Config) web.Config {
 	return cfg
 }
 
-func envBool(getenv func(string) string, key string) bool {
-	switch strings.ToLower(strings.TrimSpace(getenv(key))) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
-}
-
 // runUserCreate creates a user (or gives an existing one a role in another
 // organization). The password comes from GALLERIST_PASSWORD or the first line
 // of standard input, never from a flag (flags show up in process lists).

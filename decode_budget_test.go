@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"io"
 	"strings"
 	"testing"
 
@@ -28,32 +26,31 @@ func TestDecodeMemoryBudget(t *testing.T) {
 }
 
 // TestDecodeMemoryFlag: --decode-memory-mb and GALLERIST_DECODE_MEMORY_MB set
-// the budget (the flag wins); the default is 512 MB.
+// the budget (the flag wins); the default is 512 MB; junk is an error.
 func TestDecodeMemoryFlag(t *testing.T) {
 	for _, c := range []struct {
 		env  string
 		args []string
-		want int
+		want int // 0: an error
 	}{
 		{"", nil, 512},
 		{"300", nil, 300},
 		{"300", []string{"--decode-memory-mb", "1024"}, 1024},
-		{"junk", nil, 512},
+		{"junk", nil, 0},
 	} {
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		rc := defaultRender()
-		renderFlags(fs, func(k string) string {
+		var cfg config
+		fs := newFlags("serve", func(k string) string {
 			if k == "GALLERIST_DECODE_MEMORY_MB" {
 				return c.env
 			}
 			return ""
-		}, &rc)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
-		if rc.decodeMemoryMB != c.want {
-			t.Errorf("env %q, args %v: %d MB, want %d", c.env, c.args, rc.decodeMemoryMB, c.want)
+		}, &cfg, serveSettings...)
+		err := fs.Parse(c.args)
+		switch {
+		case c.want == 0 && (err == nil || !strings.Contains(err.Error(), "GALLERIST_DECODE_MEMORY_MB")):
+			t.Errorf("env %q: %v, want an error naming the variable", c.env, err)
+		case c.want != 0 && (err != nil || cfg.render.decodeMemoryMB != c.want):
+			t.Errorf("env %q, args %v: %d MB (%v), want %d", c.env, c.args, cfg.render.decodeMemoryMB, err, c.want)
 		}
 	}
 }

@@ -14,9 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -40,12 +38,13 @@ func main() {
 	}
 }
 
-const usage = `Gallerist: a self-hosted product media manager.
+const usageCommands = `Gallerist: a self-hosted product media manager.
 
 Usage:
   gallerist [serve] [--addr 127.0.0.1:8080] [--data ./gallerist_data]
   gallerist org create --slug SLUG --name NAME
-  gallerist token create --name NAME --scopes media:read,media:create,... [--org SLUG] [--expires 720h]
+  gallerist token create --name NAME --scopes media:read,media:create,...
+                          [--org SLUG] [--expires 720h]
   gallerist user create --email EMAIL [--org SLUG] [--role owner|editor|viewer]
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
@@ -64,41 +63,19 @@ creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
 
 serve flags (each also as an environment variable):
-  --addr ADDR              listen address (GALLERIST_ADDR, default 127.0.0.1:8080)
-  --public-url URL         absolute base of file URLs (GALLERIST_PUBLIC_URL)
-  --secure-cookies         send the login cookie only over HTTPS; set it behind TLS
-                           (GALLERIST_SECURE_COOKIES=true)
-  --trusted-proxies CIDRS  reverse proxies (ranges or addresses, comma-separated) whose
-                           X-Forwarded-For/-Host/-Proto are believed, e.g. 127.0.0.1/32
-                           (GALLERIST_TRUSTED_PROXIES; default none: those headers are ignored)
-  --cors-origins LIST      origins whose pages may call /api and read /files from a browser,
-                           comma-separated (https://shop.example.com), or * for any
-                           (GALLERIST_CORS_ORIGINS; default none: CORS off); never with credentials
-  --max-conns-per-ip N     concurrent connections one IPv4 address may hold (GALLERIST_MAX_CONNS_PER_IP,
-                           default 64; 0 for no cap)
-  --shutdown-grace DUR     time in-flight requests get to finish at shutdown; uploads still running
-                           then are answered 503 (GALLERIST_SHUTDOWN_GRACE, default 30s)
-  --header-timeout DUR     time a client has to send a request's headers, and the whole body of
-                           small requests (GALLERIST_HEADER_TIMEOUT, default 10s); uploads may take
-                           longer while bytes keep arriving
-  --max-image-mb N         image size limit (GALLERIST_MAX_IMAGE_MB, default 25)
-  --max-document-mb N      document size limit (GALLERIST_MAX_DOCUMENT_MB, default 20)
-  --max-video-mb N         video size limit (GALLERIST_MAX_VIDEO_MB, default 100)
-  --max-audio-mb N         audio size limit (GALLERIST_MAX_AUDIO_MB, default 50)
-  --fetch-allow CIDRS      address ranges URL imports may reach although not public,
-                           e.g. 10.1.2.0/24 for an intranet (GALLERIST_FETCH_ALLOW; default none)
-  --fetch-timeout DUR      total time limit per URL import (GALLERIST_FETCH_TIMEOUT, default 15s)
-  --render-workers N       images resized at once in the background (GALLERIST_RENDER_WORKERS,
-                           default: one per core but one)
-  --webp                   also make WebP renditions (GALLERIST_WEBP, default true)
-  --decode-memory-mb N     memory for decoding and resizing images, all workers together
-                           (GALLERIST_DECODE_MEMORY_MB, default 512)
-  --keep-location          keep GPS data in uploaded JPEGs (GALLERIST_KEEP_LOCATION, default false)
-  --trash-days N           days trashed media stay restorable before GC purges them
-                           (GALLERIST_TRASH_DAYS, default 7; also for gc)
-
-Token scopes: media:read, media:create, media:update, media:delete, products:read, products:write.
 `
+
+func usage() string {
+	return usageCommands + settingsHelp(serveSettings) + "\nToken scopes: " + strings.Join(tokenScopeNames(), ", ") + ".\n"
+}
+
+func tokenScopeNames() []string {
+	var names []string
+	for _, s := range data.AllTokenScopes {
+		names = append(names, string(s.Scope))
+	}
+	return names
+}
 
 // config is everything a command needs, from flags and the environment.
 type config struct {
@@ -109,6 +86,7 @@ type config struct {
 
 	secureCookies bool          // session cookie only over HTTPS
 	trashGrace    time.Duration // how long trashed media stay restorable (0: the default)
+	shutdownGrace time.Duration // how long in-flight requests get at shutdown
 
 	trustedProxies []netip.Prefix // peers whose X-Forwarded-* headers are believed
 	corsOrigins    []string       // origins allowed to call /api and /files from a browser
@@ -128,25 +106,6 @@ type renderConfig struct {
 	webp           bool // WebP beside JPEG/PNG
 	keepLocation   bool // keep GPS metadata in JPEG originals
 	decodeMemoryMB int  // decode memory budget of all workers (0: storage's default)
-}
-
-func defaultRender() renderConfig {
-	return renderConfig{workers: max(1, runtime.NumCPU()-1), webp: true, decodeMemoryMB: storage.DefaultDecodeMemory >> 20}
-}
-
-func commonFlags(name string, getenv func(string) string, cfg *config) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	cfg.dataDir = envOr(getenv, "GALLERIST_DATA", "./gallerist_data")
-	fs.StringVar(&cfg.dataDir, "data", cfg.dataDir, "data directory")
-	return fs
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // app is the opened storage, shared by the commands.
@@ -215,7 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch cmd {
 	case "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
@@ -236,94 +195,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "verify":
 		return runVerify(ctx, args, getenv, stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", cmd)
-}
-
-func limitFlags(fs *flag.FlagSet, getenv func(string) string, l *data.Limits) func() error {
-	type lim struct {
-		name, env string
-		dst       *int64
-		def       int64
-		v         *float64
-	}
-	lims := []*lim{
-		{name: "max-image-mb", env: "GALLERIST_MAX_IMAGE_MB", dst: &l.MaxImageBytes, def: l.MaxImageBytes},
-		{name: "max-document-mb", env: "GALLERIST_MAX_DOCUMENT_MB", dst: &l.MaxDocumentBytes, def: l.MaxDocumentBytes},
-		{name: "max-video-mb", env: "GALLERIST_MAX_VIDEO_MB", dst: &l.MaxVideoBytes, def: l.MaxVideoBytes},
-		{name: "max-audio-mb", env: "GALLERIST_MAX_AUDIO_MB", dst: &l.MaxAudioBytes, def: l.MaxAudioBytes},
-	}
-	for _, x := range lims {
-		def := float64(x.def) / (1 << 20)
-		if v := getenv(x.env); v != "" {
-			fmt.Sscanf(v, "%g", &def)
-		}
-		x.v = fs.Float64(x.name, def, "size limit in MB")
-	}
-	return func() error {
-		for _, x := range lims {
-			if *x.v <= 0 {
-				return fmt.Errorf("--%s must be more than 0", x.name)
-			}
-			*x.dst = int64(*x.v * (1 << 20))
-		}
-		return nil
-	}
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := config{limits: data.DefaultLimits()}
-	fs := commonFlags("serve", getenv, &cfg)
-	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "GALLERIST_ADDR", "127.0.0.1:8080"), "listen address")
-	fs.StringVar(&cfg.publicURL, "public-url", getenv("GALLERIST_PUBLIC_URL"), "public base URL")
-	applyLimits := limitFlags(fs, getenv, &cfg.limits)
-	applyFetch := fetchFlags(fs, getenv, &cfg.fetch)
-	cfg.render = defaultRender()
-	renderFlags(fs, getenv, &cfg.render)
-	trashDays := trashDaysFlag(fs, getenv)
-	fs.BoolVar(&cfg.secureCookies, "secure-cookies", envBool(getenv, "GALLERIST_SECURE_COOKIES"), "send the session cookie only over HTTPS")
-	proxies := fs.String("trusted-proxies", getenv("GALLERIST_TRUSTED_PROXIES"), "reverse proxies whose X-Forwarded-* headers are believed")
-	corsFlag := fs.String("cors-origins", getenv("GALLERIST_CORS_ORIGINS"), "origins whose pages may call the API")
-	conns := fs.String("max-conns-per-ip", envOr(getenv, "GALLERIST_MAX_CONNS_PER_IP", strconv.Itoa(web.DefaultTimeouts.MaxConnsPerIP)), "connections per IPv4 address")
-	headerTimeout := fs.String("header-timeout", envOr(getenv, "GALLERIST_HEADER_TIMEOUT", web.DefaultTimeouts.Header.String()), "time to send headers")
-	graceFlag := fs.String("shutdown-grace", envOr(getenv, "GALLERIST_SHUTDOWN_GRACE", "30s"), "time in-flight requests get at shutdown")
+	fs := newFlags("serve", getenv, &cfg, append([]setting{dataSetting}, serveSettings...)...)
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w\n\n%s", err, usage)
+		return fmt.Errorf("%w\n\n%s", err, usage())
 	}
-	nconns, err := strconv.Atoi(*conns)
-	if err != nil || nconns < 0 {
-		return fmt.Errorf("--max-conns-per-ip must be a whole number, 0 or more (got %q)", *conns)
-	}
-	cfg.timeouts.MaxConnsPerIP = nconns
-	if nconns == 0 {
-		cfg.timeouts.MaxConnsPerIP = -1 // no cap
-	}
-	if cfg.timeouts.Header, err = time.ParseDuration(*headerTimeout); err != nil || cfg.timeouts.Header <= 0 {
-		return fmt.Errorf("--header-timeout must be a duration such as 10s (got %q)", *headerTimeout)
-	}
-	shutdownGrace, err := time.ParseDuration(*graceFlag)
-	if err != nil || shutdownGrace < 0 {
-		return fmt.Errorf("--shutdown-grace must be a duration such as 30s (got %q)", *graceFlag)
-	}
-	trusted, err := web.ParseTrustedProxies(*proxies)
-	if err != nil {
-		return fmt.Errorf("--trusted-proxies: %w", err)
-	}
-	cfg.trustedProxies = trusted
-	if cfg.corsOrigins, err = web.ParseCORSOrigins(*corsFlag); err != nil {
-		return fmt.Errorf("--cors-origins: %w", err)
-	}
-	if err := applyLimits(); err != nil {
-		return err
-	}
-	if err := applyFetch(); err != nil {
-		return err
-	}
-	grace, err := trashDays()
-	if err != nil {
-		return err
-	}
-	cfg.trashGrace = grace
+	grace, shutdownGrace := cfg.trashGrace, cfg.shutdownGrace
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	a, err := openApp(ctx, cfg)
 	if err != nil {
@@ -435,44 +317,6 @@ func cliError(err error) error {
 		return errors.New(de.Message)
 	}
 	return err
-}
-
-// fetchFlags adds the URL-import settings; the returned func validates them.
-func fetchFlags(fs *flag.FlagSet, getenv func(string) string, cfg *fetch.Config) func() error {
-	allow := fs.String("fetch-allow", getenv("GALLERIST_FETCH_ALLOW"), "address ranges URL imports may reach")
-	timeout := fs.String("fetch-timeout", envOr(getenv, "GALLERIST_FETCH_TIMEOUT", "15s"), "time limit per URL import")
-	return func() error {
-		prefixes, err := fetch.ParseAllow(*allow)
-		if err != nil {
-			return fmt.Errorf("--fetch-allow: %w", err)
-		}
-		d, err := time.ParseDuration(*timeout)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("--fetch-timeout must be a duration such as 15s")
-		}
-		cfg.Allow, cfg.Timeout = prefixes, d
-		return nil
-	}
-}
-
-// renderFlags adds the rendition settings.
-func renderFlags(fs *flag.FlagSet, getenv func(string) string, rc *renderConfig) {
-	if v, err := strconv.Atoi(getenv("GALLERIST_RENDER_WORKERS")); err == nil && v >= 0 {
-		rc.workers = v
-	}
-	if v, err := strconv.ParseBool(getenv("GALLERIST_WEBP")); err == nil {
-		rc.webp = v
-	}
-	if v, err := strconv.ParseBool(getenv("GALLERIST_KEEP_LOCATION")); err == nil {
-		rc.keepLocation = v
-	}
-	fs.IntVar(&rc.workers, "render-workers", rc.workers, "background rendition workers")
-	fs.BoolVar(&rc.webp, "webp", rc.webp, "also make WebP renditions")
-	fs.BoolVar(&rc.keepLocation, "keep-location", rc.keepLocation, "keep GPS metadata in JPEG originals")
-	if v, err := strconv.Atoi(getenv("GALLERIST_DECODE_MEMORY_MB")); err == nil && v > 0 {
-		rc.decodeMemoryMB = v
-	}
-	fs.IntVar(&rc.decodeMemoryMB, "decode-memory-mb", rc.decodeMemoryMB, "memory budget for decoding images, all workers together")
 }
 
 // limitMemory sets the Go runtime's soft memory limit (unless GOMEMLIMIT is
