@@ -128,9 +128,13 @@ var serveSettings = []setting{
 		}},
 	{flag: "fetch-timeout", env: "GALLERIST_FETCH_TIMEOUT", arg: "DUR", def: "15s", help: "total time limit per URL import",
 		parse: durationInto(func(c *config) *time.Duration { return &c.fetch.Timeout }, time.Nanosecond)},
-	{flag: "render-workers", env: "GALLERIST_RENDER_WORKERS", arg: "N", def: strconv.Itoa(max(1, runtime.NumCPU()-1)),
-		help: "images resized at once in the background (default: one per core but one)",
+	{flag: "render-workers", env: "GALLERIST_RENDER_WORKERS", arg: "N",
+		help: "images resized at once in the background; default one per core but one",
 		parse: func(c *config, v string) error {
+			if v == "" {
+				c.render.workers = max(1, runtime.NumCPU()-1)
+				return nil
+			}
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
 				return errors.New("must be a whole number, 0 or more")
