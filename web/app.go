@@ -155,6 +155,7 @@ func New(cfg Config, routes []Route) *Server {
 		}
 	}
 	s.App.Use(s.forwarded)
+	s.App.Use(s.accessLog)
 	// Requests that reach the middleware are marked; errors raised by the
 	// server before routing (an unparseable request, headers over the
 	// buffer) are not, and answer in the API's JSON shape.

@@ -133,7 +133,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	status := StatusFor(e.Code)
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		s.log.Error("request failed", "method", c.Method(), "route", c.Route().Path, "request_id", RequestID(c), "err", err)
 		if e.Code != data.ECInsufficientStorage && e.Code != data.ECUnavailable { // server-side errors a person can act on
 			e = &data.Error{Code: data.ECInternal, Message: data.ErrorMessage(nil)}
 		}
