@@ -9,23 +9,7 @@ import (
 	"strings"
 
 	"gallerist/data"
-	"gallerist/handlers"
-	"gallerist/web"
 )
-
-// uiConfig wires the admin UI into the server: assets, compression, sessions,
-// CSRF, the login redirect and HTML error pages.
-func uiConfig(a *app, h *handlers.Handlers, cfg web.Config) web.Config {
-	cfg.Session = a.sessions.Principal
-	cfg.LoginRedirect = h.LoginRedirect
-	cfg.HTMLError = h.HTMLError
-	maxBody := cfg.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = 1 << 20
-	}
-	cfg.Middleware = append(cfg.Middleware, web.StaticFiles, web.CompressPages(), a.sessions.Middleware, web.CSRF(maxBody))
-	return cfg
-}
 
 // runUserCreate creates a user (or gives an existing one a role in another
 // organization). The password comes from GALLERIST_PASSWORD or the first line

@@ -249,6 +249,20 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins}), h.Routes())
 }
 
+// uiConfig wires the admin UI into the server: assets, compression, sessions,
+// CSRF, the login redirect and HTML error pages.
+func uiConfig(a *app, h *handlers.Handlers, cfg web.Config) web.Config {
+	cfg.Session = a.sessions.Principal
+	cfg.LoginRedirect = h.LoginRedirect
+	cfg.HTMLError = h.HTMLError
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	cfg.Middleware = append(cfg.Middleware, web.StaticFiles, web.CompressPages(), a.sessions.Middleware, web.CSRF(maxBody))
+	return cfg
+}
+
 func runOrgCreate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var cfg config
 	fs := commonFlags("org create", getenv, &cfg)
