@@ -1,0 +1,187 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Bulk import: a folder (or zip) of files named by product handle, or a CSV
+// listing them, becomes an ordered list of images per product.
+
+// ImportFile is one file to import: where it is (a path inside the folder or
+// zip, with "/" separators), the product it belongs to, its place among that
+// product's new images, and its alt text (from the CSV only).
+type ImportFile struct {
+	Path     string
+	Handle   string
+	Position int // 1-based order among the product's imported files
+	Alt      string
+	Line     int // the CSV line, 0 when named by its file name
+}
+
+// MaxImportFiles bounds one import.
+const MaxImportFiles = 10000
+
+// ParseImportName reads a product handle and a position from a file name:
+// "red-mug.jpg" is red-mug's first image, "red-mug-2.jpg" and
+// "red-mug_2.jpg" its second. known reports whether a handle names an
+// existing product: a name whose whole stem is a known handle ("mug-2" when
+// a product mug-2 exists) keeps it, so handles that end in a number still
+// work. ok is false for names with no usable handle (hidden files, names
+// that are not handles once lowercased).
+func ParseImportName(name string, known func(handle string) bool) (handle string, position int, ok bool) {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if strings.HasPrefix(base, ".") || !utf8.ValidString(base) {
+		return "", 0, false
+	}
+	stem := strings.ToLower(strings.TrimSuffix(base, path.Ext(base)))
+	if known != nil && known(stem) && handleRE.MatchString(stem) {
+		return stem, 1, true
+	}
+	position = 1
+	if i := strings.LastIndexAny(stem, "-_"); i > 0 {
+		if n, err := strconv.Atoi(stem[i+1:]); err == nil && n >= 1 && n <= MaxImportFiles && stem[i+1] != '0' {
+			stem, position = stem[:i], n
+		}
+	}
+	stem = strings.ReplaceAll(stem, "_", "-")
+	if len(stem) > MaxHandleBytes || !handleRE.MatchString(stem) {
+		return "", 0, false
+	}
+	return stem, position, true
+}
+
+// PlanImportNames orders files named by handle: per product by the number
+// in their name (ties by name), products by handle. Names without a handle
+// come back in skipped.
+func PlanImportNames(paths []string, known func(string) bool) (files []ImportFile, skipped []string) {
+	for _, p := range paths {
+		h, pos, ok := ParseImportName(p, known)
+		if !ok {
+			skipped = append(skipped, p)
+			continue
+		}
+		files = append(files, ImportFile{Path: p, Handle: h, Position: pos})
+	}
+	slices.SortStableFunc(files, func(a, b ImportFile) int {
+		if c := strings.Compare(a.Handle, b.Handle); c != 0 {
+			return c
+		}
+		if a.Position != b.Position {
+			return a.Position - b.Position
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	// Positions become the order itself (1, 2, 3…), gaps and ties closed.
+	for i := range files {
+		if i > 0 && files[i-1].Handle == files[i].Handle {
+			files[i].Position = files[i-1].Position + 1
+		} else {
+			files[i].Position = 1
+		}
+	}
+	return files, skipped
+}
+
+// ParseImportCSV reads a CSV of handle,position,file,alt (a header row
+// naming those columns, in any order; alt and position may be left out).
+// Errors name the line. The files come back ordered as PlanImportNames
+// orders them.
+func ParseImportCSV(r io.Reader) ([]ImportFile, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("line 1: the CSV needs a header row naming handle, file (and position, alt): %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("line 1: the column %q appears twice", h)
+		}
+		col[h] = i
+	}
+	for _, need := range []string{"handle", "file"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("line 1: the CSV has no %q column (columns: handle, position, file, alt)", need)
+		}
+	}
+	for name := range col {
+		if !slices.Contains([]string{"handle", "position", "file", "alt"}, name) {
+			return nil, fmt.Errorf("line 1: unknown column %q (columns: handle, position, file, alt)", name)
+		}
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var files []ImportFile
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// FieldPos needs a record; a malformed one has none (fuzzing found
+			// the panic), so the line comes from the parse error.
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("line %d: %w", pe.StartLine, pe.Err)
+			}
+			return nil, err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(files) == MaxImportFiles {
+			return nil, fmt.Errorf("line %d: an import takes at most %d files", line, MaxImportFiles)
+		}
+		if strings.Join(rec, "") == "" {
+			continue
+		}
+		f := ImportFile{Handle: strings.ToLower(get(rec, "handle")), Path: get(rec, "file"), Alt: get(rec, "alt"), Line: line}
+		if _, err := ValidateHandle(f.Handle); err != nil {
+			return nil, fmt.Errorf("line %d: %q is not a product handle (lowercase letters, digits and dashes)", line, f.Handle)
+		}
+		if f.Path == "" || strings.HasPrefix(f.Path, "/") || slices.Contains(strings.Split(strings.ReplaceAll(f.Path, "\\", "/"), "/"), "..") {
+			return nil, fmt.Errorf("line %d: the file %q must be a path inside the import folder", line, f.Path)
+		}
+		f.Path = strings.ReplaceAll(f.Path, "\\", "/")
+		if p := get(rec, "position"); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > MaxImportFiles {
+				return nil, fmt.Errorf("line %d: position %q must be a whole number from 1", line, p)
+			}
+			f.Position = n
+		} else {
+			f.Position = MaxImportFiles + 1 // after the numbered ones, in file order
+		}
+		if f.Alt, err = ValidateAlt(f.Alt); err != nil {
+			return nil, fmt.Errorf("line %d: %s", line, ErrorMessage(err))
+		}
+		files = append(files, f)
+	}
+	slices.SortStableFunc(files, func(a, b ImportFile) int {
+		if c := strings.Compare(a.Handle, b.Handle); c != 0 {
+			return c
+		}
+		return a.Position - b.Position
+	})
+	for i := range files {
+		if i > 0 && files[i-1].Handle == files[i].Handle {
+			files[i].Position = files[i-1].Position + 1
+		} else {
+			files[i].Position = 1
+		}
+	}
+	return files, nil
+}
