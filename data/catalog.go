@@ -52,14 +52,29 @@ type Product struct {
 	Featured     *Media // the media item at position 1, nil for an empty gallery
 }
 
+// ProductSortFields are the fields a product list sorts by ("-" for descending).
+var ProductSortFields = []string{"created_at", "updated_at", "title", "handle", "id"}
+
+// VariantSortFields are the fields a variant list sorts by.
+var VariantSortFields = []string{"id", "created_at", "updated_at", "title", "sku"}
+
+// CollectionSortFields are the fields a collection list sorts by.
+var CollectionSortFields = []string{"created_at", "updated_at", "title", "handle", "id"}
+
+// GallerySortFields are the fields a gallery list sorts by.
+var GallerySortFields = []string{"position", "id", "created_at"}
+
 // ProductFilter selects products; the zero value lists all, newest first.
 type ProductFilter struct {
 	ID     int64
 	Handle string
 	Q      string        // case-insensitive substring of title or handle
 	Status ProductStatus // "" for any
-	Limit  int
-	Offset int
+	Sort   string        // one of ProductSortFields, "-" prefix for descending; "" newest first
+	// SinceID keeps ids greater than it, in ascending id order (Sort is then "" or "id").
+	SinceID int64
+	Limit   int
+	Offset  int
 }
 
 // ProductCreate is a new product. An empty Handle is made from the title
@@ -96,6 +111,8 @@ type Variant struct {
 type VariantFilter struct {
 	ProductID int64 // required
 	Q         string
+	Sort      string // one of VariantSortFields; "" oldest first
+	SinceID   int64  // ids greater than it, ascending
 	Limit     int
 	Offset    int
 }
@@ -128,11 +145,13 @@ type Collection struct {
 
 // CollectionFilter selects collections; the zero value lists all, newest first.
 type CollectionFilter struct {
-	ID     int64
-	Handle string
-	Q      string
-	Limit  int
-	Offset int
+	ID      int64
+	Handle  string
+	Q       string
+	Sort    string // one of CollectionSortFields; "" newest first
+	SinceID int64  // ids greater than it, ascending
+	Limit   int
+	Offset  int
 }
 
 // CollectionCreate is a new collection; an empty Handle is made from the title.
@@ -165,7 +184,10 @@ type GalleryImage struct {
 
 // GalleryFilter selects images of one gallery, in position order.
 type GalleryFilter struct {
-	SinceID  int64  // image ids greater than it
+	// SinceID keeps image ids greater than it, in ascending id order whatever
+	// the positions (a sync cursor); Sort is then "" or "id".
+	SinceID  int64
+	Sort     string // one of GallerySortFields; "" is position order
 	Position int    // only the image at this position
 	FileKey  string // only the image whose public URL names this file key (the API's src filter)
 	Limit    int    // 0: the whole gallery
@@ -198,6 +220,9 @@ type GalleryImageUpdate struct {
 	Alt      *string // the media item's alt text ("" clears)
 	// IfVersion, if not 0, must equal the gallery version (else ECPreconditionFailed).
 	IfVersion int64
+	// Replace is a full replacement (PUT): Position is required, and an Alt
+	// equal to the current alt text is no change (so needs no media:update).
+	Replace bool
 }
 
 // ImagePosition is one entry of a reorder given as positions.

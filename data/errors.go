@@ -13,6 +13,7 @@ import (
 const (
 	ECInvalidJSON         = "invalid_json"                 // 400: the body is not valid JSON
 	ECInvalidParameter    = "invalid_parameter"            // 400: a query parameter is malformed or out of range
+	ECUnknownParameter    = "unknown_parameter"            // 400: a query parameter the endpoint does not take
 	ECEmptyUpdate         = "empty_update"                 // 400: an update names no field
 	ECTooManyFiles        = "too_many_files"               // 400: more files than a request may carry
 	ECMissingFile         = "missing_file"                 // 400: an upload without a file
@@ -72,6 +73,11 @@ func (e *Error) With(key string, value any) *Error {
 	}
 	c.Details[key] = value
 	return &c
+}
+
+// ParamError reports an invalid query parameter (400) and names it.
+func ParamError(param, format string, args ...any) *Error {
+	return Errorf(ECInvalidParameter, format, args...).With("parameter", param)
 }
 
 // FieldError reports an invalid field value (422) and names the field.

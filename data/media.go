@@ -71,7 +71,28 @@ type Media struct {
 	ProcessingError string
 	// Renditions made so far, by slot (filled for images).
 	Renditions []Rendition
+
+	// NotRestored is filled by RestoreMedia: the places a forced delete took
+	// the item from that it could not go back to.
+	NotRestored []Unrestored
 }
+
+// Unrestored is a place a restored item could not be put back, and why.
+type Unrestored struct {
+	Usage
+	Reason string // one of the UnrestoredReasons
+}
+
+// Why a restore could not put an item back in a place.
+const (
+	UnrestoredGalleryFull  = "gallery_full"   // the product's gallery is at its image limit
+	UnrestoredTaken        = "taken"          // the variant or collection has another image now
+	UnrestoredNotInGallery = "not_in_gallery" // a variant's image: the item is not in its product's gallery
+	UnrestoredGone         = "gone"           // the product, variant or collection no longer exists
+)
+
+// UnrestoredReasons lists every reason, for documentation.
+var UnrestoredReasons = []string{UnrestoredGalleryFull, UnrestoredTaken, UnrestoredNotInGallery, UnrestoredGone}
 
 // Processing states of a media item.
 const (
@@ -264,16 +285,58 @@ const (
 	DeletedInclude = "include" // both
 )
 
-// Sortable media fields.
-var MediaSortFields = []string{"created_at", "filename", "size"}
+// MediaSortFields are the fields a media list sorts by ("-" prefix for
+// descending); "position" (gallery order) needs MediaFilter.ProductID.
+var MediaSortFields = []string{"created_at", "filename", "size", "id", "position"}
+
+// MIMETypes are the types a media item can have (sniffed from the bytes): the
+// values of the mime_type filter.
+var MIMETypes = []string{
+	"image/jpeg", "image/png", "image/gif", "image/webp",
+	"application/pdf", "application/msword", "application/vnd.ms-excel",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"video/mp4", "video/quicktime", "video/webm",
+	"audio/mpeg", "audio/mp4",
+}
+
+// IsMIMEType reports whether t is one of MIMETypes.
+func IsMIMEType(t string) bool {
+	for _, m := range MIMETypes {
+		if m == t {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidSort reports whether s is one of fields, optionally with a leading "-".
+func ValidSort(s string, fields []string) bool {
+	field := strings.TrimPrefix(s, "-")
+	for _, f := range fields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// SortOrder splits a sort value into its field and direction ("-size" →
+// "size", true).
+func SortOrder(s string) (field string, desc bool) {
+	return strings.TrimPrefix(s, "-"), strings.HasPrefix(s, "-")
+}
 
 // MediaFilter selects media; the zero value lists the live library, newest first.
 type MediaFilter struct {
-	ID         int64
-	Kind       Kind
-	Q          string // case-insensitive substring of filename or alt
-	Sort       string // created_at, filename, size; "-" prefix for descending
-	SinceID    int64  // ids greater than it, ascending
+	ID        int64
+	Kind      Kind
+	MIMETypes []string // any of these sniffed types (empty: any)
+	Q         string   // case-insensitive substring of filename or alt
+	Sort      string   // one of MediaSortFields; "-" prefix for descending
+	// SinceID keeps ids greater than it, in ascending id order (a sync
+	// cursor); Sort is then empty or "id".
+	SinceID    int64
 	Deleted    string // DeletedExclude, DeletedOnly, DeletedInclude
 	ProductID  int64  // media in this product's gallery
 	Used       *bool  // true: used somewhere; false: used nowhere

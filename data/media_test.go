@@ -51,3 +51,37 @@ func TestDownloadName(t *testing.T) {
 		}
 	})
 }
+
+// TestMIMETypes checks the mime_type filter's list against the types that
+// have an extension, both ways.
+func TestMIMETypes(t *testing.T) {
+	for _, m := range MIMETypes {
+		if ExtForMIME(m) == "bin" {
+			t.Errorf("%s has no extension", m)
+		}
+		if !IsMIMEType(m) {
+			t.Errorf("IsMIMEType(%q) is false", m)
+		}
+	}
+	if IsMIMEType("image/jpg") || IsMIMEType("text/html") {
+		t.Error("IsMIMEType accepts types the library never holds")
+	}
+}
+
+func TestSortOrder(t *testing.T) {
+	for _, tc := range []struct {
+		in, field string
+		desc, ok  bool
+	}{
+		{"size", "size", false, true},
+		{"-created_at", "created_at", true, true},
+		{"position", "position", false, true},
+		{"colour", "colour", false, false},
+		{"--size", "-size", true, false},
+	} {
+		field, desc := SortOrder(tc.in)
+		if field != tc.field || desc != tc.desc || ValidSort(tc.in, MediaSortFields) != tc.ok {
+			t.Errorf("%q: %q %v %v", tc.in, field, desc, ValidSort(tc.in, MediaSortFields))
+		}
+	}
+}

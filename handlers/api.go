@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,29 +51,62 @@ type Handlers struct {
 func New(d Deps) *Handlers { return &Handlers{Deps: d} }
 
 // Routes is Gallerist's routes table: every route with the scope it needs.
-// The web package applies authentication and the scope check to each.
+// The web package applies authentication and the scope check to each; /api
+// routes refuse query parameters they do not declare.
 func (h *Handlers) Routes() []web.Route {
-	return append(append(h.apiRoutes(), h.fileRoutes()...), h.uiRoutes()...)
+	var api []web.Route
+	for _, e := range h.apiRoutes() {
+		r := e.Route
+		r.Handler = strictQuery(e.Query, r.Handler)
+		api = append(api, r)
+	}
+	return append(append(api, h.fileRoutes()...), h.uiRoutes()...)
 }
 
-func (h *Handlers) apiRoutes() []web.Route {
-	api := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: scope, API: true, Handler: fn}
-	}
-	r := []web.Route{
-		{Method: "GET", Path: "/api/openapi.json", Public: true, API: true, Handler: h.handleOpenAPI},
-		{Method: "GET", Path: "/api/ping", Public: true, API: true, Handler: h.handlePing},
-		api("GET", "/api/media", data.ScopeMediaRead, h.handleMediaList),
-		{Method: "POST", Path: "/api/media", Scope: data.ScopeMediaCreate, API: true, Stream: true, Handler: h.handleMediaCreate},
-		api("GET", "/api/media/:id", data.ScopeMediaRead, h.handleMediaGet),
-		api("PATCH", "/api/media/:id", data.ScopeMediaUpdate, h.handleMediaPatch),
-		api("DELETE", "/api/media/:id", data.ScopeMediaDelete, h.handleMediaDelete),
-		api("POST", "/api/media/:id/restore", data.ScopeMediaDelete, h.handleMediaRestore),
-		api("GET", "/api/media/:id/usage", data.ScopeMediaRead, h.handleMediaUsage),
-		api("GET", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaOriginal(true)),
-		api("HEAD", "/api/media/:id/download", data.ScopeMediaRead, h.handleMediaOriginal(true)),
+// endpoint is an /api route with the query parameters it takes: the one
+// table the strict check and the OpenAPI document's test read.
+type endpoint struct {
+	web.Route
+	Query []string
+}
+
+// apiRoute makes an /api endpoint taking the given query parameters.
+func apiRoute(method, path string, scope data.Scope, fn fiber.Handler, query ...string) endpoint {
+	return endpoint{Route: web.Route{Method: method, Path: path, Scope: scope, API: true, Handler: fn}, Query: query}
+}
+
+// streamed marks an endpoint whose handler reads the request body itself.
+func streamed(e endpoint) endpoint {
+	e.Stream = true
+	return e
+}
+
+func (h *Handlers) apiRoutes() []endpoint {
+	read, create, update, del := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
+	r := []endpoint{
+		{Route: web.Route{Method: "GET", Path: "/api/openapi.json", Public: true, API: true, Handler: h.handleOpenAPI}},
+		{Route: web.Route{Method: "GET", Path: "/api/ping", Public: true, API: true, Handler: h.handlePing}},
+		apiRoute("GET", "/api/media", read, h.handleMediaList, mediaList.params()...),
+		streamed(apiRoute("POST", "/api/media", create, h.handleMediaCreate)),
+		apiRoute("GET", "/api/media/:id", read, h.handleMediaGet, "fields"),
+		apiRoute("PATCH", "/api/media/:id", update, h.handleMediaPatch),
+		apiRoute("DELETE", "/api/media/:id", del, h.handleMediaDelete, "force", "purge"),
+		apiRoute("POST", "/api/media/:id/restore", del, h.handleMediaRestore),
+		apiRoute("GET", "/api/media/:id/usage", read, h.handleMediaUsage),
+		apiRoute("GET", "/api/media/:id/download", read, h.handleMediaOriginal(true)),
+		apiRoute("HEAD", "/api/media/:id/download", read, h.handleMediaOriginal(true)),
 	}
 	return append(r, h.catalogRoutes()...)
+}
+
+// APIQueryParams lists the query parameters each /api operation takes,
+// keyed by "METHOD /api/path/{param}" as the OpenAPI document names it.
+func APIQueryParams() map[string][]string {
+	out := map[string][]string{}
+	for _, e := range (&Handlers{}).apiRoutes() {
+		out[e.Method+" "+routeParamRE.ReplaceAllString(e.Path, "{$1}")] = slices.Clone(e.Query)
+	}
+	return out
 }
 
 // handlePing is the trivial JSON endpoint benchmarks compare against.
@@ -87,54 +122,192 @@ type List[T any] struct {
 	Offset int `json:"offset"`
 }
 
-// pageParams parses limit (1-100, default def) and offset (>= 0).
-func pageParams(c *fiber.Ctx, def int) (limit, offset int, err error) {
-	limit, offset = def, 0
+// The list parameters every list takes, with the same meaning everywhere.
+var sharedListParams = []string{"limit", "offset", "since_id", "sort", "fields"}
+
+// listSpec declares one list's query parameters: the shared ones (with the
+// list's sort fields and fields= names) and its own filters.
+type listSpec struct {
+	sorts   []string
+	fields  []string
+	filters []string
+	// gallery lists default to the whole gallery, up to the gallery limit;
+	// other lists to 24 of at most 100.
+	gallery bool
+}
+
+func (s listSpec) params() []string { return append(slices.Clone(sharedListParams), s.filters...) }
+
+// The lists of the API.
+var (
+	mediaList = listSpec{sorts: data.MediaSortFields, fields: mediaFields,
+		filters: []string{"q", "kind", "mime_type", "deleted", "product_id", "used", "missing_alt"}}
+	productList    = listSpec{sorts: data.ProductSortFields, fields: productFields, filters: []string{"q", "status", "handle"}}
+	variantList    = listSpec{sorts: data.VariantSortFields, fields: variantFields, filters: []string{"q"}}
+	collectionList = listSpec{sorts: data.CollectionSortFields, fields: collectionFields, filters: []string{"q", "handle"}}
+	galleryList    = listSpec{sorts: data.GallerySortFields, fields: galleryImageFields, filters: []string{"position", "src"}, gallery: true}
+)
+
+// listQuery is what the shared list parameters asked for.
+type listQuery struct {
+	Limit, Offset int
+	SinceID       int64
+	Sort          string // "id" after since_id
+	Fields        []string
+}
+
+// parseList reads the shared list parameters of spec: limit (1 to maxLimit,
+// default defLimit), offset (0 or more), since_id (0 or more: ids greater,
+// ascending, so never with another sort), sort (one of spec's fields, "-"
+// for descending) and fields (a comma list of spec's names).
+func parseList(c *fiber.Ctx, spec listSpec, defLimit, maxLimit int) (listQuery, error) {
+	q := listQuery{Limit: defLimit}
+	var err error
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return 0, 0, paramError("limit", "limit must be a whole number from 1 to 100.")
+		if err != nil || n < 1 || n > maxLimit {
+			return q, paramError("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", maxLimit))
 		}
-		limit = n
+		q.Limit = n
 	}
 	if v := c.Query("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return 0, 0, paramError("offset", "offset must be a whole number, 0 or more.")
+			return q, paramError("offset", "offset must be a whole number, 0 or more.")
 		}
-		offset = n
+		q.Offset = n
 	}
-	return limit, offset, nil
+	if q.Sort = c.Query("sort"); q.Sort != "" && !data.ValidSort(q.Sort, spec.sorts) {
+		return q, paramError("sort", fmt.Sprintf("sort must be one of %s, optionally with a leading '-'.", strings.Join(spec.sorts, ", ")))
+	}
+	if c.Query("since_id") != "" {
+		if q.SinceID, err = queryID(c, "since_id", 0); err != nil {
+			return q, err
+		}
+		if q.Sort != "" && q.Sort != "id" {
+			return q, paramError("sort", "since_id lists ids greater than it in ascending id order; leave out sort.")
+		}
+		q.Sort = "id"
+	}
+	if q.Fields, err = fieldsParam(c, spec.fields); err != nil {
+		return q, err
+	}
+	return q, nil
 }
 
-func paramError(name, msg string) *data.Error {
-	return data.Errorf(data.ECInvalidParameter, "%s", msg).With("parameter", name)
-}
+// defaultPage is the default limit of the non-gallery lists; maxPage their largest.
+const (
+	defaultPage = 24
+	maxPage     = 100
+)
 
-func queryID(c *fiber.Ctx, name string) (int64, error) {
+func paramError(name, msg string) *data.Error { return data.ParamError(name, "%s", msg) }
+
+// queryID parses an id parameter: a whole number from min (0 for cursors,
+// 1 for ids); 0 when absent.
+func queryID(c *fiber.Ctx, name string, min int64) (int64, error) {
 	v := c.Query(name)
 	if v == "" {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, paramError(name, name+" must be a positive whole number.")
+	if err != nil || n < min {
+		if min == 0 {
+			return 0, paramError(name, name+" must be a whole number, 0 or more.")
+		}
+		return 0, paramError(name, name+" must be a positive id (1 or more).")
 	}
 	return n, nil
 }
 
+// queryBool parses a boolean parameter: true or 1, false or 0 (any other
+// spelling, "yes" included, is refused); nil when absent.
 func queryBool(c *fiber.Ctx, name string) (*bool, error) {
 	switch strings.ToLower(c.Query(name)) {
 	case "":
 		return nil, nil
-	case "true", "1", "yes":
+	case "true", "1":
 		t := true
 		return &t, nil
-	case "false", "0", "no":
+	case "false", "0":
 		f := false
 		return &f, nil
 	}
-	return nil, paramError(name, name+" must be true or false.")
+	return nil, paramError(name, name+" must be true or false (or 1 or 0).")
+}
+
+// strictQuery refuses the query parameters an endpoint does not take (400
+// unknown_parameter, with a hint for other APIs' spellings) and parameters
+// given twice, before the handler runs.
+func strictQuery(allowed []string, next fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		seen := map[string]bool{}
+		for k := range c.Context().QueryArgs().All() {
+			name := string(k)
+			switch {
+			case !slices.Contains(allowed, name):
+				return unknownParam(name, allowed)
+			case seen[name]:
+				return paramError(name, fmt.Sprintf("%s is given twice; send it once (a comma list where several values are allowed).", name))
+			}
+			seen[name] = true
+		}
+		return next(c)
+	}
+}
+
+// paramHint is what another API's parameter is called here.
+type paramHint struct {
+	use  []string // our parameters (the hint applies where the endpoint takes them)
+	hint string
+}
+
+// paramHints maps the spellings of the seed vendors' APIs (and common ones)
+// to ours.
+var paramHints = map[string]paramHint{
+	"query":           {[]string{"q"}, "Search with q."},
+	"search":          {[]string{"q"}, "Search with q."},
+	"filter":          {[]string{"q"}, "Search with q."},
+	"page":            {[]string{"limit", "offset"}, "Page with limit and offset: offset = (page - 1) × limit."},
+	"per_page":        {[]string{"limit"}, "Set the page size with limit (1 to 100)."},
+	"page_size":       {[]string{"limit"}, "Set the page size with limit (1 to 100)."},
+	"pagesize":        {[]string{"limit"}, "Set the page size with limit (1 to 100)."},
+	"$limit":          {[]string{"limit"}, "Set the page size with limit (1 to 100)."},
+	"$skip":           {[]string{"offset"}, "Skip items with offset."},
+	"skip":            {[]string{"offset"}, "Skip items with offset."},
+	"$sort":           {[]string{"sort"}, "Sort with sort=field, or sort=-field for descending."},
+	"sort_by":         {[]string{"sort"}, "Sort with sort=field, or sort=-field for descending."},
+	"order":           {[]string{"sort"}, "Sort with sort=field, or sort=-field for descending."},
+	"order_by":        {[]string{"sort"}, "Sort with sort=field, or sort=-field for descending."},
+	"type":            {[]string{"kind"}, "Filter by kind (image, video, audio, document)."},
+	"media_type":      {[]string{"kind"}, "Filter by kind (image, video, audio, document)."},
+	"file_type":       {[]string{"mime_type"}, "Filter by mime_type (e.g. image/png, or a comma list)."},
+	"content_type":    {[]string{"mime_type"}, "Filter by mime_type (e.g. image/png, or a comma list)."},
+	"product":         {[]string{"product_id"}, "Filter by product_id."},
+	"organization_id": {nil, "Leave it out: the token's organization is always the one used."},
+	"with_count":      {nil, "Leave it out: total is always in the answer."},
+}
+
+func unknownParam(name string, allowed []string) error {
+	e := data.Errorf(data.ECUnknownParameter, "Unknown query parameter %q.", name).With("parameter", name).With("known_parameters", allowed)
+	if len(allowed) == 0 {
+		e = data.Errorf(data.ECUnknownParameter, "Unknown query parameter %q: this endpoint takes none.", name).With("parameter", name).With("known_parameters", []string{})
+	}
+	h, ok := paramHints[strings.ToLower(name)]
+	if !ok {
+		return e
+	}
+	for _, u := range h.use {
+		if !slices.Contains(allowed, u) {
+			return e
+		}
+	}
+	e.Message += " " + h.hint
+	e = e.With("hint", h.hint)
+	if len(h.use) > 0 {
+		e = e.With("use", h.use)
+	}
+	return e
 }
 
 // pathID parses a numeric path parameter; anything else is the same 404 as a missing row.
@@ -158,13 +331,7 @@ func fieldsParam(c *fiber.Ctx, allowed []string) ([]string, error) {
 		if f == "" {
 			continue
 		}
-		ok := false
-		for _, a := range allowed {
-			if a == f {
-				ok = true
-			}
-		}
-		if !ok {
+		if !slices.Contains(allowed, f) {
 			return nil, paramError("fields", fmt.Sprintf("Unknown field %q in fields; known fields: %s.", f, strings.Join(allowed, ", ")))
 		}
 		out = append(out, f)
@@ -194,15 +361,21 @@ func sparse(v any, fields []string) (any, error) {
 	return out, nil
 }
 
-// decodeStrict decodes a JSON body into v, rejecting unknown fields (422) and
-// malformed JSON (400). The body was bounded by the web layer.
+// decodeStrict decodes a JSON body into v: anything but one JSON object
+// (an array, a string, a number, null) or malformed JSON is 400
+// invalid_json; unknown fields are 422 unknown_field and values of the wrong
+// type 422 invalid_field, each naming the field. The body was bounded by the
+// web layer.
 func decodeStrict(c *fiber.Ctx, v any) error {
-	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
+	body := bytes.TrimSpace(c.Body())
+	if len(body) == 0 {
 		return data.Errorf(data.ECEmptyUpdate, "The request body is empty; send a JSON object.")
 	}
 	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return data.Errorf(data.ECUnsupportedContent, "Send the body as application/json.")
+	}
+	if err := requireObject(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -215,16 +388,75 @@ func decodeStrict(c *fiber.Ctx, v any) error {
 	return nil
 }
 
+// requireObject refuses a body that is valid JSON but not an object.
+func requireObject(body []byte) error {
+	if body[0] == '{' {
+		return nil
+	}
+	if !json.Valid(body) {
+		return data.Errorf(data.ECInvalidJSON, "The request body is not valid JSON; send a JSON object ({...}).")
+	}
+	return data.Errorf(data.ECInvalidJSON, "The request body is %s; send a JSON object ({...}).", jsonKind(body[0]))
+}
+
+// jsonKind names the kind of JSON value that starts with c, for messages.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a JSON string"
+	case 't', 'f':
+		return "a JSON boolean"
+	case 'n':
+		return "JSON null"
+	}
+	return "a JSON number"
+}
+
 func jsonError(err error) error {
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
-		return data.Errorf(data.ECInvalidField, "The field %q has the wrong type; expected %s.", ute.Field, ute.Type.String()).With("field", ute.Field)
+		if ute.Field == "" {
+			return data.Errorf(data.ECInvalidJSON, "The request body is %s; send a JSON object ({...}).", ute.Value)
+		}
+		return data.Errorf(data.ECInvalidField, "The field %q must be %s, not %s.", ute.Field, jsonTypeName(ute.Type), ute.Value).With("field", ute.Field)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return data.Errorf(data.ECInvalidJSON, "The request body is not valid JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		f := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
 		return data.Errorf(data.ECUnknownField, "Unknown field %q.", f).With("field", f)
 	}
 	return data.Errorf(data.ECInvalidJSON, "The request body is not valid JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonTypeName says what JSON a Go type takes, in words (never a Go type name).
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map:
+		if t.Elem().Kind() == reflect.String {
+			return "an object of strings"
+		}
+		return "an object"
+	}
+	return "an object"
 }
 
 // baseURL is the absolute base for URLs in responses.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,21 +15,28 @@ import (
 )
 
 // FuzzBase64Attachment checks the decoding of a JSON upload's base64
-// "attachment": base64.NewDecoder(base64.StdEncoding, &base64Clean{…}), as
-// readUpload builds it, read the way MediaService.Stage reads (a short head,
-// then large reads), over a source that returns arbitrary chunks.
+// "attachment": attachmentDecoder, as readUpload builds it, read the way
+// MediaService.Stage reads (a short head, then large reads), over a source
+// that returns arbitrary chunks.
+//
+// The accepted language: an optional data: URL prefix ("data:" and at most
+// 200 bytes of media type and parameters ending ";base64,", the "data:" and
+// ";base64" in any case), then base64 in one alphabet, standard (+ /) or
+// URL-safe (- _), padded or not, with white space (space, tab, CR, LF)
+// anywhere in it.
 //
 // Invariants, for any attachment string:
 //   - it never panics;
-//   - with white space (space, tab, CR, LF) removed, the input is valid
-//     padded standard base64 exactly when the stream decodes without error,
-//     and then the bytes equal base64.StdEncoding's;
+//   - the input is in the language exactly when the stream decodes without
+//     error, and then the bytes equal what referenceDecode makes of it (the
+//     prefix dropped, white space removed, the alphabet translated, padding
+//     added, then base64.StdEncoding);
 //   - otherwise the error is a base64.CorruptInputError (what readUpload
 //     reports as invalid_base64), never io.ErrUnexpectedEOF (which Stage
 //     takes for a short file) and never a partial success; its offset is
-//     into the attachment string: the input up to it is a valid beginning of
-//     base64, the byte at it is not white space and cannot continue it (or
-//     the offset is the end, for a truncated input);
+//     into the attachment string: in the base64 after any prefix, the input
+//     up to it is a valid beginning, the byte at it is not white space and
+//     cannot continue it (or the offset is the end, for a truncated input);
 //   - the same holds when the attachment arrives inside a JSON body through
 //     streamJSONObject.
 //
@@ -50,18 +58,34 @@ func FuzzBase64Attachment(f *testing.F) {
 		"QQ==" + strings.Repeat("\n", 1100) + "QUJD",
 		"QQ==" + strings.Repeat(" ", 2000) + "QUJD",
 		strings.Repeat("QUJD", 170) + "QQ==" + strings.Repeat("QUJD", 170),
-		"QUJDRA",  // truncated
-		"QUJDREU", // truncated
+		"QUJDRA",  // unpadded
+		"QUJDREU", // unpadded
+		"QUJDR",   // truncated: one character of a group
 		"Q",
 		"Q===",
 		"QQ=A",
+		"QQ=",
 		"=",
 		"====",
 		"QUJD!",
 		"QUJD-_",       // URL alphabet
+		"QUJD+_",       // mixed alphabets
+		"-_-_",         // URL alphabet
+		"__8",          // URL alphabet, unpadded
 		"QUJD\x00REVG", // NUL
 		"QUJD\u00e9",   // non-ASCII
 		"QUJ\v",
+		"data:image/png;base64," + png,
+		"DATA:image/gif;BASE64,R0lGODlh",
+		"data:image/jpeg;name=a.jpg;base64,\n/9j/4A",
+		"data:;base64,QUJD",
+		"data:image/png," + png, // not base64
+		"data:image/png;base64", // no comma
+		"data:image/png;base64;" + strings.Repeat("x", 300) + "," + png,
+		"data",
+		"datx",
+		"dat:",
+		" data:image/png;base64,QUJD",
 	} {
 		f.Add(s, []byte{0})
 		f.Add(s, []byte{1, 3, 200})
@@ -71,17 +95,17 @@ func FuzzBase64Attachment(f *testing.F) {
 		if len(in) > 64<<10 {
 			return
 		}
-		clean := strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-				return -1
+		want, valid := referenceDecode(in)
+		b64, prefixed := in, hasDataPrefix(in) // b64: the input after a valid data: prefix
+		if prefixed {
+			if m := dataPrefixRE.FindStringIndex(in); m != nil {
+				b64 = in[m[1]:]
 			}
-			return r
-		}, in)
-		want, werr := base64.StdEncoding.DecodeString(clean)
+		}
 
 		check := func(how string, got []byte, err error, offsets bool) {
 			t.Helper()
-			if werr == nil {
+			if valid {
 				if err != nil {
 					t.Fatalf("%s: valid base64 %q: %v", how, short(in), err)
 				}
@@ -91,7 +115,7 @@ func FuzzBase64Attachment(f *testing.F) {
 				return
 			}
 			if err == nil {
-				t.Fatalf("%s: invalid base64 %q (%v) accepted as %q", how, short(in), werr, short(string(got)))
+				t.Fatalf("%s: invalid base64 %q accepted as %q", how, short(in), short(string(got)))
 			}
 			var ce base64.CorruptInputError
 			if !errors.As(err, &ce) {
@@ -103,6 +127,12 @@ func FuzzBase64Attachment(f *testing.F) {
 			off := int(ce)
 			if off < 0 || off > len(in) {
 				t.Fatalf("%q: offset %d out of range", short(in), off)
+			}
+			if prefixed && len(b64) == len(in) { // a malformed data: prefix
+				return
+			}
+			if skip := len(in) - len(b64); off < skip {
+				t.Fatalf("%q: offset %d is inside the data: prefix, which is valid", short(in), off)
 			}
 			if !base64Prefix(in[:off]) {
 				t.Fatalf("%q: offset %d, but %q is already not base64", short(in), off, short(in[:off]))
@@ -117,14 +147,14 @@ func FuzzBase64Attachment(f *testing.F) {
 			}
 		}
 
-		got, err := readLikeStage(base64.NewDecoder(base64.StdEncoding, &base64Clean{r: &chunkReader{s: in, sizes: chunks}}))
+		got, err := readLikeStage(attachmentDecoder(&chunkReader{s: in, sizes: chunks}))
 		check("direct", got, err, true)
 
 		body, _ := json.Marshal(map[string]string{"attachment": in, "filename": "x.png"})
 		var streamed []byte
 		_, err = streamJSONObject(bytes.NewReader(body), "attachment", func(r io.Reader) error {
 			var err error
-			streamed, err = readLikeStage(base64.NewDecoder(base64.StdEncoding, &base64Clean{r: &bodyReader{r: r}}))
+			streamed, err = readLikeStage(attachmentDecoder(&bodyReader{r: r}))
 			return err
 		}, 1<<20)
 		// json.Marshal replaces invalid UTF-8 (never valid base64 anyway), so
@@ -154,17 +184,52 @@ func readLikeStage(r io.Reader) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// base64Prefix reports whether s, without white space, can be continued into
-// valid padded standard base64.
-func base64Prefix(s string) bool {
+// dataPrefixRE is a valid data: URL prefix of an attachment.
+var dataPrefixRE = regexp.MustCompile(`^(?i:data:)[A-Za-z0-9!#$&^_.+\-/=;]{0,200}(?i:;base64),`)
+
+func hasDataPrefix(s string) bool { return len(s) >= 5 && strings.EqualFold(s[:5], "data:") }
+
+// referenceDecode decodes an attachment the simple way: drop a data:
+// prefix, white space, translate the URL-safe alphabet, add padding, then
+// base64.StdEncoding.
+func referenceDecode(in string) ([]byte, bool) {
+	s := in
+	if hasDataPrefix(s) {
+		m := dataPrefixRE.FindStringIndex(s)
+		if m == nil {
+			return nil, false
+		}
+		s = s[m[1]:]
+	}
 	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
 			return -1
 		}
 		return r
 	}, s)
+	if strings.ContainsAny(s, "+/") && strings.ContainsAny(s, "-_") {
+		return nil, false
+	}
+	s = strings.NewReplacer("-", "+", "_", "/").Replace(s)
+	if !strings.Contains(s, "=") {
+		switch len(s) % 4 {
+		case 1:
+			return nil, false
+		case 2:
+			s += "=="
+		case 3:
+			s += "="
+		}
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+// base64Prefix reports whether s (a data: prefix and base64, or base64)
+// can be continued into an accepted attachment.
+func base64Prefix(s string) bool {
 	for _, tail := range []string{"", "=", "==", "A==", "AA=", "AAA", "A=", "AA", "A"} {
-		if _, err := base64.StdEncoding.DecodeString(s + tail); err == nil {
+		if _, ok := referenceDecode(s + tail); ok {
 			return true
 		}
 	}

@@ -33,24 +33,20 @@ func (h *Handlers) collectionJSON(c *fiber.Ctx, col *data.Collection) Collection
 }
 
 func (h *Handlers) handleCollectionList(c *fiber.Ctx) error {
-	var f data.CollectionFilter
-	var err error
-	if f.Limit, f.Offset, err = pageParams(c, 24); err != nil {
+	lq, err := parseList(c, collectionList, defaultPage, maxPage)
+	if err != nil {
 		return err
 	}
+	f := data.CollectionFilter{Limit: lq.Limit, Offset: lq.Offset, SinceID: lq.SinceID, Sort: lq.Sort}
 	if f.Q, err = searchParam(c); err != nil {
 		return err
 	}
 	f.Handle = c.Query("handle")
-	fields, err := fieldsParam(c, collectionFields)
-	if err != nil {
-		return err
-	}
 	items, total, err := h.Catalog.FindCollections(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	return sendList(c, items, total, f.Limit, f.Offset, fields, func(col *data.Collection) any { return h.collectionJSON(c, col) })
+	return sendList(c, items, total, f.Limit, f.Offset, lq.Fields, func(col *data.Collection) any { return h.collectionJSON(c, col) })
 }
 
 func (h *Handlers) handleCollectionGet(c *fiber.Ctx) error {

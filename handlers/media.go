@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,48 +121,45 @@ func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 	return j
 }
 
-// MediaFilterFromQuery parses the list parameters shared by the API and the UI.
+// MediaFilterFromQuery parses the list parameters shared by the API and the
+// UI (the API also refuses parameters mediaList does not declare).
 func MediaFilterFromQuery(c *fiber.Ctx, defLimit int) (data.MediaFilter, error) {
+	f, _, err := mediaFilter(c, defLimit)
+	return f, err
+}
+
+func mediaFilter(c *fiber.Ctx, defLimit int) (data.MediaFilter, []string, error) {
 	var f data.MediaFilter
-	var err error
-	if f.Limit, f.Offset, err = pageParams(c, defLimit); err != nil {
-		return f, err
+	lq, err := parseList(c, mediaList, defLimit, maxPage)
+	if err != nil {
+		return f, nil, err
 	}
+	f.Limit, f.Offset, f.SinceID, f.Sort = lq.Limit, lq.Offset, lq.SinceID, lq.Sort
 	if k := c.Query("kind"); k != "" {
 		kind, ok := data.ParseKind(k)
 		if !ok {
-			return f, paramError("kind", "kind must be one of image, video, audio, document.")
+			return f, nil, paramError("kind", "kind must be one of image, video, audio, document.")
 		}
 		f.Kind = kind
 	}
-	f.Q = c.Query("q")
-	if len(f.Q) > 200 {
-		return f, paramError("q", "q may be at most 200 characters.")
+	if f.MIMETypes, err = mimeTypesParam(c); err != nil {
+		return f, nil, err
 	}
-	if s := c.Query("sort"); s != "" {
-		ok := false
-		for _, name := range data.MediaSortFields {
-			if s == name || s == "-"+name {
-				ok = true
-			}
-		}
-		if !ok {
-			return f, paramError("sort", "sort must be one of created_at, filename, size, optionally with a leading '-'.")
-		}
-		f.Sort = s
+	if f.Q, err = searchParam(c); err != nil {
+		return f, nil, err
 	}
-	if f.SinceID, err = queryID(c, "since_id"); err != nil {
-		return f, err
+	if f.ProductID, err = queryID(c, "product_id", 1); err != nil {
+		return f, nil, err
 	}
-	if f.ProductID, err = queryID(c, "product_id"); err != nil {
-		return f, err
+	if field, _ := data.SortOrder(f.Sort); field == "position" && f.ProductID == 0 {
+		return f, nil, paramError("sort", "sort=position is the order of a product's gallery; send product_id too.")
 	}
 	if f.Used, err = queryBool(c, "used"); err != nil {
-		return f, err
+		return f, nil, err
 	}
 	missing, err := queryBool(c, "missing_alt")
 	if err != nil {
-		return f, err
+		return f, nil, err
 	}
 	f.MissingAlt = missing != nil && *missing
 	switch d := c.Query("deleted"); d {
@@ -168,17 +167,33 @@ func MediaFilterFromQuery(c *fiber.Ctx, defLimit int) (data.MediaFilter, error) 
 	case data.DeletedOnly, data.DeletedInclude:
 		f.Deleted = d
 	default:
-		return f, paramError("deleted", "deleted must be only or include.")
+		return f, nil, paramError("deleted", "deleted must be only or include.")
 	}
-	return f, nil
+	return f, lq.Fields, nil
+}
+
+// mimeTypesParam parses mime_type: one sniffed type or a comma list of them.
+func mimeTypesParam(c *fiber.Ctx) ([]string, error) {
+	v := c.Query("mime_type")
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || slices.Contains(out, t) {
+			continue
+		}
+		if !data.IsMIMEType(t) {
+			return nil, paramError("mime_type", fmt.Sprintf("mime_type %q is not a type the library holds; use one or a comma list of: %s.", t, strings.Join(data.MIMETypes, ", ")))
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
-	f, err := MediaFilterFromQuery(c, 24)
-	if err != nil {
-		return err
-	}
-	fields, err := fieldsParam(c, mediaFields)
+	f, fields, err := mediaFilter(c, defaultPage)
 	if err != nil {
 		return err
 	}
@@ -326,7 +341,21 @@ func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(h.mediaJSON(c, m))
+	missed := make([]UnrestoredJSON, 0, len(m.NotRestored))
+	for _, u := range m.NotRestored {
+		missed = append(missed, UnrestoredJSON{UsageJSON: usageJSON([]data.Usage{u.Usage})[0], Reason: u.Reason})
+	}
+	type alias MediaJSON
+	return c.JSON(struct {
+		alias
+		NotRestored []UnrestoredJSON `json:"not_restored"`
+	}{alias(h.mediaJSON(c, m)), missed})
+}
+
+// UnrestoredJSON is a place a restore could not put an item back, and why.
+type UnrestoredJSON struct {
+	UsageJSON
+	Reason string `json:"reason"`
 }
 
 func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
@@ -440,12 +469,13 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 			if err := mayCreateMedia(ctx); err != nil {
 				return err
 			}
-			st, err := h.Media.Stage(ctx, base64.NewDecoder(base64.StdEncoding, &base64Clean{r: &bodyReader{r: r}}), "")
+			st, err := h.Media.Stage(ctx, attachmentDecoder(&bodyReader{r: r}), "")
 			if err != nil {
 				err = bodyError(err)
 				var ce base64.CorruptInputError
 				if errors.As(err, &ce) {
-					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 (at byte %d).", int64(ce)).With("field", "attachment")
+					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 at byte %d: %s", int64(ce), base64Expected).
+						With("field", "attachment").With("offset", int64(ce))
 				}
 				return err
 			}
@@ -512,50 +542,213 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 	return up, nil
 }
 
-// base64Clean drops whitespace that wrapped base64 may contain, and checks
-// the rest is padded standard base64: base64's stream decoder decodes each
-// chunk on its own (so it takes data after padding at a chunk boundary) and
-// ends a truncated input with io.ErrUnexpectedEOF (which Stage reads as a
+// base64Expected says what an attachment may be, for error messages.
+const base64Expected = "expected the file's bytes in base64: the standard alphabet (A-Z, a-z, 0-9, + and /) or the URL-safe one " +
+	"(- and _ instead of + and /), with or without = padding, line breaks allowed, optionally after a data: URL prefix such as \"data:image/png;base64,\"."
+
+// attachmentDecoder decodes a base64 attachment as it streams in.
+func attachmentDecoder(r io.Reader) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, &base64Clean{r: r})
+}
+
+// base64Clean turns an attachment into padded standard base64 for
+// base64.NewDecoder, checking it as it goes: an optional data: URL prefix
+// ("data:image/png;base64,") is dropped, white space (wrapped lines) skipped,
+// the URL-safe alphabet translated (an attachment uses one alphabet, not
+// both), and missing padding added at the end. It checks what base64's
+// stream decoder does not: that nothing follows the padding (the decoder
+// decodes each chunk on its own) and that the input does not end mid-group
+// (the decoder would end with io.ErrUnexpectedEOF, which Stage reads as a
 // short file). Errors are a base64.CorruptInputError at the offset in the
 // attachment string.
 type base64Clean struct {
-	r        io.Reader
-	off      int64 // bytes read, whitespace included
-	n        int64 // base64 characters (padding included)
-	pad, bad bool  // padding seen; an error was returned
+	r     io.Reader
+	chunk [4096]byte
+	buf   []byte // unread bytes of chunk
+	rerr  error  // the error of the last read of r, once buf is used up
+	eof   bool
+
+	state   int    // b64Start, b64Prefix or b64Body
+	held    []byte // b64Start: the first bytes, until they show whether a data: prefix starts
+	replay  []byte // held bytes to feed again as body
+	prefix  []byte // b64Prefix: the media type and parameters read so far
+	off     int64  // bytes of the attachment consumed
+	n       int64  // base64 characters out (padding included)
+	pad     bool   // padding seen
+	alpha   byte   // '+' standard or '-' URL-safe, once a character shows which
+	padLeft int    // padding still to add at the end
+	done    bool
+	bad     error
 }
 
+const (
+	b64Start = iota
+	b64Prefix
+	b64Body
+)
+
+// maxDataPrefix bounds the media type and parameters of a data: prefix.
+const maxDataPrefix = 200
+
 func (b *base64Clean) Read(p []byte) (int, error) {
-	for {
-		if b.bad {
-			return 0, base64.CorruptInputError(b.off)
+	k := 0
+	for k < len(p) {
+		switch {
+		case b.bad != nil:
+			return k, b.bad
+		case b.padLeft > 0:
+			p[k] = '='
+			k++
+			b.padLeft--
+			continue
+		case b.done:
+			if k > 0 {
+				return k, nil
+			}
+			return 0, io.EOF
 		}
-		n, err := b.r.Read(p)
-		k := 0
-		for _, c := range p[:n] {
-			if c == '\n' || c == '\r' || c == ' ' || c == '\t' {
-				b.off++
+		c, ok := b.next()
+		if !ok {
+			if k > 0 {
+				return k, nil
+			}
+			if b.rerr != nil {
+				return 0, b.rerr
+			}
+			if b.eof {
+				b.finish()
 				continue
 			}
-			alpha := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
-			if !(alpha && !b.pad || c == '=' && b.n%4 >= 2) {
-				b.bad = true
-				return k, base64.CorruptInputError(b.off)
+			n, err := b.r.Read(b.chunk[:])
+			b.buf = b.chunk[:n]
+			if errors.Is(err, io.EOF) {
+				b.eof = true
+			} else if err != nil {
+				b.rerr = err
 			}
-			b.pad = b.pad || c == '='
-			p[k] = c
+			continue
+		}
+		if out, ok := b.feed(c); ok {
+			p[k] = out
 			k++
-			b.off++
-			b.n++
-		}
-		if errors.Is(err, io.EOF) && b.n%4 != 0 {
-			b.bad = true
-			return k, base64.CorruptInputError(b.off)
-		}
-		if k > 0 || err != nil {
-			return k, err
 		}
 	}
+	return k, nil
+}
+
+// next is the next byte to feed: replayed ones first, then read ones.
+func (b *base64Clean) next() (byte, bool) {
+	if len(b.replay) > 0 {
+		c := b.replay[0]
+		b.replay = b.replay[1:]
+		return c, true
+	}
+	if len(b.buf) > 0 {
+		c := b.buf[0]
+		b.buf = b.buf[1:]
+		return c, true
+	}
+	return 0, false
+}
+
+func (b *base64Clean) corrupt() {
+	b.bad = base64.CorruptInputError(b.off)
+}
+
+// feed takes one byte of the attachment and returns the base64 character
+// it stands for, if any.
+func (b *base64Clean) feed(c byte) (byte, bool) {
+	switch b.state {
+	case b64Start:
+		b.held = append(b.held, c)
+		if len(b.held) == 5 && strings.EqualFold(string(b.held), "data:") {
+			b.state, b.off, b.held = b64Prefix, 5, nil
+			return 0, false
+		}
+		if !strings.HasPrefix("data:", strings.ToLower(string(b.held))) {
+			b.state, b.replay, b.held = b64Body, b.held, nil
+		}
+		return 0, false
+	case b64Prefix:
+		if c == ',' {
+			if len(b.prefix) < 7 || !strings.EqualFold(string(b.prefix[len(b.prefix)-7:]), ";base64") {
+				b.corrupt()
+				return 0, false
+			}
+			b.state = b64Body
+			b.off++
+			return 0, false
+		}
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&^_.+-/=;", c) >= 0
+		if !ok || len(b.prefix) == maxDataPrefix+7 {
+			b.corrupt()
+			return 0, false
+		}
+		b.prefix = append(b.prefix, c)
+		b.off++
+		return 0, false
+	}
+	switch {
+	case c == '\n' || c == '\r' || c == ' ' || c == '\t':
+		b.off++
+		return 0, false
+	case c == '=':
+		if b.n%4 < 2 {
+			b.corrupt()
+			return 0, false
+		}
+		b.pad = true
+	case b.pad:
+		b.corrupt()
+		return 0, false
+	case c == '+' || c == '/':
+		if b.alpha == '-' {
+			b.corrupt()
+			return 0, false
+		}
+		b.alpha = '+'
+	case c == '-' || c == '_':
+		if b.alpha == '+' {
+			b.corrupt()
+			return 0, false
+		}
+		b.alpha = '-'
+		if c == '-' {
+			c = '+'
+		} else {
+			c = '/'
+		}
+	case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+	default:
+		b.corrupt()
+		return 0, false
+	}
+	b.off++
+	b.n++
+	return c, true
+}
+
+// finish ends the input: held bytes are body after all; a body that ends
+// mid-group is padded if it had no padding and can be.
+func (b *base64Clean) finish() {
+	switch b.state {
+	case b64Start:
+		b.state, b.replay, b.held = b64Body, b.held, nil
+		return
+	case b64Prefix:
+		b.corrupt()
+		return
+	}
+	switch r := b.n % 4; {
+	case r == 0:
+	case b.pad || r == 1:
+		b.corrupt()
+		return
+	default:
+		b.padLeft = 4 - int(r)
+		b.n += int64(b.padLeft)
+	}
+	b.done = true
 }
 
 // bodyReader marks errors that come from reading the request body, so a

@@ -46,9 +46,13 @@ func OpenAPIDocument() []byte {
 				"properties": obj{"error": obj{
 					"type": "object", "required": []string{"code", "message"},
 					"properties": obj{
-						"code":    obj{"type": "string", "enum": names, "description": "Stable, documented error code."},
-						"message": obj{"type": "string", "description": "A sentence a person can act on; may change."},
-						"field":   obj{"type": "string"},
+						"code":             obj{"type": "string", "enum": names, "description": "Stable, documented error code."},
+						"message":          obj{"type": "string", "description": "A sentence a person can act on; may change."},
+						"field":            obj{"type": "string", "description": "The body field the error is about."},
+						"parameter":        obj{"type": "string", "description": "The query parameter the error is about (invalid_parameter, unknown_parameter)."},
+						"hint":             obj{"type": "string", "description": "unknown_parameter: what to send instead, for another API's spelling."},
+						"use":              obj{"type": "array", "items": obj{"type": "string"}, "description": "unknown_parameter: this API's parameters for what was meant."},
+						"known_parameters": obj{"type": "array", "items": obj{"type": "string"}, "description": "unknown_parameter: every query parameter the endpoint takes."},
 					},
 					"additionalProperties": true,
 				}},
@@ -84,6 +88,11 @@ func OpenAPIDocument() []byte {
 
 const apiDescription = "Product media: a media library, products, galleries and safe delete. Authenticate with \"Authorization: Bearer <token>\". " +
 	"Errors are {\"error\": {\"code\", \"message\", ...}}; the code → status table is in x-error-codes. " +
+	"Details name what an error is about: field for a body field, parameter for a query parameter. " +
+	"Query parameters an operation does not list are refused (400 unknown_parameter, with a hint for other APIs' spellings such as page or search), as are parameters given twice. " +
+	"Every list takes limit, offset, since_id, sort and fields with the same meaning; since_id is a sync cursor (ids greater than it, in ascending id order) and cannot be combined with another sort. " +
+	"Boolean parameters are true or false (1 or 0 also work; anything else, yes included, is 400). " +
+	"Request bodies are one JSON object: anything else (an array, a string, a number, null) is 400 invalid_json; unknown fields are 422 unknown_field. " +
 	"Each operation names the token scope it needs in security and x-required-scopes (from the routes table); where the body decides " +
 	"(creating media or changing alt text through a gallery), x-conditional-scopes names the extra scope and when. " +
 	"A missing scope answers 403 missing_scope with required_scope."
@@ -93,12 +102,17 @@ const apiDescription = "Product media: a media library, products, galleries and 
 // 3.1 allows) and x-required-scopes.
 func addRouteScopes(paths obj) {
 	for _, r := range (&Handlers{}).apiRoutes() {
-		if r.Scope == "" || !r.API {
-			continue
-		}
 		item, _ := paths[routeParamRE.ReplaceAllString(r.Path, "{$1}")].(obj)
 		op, _ := item[strings.ToLower(r.Method)].(obj)
-		if op == nil {
+		if op == nil || !r.API {
+			continue
+		}
+		if res, ok := op["responses"].(obj); ok {
+			if _, has := res["400"]; !has { // unknown query parameters are refused everywhere
+				res["400"] = obj{"$ref": "#/components/responses/400"}
+			}
+		}
+		if r.Scope == "" {
 			continue
 		}
 		op["security"] = []obj{{"bearer": []string{string(r.Scope)}}}
@@ -143,6 +157,24 @@ func respond(status string, desc string, schema any, errors obj) obj {
 	out := obj{status: r}
 	maps.Copy(out, errors)
 	return out
+}
+
+// listParamDocs documents the shared list parameters of spec: limit from 1
+// to maxLimit (defLimit when absent), offset, since_id, sort and fields.
+func listParamDocs(spec listSpec, limitDesc string, maxLimit int) []obj {
+	sorts := make([]string, 0, 2*len(spec.sorts))
+	for _, f := range spec.sorts {
+		sorts = append(sorts, f, "-"+f)
+	}
+	return []obj{
+		{"name": "limit", "in": "query", "description": limitDesc, "schema": obj{"type": "integer", "minimum": 1, "maximum": maxLimit}},
+		{"name": "offset", "in": "query", "description": "Items to skip.", "schema": obj{"type": "integer", "minimum": 0}},
+		{"name": "since_id", "in": "query", "description": "Sync cursor: only ids greater than this, in ascending id order (whatever the default order). Not with sort (other than id).",
+			"schema": obj{"type": "integer", "minimum": 0}},
+		{"name": "sort", "in": "query", "description": "A field, or -field for descending; ties by id.", "schema": obj{"type": "string", "enum": sorts}},
+		{"name": "fields", "in": "query", "description": "Comma-separated fields to include (sparse objects), among: " + strings.Join(spec.fields, ", ") + ".",
+			"schema": obj{"type": "string"}},
+	}
 }
 
 func param(name, in, typ, desc string, required bool) obj {

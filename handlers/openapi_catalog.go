@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"maps"
+	"strings"
 
 	"gallerist/data"
 )
@@ -161,6 +162,29 @@ func init() {
 				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "Sets the media item's alt text; null or \"\" clears."},
 			},
 		},
+		"GalleryImagePut": obj{
+			"type": "object", "additionalProperties": false, "required": []string{"position"},
+			"properties": obj{
+				"position":         obj{"type": "integer", "minimum": 1, "description": "Moves the image; the others re-sequence."},
+				"alt":              obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "The media item's alt text; absent, null or \"\" clears it."},
+				"id":               obj{"type": "integer", "description": "Read-only: this image's id, if sent."},
+				"product_id":       obj{"type": "integer", "description": "Read-only: this image's product, if sent."},
+				"media_id":         obj{"type": "integer", "description": "Read-only: this image's media item, if sent."},
+				"src":              obj{"type": "string", "description": "Read-only: this image's src, if sent."},
+				"width":            obj{"description": "Read-only, ignored."},
+				"height":           obj{"description": "Read-only, ignored."},
+				"mime_type":        obj{"description": "Read-only, ignored."},
+				"variant_ids":      obj{"description": "Read-only, ignored."},
+				"created_at":       obj{"description": "Read-only, ignored."},
+				"updated_at":       obj{"description": "Read-only, ignored."},
+				"processing":       obj{"description": "Read-only, ignored."},
+				"processing_error": obj{"description": "Read-only, ignored."},
+				"renditions":       obj{"description": "Read-only, ignored."},
+				"srcset":           obj{"description": "Read-only, ignored."},
+				"renditions_webp":  obj{"description": "Read-only, ignored."},
+				"srcset_webp":      obj{"description": "Read-only, ignored."},
+			},
+		},
 		"GalleryReorder": obj{
 			"type": "object", "additionalProperties": false,
 			"description": "Exactly one of ids (the full new order) or positions (every image once, positions 1..n).",
@@ -201,11 +225,24 @@ func init() {
 	vid := param("vid", "path", "integer", "Variant id.", true)
 	iid := param("image_id", "path", "integer", "Gallery image id.", true)
 	cid := param("id", "path", "integer", "Collection id.", true)
-	page := []obj{
-		param("limit", "query", "integer", "1-100, default 24.", false),
-		param("offset", "query", "integer", "Items to skip.", false),
-		param("q", "query", "string", "Case-insensitive substring of title or handle (variants: title or SKU).", false),
-		param("fields", "query", "string", "Comma-separated fields to include (sparse objects).", false),
+	q := func(desc string) obj {
+		return obj{"name": "q", "in": "query", "description": desc, "schema": obj{"type": "string", "maxLength": 200}}
+	}
+	handle := func(what string) obj {
+		return param("handle", "query", "string", "Only the "+what+" with this handle.", false)
+	}
+	productParams := append(listParamDocs(productList, "1-100, default 24.", maxPage),
+		q("Case-insensitive substring of title or handle."),
+		obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": data.ProductStatuses}},
+		handle("product"))
+	variantParams := append(listParamDocs(variantList, "1-100, default 24.", maxPage), q("Case-insensitive substring of title or SKU."))
+	collectionParams := append(listParamDocs(collectionList, "1-100, default 24.", maxPage),
+		q("Case-insensitive substring of title or handle."), handle("collection"))
+	galleryParams := append(listParamDocs(galleryList, "1 to the gallery limit (250, configurable); default: the whole gallery.", data.DefaultLimits().MaxGalleryImages),
+		obj{"name": "position", "in": "query", "description": "Only the image at this position.", "schema": obj{"type": "integer", "minimum": 1}},
+		param("src", "query", "string", "Only the image with this src (public file URL).", false))
+	fields := func(names []string) obj {
+		return param("fields", "query", "string", "Comma-separated fields to include (sparse object), among: "+strings.Join(names, ", ")+".", false)
 	}
 	jsonBody := func(schema string) obj {
 		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
@@ -217,10 +254,8 @@ func init() {
 			"get": obj{
 				"summary": "List products", "operationId": "listProducts", "tags": tags("products"),
 				"description": "Scope products:read. Newest first, with image counts, alt-text coverage and the featured image.",
-				"parameters": append(append([]obj{}, page...),
-					obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": []string{"draft", "active", "archived"}}},
-					param("handle", "query", "string", "Only the product with this handle.", false)),
-				"responses": respond("200", "A page of products.", ref("ProductList"), errs("400", "401", "403")),
+				"parameters":  productParams,
+				"responses":   respond("200", "A page of products.", ref("ProductList"), errs("400", "401", "403")),
 			},
 			"post": obj{
 				"summary": "Create a product", "operationId": "createProduct", "tags": tags("products"),
@@ -234,7 +269,7 @@ func init() {
 			"get": obj{
 				"summary": "Get a product", "operationId": "getProduct", "tags": tags("products"),
 				"description": "Scope products:read. Another organization's id answers 404 like a missing one.",
-				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"parameters":  []obj{fields(productFields)},
 				"responses":   respond("200", "The product.", ref("ProductFields"), errs("400", "401", "403", "404")),
 			},
 			"patch": obj{
@@ -254,7 +289,7 @@ func init() {
 			"get": obj{
 				"summary": "List a product's variants", "operationId": "listVariants", "tags": tags("variants"),
 				"description": "Scope products:read. Oldest first.",
-				"parameters":  page,
+				"parameters":  variantParams,
 				"responses":   respond("200", "A page of variants.", ref("VariantList"), errs("400", "401", "403", "404")),
 			},
 			"post": obj{
@@ -269,7 +304,8 @@ func init() {
 			"get": obj{
 				"summary": "Get a variant", "operationId": "getVariant", "tags": tags("variants"),
 				"description": "Scope products:read.",
-				"responses":   respond("200", "The variant.", ref("Variant"), errs("401", "403", "404")),
+				"parameters":  []obj{fields(variantFields)},
+				"responses":   respond("200", "The variant.", ref("VariantFields"), errs("400", "401", "403", "404")),
 			},
 			"patch": obj{
 				"summary": "Change a variant", "operationId": "updateVariant", "tags": tags("variants"),
@@ -299,21 +335,14 @@ func init() {
 			"parameters": []obj{pid},
 			"get": obj{
 				"summary": "List a product's gallery", "operationId": "listProductImages", "tags": tags("galleries"),
-				"description": "Scope products:read. In position order. The ETag names the gallery version.",
-				"parameters": []obj{
-					param("limit", "query", "integer", "1 to the gallery limit (250); default: the whole gallery.", false),
-					param("offset", "query", "integer", "Images to skip.", false),
-					param("since_id", "query", "integer", "Only image ids greater than this.", false),
-					param("position", "query", "integer", "Only the image at this position.", false),
-					param("src", "query", "string", "Only the image with this src (public file URL).", false),
-					param("fields", "query", "string", "Comma-separated fields to include.", false),
-				},
-				"responses": withETag(respond("200", "A page of the gallery.", ref("GalleryImageList"), errs("400", "401", "403", "404")), "200"),
+				"description": "Scope products:read. In position order (sort=position), unless sorted otherwise; since_id lists by ascending image id whatever the positions. The ETag names the gallery version.",
+				"parameters":  galleryParams,
+				"responses":   withETag(respond("200", "A page of the gallery.", ref("GalleryImageList"), errs("400", "401", "403", "404")), "200"),
 			},
 			"post": obj{
 				"summary": "Add an image", "operationId": "addProductImage", "tags": tags("galleries"),
 				"description": "Scope products:write. Attach a library item ({\"media_id\": 12}), or upload and attach in one step " +
-					"(multipart \"file\", or JSON base64 \"attachment\" + \"filename\", or {\"src\": URL} to import), with an optional position (the images from there shift) " +
+					"(multipart \"file\", or JSON base64 \"attachment\" + \"filename\" (standard or URL-safe base64, padding optional, optionally after a data:image/...;base64, prefix), or {\"src\": URL} to import), with an optional position (the images from there shift) " +
 					"and alt (the media item's alt text). Only live images; each item at most once per gallery (409 conflict); " +
 					"at most 250 images (configurable; 422 gallery_full). Creating media this way also needs media:create, and alt with a media_id " +
 					"(which changes that item's alt text) also needs media:update, as through /api/media: without them 403 missing_scope, before anything is read or fetched.",
@@ -345,7 +374,7 @@ func init() {
 			"parameters": []obj{pid},
 			"post": obj{
 				"summary": "Reorder a gallery", "operationId": "reorderProductImages", "tags": tags("galleries"),
-				"description": "Scope products:write. Anything but exactly a permutation of the gallery is 422 and changes nothing.",
+				"description": "Scope products:write. Anything but exactly a permutation of the gallery is 422 and changes nothing; the error's field is the one sent (ids or positions).",
 				"parameters":  []obj{ifMatch},
 				"requestBody": jsonBody("GalleryReorder"),
 				"responses":   withETag(respond("200", "Reordered.", ref("GalleryReordered"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
@@ -356,7 +385,7 @@ func init() {
 			"get": obj{
 				"summary": "Get a gallery image", "operationId": "getProductImage", "tags": tags("galleries"),
 				"description": "Scope products:read.",
-				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"parameters":  []obj{fields(galleryImageFields)},
 				"responses":   withETag(respond("200", "The image.", ref("GalleryImageFields"), errs("400", "401", "403", "404")), "200"),
 			},
 			"patch": obj{
@@ -365,6 +394,16 @@ func init() {
 				"x-conditional-scopes": obj{string(data.ScopeMediaUpdate): "with alt"},
 				"parameters":           []obj{ifMatch},
 				"requestBody":          jsonBody("GalleryImagePatch"),
+				"responses":            withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
+			},
+			"put": obj{
+				"summary": "Replace an image's position and alt text", "operationId": "replaceProductImage", "tags": tags("galleries"),
+				"description": "Scope products:write. A full replacement of the writable fields: position is required, and alt absent or null clears the alt text. " +
+					"The read-only fields of a GalleryImage may be sent back as a GET gave them: id, product_id, media_id and src must name this image (else 422 invalid_field); the others are ignored. " +
+					"Changing the alt text (to a value other than the current one) also needs media:update (403 missing_scope without it).",
+				"x-conditional-scopes": obj{string(data.ScopeMediaUpdate): "when alt differs from the current alt text"},
+				"parameters":           []obj{ifMatch},
+				"requestBody":          jsonBody("GalleryImagePut"),
 				"responses":            withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
 			},
 			"delete": obj{
@@ -378,7 +417,7 @@ func init() {
 			"get": obj{
 				"summary": "List collections", "operationId": "listCollections", "tags": tags("collections"),
 				"description": "Scope products:read. Newest first.",
-				"parameters":  append(append([]obj{}, page...), param("handle", "query", "string", "Only the collection with this handle.", false)),
+				"parameters":  collectionParams,
 				"responses":   respond("200", "A page of collections.", ref("CollectionList"), errs("400", "401", "403")),
 			},
 			"post": obj{
@@ -393,7 +432,7 @@ func init() {
 			"get": obj{
 				"summary": "Get a collection", "operationId": "getCollection", "tags": tags("collections"),
 				"description": "Scope products:read.",
-				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
+				"parameters":  []obj{fields(collectionFields)},
 				"responses":   respond("200", "The collection.", ref("CollectionFields"), errs("400", "401", "403", "404")),
 			},
 			"patch": obj{

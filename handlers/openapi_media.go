@@ -1,5 +1,12 @@
 package handlers
 
+import (
+	"maps"
+	"strings"
+
+	"gallerist/data"
+)
+
 func init() {
 	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
 	addSchemas(obj{
@@ -11,7 +18,7 @@ func init() {
 			"additionalProperties": true,
 			"properties": obj{
 				"id":                obj{"type": "integer"},
-				"kind":              obj{"type": "string", "enum": []string{"image", "video", "audio", "document"}},
+				"kind":              obj{"type": "string", "enum": data.Kinds},
 				"filename":          obj{"type": "string", "description": "Display name (sanitised, at most 255 bytes)."},
 				"original_filename": obj{"type": "string"},
 				"mime_type":         obj{"type": "string", "description": "Sniffed from the bytes."},
@@ -27,7 +34,7 @@ func init() {
 				"created_by":        obj{"type": "string"},
 				"created_at":        obj{"type": "string", "format": "date-time"},
 				"updated_at":        obj{"type": "string", "format": "date-time"},
-				"deleted_at":        obj{"type": []string{"string", "null"}, "format": "date-time"},
+				"deleted_at":        obj{"type": []string{"string", "null"}, "format": "date-time", "description": "When the item went to the trash; null for live items."},
 				"usage_count":       obj{"type": "integer", "description": "Number of places the item is used."},
 				"duplicate_of":      obj{"type": "integer", "description": "On creation: the id of an item with the same bytes already in the library."},
 				"used_by":           obj{"type": "array", "items": ref("Usage")},
@@ -47,6 +54,20 @@ func init() {
 				"limit":  obj{"type": "integer"},
 				"offset": obj{"type": "integer"},
 			},
+		},
+		"MediaRestored": obj{
+			"allOf": []obj{ref("Media"), {
+				"type": "object", "required": []string{"not_restored"},
+				"properties": obj{"not_restored": obj{"type": "array", "items": ref("Unrestored"),
+					"description": "The places a forced delete took the item from that it could not go back to (empty when it went back everywhere)."}},
+			}},
+		},
+		"Unrestored": obj{
+			"allOf": []obj{ref("Usage"), {
+				"type": "object", "required": []string{"reason"},
+				"properties": obj{"reason": obj{"type": "string", "enum": data.UnrestoredReasons,
+					"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place no longer exists."}},
+			}},
 		},
 		"MediaCreated": obj{
 			"type": "object", "required": []string{"media"},
@@ -76,20 +97,24 @@ func init() {
 		},
 	})
 	id := param("id", "path", "integer", "Media item id.", true)
-	listParams := []obj{
-		param("limit", "query", "integer", "1-100, default 24.", false),
-		param("offset", "query", "integer", "Items to skip.", false),
-		{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": []string{"image", "video", "audio", "document"}}},
-		param("q", "query", "string", "Case-insensitive substring of filename or alt text.", false),
-		{"name": "sort", "in": "query", "schema": obj{"type": "string", "enum": []string{"created_at", "-created_at", "filename", "-filename", "size", "-size"}},
-			"description": "Default -created_at; ties by id."},
-		param("since_id", "query", "integer", "Only ids greater than this, ascending.", false),
-		param("fields", "query", "string", "Comma-separated fields to include (sparse objects).", false),
-		{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"only", "include"}}, "description": "Default: the trash is excluded."},
-		param("product_id", "query", "integer", "Only media in this product's gallery.", false),
-		param("used", "query", "boolean", "true: used somewhere; false: used nowhere.", false),
-		param("missing_alt", "query", "boolean", "Only images without alt text.", false),
+	partial := maps.Clone(openapiSchemas["Media"].(obj))
+	delete(partial, "required")
+	partial["description"] = "A Media item, or the subset of its properties named by fields."
+	addSchemas(obj{"MediaFields": partial})
+	boolean := func(name, desc string) obj {
+		return obj{"name": name, "in": "query", "description": desc + " true or false (1 or 0 also work; anything else is 400).", "schema": obj{"type": "boolean"}}
 	}
+	listParams := append(listParamDocs(mediaList, "1-100, default 24.", maxPage),
+		obj{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": data.Kinds}},
+		obj{"name": "mime_type", "in": "query", "schema": obj{"type": "string"},
+			"description": "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp), among: " + strings.Join(data.MIMETypes, ", ") + "."},
+		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text.", "schema": obj{"type": "string", "maxLength": 200}},
+		obj{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"only", "include"}}, "description": "Default: the trash is excluded."},
+		obj{"name": "product_id", "in": "query", "description": "Only media in this product's gallery; with it, sort=position is the gallery order.",
+			"schema": obj{"type": "integer", "minimum": 1}},
+		boolean("used", "true: used somewhere; false: used nowhere."),
+		boolean("missing_alt", "Only images without alt text."),
+	)
 	addPaths(obj{
 		"/api/media": obj{
 			"get": obj{
@@ -100,7 +125,8 @@ func init() {
 			},
 			"post": obj{
 				"summary": "Upload media", "operationId": "createMedia", "tags": []string{"media"},
-				"description": "Scope media:create. multipart/form-data with up to 10 \"file\" parts and an optional \"alt\"; or JSON with a base64 \"attachment\" and \"filename\"; or JSON {\"urls\": [...]} to import. All or nothing. Bytes are sniffed; limits per kind: image 25 MB, document 20 MB, video 100 MB, audio 50 MB (configurable); images at most 50 megapixels and 16384 px a side.",
+				"description": "Scope media:create. multipart/form-data with up to 10 \"file\" parts and an optional \"alt\"; or JSON with a base64 \"attachment\" and \"filename\" " +
+					"(standard or URL-safe alphabet, padding optional, line breaks allowed, optionally after a data: URL prefix such as \"data:image/png;base64,\"; anything else is 400 invalid_base64 with the offset); or JSON {\"urls\": [...]} to import. All or nothing. Bytes are sniffed; limits per kind: image 25 MB, document 20 MB, video 100 MB, audio 50 MB (configurable); images at most 50 megapixels and 16384 px a side.",
 				"requestBody": obj{"required": true, "content": obj{
 					"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{
 						"file": obj{"type": "array", "items": obj{"type": "string", "format": "binary"}, "maxItems": 10},
@@ -120,9 +146,9 @@ func init() {
 			"parameters": []obj{id},
 			"get": obj{
 				"summary": "Get a media item", "operationId": "getMedia", "tags": []string{"media"},
-				"description": "Scope media:read. Includes used_by. Another organization's id answers 404 like a missing one.",
-				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include.", false)},
-				"responses":   respond("200", "The item.", ref("Media"), errs("400", "401", "403", "404")),
+				"description": "Scope media:read. Includes used_by. A trashed item answers 200 with deleted_at set (until it is purged: then 404). Another organization's id answers 404 like a missing one.",
+				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include (sparse object): those of a list item, and used_by.", false)},
+				"responses":   respond("200", "The item, live or trashed.", ref("MediaFields"), errs("400", "401", "403", "404")),
 			},
 			"patch": obj{
 				"summary": "Rename or edit alt text", "operationId": "updateMedia", "tags": []string{"media"},
@@ -132,20 +158,21 @@ func init() {
 			},
 			"delete": obj{
 				"summary": "Trash or purge", "operationId": "deleteMedia", "tags": []string{"media"},
-				"description": "Scope media:delete. Moves the item to the trash (restorable for the grace period). An item still in use answers 409 in_use with used_by unless force=true, which detaches it everywhere first. purge=true deletes a trashed item for good.",
+				"description": "Scope media:delete. Moves the item to the trash (soft delete, restorable for the grace period; answers 204 with no body; a later GET answers 200 with deleted_at set). " +
+					"An item still in use answers 409 in_use with used_by unless force=true, which detaches it everywhere first (a restore puts it back). purge=true deletes a trashed item for good.",
 				"parameters": []obj{
-					param("force", "query", "boolean", "Detach from every product, variant and collection, then trash.", false),
-					param("purge", "query", "boolean", "Delete a trashed item for good.", false),
+					boolean("force", "Detach from every product, variant and collection, then trash."),
+					boolean("purge", "Delete a trashed item for good."),
 				},
-				"responses": respond("204", "Done.", nil, errs("400", "401", "403", "404", "409", "422")),
+				"responses": respond("204", "Trashed (or purged).", nil, errs("400", "401", "403", "404", "409", "422")),
 			},
 		},
 		"/api/media/{id}/restore": obj{
 			"parameters": []obj{id},
 			"post": obj{
 				"summary": "Restore from the trash", "operationId": "restoreMedia", "tags": []string{"media"},
-				"description": "Scope media:delete. Puts a force-deleted item back where it was, where still possible.",
-				"responses":   respond("200", "The restored item.", ref("Media"), errs("401", "403", "404", "422")),
+				"description": "Scope media:delete. Takes the item out of the trash and puts a force-deleted item back where it was, where still possible; not_restored lists the places it could not go back to, and why (e.g. a gallery that is now full).",
+				"responses":   respond("200", "The restored item.", ref("MediaRestored"), errs("401", "403", "404", "422")),
 			},
 		},
 		"/api/media/{id}/usage": obj{

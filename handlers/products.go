@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -15,38 +17,36 @@ import (
 )
 
 // catalogRoutes are the /api routes of products, variants, collections and galleries.
-func (h *Handlers) catalogRoutes() []web.Route {
+func (h *Handlers) catalogRoutes() []endpoint {
 	read, write := data.ScopeProductsRead, data.ScopeProductsWrite
-	api := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: scope, API: true, Handler: fn}
-	}
-	return []web.Route{
-		api("GET", "/api/products", read, h.handleProductList),
-		api("POST", "/api/products", write, h.handleProductCreate),
-		api("GET", "/api/products/:id", read, h.handleProductGet),
-		api("PATCH", "/api/products/:id", write, h.handleProductPatch),
-		api("DELETE", "/api/products/:id", write, h.handleProductDelete),
+	return []endpoint{
+		apiRoute("GET", "/api/products", read, h.handleProductList, productList.params()...),
+		apiRoute("POST", "/api/products", write, h.handleProductCreate),
+		apiRoute("GET", "/api/products/:id", read, h.handleProductGet, "fields"),
+		apiRoute("PATCH", "/api/products/:id", write, h.handleProductPatch),
+		apiRoute("DELETE", "/api/products/:id", write, h.handleProductDelete),
 
-		api("GET", "/api/products/:id/variants", read, h.handleVariantList),
-		api("POST", "/api/products/:id/variants", write, h.handleVariantCreate),
-		api("GET", "/api/products/:id/variants/:vid", read, h.handleVariantGet),
-		api("PATCH", "/api/products/:id/variants/:vid", write, h.handleVariantPatch),
-		api("DELETE", "/api/products/:id/variants/:vid", write, h.handleVariantDelete),
-		api("PUT", "/api/products/:id/variants/:vid/image", write, h.handleVariantImage),
+		apiRoute("GET", "/api/products/:id/variants", read, h.handleVariantList, variantList.params()...),
+		apiRoute("POST", "/api/products/:id/variants", write, h.handleVariantCreate),
+		apiRoute("GET", "/api/products/:id/variants/:vid", read, h.handleVariantGet, "fields"),
+		apiRoute("PATCH", "/api/products/:id/variants/:vid", write, h.handleVariantPatch),
+		apiRoute("DELETE", "/api/products/:id/variants/:vid", write, h.handleVariantDelete),
+		apiRoute("PUT", "/api/products/:id/variants/:vid/image", write, h.handleVariantImage),
 
-		api("GET", "/api/products/:id/images", read, h.handleGalleryList),
-		{Method: "POST", Path: "/api/products/:id/images", Scope: write, API: true, Stream: true, Handler: h.handleGalleryAdd},
-		api("POST", "/api/products/:id/images/reorder", write, h.handleGalleryReorder),
-		api("GET", "/api/products/:id/images/:image_id", read, h.handleGalleryImageGet),
-		api("PATCH", "/api/products/:id/images/:image_id", write, h.handleGalleryImagePatch),
-		api("DELETE", "/api/products/:id/images/:image_id", write, h.handleGalleryImageDelete),
+		apiRoute("GET", "/api/products/:id/images", read, h.handleGalleryList, galleryList.params()...),
+		streamed(apiRoute("POST", "/api/products/:id/images", write, h.handleGalleryAdd)),
+		apiRoute("POST", "/api/products/:id/images/reorder", write, h.handleGalleryReorder),
+		apiRoute("GET", "/api/products/:id/images/:image_id", read, h.handleGalleryImageGet, "fields"),
+		apiRoute("PATCH", "/api/products/:id/images/:image_id", write, h.handleGalleryImagePatch),
+		apiRoute("PUT", "/api/products/:id/images/:image_id", write, h.handleGalleryImagePut),
+		apiRoute("DELETE", "/api/products/:id/images/:image_id", write, h.handleGalleryImageDelete),
 
-		api("GET", "/api/collections", read, h.handleCollectionList),
-		api("POST", "/api/collections", write, h.handleCollectionCreate),
-		api("GET", "/api/collections/:id", read, h.handleCollectionGet),
-		api("PATCH", "/api/collections/:id", write, h.handleCollectionPatch),
-		api("DELETE", "/api/collections/:id", write, h.handleCollectionDelete),
-		api("PUT", "/api/collections/:id/image", write, h.handleCollectionImage),
+		apiRoute("GET", "/api/collections", read, h.handleCollectionList, collectionList.params()...),
+		apiRoute("POST", "/api/collections", write, h.handleCollectionCreate),
+		apiRoute("GET", "/api/collections/:id", read, h.handleCollectionGet, "fields"),
+		apiRoute("PATCH", "/api/collections/:id", write, h.handleCollectionPatch),
+		apiRoute("DELETE", "/api/collections/:id", write, h.handleCollectionDelete),
+		apiRoute("PUT", "/api/collections/:id/image", write, h.handleCollectionImage),
 	}
 }
 
@@ -124,11 +124,11 @@ func searchParam(c *fiber.Ctx) (string, error) {
 }
 
 func (h *Handlers) handleProductList(c *fiber.Ctx) error {
-	var f data.ProductFilter
-	var err error
-	if f.Limit, f.Offset, err = pageParams(c, 24); err != nil {
+	lq, err := parseList(c, productList, defaultPage, maxPage)
+	if err != nil {
 		return err
 	}
+	f := data.ProductFilter{Limit: lq.Limit, Offset: lq.Offset, SinceID: lq.SinceID, Sort: lq.Sort}
 	if f.Q, err = searchParam(c); err != nil {
 		return err
 	}
@@ -140,15 +140,11 @@ func (h *Handlers) handleProductList(c *fiber.Ctx) error {
 		f.Status = st
 	}
 	f.Handle = c.Query("handle")
-	fields, err := fieldsParam(c, productFields)
-	if err != nil {
-		return err
-	}
 	items, total, err := h.Catalog.FindProducts(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	return sendList(c, items, total, f.Limit, f.Offset, fields, func(p *data.Product) any { return h.productJSON(c, p) })
+	return sendList(c, items, total, f.Limit, f.Offset, lq.Fields, func(p *data.Product) any { return h.productJSON(c, p) })
 }
 
 func (h *Handlers) handleProductGet(c *fiber.Ctx) error {
@@ -288,22 +284,19 @@ func (h *Handlers) handleVariantList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := data.VariantFilter{ProductID: pid}
-	if f.Limit, f.Offset, err = pageParams(c, 24); err != nil {
-		return err
-	}
-	if f.Q, err = searchParam(c); err != nil {
-		return err
-	}
-	fields, err := fieldsParam(c, variantFields)
+	lq, err := parseList(c, variantList, defaultPage, maxPage)
 	if err != nil {
+		return err
+	}
+	f := data.VariantFilter{ProductID: pid, Limit: lq.Limit, Offset: lq.Offset, SinceID: lq.SinceID, Sort: lq.Sort}
+	if f.Q, err = searchParam(c); err != nil {
 		return err
 	}
 	items, total, err := h.Catalog.FindVariants(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	return sendList(c, items, total, f.Limit, f.Offset, fields, func(v *data.Variant) any { return h.variantJSON(c, v) })
+	return sendList(c, items, total, f.Limit, f.Offset, lq.Fields, func(v *data.Variant) any { return h.variantJSON(c, v) })
 }
 
 func (h *Handlers) handleVariantGet(c *fiber.Ctx) error {
@@ -311,11 +304,19 @@ func (h *Handlers) handleVariantGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	fields, err := fieldsParam(c, variantFields)
+	if err != nil {
+		return err
+	}
 	v, err := h.Catalog.FindVariantByID(c.UserContext(), pid, vid)
 	if err != nil {
 		return err
 	}
-	return c.JSON(h.variantJSON(c, v))
+	out, err := sparse(h.variantJSON(c, v), fields)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 func (h *Handlers) handleVariantCreate(c *fiber.Ctx) error {
@@ -505,28 +506,17 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var f data.GalleryFilter
-	f.Limit = h.Limits.MaxGalleryImages
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > h.Limits.MaxGalleryImages {
-			return paramError("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", h.Limits.MaxGalleryImages))
-		}
-		f.Limit = n
-	}
-	if v := c.Query("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return paramError("offset", "offset must be a whole number, 0 or more.")
-		}
-		f.Offset = n
-	}
-	if f.SinceID, err = queryID(c, "since_id"); err != nil {
-		return err
-	}
-	pos, err := queryID(c, "position")
+	lq, err := parseList(c, galleryList, h.Limits.MaxGalleryImages, h.Limits.MaxGalleryImages)
 	if err != nil {
 		return err
+	}
+	f := data.GalleryFilter{Limit: lq.Limit, Offset: lq.Offset, SinceID: lq.SinceID, Sort: lq.Sort}
+	pos, err := queryID(c, "position", 1)
+	if err != nil {
+		return err
+	}
+	if pos > int64(h.Limits.MaxGalleryImages) {
+		return paramError("position", fmt.Sprintf("position must be from 1 to %d.", h.Limits.MaxGalleryImages))
 	}
 	f.Position = int(pos)
 	if src := c.Query("src"); src != "" {
@@ -535,10 +525,6 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		} else {
 			f.FileKey = "-" // not one of our file URLs: matches nothing
 		}
-	}
-	fields, err := fieldsParam(c, galleryImageFields)
-	if err != nil {
-		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	p, _ := web.PrincipalOf(c)
@@ -549,7 +535,7 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		}
 		c.Set(fiber.HeaderETag, galleryETag(pid, g.Version))
 		base := h.baseURL(c)
-		return listOf(g.Images, g.Total, f.Limit, f.Offset, fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
+		return listOf(g.Images, g.Total, f.Limit, f.Offset, lq.Fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
 	})
 }
 
@@ -726,40 +712,162 @@ func (h *Handlers) handleGalleryImageDelete(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
+// optional tells an absent field from null from a value, decoding the
+// value as strictly as the body (unknown fields refused).
+type optional[T any] struct {
+	Set, Null bool
+	Value     T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(&o.Value)
+}
+
+// imagePosition is one entry of a reorder given as positions.
+type imagePosition struct {
+	ID       int64 `json:"id"`
+	Position int   `json:"position"`
+}
+
 func (h *Handlers) handleGalleryReorder(c *fiber.Ctx) error {
 	pid, err := pathID(c, "id", "Product")
 	if err != nil {
 		return err
 	}
 	var body struct {
-		IDs       []int64 `json:"ids"`
-		Positions []struct {
-			ID       int64 `json:"id"`
-			Position int   `json:"position"`
-		} `json:"positions"`
+		IDs       optional[[]int64]         `json:"ids"`
+		Positions optional[[]imagePosition] `json:"positions"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	ids := body.IDs
+	field := "ids"
 	switch {
-	case body.IDs != nil && body.Positions != nil:
+	case body.IDs.Set && body.Positions.Set:
 		return data.FieldError("ids", "Send either ids (the full new order) or positions, not both.")
-	case body.Positions != nil:
-		ps := make([]data.ImagePosition, len(body.Positions))
-		for i, p := range body.Positions {
+	case body.Positions.Set:
+		field = "positions"
+		if body.Positions.Null {
+			return data.FieldError("positions", "positions cannot be null; send every image of the gallery once as {\"id\", \"position\"}.")
+		}
+	case !body.IDs.Set:
+		return data.FieldError("ids", "Send ids (every image id of the gallery in the new order) or positions ([{\"id\", \"position\"}, ...]).")
+	case body.IDs.Null:
+		return data.FieldError("ids", "ids cannot be null; send every image id of the gallery in the new order.")
+	}
+	ids := body.IDs.Value
+	if field == "positions" {
+		ps := make([]data.ImagePosition, len(body.Positions.Value))
+		for i, p := range body.Positions.Value {
 			ps[i] = data.ImagePosition{ID: p.ID, Position: p.Position}
 		}
 		if ids, err = data.OrderFromPositions(ps); err != nil {
 			return err
 		}
-	case body.IDs == nil:
-		return data.FieldError("ids", "Send ids (every image id of the gallery in the new order) or positions ([{\"id\", \"position\"}, ...]).")
+	}
+	if ids == nil {
+		ids = []int64{}
 	}
 	version, updated, err := h.Catalog.ReorderGallery(c.UserContext(), pid, ids, ifMatchVersion(c, pid))
 	if err != nil {
-		return err
+		return renameField(err, "ids", field)
 	}
 	c.Set(fiber.HeaderETag, galleryETag(pid, version))
 	return c.JSON(fiber.Map{"success": true, "updated": updated})
+}
+
+// renameField reports an error about field from as one about field to (the
+// name the client used).
+func renameField(err error, from, to string) error {
+	var de *data.Error
+	if from == to || !errors.As(err, &de) || de.Details["field"] != from {
+		return err
+	}
+	return de.With("field", to)
+}
+
+// handleGalleryImagePut replaces an image's writable fields: position
+// (required) and alt (absent or null clears it). The read-only fields of a
+// GalleryImage may come back as GET gave them: id, product_id, media_id and
+// src must name this image; the others are ignored.
+func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
+	pid, iid, err := imagePath(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Position optional[int]  `json:"position"`
+		Alt      optionalString `json:"alt"`
+
+		ID        optional[int64]  `json:"id"`
+		ProductID optional[int64]  `json:"product_id"`
+		MediaID   optional[int64]  `json:"media_id"`
+		Src       optional[string] `json:"src"`
+
+		// Derived, read-only fields: accepted as GET gave them, ignored.
+		Width           json.RawMessage `json:"width"`
+		Height          json.RawMessage `json:"height"`
+		MIMEType        json.RawMessage `json:"mime_type"`
+		VariantIDs      json.RawMessage `json:"variant_ids"`
+		CreatedAt       json.RawMessage `json:"created_at"`
+		UpdatedAt       json.RawMessage `json:"updated_at"`
+		Processing      json.RawMessage `json:"processing"`
+		ProcessingError json.RawMessage `json:"processing_error"`
+		Renditions      json.RawMessage `json:"renditions"`
+		Srcset          json.RawMessage `json:"srcset"`
+		RenditionsWebP  json.RawMessage `json:"renditions_webp"`
+		SrcsetWebP      json.RawMessage `json:"srcset_webp"`
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	if !body.Position.Set || body.Position.Null {
+		return data.FieldError("position", "PUT replaces position and alt: send position (1 to the gallery's size); to change one field only, use PATCH.")
+	}
+	cur, err := h.Catalog.FindGalleryImage(c.UserContext(), pid, iid)
+	if err != nil {
+		return err
+	}
+	if err := sameIdentity(body.ID, body.ProductID, body.MediaID, body.Src, cur); err != nil {
+		return err
+	}
+	alt := ""
+	if body.Alt.Set && !body.Alt.Null {
+		alt = body.Alt.Value
+	}
+	pos := body.Position.Value
+	upd := data.GalleryImageUpdate{Position: &pos, Alt: &alt, Replace: true, IfVersion: ifMatchVersion(c, pid)}
+	gi, err := h.Catalog.UpdateGalleryImage(c.UserContext(), pid, iid, upd)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, galleryETag(pid, gi.GalleryVersion))
+	return c.JSON(h.galleryImageJSON(h.baseURL(c), gi))
+}
+
+// sameIdentity checks the read-only identity fields of a PUT against the image.
+func sameIdentity(id, productID, mediaID optional[int64], src optional[string], cur *data.GalleryImage) error {
+	for _, f := range []struct {
+		name string
+		v    optional[int64]
+		want int64
+	}{{"id", id, cur.ID}, {"product_id", productID, cur.ProductID}, {"media_id", mediaID, cur.MediaID}} {
+		if f.v.Set && (f.v.Null || f.v.Value != f.want) {
+			return data.FieldError(f.name, "%s is read-only: it must be %d (this image's) or left out.", f.name, f.want)
+		}
+	}
+	if src.Set {
+		m := srcRE.FindStringSubmatch(strings.SplitN(src.Value, "?", 2)[0])
+		if src.Null || m == nil || cur.Media == nil || m[1] != cur.Media.FileKey {
+			return data.FieldError("src", "src is read-only: send the image's own src or leave it out; to show another image, add it and detach this one.")
+		}
+	}
+	return nil
 }

@@ -162,6 +162,13 @@ func (s *CatalogService) FindProducts(ctx context.Context, f data.ProductFilter)
 		like := "%" + escapeLike(q) + "%"
 		where, args = append(where, `(p.title LIKE ? ESCAPE '\' OR p.handle LIKE ? ESCAPE '\')`), append(args, like, like)
 	}
+	if f.SinceID != 0 {
+		where, args = append(where, "p.id > ?"), append(args, f.SinceID)
+	}
+	order, err := listOrder(f.Sort, f.SinceID, productSortColumns, "p.id", "p.created_at DESC, p.id DESC")
+	if err != nil {
+		return nil, 0, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 24
@@ -172,10 +179,32 @@ func (s *CatalogService) FindProducts(ctx context.Context, f data.ProductFilter)
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM products p WHERE `+strings.Join(where, " AND "), args...).Scan(&total); err != nil {
 			return err
 		}
-		out, err = findProducts(ctx, tx, org, where, args, `ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?`, limit, f.Offset)
+		out, err = findProducts(ctx, tx, org, where, args, `ORDER BY `+order+` LIMIT ? OFFSET ?`, limit, f.Offset)
 		return err
 	})
 	return out, total, err
+}
+
+// The columns of ProductSortFields, VariantSortFields and CollectionSortFields.
+var (
+	productSortColumns = map[string]string{"created_at": "p.created_at", "updated_at": "p.updated_at",
+		"title": "p.title COLLATE NOCASE", "handle": "p.handle", "id": "p.id"}
+	variantSortColumns = map[string]string{"created_at": "v.created_at", "updated_at": "v.updated_at",
+		"title": "v.title COLLATE NOCASE", "sku": "v.sku", "id": "v.id"}
+	collectionSortColumns = map[string]string{"created_at": "c.created_at", "updated_at": "c.updated_at",
+		"title": "c.title COLLATE NOCASE", "handle": "c.handle", "id": "c.id"}
+)
+
+// listOrder is a list's ORDER BY: ascending ids after a since_id cursor
+// (which no other sort may accompany), else orderBy.
+func listOrder(sort string, sinceID int64, cols map[string]string, idCol, def string) (string, error) {
+	if sinceID != 0 {
+		if sort != "" && sort != "id" {
+			return "", data.ParamError("sort", "since_id lists in ascending id order; leave out sort.")
+		}
+		return idCol + " ASC", nil
+	}
+	return orderBy(sort, cols, idCol, def)
 }
 
 // uniqueHandle returns h if no row of table in the organization has it, else
@@ -417,6 +446,13 @@ func (s *CatalogService) FindVariants(ctx context.Context, f data.VariantFilter)
 		like := "%" + escapeLike(q) + "%"
 		where, args = append(where, `(v.title LIKE ? ESCAPE '\' OR v.sku LIKE ? ESCAPE '\')`), append(args, like, like)
 	}
+	if f.SinceID != 0 {
+		where, args = append(where, "v.id > ?"), append(args, f.SinceID)
+	}
+	order, err := listOrder(f.Sort, f.SinceID, variantSortColumns, "v.id", "v.id ASC")
+	if err != nil {
+		return nil, 0, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 24
@@ -430,7 +466,7 @@ func (s *CatalogService) FindVariants(ctx context.Context, f data.VariantFilter)
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM variants v WHERE `+strings.Join(where, " AND "), args...).Scan(&total); err != nil {
 			return err
 		}
-		out, err = findVariants(ctx, tx, org, where, args, `ORDER BY v.id LIMIT ? OFFSET ?`, limit, f.Offset)
+		out, err = findVariants(ctx, tx, org, where, args, `ORDER BY `+order+` LIMIT ? OFFSET ?`, limit, f.Offset)
 		return err
 	})
 	return out, total, err
@@ -669,6 +705,13 @@ func (s *CatalogService) FindCollections(ctx context.Context, f data.CollectionF
 		like := "%" + escapeLike(q) + "%"
 		where, args = append(where, `(c.title LIKE ? ESCAPE '\' OR c.handle LIKE ? ESCAPE '\')`), append(args, like, like)
 	}
+	if f.SinceID != 0 {
+		where, args = append(where, "c.id > ?"), append(args, f.SinceID)
+	}
+	order, err := listOrder(f.Sort, f.SinceID, collectionSortColumns, "c.id", "c.created_at DESC, c.id DESC")
+	if err != nil {
+		return nil, 0, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 24
@@ -679,7 +722,7 @@ func (s *CatalogService) FindCollections(ctx context.Context, f data.CollectionF
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM collections c WHERE `+strings.Join(where, " AND "), args...).Scan(&total); err != nil {
 			return err
 		}
-		out, err = findCollections(ctx, tx, org, where, args, `ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?`, limit, f.Offset)
+		out, err = findCollections(ctx, tx, org, where, args, `ORDER BY `+order+` LIMIT ? OFFSET ?`, limit, f.Offset)
 		return err
 	})
 	return out, total, err

@@ -127,8 +127,12 @@ func (s *CatalogService) FindGalleryImage(ctx context.Context, productID, imageI
 	return gi, err
 }
 
-// FindGallery returns a product's gallery images in position order, filtered
-// and paginated by f, with the gallery version.
+// gallerySortColumns are the columns of GallerySortFields.
+var gallerySortColumns = map[string]string{"position": "g.position", "id": "g.id", "created_at": "g.created_at"}
+
+// FindGallery returns a product's gallery images in position order (or f's
+// sort; ascending ids after f.SinceID), filtered and paginated by f, with the
+// gallery version.
 func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f data.GalleryFilter) (*data.Gallery, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -143,6 +147,10 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 	}
 	if f.FileKey != "" {
 		where, args = append(where, "m.file_key = ?"), append(args, f.FileKey)
+	}
+	order, err := listOrder(f.Sort, f.SinceID, gallerySortColumns, "g.id", "g.position, g.id")
+	if err != nil {
+		return nil, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -160,7 +168,7 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 				return err
 			}
 		}
-		g.Images, err = findGalleryImages(ctx, tx, productID, where, args, `ORDER BY g.position, g.id LIMIT ? OFFSET ?`, limit, f.Offset)
+		g.Images, err = findGalleryImages(ctx, tx, productID, where, args, `ORDER BY `+order+` LIMIT ? OFFSET ?`, limit, f.Offset)
 		return err
 	})
 	if err != nil {
@@ -377,10 +385,15 @@ func (s *CatalogService) UpdateGalleryImage(ctx context.Context, productID, imag
 	if upd.Position == nil && upd.Alt == nil {
 		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of position or alt.")
 	}
+	if upd.Replace && upd.Position == nil {
+		return nil, data.FieldError("position", "A full replacement needs position.")
+	}
 	var alt string
 	if upd.Alt != nil {
-		if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "editing the alt text of a media item"); err != nil {
-			return nil, err
+		if !upd.Replace {
+			if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "editing the alt text of a media item"); err != nil {
+				return nil, err
+			}
 		}
 		if alt, err = data.ValidateAlt(*upd.Alt); err != nil {
 			return nil, err
@@ -398,6 +411,12 @@ func (s *CatalogService) UpdateGalleryImage(ctx context.Context, productID, imag
 		}
 		if err := checkVersion(version, upd.IfVersion); err != nil {
 			return err
+		}
+		setAltText := upd.Alt != nil && (!upd.Replace || cur.Media == nil || alt != cur.Media.Alt)
+		if setAltText && upd.Replace {
+			if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "changing the alt text of a media item"); err != nil {
+				return err
+			}
 		}
 		now := ms(s.db.Now())
 		if upd.Position != nil && *upd.Position != cur.Position {
@@ -420,7 +439,7 @@ func (s *CatalogService) UpdateGalleryImage(ctx context.Context, productID, imag
 				return err
 			}
 		}
-		if upd.Alt != nil {
+		if setAltText {
 			if err := setAlt(ctx, tx, org, cur.MediaID, alt, now); err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -240,6 +241,12 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if f.Kind != "" {
 		where, args = append(where, "m.kind = ?"), append(args, f.Kind)
 	}
+	if len(f.MIMETypes) > 0 {
+		where = append(where, "m.mime_type IN (?"+strings.Repeat(", ?", len(f.MIMETypes)-1)+")")
+		for _, t := range f.MIMETypes {
+			args = append(args, t)
+		}
+	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		where, args = append(where, `m.search LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
 	}
@@ -259,19 +266,9 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if f.MissingAlt {
 		where = append(where, "m.kind = 'image' AND m.alt = ''")
 	}
-	order := "m.created_at DESC, m.id DESC"
-	if f.SinceID != 0 {
-		order = "m.id ASC"
-	} else if f.Sort != "" {
-		field, dir := strings.TrimPrefix(f.Sort, "-"), "ASC"
-		if strings.HasPrefix(f.Sort, "-") {
-			dir = "DESC"
-		}
-		col := map[string]string{"created_at": "m.created_at", "filename": "m.filename COLLATE NOCASE", "size": "m.size"}[field]
-		if col == "" {
-			return nil, 0, data.Errorf(data.ECInvalidParameter, "sort must be one of created_at, filename, size, optionally with a leading '-'.").With("parameter", "sort")
-		}
-		order = col + " " + dir + ", m.id " + dir
+	order, orderArgs, err := mediaOrder(f)
+	if err != nil {
+		return nil, 0, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -297,7 +294,8 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.StmtContext(ctx, pageStmt).QueryContext(ctx, append(args, limit, f.Offset)...)
+		pageArgs := append(append(append([]any{}, args...), orderArgs...), limit, f.Offset)
+		rows, err := tx.StmtContext(ctx, pageStmt).QueryContext(ctx, pageArgs...)
 		if err != nil {
 			return err
 		}
@@ -319,11 +317,59 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	return out, total, err
 }
 
+// mediaSortColumns are the columns of MediaSortFields but position.
+var mediaSortColumns = map[string]string{"created_at": "m.created_at", "filename": "m.filename COLLATE NOCASE", "size": "m.size", "id": "m.id"}
+
+// mediaOrder is the ORDER BY of a media list: newest first by default, id
+// order after a since_id cursor, gallery order for position (which needs a
+// product), ties by id in the same direction.
+func mediaOrder(f data.MediaFilter) (string, []any, error) {
+	if f.SinceID != 0 {
+		order, err := listOrder(f.Sort, f.SinceID, mediaSortColumns, "m.id", "")
+		return order, nil, err
+	}
+	if field, desc := data.SortOrder(f.Sort); field == "position" {
+		if f.ProductID == 0 {
+			return "", nil, data.ParamError("sort", "sort=position is the order of a product's gallery; send product_id too.")
+		}
+		dir := sqlDir(desc)
+		return "(SELECT gp.position FROM gallery_images gp WHERE gp.product_id = ? AND gp.media_id = m.id) " + dir + ", m.id " + dir,
+			[]any{f.ProductID}, nil
+	}
+	order, err := orderBy(f.Sort, mediaSortColumns, "m.id", "m.created_at DESC, m.id DESC")
+	return order, nil, err
+}
+
+// orderBy turns a validated sort value ("size", "-created_at") into an
+// ORDER BY clause over cols, ties broken by idCol in the same direction; def
+// is the order when sort is "".
+func orderBy(sort string, cols map[string]string, idCol, def string) (string, error) {
+	if sort == "" {
+		return def, nil
+	}
+	field, desc := data.SortOrder(sort)
+	col, ok := cols[field]
+	if !ok {
+		return "", data.ParamError("sort", "sort cannot be %q here.", sort)
+	}
+	if col == idCol {
+		return idCol + " " + sqlDir(desc), nil
+	}
+	return col + " " + sqlDir(desc) + ", " + idCol + " " + sqlDir(desc), nil
+}
+
+func sqlDir(desc bool) string {
+	if desc {
+		return "DESC"
+	}
+	return "ASC"
+}
+
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
 // counters; any other filter counts rows.
 func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any) (string, []any) {
-	plain := f.ID == 0 && strings.TrimSpace(f.Q) == "" && f.SinceID == 0 && f.ProductID == 0 && f.Used == nil && !f.MissingAlt
+	plain := f.ID == 0 && strings.TrimSpace(f.Q) == "" && f.SinceID == 0 && f.ProductID == 0 && f.Used == nil && !f.MissingAlt && len(f.MIMETypes) == 0
 	if !plain {
 		return `SELECT COUNT(*) FROM media m WHERE ` + where, args
 	}
@@ -530,7 +576,8 @@ func resequenceGallery(ctx context.Context, tx *sql.Tx, productID, now int64) er
 // RestoreMedia takes an item out of the trash and puts it back where a forced
 // delete took it from: the same galleries at the same positions (where the
 // product still exists and has room), variant and collection images where
-// they are still empty.
+// they are still empty. The places it could not go back to are listed in the
+// returned item's NotRestored.
 func (s *MediaService) RestoreMedia(ctx context.Context, id int64) (*data.Media, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -549,74 +596,158 @@ func (s *MediaService) RestoreMedia(ctx context.Context, id int64) (*data.Media,
 		if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, id, org); err != nil {
 			return err
 		}
-		if err := reattach(ctx, tx, org, id, now, s.limits.MaxGalleryImages); err != nil {
+		missed, err := reattachReport(ctx, tx, org, id, now, s.limits.MaxGalleryImages)
+		if err != nil {
 			return err
 		}
-		m, err = findMediaByID(ctx, tx, org, id)
-		return err
+		if m, err = findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		m.NotRestored = missed
+		return nil
 	})
 	return m, err
 }
 
+// detachment is a place a forced delete took an item from.
+type detachment struct {
+	productID, position, variantID, collectionID sql.NullInt64
+}
+
+// reattach puts an item back where its detachments say.
 func reattach(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) error {
-	type det struct {
-		productID, position, variantID, collectionID sql.NullInt64
-	}
+	_, err := reattachReport(ctx, tx, org, mediaID, now, maxImages)
+	return err
+}
+
+// reattachReport is reattach, returning the places it could not put the item back.
+func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) ([]data.Unrestored, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var dets []det
+	var dets []detachment
 	for rows.Next() {
-		var d det
+		var d detachment
 		if err := rows.Scan(&d.productID, &d.position, &d.variantID, &d.collectionID); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		dets = append(dets, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
+	// Galleries first, so variant images find their gallery image whatever
+	// order the detachments were written in.
+	sort.SliceStable(dets, func(i, j int) bool { return !dets[i].variantID.Valid && dets[j].variantID.Valid })
+	var missed []data.Unrestored
 	for _, d := range dets {
+		var u *data.Unrestored
+		var err error
 		switch {
 		case d.variantID.Valid:
-			if _, err := tx.ExecContext(ctx, `UPDATE variants SET image_id = (SELECT id FROM gallery_images WHERE product_id = variants.product_id AND media_id = ?), updated_at = ?
-				WHERE id = ? AND org_id = ? AND image_id IS NULL`, mediaID, now, d.variantID.Int64, org); err != nil {
-				return err
-			}
+			u, err = reattachVariant(ctx, tx, org, mediaID, now, d)
 		case d.collectionID.Valid:
-			if _, err := tx.ExecContext(ctx, `UPDATE collections SET media_id = ?, updated_at = ? WHERE id = ? AND org_id = ? AND media_id IS NULL`,
-				mediaID, now, d.collectionID.Int64, org); err != nil {
-				return err
-			}
+			u, err = reattachCollection(ctx, tx, org, mediaID, now, d)
 		case d.productID.Valid:
-			var n, exists int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM products WHERE id = ? AND org_id = ?`, d.productID.Int64, org).Scan(&exists); err != nil {
-				return err
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM gallery_images WHERE product_id = ?`, d.productID.Int64).Scan(&n); err != nil {
-				return err
-			}
-			if exists == 0 || n >= maxImages {
-				continue
-			}
-			pos := min(max(int(d.position.Int64), 1), n+1)
-			if _, err := tx.ExecContext(ctx, `UPDATE gallery_images SET position = position + 1 WHERE product_id = ? AND position >= ?`, d.productID.Int64, pos); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO gallery_images (org_id, product_id, media_id, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				org, d.productID.Int64, mediaID, pos, now, now); err != nil {
-				return err
-			}
-			if err := resequenceGallery(ctx, tx, d.productID.Int64, now); err != nil {
-				return err
-			}
+			u, err = reattachGallery(ctx, tx, org, mediaID, now, maxImages, d)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			missed = append(missed, *u)
 		}
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM detachments WHERE media_id = ?`, mediaID)
-	return err
+	return missed, err
+}
+
+func reattachGallery(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int, d detachment) (*data.Unrestored, error) {
+	pid := d.productID.Int64
+	u := &data.Unrestored{Usage: data.Usage{Type: "product", ID: pid, Role: "gallery", Position: int(d.position.Int64)}}
+	err := tx.QueryRowContext(ctx, `SELECT title FROM products WHERE id = ? AND org_id = ?`, pid, org).Scan(&u.Title)
+	if errors.Is(err, sql.ErrNoRows) {
+		u.Reason = data.UnrestoredGone
+		return u, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var n, there int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(media_id = ?), 0) FROM gallery_images WHERE product_id = ?`, mediaID, pid).Scan(&n, &there); err != nil {
+		return nil, err
+	}
+	if there > 0 {
+		return nil, nil
+	}
+	if n >= maxImages {
+		u.Reason = data.UnrestoredGalleryFull
+		return u, nil
+	}
+	pos := min(max(int(d.position.Int64), 1), n+1)
+	if _, err := tx.ExecContext(ctx, `UPDATE gallery_images SET position = position + 1 WHERE product_id = ? AND position >= ?`, pid, pos); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO gallery_images (org_id, product_id, media_id, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		org, pid, mediaID, pos, now, now); err != nil {
+		return nil, err
+	}
+	return nil, resequenceGallery(ctx, tx, pid, now)
+}
+
+func reattachVariant(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, d detachment) (*data.Unrestored, error) {
+	u := &data.Unrestored{Usage: data.Usage{Type: "variant", ID: d.variantID.Int64, Role: "variant_image", ProductID: d.productID.Int64}}
+	var image sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT title, product_id, image_id FROM variants WHERE id = ? AND org_id = ?`, d.variantID.Int64, org).
+		Scan(&u.Title, &u.ProductID, &image)
+	if errors.Is(err, sql.ErrNoRows) {
+		u.Reason = data.UnrestoredGone
+		return u, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var gid int64
+	err = tx.QueryRowContext(ctx, `SELECT id FROM gallery_images WHERE product_id = ? AND media_id = ?`, u.ProductID, mediaID).Scan(&gid)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		u.Reason = data.UnrestoredNotInGallery
+		return u, nil
+	case err != nil:
+		return nil, err
+	case image.Valid && image.Int64 == gid:
+		return nil, nil
+	case image.Valid:
+		u.Reason = data.UnrestoredTaken
+		return u, nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE variants SET image_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`, gid, now, d.variantID.Int64, org)
+	return nil, err
+}
+
+func reattachCollection(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, d detachment) (*data.Unrestored, error) {
+	u := &data.Unrestored{Usage: data.Usage{Type: "collection", ID: d.collectionID.Int64, Role: "collection_image"}}
+	var image sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT title, media_id FROM collections WHERE id = ? AND org_id = ?`, d.collectionID.Int64, org).Scan(&u.Title, &image)
+	if errors.Is(err, sql.ErrNoRows) {
+		u.Reason = data.UnrestoredGone
+		return u, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if image.Valid {
+		if image.Int64 == mediaID {
+			return nil, nil
+		}
+		u.Reason = data.UnrestoredTaken
+		return u, nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE collections SET media_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`, mediaID, now, d.collectionID.Int64, org)
+	return nil, err
 }
 
 // PurgeMedia deletes a trashed item for good, and its blob if no other row needs it.

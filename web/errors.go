@@ -13,6 +13,7 @@ import (
 var statusByCode = map[string]int{
 	data.ECInvalidJSON:         http.StatusBadRequest,
 	data.ECInvalidParameter:    http.StatusBadRequest,
+	data.ECUnknownParameter:    http.StatusBadRequest,
 	data.ECEmptyUpdate:         http.StatusBadRequest,
 	data.ECTooManyFiles:        http.StatusBadRequest,
 	data.ECMissingFile:         http.StatusBadRequest,
