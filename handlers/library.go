@@ -29,6 +29,13 @@ func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(items) == 0 && total > 0 && f.Offset > 0 {
+		// Past the end (the last page's items were just deleted): show the last page.
+		f.Offset = (total - 1) / f.Limit * f.Limit
+		if items, total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
+			return nil, err
+		}
+	}
 	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
 		Limit: f.Limit, Offset: f.Offset}
 	l.Unused = f.Used != nil && !*f.Used

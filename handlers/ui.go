@@ -55,7 +55,7 @@ func (h *Handlers) uiRoutes() []web.Route {
 		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
 	}
 	r = append(r, h.peopleRoutes()...)
-	return append(r, h.catalogPageRoutes()...)
+	return append(h.withBulkRoutes(r), h.catalogPageRoutes()...)
 }
 
 // thumbnail is the one place that decides how a media item is shown small

@@ -3,6 +3,7 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"gallerist/data"
 )
@@ -137,4 +138,145 @@ func pageRange(l *Library) string {
 	}
 	from, to := l.Offset+1, min(l.Offset+len(l.Items), l.Total)
 	return strconv.Itoa(from) + "–" + strconv.Itoa(to) + " of " + Plural(l.Total, "item", "items")
+}
+
+// Here is the list's own URL, page included: where a bulk action on it
+// comes back to.
+func (l *Library) Here() string { return withQuery("/media", l.Params()) }
+
+// AltEditorURL is the bulk alt text editor for the images of this list that
+// lack alt text (the Missing alt text filter, with the search and kind).
+func (l *Library) AltEditorURL() string {
+	q := url.Values{"missing_alt": {"true"}, "return": {l.Here()}}
+	if l.Q != "" {
+		q.Set("q", l.Q)
+	}
+	return withQuery("/media/alt", q)
+}
+
+// MayBulk reports whether the viewer may do anything with a selection.
+func MayBulk(p *Page) bool {
+	return p.Can(data.ScopeMediaDelete) || p.Can(data.ScopeMediaUpdate) || p.Can(data.ScopeProductsWrite)
+}
+
+// Selection is the items a bulk action names, in selection order.
+type Selection struct {
+	Items []*data.Media
+	// Return is the page to go back to afterwards.
+	Return string
+}
+
+// IDs are the items' ids as the bulk forms send them: "3,1,2".
+func (s *Selection) IDs() string {
+	var b strings.Builder
+	for i, m := range s.Items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(itoa(m.ID))
+	}
+	return b.String()
+}
+
+// Count is "3 items" or "mug.jpg".
+func (s *Selection) Count() string {
+	if len(s.Items) == 1 {
+		return s.Items[0].Filename
+	}
+	return Plural(len(s.Items), "item", "items")
+}
+
+// BulkDelete is the delete question for a selection, with every place each
+// item is used.
+type BulkDelete struct {
+	Selection
+	Usage map[int64][]data.Usage
+}
+
+// Used are the selected items in use, in selection order.
+func (d *BulkDelete) Used() []*data.Media {
+	var out []*data.Media
+	for _, m := range d.Items {
+		if len(d.Usage[m.ID]) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Places is how many places the selected items are used in, all told.
+func (d *BulkDelete) Places() int {
+	n := 0
+	for _, us := range d.Usage {
+		n += len(us)
+	}
+	return n
+}
+
+// BulkAdd is "Add to product" for a selection: the images that can go in a
+// gallery, and the products to choose from.
+type BulkAdd struct {
+	Selection
+	// Skipped is how many selected items are not images.
+	Skipped  int
+	Products []*data.Product
+	Total    int // products matching Q
+	Q        string
+	Error    string
+}
+
+// AltEditor is the bulk alt text editor: a list of images, each with its
+// alt text field, saved as you go.
+type AltEditor struct {
+	Selection
+	// Missing is true when the list is the images without alt text (the
+	// Missing alt text filter), false for a selection.
+	Missing bool
+	Q       string
+	// Remaining is how many images of the set lack alt text (in Missing
+	// mode, all of them in the library, also those not listed).
+	Remaining int
+	// More is how many images without alt text are not listed (Missing mode).
+	More int
+	// Skipped is how many selected items are not images.
+	Skipped int
+	// Values and Errors are what was typed and why it did not save (a
+	// form post without JavaScript), by item id.
+	Values map[int64]string
+	Errors map[int64]string
+}
+
+// Value is the text a row's field shows.
+func (a *AltEditor) Value(m *data.Media) string {
+	if v, ok := a.Values[m.ID]; ok {
+		return v
+	}
+	return m.Alt
+}
+
+// URL is the editor's own URL (its mode and return), for links and redirects.
+func (a *AltEditor) URL() string {
+	q := url.Values{}
+	if a.Missing {
+		q.Set("missing_alt", "true")
+		if a.Q != "" {
+			q.Set("q", a.Q)
+		}
+	} else {
+		q.Set("ids", a.IDs())
+	}
+	if a.Return != "" {
+		q.Set("return", a.Return)
+	}
+	return withQuery("/media/alt", q)
+}
+
+func remainingText(n int) string {
+	switch n {
+	case 0:
+		return "Every image here has alt text."
+	case 1:
+		return "1 image still needs alt text."
+	}
+	return strconv.Itoa(n) + " images still need alt text."
 }

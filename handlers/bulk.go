@@ -1,0 +1,563 @@
+package handlers
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gallerist/data"
+	"gallerist/views"
+	"gallerist/web"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// bulkMedia is what bulk actions need of the media service besides
+// data.MediaService: each call is one transaction over all the items.
+// storage.MediaService implements it.
+type bulkMedia interface {
+	FindMediaByIDs(ctx context.Context, ids []int64) ([]*data.Media, error)
+	UsageOf(ctx context.Context, ids []int64) (map[int64][]data.Usage, error)
+	TrashMediaBulk(ctx context.Context, ids []int64, force bool) ([]*data.Media, error)
+	RestoreMediaBulk(ctx context.Context, ids []int64) ([]*data.Media, error)
+	PurgeMediaBulk(ctx context.Context, ids []int64) ([]*data.Media, error)
+}
+
+func (h *Handlers) bulk() (bulkMedia, error) {
+	if b, ok := h.Media.(bulkMedia); ok {
+		return b, nil
+	}
+	return nil, data.Errorf(data.ECInternal, "Bulk actions are not available on this server.")
+}
+
+// withBulkRoutes puts bulkRoutes into the UI's routes just before the first
+// /media/:id route, which would otherwise match their paths.
+func (h *Handlers) withBulkRoutes(r []web.Route) []web.Route {
+	i := slices.IndexFunc(r, func(rt web.Route) bool { return strings.HasPrefix(rt.Path, "/media/:") })
+	if i < 0 {
+		i = len(r)
+	}
+	return slices.Insert(r, i, h.bulkRoutes()...)
+}
+
+// bulkRoutes are the library's and the trash's actions on a selection, and
+// the bulk alt text editor.
+func (h *Handlers) bulkRoutes() []web.Route {
+	del, update, write := data.ScopeMediaDelete, data.ScopeMediaUpdate, data.ScopeProductsWrite
+	page := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
+		return web.Route{Method: method, Path: path, Scope: scope, Handler: fn}
+	}
+	return []web.Route{
+		page("POST", "/media/bulk", update, h.handleBulkForm),
+		page("GET", "/media/bulk/delete", del, h.handleBulkDeleteConfirm),
+		page("POST", "/media/bulk/delete", del, h.handleBulkDeleteForm),
+		page("POST", "/media/bulk/restore", del, h.handleBulkRestoreForm),
+		page("GET", "/media/bulk/purge", del, h.handleBulkPurgeConfirm),
+		page("POST", "/media/bulk/purge", del, h.handleBulkPurgeForm),
+		page("GET", "/media/bulk/add", write, h.handleBulkAddDialog),
+		page("POST", "/media/bulk/add", write, h.handleBulkAddForm),
+		page("GET", "/media/alt", update, h.handleAltEditor),
+		page("POST", "/media/alt", update, h.handleAltEditorForm),
+	}
+}
+
+// bulkIDs are the selected ids, in selection order: "ids" (comma-separated,
+// what library.js sends: the whole selection, across pages, in the order it
+// was made), else the ticked "id" checkboxes of a form posted without
+// JavaScript (the page's order).
+func bulkIDs(c *fiber.Ctx) ([]int64, error) {
+	var parts []string
+	if s := strings.TrimSpace(c.FormValue("ids", c.Query("ids"))); s != "" {
+		parts = strings.Split(s, ",")
+	} else {
+		for _, args := range [][][]byte{c.Context().PostArgs().PeekMulti("id"), c.Context().QueryArgs().PeekMulti("id")} {
+			for _, v := range args {
+				parts = append(parts, string(v))
+			}
+		}
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, s := range parts {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, data.FieldError("ids", "ids must be media ids separated by commas.")
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, data.FieldError("ids", "Select at least one item first.")
+	}
+	return ids, nil
+}
+
+func joinIDs(items []*data.Media) string {
+	s := make([]string, len(items))
+	for i, m := range items {
+		s[i] = itoa(m.ID)
+	}
+	return strings.Join(s, ",")
+}
+
+func idsOf(items []*data.Media) []int64 {
+	out := make([]int64, len(items))
+	for i, m := range items {
+		out[i] = m.ID
+	}
+	return out
+}
+
+// selected loads the selected items that keep (live ones, trashed ones).
+func (h *Handlers) selected(c *fiber.Ctx, keep func(*data.Media) bool) ([]*data.Media, error) {
+	ids, err := bulkIDs(c)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := h.bulk()
+	if err != nil {
+		return nil, err
+	}
+	items, err := svc.FindMediaByIDs(c.UserContext(), ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []*data.Media
+	for _, m := range items {
+		if keep(m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func isLive(m *data.Media) bool    { return m.DeletedAt == nil }
+func isTrashed(m *data.Media) bool { return m.DeletedAt != nil }
+
+// handleBulkForm is the selection bar's form: the button pressed names the
+// action. Questions (delete, purge, add to product) and the alt editor are
+// pages of their own, so it redirects there; restore happens at once. With
+// JavaScript the dialogs are fetched directly and this form only carries
+// "Edit alt text" and "Restore".
+func (h *Handlers) handleBulkForm(c *fiber.Ctx) error {
+	ids, err := bulkIDs(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	action := c.FormValue("action")
+	ret := returnTo(c, "/media")
+	if action == "restore" || action == "purge" {
+		ret = returnTo(c, "/trash")
+	}
+	q := url.Values{"ids": {joinIDList(ids)}, "return": {ret}}
+	next := map[string]struct {
+		path  string
+		scope data.Scope
+		what  string
+	}{
+		"alt":    {"/media/alt", data.ScopeMediaUpdate, "editing alt text"},
+		"add":    {"/media/bulk/add", data.ScopeProductsWrite, "adding images to a product"},
+		"delete": {"/media/bulk/delete", data.ScopeMediaDelete, "deleting media"},
+		"purge":  {"/media/bulk/purge", data.ScopeMediaDelete, "deleting media forever"},
+	}
+	if action == "restore" {
+		if err := data.RequireScope(ctx, data.ScopeMediaDelete, "restoring media"); err != nil {
+			return err
+		}
+		return h.bulkRestore(c, ids, ret)
+	}
+	to, ok := next[action]
+	if !ok {
+		return data.FieldError("action", "Choose what to do with the selected items.")
+	}
+	if err := data.RequireScope(ctx, to.scope, to.what); err != nil {
+		return err
+	}
+	return web.RedirectAfterPost(c, to.path+"?"+q.Encode())
+}
+
+func joinIDList(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = itoa(id)
+	}
+	return strings.Join(s, ",")
+}
+
+// bulkDelete is the delete question for the live items selected.
+func (h *Handlers) bulkDelete(c *fiber.Ctx) (*views.BulkDelete, error) {
+	items, err := h.selected(c, isLive)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, data.Errorf(data.ECNotFound, "None of the selected items is in the library any more.")
+	}
+	svc, _ := h.bulk()
+	usage, err := svc.UsageOf(c.UserContext(), idsOf(items))
+	if err != nil {
+		return nil, err
+	}
+	return &views.BulkDelete{Selection: views.Selection{Items: items, Return: returnTo(c, "/media")}, Usage: usage}, nil
+}
+
+func (h *Handlers) handleBulkDeleteConfirm(c *fiber.Ctx) error {
+	d, err := h.bulkDelete(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Delete "+d.Count(), "library")
+	return h.confirmWith(c, fiber.StatusOK, p, views.BulkDeleteConfirm(p, d))
+}
+
+// handleBulkDeleteForm moves the selection to the trash; force (the in-use
+// question was answered) detaches each item everywhere first. The toast's
+// Undo restores them all, in every place.
+func (h *Handlers) handleBulkDeleteForm(c *fiber.Ctx) error {
+	ids, err := bulkIDs(c)
+	if err != nil {
+		return err
+	}
+	svc, err := h.bulk()
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, "/media")
+	trashed, err := svc.TrashMediaBulk(c.UserContext(), ids, c.FormValue("force") == "true")
+	if data.ErrorCode(err) == data.ECInUse {
+		// Some became used since the question was asked: ask again, naming the places.
+		d, derr := h.bulkDelete(c)
+		if derr != nil {
+			return derr
+		}
+		p := h.page(c, "Delete "+d.Count(), "library")
+		return h.confirmWith(c, fiber.StatusConflict, p, views.BulkDeleteConfirm(p, d))
+	}
+	if err != nil {
+		return err
+	}
+	if len(trashed) == 0 {
+		toast(c, web.Toast{Message: "Nothing was deleted: the selected items were already in the trash."})
+		return web.RedirectAfterPost(c, ret)
+	}
+	sel := views.Selection{Items: trashed}
+	toast(c, web.Toast{Message: sel.Count() + " deleted", Action: "Undo", ActionURL: "/media/bulk/restore?ids=" + joinIDs(trashed)})
+	return web.RedirectAfterPost(c, ret)
+}
+
+func (h *Handlers) handleBulkRestoreForm(c *fiber.Ctx) error {
+	ids, err := bulkIDs(c)
+	if err != nil {
+		return err
+	}
+	return h.bulkRestore(c, ids, returnTo(c, "/trash"))
+}
+
+// bulkRestore takes the items out of the trash, back into every place a
+// forced delete took them from.
+func (h *Handlers) bulkRestore(c *fiber.Ctx, ids []int64, ret string) error {
+	svc, err := h.bulk()
+	if err != nil {
+		return err
+	}
+	restored, err := svc.RestoreMediaBulk(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	t := web.Toast{Message: "Nothing was restored: the selected items are no longer in the trash."}
+	if len(restored) > 0 {
+		t.Message = (&views.Selection{Items: restored}).Count() + " restored"
+		if n := len(ids) - len(restored); n > 0 {
+			t.Message += "; " + views.Plural(n, "item was", "items were") + " no longer in the trash"
+		}
+		if len(restored) == 1 {
+			t.Link, t.LinkURL = "View", "/media/"+itoa(restored[0].ID)
+		} else if strings.HasPrefix(ret, "/trash") {
+			t.Link, t.LinkURL = "View in library", "/media"
+		}
+	}
+	toast(c, t)
+	return web.RedirectAfterPost(c, ret)
+}
+
+func (h *Handlers) handleBulkPurgeConfirm(c *fiber.Ctx) error {
+	items, err := h.selected(c, isTrashed)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return data.Errorf(data.ECNotTrashed, "None of the selected items is in the trash.")
+	}
+	s := &views.Selection{Items: items, Return: "/trash"}
+	p := h.page(c, "Delete "+s.Count()+" forever", "trash")
+	return h.confirmWith(c, fiber.StatusOK, p, views.BulkPurgeConfirm(p, s))
+}
+
+func (h *Handlers) handleBulkPurgeForm(c *fiber.Ctx) error {
+	ids, err := bulkIDs(c)
+	if err != nil {
+		return err
+	}
+	svc, err := h.bulk()
+	if err != nil {
+		return err
+	}
+	purged, err := svc.PurgeMediaBulk(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	msg := "Nothing was deleted: the selected items are no longer in the trash."
+	if len(purged) > 0 {
+		msg = (&views.Selection{Items: purged}).Count() + " deleted forever"
+	}
+	toast(c, web.Toast{Message: msg})
+	return web.RedirectAfterPost(c, "/trash")
+}
+
+// bulkAddProducts is how many products the "Add to product" dialog lists.
+const bulkAddProducts = 50
+
+// bulkAdd is the "Add to product" question: the live images selected (others
+// cannot go in a gallery) and the products matching the search.
+func (h *Handlers) bulkAdd(c *fiber.Ctx) (*views.BulkAdd, error) {
+	items, err := h.selected(c, isLive)
+	if err != nil {
+		return nil, err
+	}
+	a := &views.BulkAdd{Selection: views.Selection{Return: returnTo(c, "/media")}, Q: strings.TrimSpace(c.Query("q"))}
+	for _, m := range items {
+		if m.Kind == data.KindImage {
+			a.Items = append(a.Items, m)
+		} else {
+			a.Skipped++
+		}
+	}
+	if len(a.Items) == 0 {
+		return nil, data.FieldError("ids", "None of the selected items is an image in your library; only images go in product galleries.")
+	}
+	a.Products, a.Total, err = h.Catalog.FindProducts(c.UserContext(), data.ProductFilter{Q: a.Q, Limit: bulkAddProducts})
+	return a, err
+}
+
+func (h *Handlers) handleBulkAddDialog(c *fiber.Ctx) error {
+	a, err := h.bulkAdd(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Add to a product", "library")
+	if web.WantsFragment(c) && c.Get("HX-Target") == "bulk-products" {
+		return render(c, views.BulkProductList(p, a))
+	}
+	return h.confirmWith(c, fiber.StatusOK, p, views.BulkAddDialog(p, a))
+}
+
+// handleBulkAddForm adds the selected images to the end of a product's
+// gallery, in selection order, in one transaction (AttachMedia). Images the
+// gallery already holds are left where they are.
+func (h *Handlers) handleBulkAddForm(c *fiber.Ctx) error {
+	a, err := h.bulkAdd(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	fail := func(msg string) error {
+		a.Error = msg
+		p := h.page(c, "Add to a product", "library")
+		return h.confirmWith(c, fiber.StatusUnprocessableEntity, p, views.BulkAddDialog(p, a))
+	}
+	pid, _ := strconv.ParseInt(c.FormValue("product_id"), 10, 64)
+	if pid <= 0 {
+		return fail("Choose the product to add the images to.")
+	}
+	prod, err := h.Catalog.FindProductByID(ctx, pid)
+	if err != nil {
+		return err
+	}
+	g, err := h.Catalog.FindGallery(ctx, pid, data.GalleryFilter{})
+	if err != nil {
+		return err
+	}
+	present := map[int64]bool{}
+	for _, gi := range g.Images {
+		present[gi.MediaID] = true
+	}
+	var add []int64
+	for _, m := range a.Items {
+		if !present[m.ID] {
+			add = append(add, m.ID)
+		}
+	}
+	view := web.Toast{Link: "View product", LinkURL: "/products/" + itoa(pid)}
+	if len(add) == 0 {
+		view.Message = "Nothing to add: " + prod.Title + " already has " + views.Plural(len(a.Items), "this image", "these images") + "."
+		toast(c, view)
+		return web.RedirectAfterPost(c, a.Return)
+	}
+	if _, err := h.Catalog.AttachMedia(ctx, pid, data.GalleryAttach{MediaIDs: add}); err != nil {
+		if web.StatusFor(data.ErrorCode(err)) < 500 {
+			return fail(data.ErrorMessage(err))
+		}
+		return err
+	}
+	view.Message = "Added " + views.Plural(len(add), "image", "images") + " to " + prod.Title + "."
+	if n := len(a.Items) - len(add); n > 0 {
+		view.Message += " " + views.Plural(n, "was", "were") + " already there."
+	}
+	toast(c, view)
+	return web.RedirectAfterPost(c, a.Return)
+}
+
+// altEditorPageSize is how many images without alt text the editor lists at once.
+const altEditorPageSize = 50
+
+// altEditor is the bulk alt text editor's list: the selected images, or
+// (missing_alt=true) the images of the library without alt text.
+func (h *Handlers) altEditor(c *fiber.Ctx) (*views.AltEditor, error) {
+	a := &views.AltEditor{Missing: c.FormValue("missing_alt", c.Query("missing_alt")) == "true"}
+	a.Return = returnTo(c, "/media")
+	if a.Missing {
+		a.Q = strings.TrimSpace(c.FormValue("q", c.Query("q")))
+		items, total, err := h.Media.FindMedia(c.UserContext(), data.MediaFilter{MissingAlt: true, Q: a.Q, Kind: data.KindImage,
+			Deleted: data.DeletedExclude, Limit: altEditorPageSize})
+		if err != nil {
+			return nil, err
+		}
+		a.Items, a.Remaining, a.More = items, total, total-len(items)
+		return a, nil
+	}
+	items, err := h.selected(c, isLive)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range items {
+		if m.Kind != data.KindImage {
+			a.Skipped++
+			continue
+		}
+		a.Items = append(a.Items, m)
+		if strings.TrimSpace(m.Alt) == "" {
+			a.Remaining++
+		}
+	}
+	return a, nil
+}
+
+func (h *Handlers) handleAltEditor(c *fiber.Ctx) error {
+	a, err := h.altEditor(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Alt text", "library")
+	return render(c, views.AltEditorPage(p, a))
+}
+
+// altFields are the form's alt-<id> fields, in form order.
+func altFields(c *fiber.Ctx) []altSaved {
+	var out []altSaved
+	for k, v := range c.Context().PostArgs().All() {
+		name := string(k)
+		if !strings.HasPrefix(name, "alt-") {
+			continue
+		}
+		if id, err := strconv.ParseInt(strings.TrimPrefix(name, "alt-"), 10, 64); err == nil && id > 0 {
+			out = append(out, altSaved{ID: id, Alt: string(v)})
+		}
+	}
+	return out
+}
+
+// saveAlt saves one item's alt text: a refusal (too long, not found) is in
+// the answer's Error; skipSame leaves an unchanged text alone (changed false).
+func (h *Handlers) saveAlt(ctx context.Context, id int64, value string, skipSame bool) (r altSaved, changed bool, err error) {
+	r = altSaved{ID: id, Alt: value}
+	if skipSame {
+		if cur, ferr := h.Media.FindMediaByID(ctx, id); ferr == nil && cur.Alt == strings.TrimSpace(value) {
+			return r, false, nil
+		}
+	}
+	m, err := h.Media.UpdateMedia(ctx, id, data.MediaUpdate{Alt: &value})
+	switch {
+	case err == nil:
+		r.Alt, r.Saved = m.Alt, true
+	case web.StatusFor(data.ErrorCode(err)) < 500:
+		r.Error = data.ErrorMessage(err)
+	default:
+		return r, false, err
+	}
+	return r, true, nil
+}
+
+// altSaved is what the bulk alt editor's save answers library.js for one image.
+type altSaved struct {
+	ID    int64  `json:"id"`
+	Alt   string `json:"alt"`
+	Saved bool   `json:"saved"`
+	Error string `json:"error,omitempty"`
+}
+
+// handleAltEditorForm saves alt text fields named alt-<id>, each through
+// UpdateMedia (the API's validation path). library.js posts one field at a
+// time as the merchant leaves it and reads JSON; without JavaScript the
+// whole page posts at once ("Save alt text") and comes back with a toast, or
+// with the fields that did not save and why.
+func (h *Handlers) handleAltEditorForm(c *fiber.Ctx) error {
+	var out []altSaved
+	failed := false
+	for _, f := range altFields(c) {
+		r, changed, err := h.saveAlt(c.UserContext(), f.ID, f.Alt, !wantsJSON(c))
+		if err != nil {
+			return err
+		}
+		if changed {
+			out = append(out, r)
+			failed = failed || r.Error != ""
+		}
+	}
+	if wantsJSON(c) {
+		status := fiber.StatusOK
+		if failed {
+			status = fiber.StatusUnprocessableEntity
+		}
+		return c.Status(status).JSON(fiber.Map{"items": out})
+	}
+	if failed {
+		a, aerr := h.altEditor(c)
+		if aerr != nil {
+			return aerr
+		}
+		a.Values, a.Errors = map[int64]string{}, map[int64]string{}
+		for _, r := range out {
+			if r.Error != "" {
+				a.Values[r.ID], a.Errors[r.ID] = r.Alt, r.Error
+			}
+		}
+		p := h.page(c, "Alt text", "library")
+		return web.Render(c, fiber.StatusUnprocessableEntity, views.AltEditorPage(p, a))
+	}
+	msg := "No alt text changed."
+	if len(out) > 0 {
+		msg = "Saved the alt text of " + views.Plural(len(out), "image", "images") + "."
+	}
+	toast(c, web.Toast{Message: msg})
+	a := &views.AltEditor{Missing: c.FormValue("missing_alt") == "true", Q: c.FormValue("q")}
+	a.Return = returnTo(c, "/media")
+	if !a.Missing {
+		ids, err := bulkIDs(c)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			a.Items = append(a.Items, &data.Media{ID: id})
+		}
+	}
+	return web.RedirectAfterPost(c, a.URL())
+}
