@@ -531,6 +531,15 @@ type MediaService interface {
 	Usage(ctx context.Context, id int64) ([]Usage, error)
 	// PurgeMedia removes a trashed item for good (its blob goes when nothing needs it).
 	PurgeMedia(ctx context.Context, id int64) error
+
+	// Bulk actions: each call is one transaction over all the items, which
+	// come back in the order of ids (unknown and other organizations' ids
+	// are left out, as if they did not exist).
+	FindMediaByIDs(ctx context.Context, ids []int64) ([]*Media, error)
+	UsageOf(ctx context.Context, ids []int64) (map[int64][]Usage, error)
+	TrashMediaBulk(ctx context.Context, ids []int64, force bool) ([]*Media, error)
+	RestoreMediaBulk(ctx context.Context, ids []int64) ([]*Media, error)
+	PurgeMediaBulk(ctx context.Context, ids []int64) ([]*Media, error)
 	// OpenOriginal opens the original bytes of one of the org's items.
 	OpenOriginal(ctx context.Context, id int64) (*Media, Blob, error)
 	// Version changes whenever anything stored changes, in any process;

@@ -14,24 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// bulkMedia is what bulk actions need of the media service besides
-// data.MediaService: each call is one transaction over all the items.
-// storage.MediaService implements it.
-type bulkMedia interface {
-	FindMediaByIDs(ctx context.Context, ids []int64) ([]*data.Media, error)
-	UsageOf(ctx context.Context, ids []int64) (map[int64][]data.Usage, error)
-	TrashMediaBulk(ctx context.Context, ids []int64, force bool) ([]*data.Media, error)
-	RestoreMediaBulk(ctx context.Context, ids []int64) ([]*data.Media, error)
-	PurgeMediaBulk(ctx context.Context, ids []int64) ([]*data.Media, error)
-}
-
-func (h *Handlers) bulk() (bulkMedia, error) {
-	if b, ok := h.Media.(bulkMedia); ok {
-		return b, nil
-	}
-	return nil, data.Errorf(data.ECInternal, "Bulk actions are not available on this server.")
-}
-
 // withBulkRoutes puts bulkRoutes into the UI's routes just before the first
 // /media/:id route, which would otherwise match their paths.
 func (h *Handlers) withBulkRoutes(r []web.Route) []web.Route {
@@ -122,11 +104,7 @@ func (h *Handlers) selected(c *fiber.Ctx, keep func(*data.Media) bool) ([]*data.
 	if err != nil {
 		return nil, err
 	}
-	svc, err := h.bulk()
-	if err != nil {
-		return nil, err
-	}
-	items, err := svc.FindMediaByIDs(c.UserContext(), ids)
+	items, err := h.Media.FindMediaByIDs(c.UserContext(), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -202,8 +180,7 @@ func (h *Handlers) bulkDelete(c *fiber.Ctx) (*views.BulkDelete, error) {
 	if len(items) == 0 {
 		return nil, data.Errorf(data.ECNotFound, "None of the selected items is in the library any more.")
 	}
-	svc, _ := h.bulk()
-	usage, err := svc.UsageOf(c.UserContext(), idsOf(items))
+	usage, err := h.Media.UsageOf(c.UserContext(), idsOf(items))
 	if err != nil {
 		return nil, err
 	}
@@ -227,12 +204,8 @@ func (h *Handlers) handleBulkDeleteForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	svc, err := h.bulk()
-	if err != nil {
-		return err
-	}
 	ret := returnTo(c, "/media")
-	trashed, err := svc.TrashMediaBulk(c.UserContext(), ids, c.FormValue("force") == "true")
+	trashed, err := h.Media.TrashMediaBulk(c.UserContext(), ids, c.FormValue("force") == "true")
 	if data.ErrorCode(err) == data.ECInUse {
 		// Some became used since the question was asked: ask again, naming the places.
 		d, derr := h.bulkDelete(c)
@@ -265,11 +238,7 @@ func (h *Handlers) handleBulkRestoreForm(c *fiber.Ctx) error {
 // bulkRestore takes the items out of the trash, back into every place a
 // forced delete took them from.
 func (h *Handlers) bulkRestore(c *fiber.Ctx, ids []int64, ret string) error {
-	svc, err := h.bulk()
-	if err != nil {
-		return err
-	}
-	restored, err := svc.RestoreMediaBulk(c.UserContext(), ids)
+	restored, err := h.Media.RestoreMediaBulk(c.UserContext(), ids)
 	if err != nil {
 		return err
 	}
@@ -307,11 +276,7 @@ func (h *Handlers) handleBulkPurgeForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	svc, err := h.bulk()
-	if err != nil {
-		return err
-	}
-	purged, err := svc.PurgeMediaBulk(c.UserContext(), ids)
+	purged, err := h.Media.PurgeMediaBulk(c.UserContext(), ids)
 	if err != nil {
 		return err
 	}
