@@ -621,6 +621,68 @@
     if (!panel.contains(at)) { e.preventDefault(); (e.shiftKey ? last : first).focus() } else if (e.shiftKey && (at === first || at === panel || at.id === 'panel-title')) { e.preventDefault(); last.focus() } else if (!e.shiftKey && at === last) { e.preventDefault(); first.focus() }
   })
 
+  // ---- Loading states. A part of the page being replaced (library
+  // results, picker results) is dimmed and aria-busy until its answer is in;
+  // a page change (boosted link, Back) shows a bar along the top after a
+  // moment; pictures not loaded yet shimmer in their tiles.
+  var navBar = null; var navTimer = null
+  function navStart () {
+    if (navTimer) return
+    navTimer = setTimeout(function () {
+      if (!navBar) { navBar = el('div', { class: 'nav-progress', role: 'progressbar', 'aria-label': 'Loading the page' }); document.body.appendChild(navBar) }
+      navBar.hidden = false
+      void navBar.offsetWidth
+      navBar.classList.add('is-running')
+    }, 150)
+  }
+  function navStop () {
+    clearTimeout(navTimer); navTimer = null
+    if (navBar) { navBar.classList.remove('is-running'); navBar.hidden = true }
+  }
+  function busyPart (e) {
+    var t = e.detail && e.detail.target
+    return t && t.matches && t.matches('#library-results, [data-picker-results]') ? t : null
+  }
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var part = busyPart(e)
+    if (part) { part.setAttribute('aria-busy', 'true'); part.classList.add('is-loading'); return }
+    if (e.detail && (e.detail.boosted || e.detail.target === document.body)) navStart()
+  })
+  function settle (e) {
+    var part = busyPart(e)
+    if (part) { part.removeAttribute('aria-busy'); part.classList.remove('is-loading') }
+    navStop()
+  }
+  document.addEventListener('htmx:afterRequest', settle)
+  document.addEventListener('htmx:historyRestore', navStop)
+  function waitForPictures (root) {
+    $$('.tile-box img', root).forEach(function (img) {
+      if (img.complete) return
+      var box = img.closest('.tile-box')
+      box.classList.add('is-waiting')
+      var done = function () { box.classList.remove('is-waiting') }
+      img.addEventListener('load', done, { once: true })
+      img.addEventListener('error', done, { once: true })
+    })
+  }
+  // Rows that scroll sideways (the kind tabs at 375 px) say so at their edges,
+  // and keep the current tab in view.
+  function scrollHint (row) {
+    var more = row.scrollWidth - row.clientWidth > 1
+    var left = more && row.scrollLeft > 1
+    var right = more && row.scrollLeft + row.clientWidth < row.scrollWidth - 1
+    row.setAttribute('data-more', left && right ? 'both' : left ? 'left' : right ? 'right' : 'none')
+  }
+  function initScrollHints (root) {
+    $$('[data-scroll-hint]', root).forEach(function (row) {
+      var cur = $('[aria-current]', row)
+      if (cur && row.scrollWidth > row.clientWidth) row.scrollLeft = Math.max(0, cur.offsetLeft - row.clientWidth / 2 + cur.offsetWidth / 2)
+      scrollHint(row)
+      if (!row._hinted) { row._hinted = true; row.addEventListener('scroll', function () { scrollHint(row) }, { passive: true }) }
+    })
+  }
+  window.addEventListener('resize', function () { $$('[data-scroll-hint]').forEach(scrollHint) })
+
   // ---- htmx glue.
   document.addEventListener('gallerist:toast', function (e) { showToast(e.detail || {}) })
   document.addEventListener('htmx:sendError', function (e) {
@@ -653,6 +715,8 @@
       if (input) updateCounter(input)
     })
     openDialogs(root)
+    waitForPictures(root)
+    initScrollHints(root)
     G.loaders.forEach(function (fn) { fn(root) })
     scheduleStatus(true)
     if (root === document) G.ready = true
