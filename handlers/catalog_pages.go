@@ -273,9 +273,12 @@ func (h *Handlers) handleGalleryMoveForm(c *fiber.Ctx) error {
 	case "end":
 		pos = pr.ImageCount
 	default:
-		if n, err := strconv.Atoi(c.FormValue("position")); err == nil {
-			pos = n
+		// "Move to position…": a number past either end means that end.
+		n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("position")))
+		if err != nil {
+			return data.FieldError("position", "Type the position to move %s to, a number from 1 to %d.", gi.Media.Filename, pr.ImageCount)
 		}
+		pos = min(max(n, 1), pr.ImageCount)
 	}
 	moved, err := h.Catalog.UpdateGalleryImage(ctx, pid, iid, data.GalleryImageUpdate{Position: &pos, IfVersion: formVersion(c)})
 	if err != nil {
@@ -340,12 +343,16 @@ func (h *Handlers) handleGalleryAttachForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The ids are added in the order posted (the picker posts them in the
+	// order they were ticked); one named twice counts once, where it came first.
 	var ids []int64
+	seen := map[int64]bool{}
 	args := [][]byte{}
 	args = append(args, c.Request().PostArgs().PeekMulti("media_id")...)
 	args = append(args, c.Request().URI().QueryArgs().PeekMulti("media_id")...)
 	for _, v := range args {
-		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil && id > 0 {
+		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil && id > 0 && !seen[id] {
+			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
@@ -384,15 +391,29 @@ func (h *Handlers) handleGalleryPicker(c *fiber.Ctx) error {
 	return h.picker(c, pk)
 }
 
+// pickerPageSize is how many library images one page of the picker shows.
+const pickerPageSize = 60
+
 func (h *Handlers) picker(c *fiber.Ctx, pk *views.Picker) error {
 	pk.Q = strings.TrimSpace(c.Query("q"))
 	if len(pk.Q) > 200 {
 		pk.Q = pk.Q[:200]
 	}
+	pk.Limit = pickerPageSize
+	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
+		pk.Offset = n
+	}
 	var err error
-	pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: 60})
+	pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset})
 	if err != nil {
 		return err
+	}
+	if len(pk.Items) == 0 && pk.Offset > 0 && pk.Total > 0 {
+		// Past the end (the library shrank): show the last page instead.
+		pk.Offset = (pk.Total - 1) / pk.Limit * pk.Limit
+		if pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset}); err != nil {
+			return err
+		}
 	}
 	p := h.page(c, pk.Title, "products")
 	if web.WantsFragment(c) && c.Get("HX-Target") == "picker-results" {

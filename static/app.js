@@ -372,7 +372,9 @@
     xhr.send(fd)
   }
 
-  function uploadFiles (files, zone) {
+  // uploadFiles uploads files into zone's target; in a gallery, `at` (a tile
+  // of it) is where they go (before it), else before [data-upload-before].
+  function uploadFiles (files, zone, at) {
     files = Array.prototype.slice.call(files || [])
     if (!files.length || !zone) return
     var target = $(zone.getAttribute('data-upload-target') || '#media-grid')
@@ -381,7 +383,7 @@
     if (empty) empty.hidden = true
     var tiles = files.map(function (f) {
       var t = makeTile(f)
-      var before = $('[data-upload-before]', target)
+      var before = at && at.parentNode === target ? at : $('[data-upload-before]', target)
       if (zone.hasAttribute('data-gallery-upload')) target.insertBefore(t, before || null)
       else target.insertBefore(t, target.firstChild)
       return t
@@ -490,7 +492,7 @@
     innerDrag = false
     if (!zone || !files) return
     e.preventDefault(); hideOverlay()
-    uploadFiles(e.dataTransfer.files, zone)
+    uploadFiles(e.dataTransfer.files, zone, zone.hasAttribute('data-gallery-upload') && G.galleryDropBefore ? G.galleryDropBefore(e) : null)
   })
 
   // ---- Variant image selects save as soon as they change.

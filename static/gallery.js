@@ -1,10 +1,13 @@
-// Gallerist admin UI: the gallery editor. Drag and drop (SortableJS), keyboard
-// reorder and the move buttons, on top of app.js (window.Gallerist).
+// Gallerist admin UI: the gallery editor and the library picker. Drag and
+// drop (SortableJS, with our own autoscroll), keyboard reorder, the move
+// buttons and "Move to position…", compact tiles, files dropped at a place
+// in the gallery, and the picker's ordered multi-select; on top of app.js
+// (window.Gallerist).
 (function () {
   'use strict'
   var G = window.Gallerist
   if (!G) return
-  var $ = G.$; var $$ = G.$$; var announce = G.announce; var showToast = G.showToast
+  var $ = G.$; var $$ = G.$$; var el = G.el; var announce = G.announce; var showToast = G.showToast
   var csrfToken = G.csrfToken; var reducedMotion = G.reducedMotion
 
   // ---- Gallery editor: drag and drop (SortableJS), keyboard reorder, move
@@ -12,12 +15,18 @@
   // a stale version gets "This gallery changed in another tab: Reload".
   function galleryTiles (list) { return $$(':scope > [data-image-id]', list) }
 
+  // renumber puts badges, labels and position numbers right after a change:
+  // once per change (a drop, a saved move), never per pointer move, and it
+  // writes only what changed (a write costs a style recalculation).
   function renumber (list) {
     var tiles = galleryTiles(list)
     tiles.forEach(function (t, i) {
       var badge = $('[data-featured-badge]', t)
-      if (badge) badge.hidden = i !== 0
-      t.setAttribute('aria-label', 'Image ' + (i + 1) + ' of ' + tiles.length + ': ' + (t.getAttribute('data-filename') || ''))
+      if (badge && badge.hidden !== (i !== 0)) badge.hidden = i !== 0
+      var num = $('[data-position]', t)
+      if (num && num.textContent !== String(i + 1)) num.textContent = String(i + 1)
+      var label = 'Image ' + (i + 1) + ' of ' + tiles.length + ': ' + (t.getAttribute('data-filename') || '')
+      if (t.getAttribute('aria-label') !== label) t.setAttribute('aria-label', label)
     })
     var count = $('[data-gallery-count]')
     if (count) count.textContent = tiles.length + (tiles.length === 1 ? ' image' : ' images')
@@ -27,11 +36,18 @@
 
   function currentOrder (list) { return galleryTiles(list).map(function (t) { return t.getAttribute('data-image-id') }) }
 
+  // keepAddTileLast puts the "Add images" tile back at the end.
+  function keepAddTileLast (list) {
+    var add = $(':scope > [data-add-tile]', list)
+    if (add && add.nextElementSibling) list.appendChild(add)
+  }
+
   function restoreOrder (list, ids) {
     ids.forEach(function (id) {
       var t = $('#image-' + id)
       if (t) list.appendChild(t)
     })
+    keepAddTileLast(list)
     renumber(list)
   }
 
@@ -142,11 +158,13 @@
     }
   })
 
-  // Move buttons (the tile menu) do the same without a page load.
+  // Move buttons and "Move to position…" (the tile menu) do the same without
+  // a page load; without JavaScript they are forms the server answers.
   document.addEventListener('submit', function (e) {
     var form = e.target
     if (!form.hasAttribute || !form.hasAttribute('data-move-form')) return
     var move = e.submitter && e.submitter.value
+    if (!move && form.hasAttribute('data-move-to')) move = 'position'
     if (!move) return
     var tile = form.closest('[data-image-id]')
     var list = tile && tile.parentNode
@@ -155,39 +173,325 @@
     var tiles = galleryTiles(list)
     var i = tiles.indexOf(tile)
     var to = { start: 0, earlier: i - 1, later: i + 1, end: tiles.length - 1 }[move]
+    if (move === 'position') {
+      var n = parseInt(form.elements.position.value, 10)
+      if (isNaN(n)) { form.elements.position.focus(); return }
+      to = n - 1
+    }
     var before = currentOrder(list)
     var menu = form.closest('details'); if (menu) menu.open = false
-    if (!moveTile(list, tile, to)) return
+    if (!moveTile(list, tile, to)) { tile.focus(); announce('Image ' + (i + 1) + ' is already at position ' + (i + 1) + '.'); return }
     saveOrder(list, before, positionMessage(list, tile, i))
     tile.focus()
   })
 
+  // A tile menu opening: fill "Move to position…" with the tile's place and
+  // the gallery's size (uploads and moves change both), keep the menu on
+  // screen, and close any other open menu.
+  document.addEventListener('toggle', function (e) {
+    var d = e.target
+    if (!d.matches || !d.matches('[data-tile-menu]') || !d.open) return
+    $$('[data-tile-menu][open]').forEach(function (o) { if (o !== d) o.open = false })
+    var tile = d.closest('[data-image-id]')
+    var list = tile && tile.parentNode
+    if (list && list.hasAttribute('data-gallery')) {
+      var tiles = galleryTiles(list)
+      var input = $('[data-move-to] input[name=position]', d)
+      if (input) { input.max = String(tiles.length); input.value = String(tiles.indexOf(tile) + 1) }
+      var max = $('[data-move-max]', d)
+      if (max) max.textContent = String(tiles.length)
+    }
+    var panel = $('[data-menu-panel]', d)
+    if (!panel) return
+    panel.style.left = ''; panel.style.right = ''
+    var r = panel.getBoundingClientRect()
+    if (r.right > document.documentElement.clientWidth - 8) { panel.style.left = 'auto'; panel.style.right = '0' }
+  }, true)
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') return
+    var d = e.target.closest && e.target.closest('[data-tile-menu][open]')
+    if (!d) return
+    e.preventDefault(); e.stopPropagation()
+    d.open = false
+    var s = $('summary', d); if (s) s.focus()
+  }, true)
+
   G.saveGalleryOrder = function (list, message) { return saveOrder(list, currentOrder(list), message) }
 
-  G.onLoad(function (root) {
-    $$('[data-sortable]', root).forEach(function (list) {
-      if (!window.Sortable || list._sortable || window.Sortable.get(list)) return
-      var before = null
-      list._sortable = window.Sortable.create(list, {
-        draggable: '[data-image-id]',
-        filter: 'textarea, input, button, select, summary, a',
-        preventOnFilter: false,
-        animation: reducedMotion ? 0 : 150,
-        delay: 150,
-        delayOnTouchOnly: true,
-        ghostClass: 'sortable-ghost',
-        chosenClass: 'sortable-chosen',
-        onStart: function () { before = currentOrder(list) },
-        onEnd: function (evt) {
-          if (evt.oldIndex === evt.newIndex || !before) return
-          saveOrder(list, before, 'Image ' + (evt.oldIndex + 1) + ' of ' + galleryTiles(list).length + ' moved to position ' + (evt.newIndex + 1))
-        }
+  // ---- Autoscroll while dragging a tile: the nearer the pointer is to the
+  // top or bottom of the window (or past it), the faster the page scrolls,
+  // up to ~4000 px/s, so a tile crosses a 250-image gallery in seconds. One
+  // requestAnimationFrame loop per drag; pointer events only store the y.
+  var scroller = { on: false, y: -1, raf: 0, last: 0, rest: 0, fastAt: 0 }
+  function trackPointer (e) { if (e.clientX || e.clientY) scroller.y = e.clientY }
+  function edgeVelocity (y, h) {
+    if (y < 0) return 0
+    var zone = Math.max(48, Math.min(160, h * 0.18))
+    var d = 0
+    if (y < zone) d = -(zone - y) / zone
+    else if (y > h - zone) d = (y - (h - zone)) / zone
+    if (!d) return 0
+    var f = Math.min(1, Math.abs(d))
+    return (d < 0 ? -1 : 1) * (120 + 3880 * f * f)
+  }
+  function autoScrollFrame (now) {
+    if (!scroller.on) return
+    var dt = scroller.last ? Math.min(100, now - scroller.last) : 16
+    scroller.last = now
+    var px = edgeVelocity(scroller.y, window.innerHeight) * dt / 1000 + scroller.rest
+    var step = px < 0 ? Math.ceil(px) : Math.floor(px)
+    scroller.rest = px - step
+    if (step) {
+      var y0 = window.scrollY
+      window.scrollBy(0, step)
+      if (window.scrollY !== y0 && Math.abs(step) * 1000 / dt > 600) scroller.fastAt = now
+    }
+    scroller.raf = window.requestAnimationFrame(autoScrollFrame)
+  }
+  function autoScrollStart () {
+    if (scroller.on) return
+    scroller.on = true; scroller.y = -1; scroller.last = 0; scroller.rest = 0; scroller.fastAt = 0
+    document.addEventListener('dragover', trackPointer, true)
+    document.addEventListener('drag', trackPointer, true)
+    document.addEventListener('pointermove', trackPointer, true)
+    scroller.raf = window.requestAnimationFrame(autoScrollFrame)
+  }
+  function autoScrollStop () {
+    if (!scroller.on) return
+    scroller.on = false
+    window.cancelAnimationFrame(scroller.raf)
+    document.removeEventListener('dragover', trackPointer, true)
+    document.removeEventListener('drag', trackPointer, true)
+    document.removeEventListener('pointermove', trackPointer, true)
+  }
+  document.addEventListener('dragend', autoScrollStop, true)
+  document.addEventListener('drop', autoScrollStop, true)
+
+  var sorting = false
+  function initSortable (list) {
+    if (!window.Sortable || list._sortable || window.Sortable.get(list)) return
+    var before = null
+    list._sortable = window.Sortable.create(list, {
+      draggable: '[data-image-id]',
+      filter: 'textarea, input, button, select, summary, a, [data-add-tile]',
+      preventOnFilter: false,
+      animation: reducedMotion ? 0 : 150,
+      delay: 150,
+      delayOnTouchOnly: true,
+      // Sortable's own autoscroll leaves the window to the browser's slow
+      // native one during a native drag; ours (above) replaces both.
+      scroll: false,
+      ghostClass: 'sortable-ghost',
+      chosenClass: 'sortable-chosen',
+      // While the page flies past under a held pointer, tiles stay put (no
+      // layout per frame); they follow the pointer again once it slows or stops.
+      onMove: function () { return !(scroller.on && window.performance.now() - scroller.fastAt < 120) },
+      onStart: function () {
+        sorting = true
+        before = currentOrder(list)
+        // Animating every shifted tile costs a layout each: not for big galleries.
+        list._sortable.option('animation', reducedMotion || before.length > 60 ? 0 : 150)
+        autoScrollStart()
+      },
+      onEnd: function (evt) {
+        sorting = false
+        autoScrollStop()
+        keepAddTileLast(list)
+        var tiles = galleryTiles(list)
+        var to = tiles.indexOf(evt.item)
+        if (!before || to < 0 || currentOrder(list).join() === before.join()) { before = null; return }
+        var from = before.indexOf(evt.item.getAttribute('data-image-id'))
+        saveOrder(list, before, 'Image ' + (from + 1) + ' of ' + tiles.length + ' moved to position ' + (to + 1))
+        before = null
+      }
+    })
+  }
+
+  // ---- Density: large tiles, or compact ones (many per row) for arranging
+  // big galleries. The choice is kept in this browser.
+  var densityKey = 'gallerist:gallery-density'
+  function savedDensity () {
+    try { return window.localStorage.getItem(densityKey) === 'compact' ? 'compact' : 'comfortable' } catch (e) { return 'comfortable' }
+  }
+  function applyDensity (root, density) {
+    var editor = root && root.id === 'gallery-editor' ? root : $('#gallery-editor', root && root.querySelector ? root : document)
+    if (!editor) return
+    editor.setAttribute('data-density', density || savedDensity())
+    $$('[data-density-toggle]', editor).forEach(function (g) {
+      g.hidden = false
+      $$('[data-density-set]', g).forEach(function (b) {
+        b.setAttribute('aria-pressed', String(b.getAttribute('data-density-set') === editor.getAttribute('data-density')))
       })
     })
+  }
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('[data-density-set]')
+    if (!b) return
+    var d = b.getAttribute('data-density-set') === 'compact' ? 'compact' : 'comfortable'
+    try { window.localStorage.setItem(densityKey, d) } catch (err) {}
+    applyDensity(b.closest('#gallery-editor'), d)
+    announce(d === 'compact' ? 'Compact tiles: more images per row.' : 'Large tiles.')
+  })
+  // Before htmx settles a boosted page, so it is laid out once, in the saved density.
+  document.addEventListener('htmx:afterSwap', function () { applyDensity(document) })
+
+  // ---- Files dropped on the gallery go where they were dropped: before the
+  // tile under the pointer (after it, on its right half). app.js asks here.
+  function dropBefore (x, y) {
+    var list = $('#gallery[data-sortable]')
+    if (!list) return null
+    var hit = null
+    var tries = [[0, 0], [-14, 0], [14, 0], [0, -14], [0, 14]]
+    for (var k = 0; k < tries.length && !hit; k++) {
+      var at = document.elementFromPoint(x + tries[k][0], y + tries[k][1])
+      hit = at && at.closest && at.closest('#gallery > li')
+    }
+    if (!hit) return null
+    if (hit.hasAttribute('data-add-tile')) return hit
+    var r = hit.getBoundingClientRect()
+    return x < r.left + r.width / 2 ? hit : hit.nextElementSibling
+  }
+  G.galleryDropBefore = function (e) { return e && (e.clientX || e.clientY) ? dropBefore(e.clientX, e.clientY) : null }
+
+  // The marker is one bar, placed in the gap before that tile: O(1) per dragover.
+  var marked = null
+  function markDrop (t) {
+    if (marked === t) return
+    if (marked) marked.removeAttribute('data-drop-before')
+    marked = t
+    var bar = $('#gallery-drop-marker')
+    if (!bar) return
+    if (!t) { bar.hidden = true; return }
+    t.setAttribute('data-drop-before', '')
+    var box = bar.offsetParent || bar.parentNode
+    var r = t.getBoundingClientRect(); var b = box.getBoundingClientRect()
+    var gap = parseFloat(window.getComputedStyle(t.parentNode).columnGap) || 16
+    bar.style.left = Math.round(r.left - b.left - gap / 2 - 2) + 'px'
+    bar.style.top = Math.round(r.top - b.top) + 'px'
+    bar.style.height = Math.round(r.height) + 'px'
+    bar.hidden = false
+  }
+  function carriesFiles (e) { return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], 'Files') >= 0 }
+  document.addEventListener('dragover', function (e) {
+    if (sorting || !carriesFiles(e)) return
+    var list = $('#gallery[data-sortable]')
+    if (!list || !list.closest('[data-upload-url]')) return
+    markDrop(G.galleryDropBefore(e) || $(':scope > [data-add-tile]', list))
+  })
+  document.addEventListener('dragleave', function (e) { if (!e.relatedTarget) markDrop(null) })
+  document.addEventListener('drop', function () { markDrop(null) })
+  document.addEventListener('dragend', function () { markDrop(null) })
+
+  // ---- The library picker: ticks are kept across searches and pages, in
+  // the order they were made, as hidden media_id fields (the checkboxes lose
+  // their names), numbered on the tiles and listed under the grid.
+  function pickerForm (root) {
+    if (!root || !root.querySelector) return null
+    return (root.closest && root.closest('form[data-picker-form]')) || $('form[data-picker-form]', root)
+  }
+  function picks (form) { return $$('[data-picker-selection] > input', form) }
+  function addPick (form, id, name) {
+    var sel = $('[data-picker-selection]', form)
+    if (!sel || $('input[value="' + id + '"]', sel)) return
+    sel.appendChild(el('input', { type: 'hidden', name: 'media_id', value: id, 'data-filename': name || '' }))
+  }
+  function removePick (form, id) {
+    picks(form).forEach(function (p) { if (p.value === id) p.remove() })
+  }
+  function syncPicker (form, message) {
+    var order = {}
+    var list = picks(form)
+    list.forEach(function (p, i) { order[p.value] = i + 1 })
+    $$('input[type=checkbox][data-pick]', form).forEach(function (cb) {
+      var n = order[cb.value]
+      cb.checked = !!n
+      var badge = cb.parentNode && $('[data-pick-number]', cb.parentNode)
+      if (badge) { badge.hidden = !n; badge.textContent = n ? String(n) : '' }
+    })
+    var summary = $('[data-picker-summary]', form)
+    if (summary) summary.hidden = false
+    var count = $('[data-picker-count]', form)
+    if (count) count.textContent = list.length ? list.length + ' selected' : 'None selected'
+    var clear = $('[data-picker-clear]', form)
+    if (clear) clear.hidden = !list.length
+    var chosen = $('[data-picker-chosen]', form)
+    if (chosen) {
+      chosen.innerHTML = ''
+      list.forEach(function (p, i) {
+        var name = p.getAttribute('data-filename') || ('Image ' + p.value)
+        chosen.appendChild(el('li', { class: 'inline-flex max-w-[12rem] items-center gap-1 rounded-full bg-accent-50 py-0.5 pl-1 pr-0.5 text-xs text-accent-900 ring-1 ring-inset ring-accent-200' }, [
+          el('span', { class: 'flex h-4 min-w-[1rem] items-center justify-center rounded-full bg-accent-600 px-1 text-[10px] font-semibold text-white', text: String(i + 1) }),
+          el('span', { class: 'truncate', text: name, title: name }),
+          el('button', { type: 'button', class: 'rounded-full px-1 text-accent-800 hover:bg-accent-100', 'data-unpick': p.value, 'aria-label': 'Remove ' + name + ' from the selection', text: '×' })
+        ]))
+      })
+    }
+    var status = $('[data-picker-status]', form)
+    if (status && message) status.textContent = message + ' ' + (list.length ? list.length + ' selected.' : 'None selected.')
+  }
+  function initPicker (root) {
+    var form = pickerForm(root)
+    if (!form) return
+    // First sight of these checkboxes: adopt any already ticked (in grid
+    // order), then let the hidden fields alone carry the selection.
+    $$('input[type=checkbox][data-pick][name]', form).forEach(function (cb) {
+      if (cb.checked) addPick(form, cb.value, cb.getAttribute('data-filename'))
+      cb.removeAttribute('name')
+    })
+    syncPicker(form, '')
+  }
+  // A new page of results replaced the focused link: keep focus in the dialog.
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var target = e.detail && e.detail.target
+    if (!target || target.id !== 'picker-results') return
+    var a = document.activeElement
+    if (!a || a === document.body || !document.contains(a)) target.focus()
+  })
+  document.addEventListener('change', function (e) {
+    var cb = e.target
+    if (!cb.matches || !cb.matches('input[type=checkbox][data-pick]')) return
+    var form = pickerForm(cb)
+    if (!form) return
+    var name = cb.getAttribute('data-filename') || ''
+    if (cb.checked) addPick(form, cb.value, name)
+    else removePick(form, cb.value)
+    var n = picks(form).map(function (p) { return p.value }).indexOf(cb.value) + 1
+    syncPicker(form, cb.checked ? name + ' selected, number ' + n + '.' : name + ' no longer selected.')
+  })
+  document.addEventListener('click', function (e) {
+    var t = e.target
+    if (!t.closest) return
+    var un = t.closest('[data-unpick]')
+    var clear = t.closest('[data-picker-clear]')
+    if (!un && !clear) return
+    var form = pickerForm(t)
+    if (!form) return
+    e.preventDefault()
+    if (clear) {
+      picks(form).forEach(function (p) { p.remove() })
+      syncPicker(form, 'Selection cleared.')
+      var q = $('#picker-q'); if (q) q.focus()
+      return
+    }
+    var id = un.getAttribute('data-unpick')
+    var li = un.closest('li')
+    var next = li && (li.nextElementSibling || li.previousElementSibling)
+    var nextID = next && $('[data-unpick]', next) && $('[data-unpick]', next).getAttribute('data-unpick')
+    var name = (picks(form).filter(function (p) { return p.value === id })[0] || { getAttribute: function () { return '' } }).getAttribute('data-filename')
+    removePick(form, id)
+    syncPicker(form, name + ' no longer selected.')
+    var focus = nextID && $('[data-unpick="' + nextID + '"]', form)
+    if (focus) focus.focus()
+    else if ($('[data-picker-clear]', form)) $('#picker-results', form).focus()
+  })
+
+  G.onLoad(function (root) {
+    applyDensity(root)
+    $$('[data-sortable]', root).forEach(initSortable)
+    initPicker(root)
   })
   document.addEventListener('gallerist:uploaded', function (e) {
     var list = e.target.closest && e.target.closest('[data-gallery]')
     if (list) renumber(list)
   })
-
 })()

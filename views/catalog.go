@@ -125,6 +125,8 @@ type Picker struct {
 	Taken    map[int64]bool // already in the gallery
 	Multiple bool
 	Title    string
+	// Offset and Limit are the page of the library shown.
+	Offset, Limit int
 }
 
 // Collections is the collections list.
