@@ -472,3 +472,39 @@ func (b *browserEnv) clearCache(t testing.TB) {
 		return err
 	}))
 }
+
+// setOffline cuts the tab off the network (requests fail, navigator.onLine
+// is false, the offline event fires) or gives it back.
+func (b *browserEnv) setOffline(t testing.TB, offline bool) {
+	t.Helper()
+	b.setNetwork(t, offline, 0)
+}
+
+// setNetwork sets the tab's network: offline, or online with latencyMS of
+// delay before each answer (0: none).
+func (b *browserEnv) setNetwork(t testing.TB, offline bool, latencyMS float64) {
+	t.Helper()
+	b.emulateNetwork(t, network.Conditions{Offline: offline, Latency: latencyMS, DownloadThroughput: -1, UploadThroughput: -1})
+}
+
+// throttleUploads limits what the tab sends to bytesPerSec (-1: no limit),
+// so a large upload reliably finishes after small ones.
+func (b *browserEnv) throttleUploads(t testing.TB, bytesPerSec float64) {
+	t.Helper()
+	b.emulateNetwork(t, network.Conditions{DownloadThroughput: -1, UploadThroughput: bytesPerSec})
+}
+
+func (b *browserEnv) emulateNetwork(t testing.TB, cond network.Conditions) {
+	t.Helper()
+	b.do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: []*network.Conditions{&cond}}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: cond.Offline, Latency: cond.Latency,
+			DownloadThroughput: cond.DownloadThroughput, UploadThroughput: cond.UploadThroughput})
+		return err
+	}))
+}

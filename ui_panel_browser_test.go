@@ -1,40 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
-
-// setOffline cuts the tab off the network (requests fail, navigator.onLine
-// is false, the offline event fires) or gives it back.
-func (b *browserEnv) setOffline(t testing.TB, offline bool) {
-	t.Helper()
-	b.setNetwork(t, offline, 0)
-}
-
-// setNetwork sets the tab's network: offline, or online with latencyMS of
-// delay before each answer (0: none).
-func (b *browserEnv) setNetwork(t testing.TB, offline bool, latencyMS float64) {
-	t.Helper()
-	b.do(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		cond := &network.Conditions{Offline: offline, Latency: latencyMS, DownloadThroughput: -1, UploadThroughput: -1}
-		if _, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: []*network.Conditions{cond}}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, Latency: latencyMS, DownloadThroughput: -1, UploadThroughput: -1})
-		return err
-	}))
-}
 
 // openPanelFromLibrary reaches the library through the sidebar and opens
 // the detail panel of item id by clicking its tile.

@@ -60,6 +60,10 @@ func TestBrowserGalleryUploadKeepsSelectionOrder(t *testing.T) {
 	evalJS[chromedp.Void](t, b, `window.__done = null; window.__finished = [];
 		document.addEventListener("gallerist:uploaded", e => window.__finished.push(e.detail.filename));
 		document.addEventListener("gallerist:uploads-done", e => { window.__done = e.detail }); undefined`)
+	// A slow uplink makes the large first file finish after the small ones,
+	// whatever else the machine is doing.
+	b.throttleUploads(t, 2<<20)
+	t.Cleanup(func() { b.throttleUploads(t, -1) })
 	b.dropFiles(t, paths...)
 	b.waitJS(t, "the uploads to finish and the order to save", `window.__done !== null &&
 		document.querySelector("#gallery").getAttribute("aria-busy") === null &&

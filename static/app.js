@@ -341,18 +341,16 @@
           if (window.htmx) window.htmx.process(fresh)
           fresh.dispatchEvent(new CustomEvent('gallerist:uploaded', { bubbles: true, detail: item }))
           var count = $('#result-count')
-          if (count && count.hasAttribute('data-total')) {
-            var total = parseInt(count.getAttribute('data-total'), 10) + 1
-            count.setAttribute('data-total', String(total))
-            count.textContent = total === 1 ? '1 item' : total + ' items'
-          }
+          if (count && count.hasAttribute('data-total')) count.setAttribute('data-total', String(parseInt(count.getAttribute('data-total'), 10) + 1))
         } else tile.remove()
         done(true)
         return
       }
       var msg = (body && body.error && body.error.message) ||
         (xhr.status === 413 ? file.name + ' is too large.' : 'The upload of ' + file.name + ' failed (' + xhr.status + '). Try again.')
-      failTile(tile, msg, retry)
+      // Trying again helps only when the server or the network failed, not
+      // when the file itself was refused (unsupported, too large, invalid).
+      failTile(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? retry : null)
       done(false)
     }
     xhr.onerror = function () {
@@ -372,6 +370,17 @@
     xhr.send(fd)
   }
 
+  // The result count says what is on its way, not "No items" while files upload.
+  var uploadsPending = 0
+  function showCount () {
+    var count = $('#result-count')
+    if (!count || !count.hasAttribute('data-total')) return
+    var total = parseInt(count.getAttribute('data-total'), 10) || 0
+    var text = total === 0 ? 'No items' : total === 1 ? '1 item' : total + ' items'
+    if (uploadsPending > 0) text = (total ? text + ' · ' : '') + 'uploading ' + uploadsPending + (uploadsPending === 1 ? ' file' : ' files')
+    count.textContent = text
+  }
+
   // uploadFiles uploads files into zone's target; in a gallery, `at` (a tile
   // of it) is where they go (before it), else before [data-upload-before].
   function uploadFiles (files, zone, at) {
@@ -381,13 +390,19 @@
     if (!target) return
     var empty = $('#library-empty')
     if (empty) empty.hidden = true
+    var first = target.firstChild
     var tiles = files.map(function (f) {
       var t = makeTile(f)
       var before = at && at.parentNode === target ? at : $('[data-upload-before]', target)
       if (zone.hasAttribute('data-gallery-upload')) target.insertBefore(t, before || null)
-      else target.insertBefore(t, target.firstChild)
+      else target.insertBefore(t, first) // at the top, in the order picked
       return t
     })
+    // The merchant sees the new tiles start, wherever the page was scrolled.
+    var r = tiles[0].getBoundingClientRect()
+    if (r.top < 0 || r.bottom > window.innerHeight) tiles[0].scrollIntoView({ block: 'nearest', behavior: reducedMotion ? 'auto' : 'smooth' })
+    uploadsPending += files.length
+    showCount()
     announce('Uploading ' + (files.length === 1 ? files[0].name : files.length + ' files'))
     var inGallery = zone.hasAttribute('data-gallery-upload')
     if (inGallery) galleryUploads.pending += files.length
@@ -398,6 +413,8 @@
         running++
         uploadOne(zone, files[i], tiles[i], function (ok) {
           running--; finished++
+          uploadsPending--
+          showCount()
           if (!ok) failed++
           if (inGallery) settleGalleryOrder(ok)
           if (finished === files.length) {
