@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -186,5 +187,52 @@ func TestUIGalleryAddImagesTile(t *testing.T) {
 	}
 	if j := strings.LastIndex(body[:i], `data-image-id=`); j < 0 || strings.Contains(body[i:], `data-image-id=`) {
 		t.Error("the Add images tile is not after every image")
+	}
+}
+
+// Issue 11, defect 7 without JavaScript: the remove link of an image a
+// variant shows is a confirm page naming the variant; the toast's Undo
+// gives the image back to the gallery, at its place, and to the variant.
+func TestUIGalleryDetachVariantImageUndo(t *testing.T) {
+	e := newTestEnv(t)
+	c := loggedInClient(t, e)
+	pid, media := galleryFixture(t, e, 3)
+	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Scopes: data.RoleOwner.Scopes()})
+	g, err := e.app.catalog.FindGallery(ctx, pid, data.GalleryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.app.catalog.CreateVariant(ctx, pid, data.VariantCreate{Title: "Large"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.catalog.SetVariantImage(ctx, pid, v.ID, g.Images[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/products/%d/images/%d/detach", pid, g.Images[2].ID)
+	_, editor := c.get(t, fmt.Sprintf("/products/%d", pid))
+	if !strings.Contains(editor, `href="`+path+`" data-dialog`) {
+		t.Errorf("the editor's remove action for a variant's image is not a confirm link")
+	}
+	if st, body := c.get(t, path); st != 200 || !strings.Contains(body, "Large") || !strings.Contains(body, "will have no image") {
+		t.Fatalf("confirm page: %d, names the variant: %v", st, strings.Contains(body, "Large"))
+	}
+	if st, _ := c.post(t, path, url.Values{"_csrf": {c.csrf}}); st != http.StatusSeeOther {
+		t.Fatalf("remove: %d", st)
+	}
+	_, page := c.get(t, c.location())
+	undo := regexp.MustCompile(`<form method="post" action="(/products/\d+/images\?[^"]+)"`).FindStringSubmatch(page)
+	if undo == nil {
+		t.Fatalf("no Undo after the removal")
+	}
+	if st, _ := c.post(t, html.UnescapeString(undo[1]), url.Values{"_csrf": {c.csrf}}); st != http.StatusSeeOther {
+		t.Fatalf("undo: %d", st)
+	}
+	if got := e.galleryMediaOrder(t, pid); !slices.Equal(got, media) {
+		t.Errorf("gallery after Undo: %v, want %v", got, media)
+	}
+	g, _ = e.app.catalog.FindGallery(ctx, pid, data.GalleryFilter{})
+	if got, _ := e.app.catalog.FindVariantByID(ctx, pid, v.ID); got.ImageID != g.Images[2].ID {
+		t.Errorf("variant image after Undo: %d, want %d", got.ImageID, g.Images[2].ID)
 	}
 }

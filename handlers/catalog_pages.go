@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,7 @@ func (h *Handlers) catalogPageRoutes() []web.Route {
 		page("GET", "/products/:id/picker", write, h.handleGalleryPicker),
 		page("POST", "/products/:id/images/:image_id/move", write, h.handleGalleryMoveForm),
 		page("POST", "/products/:id/images/:image_id/alt", write, h.handleGalleryAltForm),
+		page("GET", "/products/:id/images/:image_id/detach", write, h.handleGalleryDetachConfirm),
 		page("POST", "/products/:id/images/:image_id/detach", write, h.handleGalleryDetachForm),
 		page("POST", "/products/:id/variants", write, h.handleVariantCreateForm),
 		page("POST", "/products/:id/variants/:variant_id/image", write, h.handleVariantImageForm),
@@ -103,6 +105,9 @@ func (h *Handlers) handleProductCreateForm(c *fiber.Ctx) error {
 	return web.RedirectAfterPost(c, "/products/"+itoa(pr.ID))
 }
 
+// variantsShown is how many of a product's variants its pages load.
+const variantsShown = 100
+
 func (h *Handlers) galleryEditor(c *fiber.Ctx, pid int64) (*views.GalleryEditor, error) {
 	ctx := c.UserContext()
 	pr, err := h.Catalog.FindProductByID(ctx, pid)
@@ -113,7 +118,7 @@ func (h *Handlers) galleryEditor(c *fiber.Ctx, pid int64) (*views.GalleryEditor,
 	if err != nil {
 		return nil, err
 	}
-	vs, _, err := h.Catalog.FindVariants(ctx, data.VariantFilter{ProductID: pid, Limit: 100})
+	vs, _, err := h.Catalog.FindVariants(ctx, data.VariantFilter{ProductID: pid, Limit: variantsShown})
 	if err != nil {
 		return nil, err
 	}
@@ -329,12 +334,41 @@ func (h *Handlers) handleGalleryDetachForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The variants showing it lose it; Undo gives it back to them too.
+	vs, _, err := h.Catalog.FindVariants(ctx, data.VariantFilter{ProductID: pid, Limit: variantsShown})
+	if err != nil {
+		return err
+	}
+	undo := url.Values{"media_id": {itoa(gi.MediaID)}, "position": {strconv.Itoa(gi.Position)}}
+	for _, v := range vs {
+		if v.ImageID == iid {
+			undo.Add("variant_id", itoa(v.ID))
+		}
+	}
 	if _, err := h.Catalog.DetachImage(ctx, pid, iid, 0); err != nil {
 		return err
 	}
 	toast(c, web.Toast{Message: gi.Media.Filename + " removed from the gallery (it stays in your library)", Action: "Undo",
-		ActionURL: "/products/" + itoa(pid) + "/images?media_id=" + itoa(gi.MediaID) + "&position=" + strconv.Itoa(gi.Position)})
+		ActionURL: "/products/" + itoa(pid) + "/images?" + undo.Encode()})
 	return web.RedirectAfterPost(c, "/products/"+itoa(pid))
+}
+
+// handleGalleryDetachConfirm asks before removing an image that variants show.
+func (h *Handlers) handleGalleryDetachConfirm(c *fiber.Ctx) error {
+	pid, iid, err := imagePath(c)
+	if err != nil {
+		return err
+	}
+	g, err := h.galleryEditor(c, pid)
+	if err != nil {
+		return err
+	}
+	gi := g.ImageByID(iid)
+	if gi == nil {
+		return data.NotFound("Gallery image")
+	}
+	p := h.page(c, "Remove "+gi.Media.Filename, "products")
+	return h.confirmWith(c, fiber.StatusOK, p, views.DetachImageConfirm(p, g, gi))
 }
 
 // handleGalleryAttachForm adds library images (the picker, or Undo of a removal).
@@ -368,9 +402,45 @@ func (h *Handlers) handleGalleryAttachForm(c *fiber.Ctx) error {
 	msg := "Added " + views.Plural(len(added), "image", "images") + " to the gallery."
 	if pos > 0 && len(added) == 1 {
 		msg = added[0].Media.Filename + " is back in the gallery."
+		// Undo of a removal: the variants that showed it show it again,
+		// unless one was given another image meanwhile.
+		back, err := h.restoreVariantImages(c, pid, added[0].ID)
+		if err != nil {
+			return err
+		}
+		if back > 0 {
+			msg = added[0].Media.Filename + " is back in the gallery and on " + views.Plural(back, "variant", "variants") + "."
+		}
 	}
 	toast(c, web.Toast{Message: msg})
 	return web.RedirectAfterPost(c, "/products/"+itoa(pid))
+}
+
+// restoreVariantImages gives the gallery image back to the variants an
+// Undo names (variant_id), those that still have no image.
+func (h *Handlers) restoreVariantImages(c *fiber.Ctx, pid, imageID int64) (int, error) {
+	n := 0
+	for _, v := range c.Request().URI().QueryArgs().PeekMulti("variant_id") {
+		vid, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || vid <= 0 {
+			continue
+		}
+		cur, err := h.Catalog.FindVariantByID(c.UserContext(), pid, vid)
+		if data.ErrorCode(err) == data.ECNotFound {
+			continue // deleted since
+		}
+		if err != nil {
+			return n, err
+		}
+		if cur.ImageID != 0 {
+			continue
+		}
+		if _, err := h.Catalog.SetVariantImage(c.UserContext(), pid, vid, imageID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 func (h *Handlers) handleGalleryPicker(c *fiber.Ctx) error {

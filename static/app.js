@@ -159,6 +159,16 @@
     if (copy) { e.preventDefault(); copyText(copy.getAttribute('data-copy'), copy.getAttribute('data-copied') || 'Copied'); return }
     // Remember what opened a dialog so focus can go back to it.
     if (t.closest('[hx-target="#dialog"]')) opener = t.closest('a,button')
+    // A confirm link where htmx does not run (inside hx-disable, like the
+    // gallery's tile menus) opens its dialog the same way; without
+    // JavaScript it is a page.
+    var dl = t.closest('a[data-dialog]')
+    if (dl && window.htmx) {
+      e.preventDefault()
+      opener = dl
+      var menu = dl.closest('details'); if (menu) menu.open = false
+      window.htmx.ajax('GET', dl.getAttribute('href'), { target: '#dialog', swap: 'innerHTML', source: dl })
+    }
   })
 
   function copyText (text, done) {

@@ -138,9 +138,11 @@
       restoreOrder(list, lifted.before)
       tile.classList.remove('is-lifted')
       tile.setAttribute('aria-grabbed', 'false')
+      var from = lifted.from
       lifted = null
       tile.focus()
-      announce('Reorder cancelled. Image ' + (i + 1) + ' is back at position ' + (galleryTiles(list).indexOf(tile) + 1) + '.')
+      // Named by where it started (and is again), not where it was moved to.
+      announce('Reorder cancelled. Image ' + (from + 1) + ' is back at position ' + (galleryTiles(list).indexOf(tile) + 1) + '.')
       return
     }
     var delta = { ArrowLeft: -1, ArrowUp: -cols, ArrowRight: 1, ArrowDown: cols, Home: -tiles.length, End: tiles.length }[e.key]

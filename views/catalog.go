@@ -3,6 +3,7 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"gallerist/data"
 )
@@ -101,6 +102,32 @@ type GalleryEditor struct {
 
 func (g *GalleryEditor) imageLabel(gi *data.GalleryImage) string {
 	return "Image " + strconv.Itoa(gi.Position) + " of " + strconv.Itoa(len(g.Gallery.Images))
+}
+
+// VariantsUsing lists the variants whose image is the gallery image.
+func (g *GalleryEditor) VariantsUsing(imageID int64) []*data.Variant {
+	var out []*data.Variant
+	for _, v := range g.Variants {
+		if v.ImageID == imageID {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// VariantNames lists variants' titles for a sentence: "Small, Large and XL".
+func VariantNames(vs []*data.Variant) string {
+	names := make([]string, len(vs))
+	for i, v := range vs {
+		names[i] = v.Title
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // ImageByID returns the gallery image with the id, or nil.

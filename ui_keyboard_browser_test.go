@@ -1,0 +1,45 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// Issue 11, defect 8: a tile lifted with the keyboard looks picked up (not
+// like plain focus), and Escape's announcement names the image by where it
+// started, which is where it is again.
+func TestBrowserKeyboardLiftAndCancel(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "jar", 4)
+	p := b.seedProduct(t, "Jam jar", ids...)
+	b.openGalleryFromProducts(t, p, 4)
+	first := `document.querySelector("#gallery > [data-image-id]")`
+	evalJS[chromedp.Void](t, b, first+`.focus(); undefined`)
+	look := func() string {
+		return evalJS[string](t, b, `(() => { const t = `+first+`; const box = t.querySelector(".tile-box");
+			return [getComputedStyle(t).transform, getComputedStyle(box, "::after").content].join("|") })()`)
+	}
+	focused := look()
+	b.do(t, chromedp.KeyEvent(" "))
+	lifted := look()
+	if lifted == focused || !strings.Contains(lifted, `"Moving"`) || strings.HasPrefix(lifted, "none") {
+		t.Errorf("a lifted tile looks like a focused one: focused %q, lifted %q", focused, lifted)
+	}
+	b.do(t, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
+	b.waitJS(t, "the moved announcement", `document.querySelector("#live").textContent.includes("Position 3")`)
+	b.do(t, chromedp.KeyEvent(kb.Escape))
+	b.waitJS(t, "the cancel announcement", `document.querySelector("#live").textContent.includes("cancelled")`)
+	if msg := evalJS[string](t, b, `document.querySelector("#live").textContent`); !strings.Contains(msg, "Image 1 is back at position 1") {
+		t.Errorf("Escape announced %q, want image 1 back at position 1", msg)
+	}
+	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+		t.Errorf("the order changed on the server after Escape: %v", got)
+	}
+	if look() != focused {
+		t.Errorf("the tile still looks lifted after Escape: %q", look())
+	}
+}
