@@ -86,7 +86,7 @@
     }, function () {
       list.removeAttribute('aria-busy')
       restoreOrder(list, before)
-      var o = $('#offline'); if (o) o.hidden = false
+      G.offline(true)
       return false
     })
   }

@@ -231,8 +231,7 @@
       var item = res.body && res.body.items && res.body.items[0]
       if (res.status === 200 && item && item.saved) {
         row.setAttribute('data-saved', item.alt)
-        var off = $('#offline')
-        if (off) off.hidden = true
+        G.offline(false)
         if (document.activeElement !== field && field.value === value) field.value = item.alt
         setState(row, 'saved')
         var n = remaining()
@@ -245,8 +244,7 @@
     }, function () {
       if (row._seq !== seq) return
       setState(row, 'failed', '')
-      var o = $('#offline')
-      if (o) o.hidden = false
+      G.offline(true)
       G.announce('Alt text for ' + name + ' was not saved: no connection. It is retried when the connection returns.')
     })
   }
