@@ -508,6 +508,10 @@ type Staged struct {
 type MediaCreate struct {
 	Files []*Staged
 	Alt   string
+	// ReuseExisting answers a file whose bytes are already in the library
+	// (live, not trashed) with that item, DuplicateOf set to its own id,
+	// instead of adding a second copy; its staged file is discarded.
+	ReuseExisting bool
 }
 
 // MediaService is the media library.

@@ -345,7 +345,7 @@ func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
 	}
 	defer up.discard(h.Media)
 	ctx := c.UserContext()
-	items, err := h.Media.CreateMedia(ctx, data.MediaCreate{Files: up.files, Alt: up.alt})
+	items, err := h.Media.CreateMedia(ctx, data.MediaCreate{Files: up.files, Alt: up.alt, ReuseExisting: true})
 	if err != nil {
 		return h.uploadFailed(c, err)
 	}
@@ -354,9 +354,6 @@ func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
 	for _, m := range items {
 		r := uploadResult{ID: m.ID, Filename: m.Filename}
 		if m.DuplicateOf != 0 {
-			if err := h.dropDuplicate(c, m.ID); err != nil {
-				return h.uploadFailed(c, err)
-			}
 			r.ID, r.DuplicateOf, r.DuplicateURL = 0, m.DuplicateOf, "/media/"+itoa(m.DuplicateOf)
 			r.Message = "Already in your library"
 		} else if r.HTML, err = renderString(c, views.MediaCard(p, m, "/media/"+itoa(m.ID))); err != nil {
@@ -381,14 +378,6 @@ func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
 	}
 	toast(c, web.Toast{Message: msg})
 	return web.RedirectAfterPost(c, "/media")
-}
-
-// dropDuplicate removes an item just created from bytes the library already had.
-func (h *Handlers) dropDuplicate(c *fiber.Ctx, id int64) error {
-	if err := h.Media.TrashMedia(c.UserContext(), id, false); err != nil {
-		return err
-	}
-	return h.Media.PurgeMedia(c.UserContext(), id)
 }
 
 // uploadFailed answers a failed upload. The rest of the body is read first

@@ -95,11 +95,14 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 		return nil, data.Errorf(data.ECMissingFile, "Send at least one file.")
 	}
 	var out []*data.Media
+	var reused []*data.Staged // files answered by an existing item, discarded after commit
 	err = s.db.update(ctx, func(tx *sql.Tx) (err error) {
+		out = out[:0]
 		// Blobs this transaction stored are removed before it rolls back,
 		// while it still holds the write lock: removed later, a concurrent
 		// upload of the same bytes could have committed a row that needs them.
 		var created []string
+		reused = reused[:0]
 		defer func() {
 			if err != nil {
 				for _, key := range created {
@@ -123,6 +126,16 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				AND (sha256 = ? OR (? != '' AND source_url = ?))`,
 				org, st.SHA256, st.SourceURL, st.SourceURL).Scan(&dup); err != nil {
 				return err
+			}
+			if mc.ReuseExisting && dup.Valid {
+				m, err := findMediaByID(ctx, tx, org, dup.Int64)
+				if err != nil {
+					return err
+				}
+				m.DuplicateOf = m.ID
+				out = append(out, m)
+				reused = append(reused, st)
+				continue
 			}
 			processing, err := queueRenditions(ctx, tx, org, st, now)
 			if err != nil {
@@ -161,10 +174,15 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 		}
 		return nil, err
 	}
+	for _, st := range reused {
+		s.Discard(st)
+	}
 	if s.Created != nil {
-		ids := make([]int64, len(out))
-		for i, m := range out {
-			ids[i] = m.ID
+		var ids []int64
+		for _, m := range out {
+			if m.DuplicateOf != m.ID {
+				ids = append(ids, m.ID)
+			}
 		}
 		s.Created(ids)
 	}

@@ -111,6 +111,39 @@ func TestCreateMedia(t *testing.T) {
 			t.Fatalf("staging folder not empty: %v", left)
 		}
 	})
+	t.Run("ReuseExisting", func(t *testing.T) {
+		e := newTestEnv(t)
+		first := e.createMedia(t, e.ctx, "a.jpg", jpegA)
+		other, octx := e.otherOrg(t, "other")
+		theirs := e.stage(t, octx, "a.jpg", imageTestdata(t, jpegA))
+		new1 := e.stage(t, e.ctx, "new.png", imageTestdata(t, "video-001.png"))
+		again := e.stage(t, e.ctx, "again.jpg", imageTestdata(t, jpegA))
+		got, err := e.media.CreateMedia(e.ctx, data.MediaCreate{Files: []*data.Staged{new1, again}, ReuseExisting: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].DuplicateOf != 0 || got[1].ID != first.ID || got[1].DuplicateOf != first.ID || got[1].Filename != "a.jpg" {
+			t.Fatalf("got %+v", got)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM media WHERE org_id = ?`, e.org.ID); n != 2 {
+			t.Fatalf("%d rows, want 2: the same bytes were added again", n)
+		}
+		if left, _ := os.ReadDir(e.blobs.TempDir()); len(left) != 1 { // theirs is still staged
+			t.Fatalf("staging folder: %v, want only the other store's file", left)
+		}
+		// Another store's copy of the same bytes is not "already in the library".
+		ms, err := e.media.CreateMedia(octx, data.MediaCreate{Files: []*data.Staged{theirs}, ReuseExisting: true})
+		if err != nil || len(ms) != 1 || ms[0].DuplicateOf != 0 || ms[0].OrgID != other.ID {
+			t.Fatalf("the other store's upload: %+v %v", ms, err)
+		}
+		// A trashed copy does not count either: the upload makes a new item.
+		e.trash(t, e.ctx, first.ID, false)
+		st := e.stage(t, e.ctx, "third.jpg", imageTestdata(t, jpegA))
+		ms, err = e.media.CreateMedia(e.ctx, data.MediaCreate{Files: []*data.Staged{st}, ReuseExisting: true})
+		if err != nil || ms[0].ID == first.ID || ms[0].DuplicateOf != 0 {
+			t.Fatalf("after trashing the original: %+v %v", ms[0], err)
+		}
+	})
 	t.Run("ErrEmptyFile", func(t *testing.T) {
 		e := newTestEnv(t)
 		st, err := e.media.Stage(e.ctx, bytes.NewReader(nil), "nothing.jpg")
