@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -341,8 +342,20 @@ type MediaFilter struct {
 	ProductID  int64  // media in this product's gallery
 	Used       *bool  // true: used somewhere; false: used nowhere
 	MissingAlt bool   // images without alt text
+	SHA256     string // the items with exactly these bytes
 	Limit      int
 	Offset     int
+}
+
+// CountedByKind reports whether the filter selects by nothing but kind and
+// trash state, so that the counters kept per kind can answer its total
+// instead of counting rows. It is positive on purpose: a field added to
+// MediaFilter makes it false until the counters learn that field, so a
+// total can be slow but never wrong.
+func (f MediaFilter) CountedByKind() bool {
+	f.Q = strings.TrimSpace(f.Q)
+	plain := MediaFilter{Kind: f.Kind, Deleted: f.Deleted, Sort: f.Sort, Limit: f.Limit, Offset: f.Offset}
+	return reflect.DeepEqual(f, plain)
 }
 
 // MediaUpdate changes editable metadata. Nil fields stay as they are.

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,42 @@ func TestSortOrder(t *testing.T) {
 		field, desc := SortOrder(tc.in)
 		if field != tc.field || desc != tc.desc || ValidSort(tc.in, MediaSortFields) != tc.ok {
 			t.Errorf("%q: %q %v %v", tc.in, field, desc, ValidSort(tc.in, MediaSortFields))
+		}
+	}
+}
+
+// TestCountedByKind: only kind and trash state (with order and paging) may
+// be answered from the counters; every other field, including any added
+// later, makes the total count rows.
+func TestCountedByKind(t *testing.T) {
+	if !(MediaFilter{Kind: KindImage, Deleted: DeletedOnly, Sort: "-size", Limit: 24, Offset: 48, Q: "  "}).CountedByKind() {
+		t.Errorf("a plain kind filter is not counted by kind")
+	}
+	counted := map[string]bool{"Kind": true, "Deleted": true, "Sort": true, "Limit": true, "Offset": true}
+	typ := reflect.TypeOf(MediaFilter{})
+	for i := range typ.NumField() {
+		field := typ.Field(i)
+		if counted[field.Name] {
+			continue
+		}
+		var f MediaFilter
+		v := reflect.ValueOf(&f).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(1)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+		default:
+			t.Fatalf("MediaFilter.%s: a %s; teach this test to set it", field.Name, v.Kind())
+		}
+		if f.CountedByKind() {
+			t.Errorf("a filter by %s is answered from the per-kind counters: its total would be wrong", field.Name)
 		}
 	}
 }

@@ -284,6 +284,9 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if f.MissingAlt {
 		where = append(where, "m.kind = 'image' AND m.alt = ''")
 	}
+	if f.SHA256 != "" {
+		where, args = append(where, "m.sha256 = ?"), append(args, f.SHA256)
+	}
 	order, orderArgs, err := mediaOrder(f)
 	if err != nil {
 		return nil, 0, err
@@ -387,8 +390,7 @@ func sqlDir(desc bool) string {
 // plain library (optionally by kind, live or trashed) come from trigger-kept
 // counters; any other filter counts rows.
 func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any) (string, []any) {
-	plain := f.ID == 0 && strings.TrimSpace(f.Q) == "" && f.SinceID == 0 && f.ProductID == 0 && f.Used == nil && !f.MissingAlt && len(f.MIMETypes) == 0
-	if !plain {
+	if !f.CountedByKind() {
 		return `SELECT COUNT(*) FROM media m WHERE ` + where, args
 	}
 	cw, cargs := []string{"org_id = ?"}, []any{org}
