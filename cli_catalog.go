@@ -82,11 +82,16 @@ func runGC(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-func plural(n int, noun string) string {
+// plural counts: plural(2, "file") is "2 files"; an irregular plural is
+// given after the singular: plural(2, "file was", "files were").
+func plural(n int, one string, many ...string) string {
 	if n == 1 {
-		return "1 " + noun
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
 }
 
 func humanDays(d time.Duration) string {

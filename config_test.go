@@ -101,3 +101,14 @@ func TestUsageListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// The README's configuration table lists every setting with its variable.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme := string(readFile(t, "README.md"))
+	for _, s := range allSettings() {
+		row := "| `--" + s.flag + "` | `" + s.env + "` |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README.md has no configuration row %q", row)
+		}
+	}
+}

@@ -56,6 +56,10 @@ Usage:
   gallerist verify --data DIR
                           checks database, galleries, every blob's SHA-256, renditions, orphans;
                           exit status 0 only when clean (read-only: safe while serving)
+  gallerist import [--create-products] [--dry-run] [--org SLUG] FOLDER|ZIP
+                          adds files named by product handle (red-mug.jpg, red-mug-2.jpg,
+                          red-mug_3.png) or listed in the folder's import.csv
+                          (handle,position,file,alt) to those products' galleries, in order
   gallerist help | --help
 
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
@@ -194,6 +198,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRestore(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", cmd)

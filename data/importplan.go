@@ -58,6 +58,19 @@ func ParseImportName(name string, known func(handle string) bool) (handle string
 	return stem, position, true
 }
 
+// IsMediaFileName reports whether a file name's extension is one of an
+// accepted media type (the bytes decide in the end; this only keeps notes,
+// spreadsheets of prices and the like out of an import plan).
+func IsMediaFileName(name string) bool {
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(name), "."))
+	for _, t := range MIMETypes {
+		if want := ExtForMIME(t); want != "" && extMatches(ext, want) {
+			return true
+		}
+	}
+	return false
+}
+
 // PlanImportNames orders files named by handle: per product by the number
 // in their name (ties by name), products by handle. Names without a handle
 // come back in skipped.

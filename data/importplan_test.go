@@ -109,3 +109,12 @@ func FuzzImportPlan(f *testing.F) {
 		}
 	})
 }
+
+func TestIsMediaFileName(t *testing.T) {
+	for name, want := range map[string]bool{"a.jpg": true, "a.JPEG": true, "b.png": true, "c.webp": true, "d.pdf": true,
+		"e.mov": true, "f.mp3": true, "g.docx": true, "notes.txt": false, "prices.csv": false, "noext": false, "x.jpg.exe": false} {
+		if IsMediaFileName(name) != want {
+			t.Errorf("%s: %v, want %v", name, !want, want)
+		}
+	}
+}
