@@ -391,17 +391,10 @@ func (h *Handlers) uploadFailed(c *fiber.Ctx, err error) error {
 		return err
 	}
 	e := web.AsDataError(err)
-	status := web.StatusFor(e.Code)
-	if status >= 500 {
-		return err
+	if web.StatusFor(e.Code) >= 500 {
+		return err // logged and answered by the error handler
 	}
-	body := fiber.Map{"code": e.Code, "message": e.Message}
-	for k, v := range e.Details {
-		if k != "code" && k != "message" {
-			body[k] = v
-		}
-	}
-	return c.Status(status).JSON(fiber.Map{"error": body})
+	return web.WriteJSONError(c, e)
 }
 
 // nowFunc is the clock of the pages (days left in the trash, token expiry).

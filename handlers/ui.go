@@ -140,7 +140,7 @@ func toast(c *fiber.Ctx, t web.Toast) { web.AddToast(c, t) }
 // fragment request nothing swapped and the message as a toast.
 func (h *Handlers) HTMLError(c *fiber.Ctx, status int, e *data.Error) error {
 	if wantsJSON(c) {
-		return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": e.Code, "message": e.Message}})
+		return web.WriteJSONError(c, e)
 	}
 	if web.WantsFragment(c) {
 		c.Set("HX-Reswap", "none")
@@ -158,7 +158,7 @@ func (h *Handlers) LoginRedirect(c *fiber.Ctx) error {
 		to += "?next=" + url.QueryEscape(c.OriginalURL())
 	}
 	if wantsJSON(c) {
-		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": fiber.Map{"code": data.ECUnauthorized, "message": "Your session has ended. Log in again, then retry."}})
+		return web.WriteJSONError(c, data.Errorf(data.ECUnauthorized, "Your session has ended. Log in again, then retry."))
 	}
 	if web.IsHTMX(c) {
 		c.Set("HX-Redirect", to)

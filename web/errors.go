@@ -119,6 +119,13 @@ func errorBody(e *data.Error) JSONError {
 	return JSONError{Error: m}
 }
 
+// WriteJSONError answers e as JSON with its status from the one table: the
+// only place an error becomes a JSON body (the API, and the admin UI's
+// script requests).
+func WriteJSONError(c *fiber.Ctx, e *data.Error) error {
+	return c.Status(StatusFor(e.Code)).JSON(errorBody(e))
+}
+
 // HTMLErrorRenderer renders an error page (set by the views layer).
 type HTMLErrorRenderer func(c *fiber.Ctx, status int, e *data.Error) error
 
@@ -146,10 +153,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if status == http.StatusUnauthorized && isAPI(c) {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="gallerist"`)
 	}
-	c.Status(status)
 	if isAPI(c) || s.htmlError == nil || c.Locals(routedLocal) == nil {
-		return c.JSON(errorBody(e))
+		return WriteJSONError(c, e)
 	}
+	c.Status(status)
 	if err := s.htmlError(c, status, e); err != nil {
 		s.log.Error("render error page", "err", err)
 		return c.SendString(e.Message)

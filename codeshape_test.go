@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Issue 13, part 2, item 1: one JSON error writer. Error bodies are written
+// only by web.WriteJSONError; a handler that builds {"error": …} itself
+// would drift from the documented shape (details, status table).
+func TestOneJSONErrorWriter(t *testing.T) {
+	handBuilt := regexp.MustCompile(`JSON\((fiber\.Map|map\[string\]any)\{\s*"error"`)
+	for _, dir := range []string{"handlers", "web", "."} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, "_templ.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loc := handBuilt.FindIndex(b); loc != nil {
+				line := 1 + strings.Count(string(b[:loc[0]]), "\n")
+				t.Errorf("%s:%d writes a JSON error body itself; use web.WriteJSONError", f, line)
+			}
+		}
+	}
+}
