@@ -51,11 +51,11 @@ func (a *answerCache) put(version int64, key string, ans answer) {
 func (h *Handlers) SetAnswerCache(on bool) { h.noAnswers.Store(!on) }
 
 // cachedJSON answers from the cache when the database has not changed since
-// the answer was made; otherwise it calls make and caches its JSON (and the
-// ETag make set, if any).
-func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error)) error {
+// the answer was made; otherwise it calls build and caches its JSON (and the
+// ETag build set, if any).
+func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, build func() (any, error)) error {
 	if h.noAnswers.Load() {
-		v, err := make()
+		v, err := build()
 		if err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, make func() (any, error
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(ans.body)
 	}
-	v, err := make()
+	v, err := build()
 	if err != nil {
 		return err
 	}

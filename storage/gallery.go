@@ -244,9 +244,9 @@ func (s *CatalogService) AttachMedia(ctx context.Context, productID int64, at da
 				return err
 			}
 		}
-		if max := s.limits.MaxGalleryImages; n+len(at.MediaIDs) > max {
-			return data.Errorf(data.ECGalleryFull, "This product's gallery has %d images and holds at most %d; remove some before adding more.", n, max).
-				With("max_images", max)
+		if limit := s.limits.MaxGalleryImages; n+len(at.MediaIDs) > limit {
+			return data.Errorf(data.ECGalleryFull, "This product's gallery has %d images and holds at most %d; remove some before adding more.", n, limit).
+				With("max_images", limit)
 		}
 		now := ms(s.db.Now())
 		if _, err := tx.ExecContext(ctx, `UPDATE gallery_images SET position = position + ?, updated_at = ? WHERE product_id = ? AND position >= ?`,
