@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +37,7 @@ func TestBrowserDetachVariantImageAndUndo(t *testing.T) {
 	b := loggedIn(t)
 	p, ids, v := b.productWithVariantImage(t)
 	b.openGalleryFromProducts(t, p, 3)
-	tile := fmt.Sprintf(`#gallery > [data-image-id]:nth-child(2)`)
+	tile := `#gallery > [data-image-id]:nth-child(2)`
 	b.click(t, tile+` [data-tile-menu] > summary`)
 	b.click(t, tile+` a[href$="/detach"]`)
 	b.waitJS(t, "the confirm dialog naming the variant", `document.querySelector("dialog[open]") !== null &&

@@ -613,10 +613,12 @@
     form.setAttribute('data-unsaved', '')
     $$('[data-saved]', form).forEach(function (s) { s.remove() })
     var st = $('[role=status]', form)
-    if (st) {
-      st.classList.remove('text-green-700'); st.classList.add('text-amber-800')
-      st.textContent = 'Not saved: sent again when the connection returns'
+    if (!st) { // a form whose status shows only once saved (gallery tiles)
+      st = el('span', { class: 'text-xs font-medium', role: 'status' })
+      form.appendChild(st)
     }
+    st.classList.remove('text-green-700'); st.classList.add('text-amber-800')
+    st.textContent = 'Not saved: sent again when the connection returns'
     if (!retryTimer) retryTimer = setTimeout(retryUnsaved, retryDelay)
     retryDelay = Math.min(30000, retryDelay * 2)
   }

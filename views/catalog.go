@@ -104,6 +104,27 @@ func (g *GalleryEditor) imageLabel(gi *data.GalleryImage) string {
 	return "Image " + strconv.Itoa(gi.Position) + " of " + strconv.Itoa(len(g.Gallery.Images))
 }
 
+// MissingAlt lists the gallery's images without alt text, in gallery order.
+func (g *GalleryEditor) MissingAlt() []*data.GalleryImage {
+	var out []*data.GalleryImage
+	for _, gi := range g.Gallery.Images {
+		if gi.Media.Kind == data.KindImage && strings.TrimSpace(gi.Media.Alt) == "" {
+			out = append(out, gi)
+		}
+	}
+	return out
+}
+
+// AltEditorURL opens the bulk alt text editor on the gallery's images
+// without alt text, coming back to the gallery afterwards.
+func (g *GalleryEditor) AltEditorURL() string {
+	var ids []string
+	for _, gi := range g.MissingAlt() {
+		ids = append(ids, strconv.FormatInt(gi.MediaID, 10))
+	}
+	return "/media/alt?" + url.Values{"ids": {strings.Join(ids, ",")}, "return": {productURL(g.Product)}}.Encode()
+}
+
 // VariantsUsing lists the variants whose image is the gallery image.
 func (g *GalleryEditor) VariantsUsing(imageID int64) []*data.Variant {
 	var out []*data.Variant
