@@ -62,11 +62,15 @@ func (h *Handlers) handleCollectionGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tag, err := h.collectionTag(c, col)
+	if err != nil {
+		return err
+	}
 	v, err := sparse(h.collectionJSON(c, col), fields)
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return sendTagged(c, tag, v)
 }
 
 func (h *Handlers) handleCollectionCreate(c *fiber.Ctx) error {
@@ -87,6 +91,10 @@ func (h *Handlers) handleCollectionCreate(c *fiber.Ctx) error {
 	}
 	col, err := h.Catalog.CreateCollection(c.UserContext(), cc)
 	if err != nil {
+		return err
+	}
+	tag, err := h.collectionTag(c, col)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	c.Location("/api/collections/" + itoa(col.ID))
@@ -112,8 +120,24 @@ func (h *Handlers) handleCollectionPatch(c *fiber.Ctx) error {
 	if upd.Handle, err = notNull("handle", body.Handle); err != nil {
 		return err
 	}
-	col, err := h.Catalog.UpdateCollection(c.UserContext(), id, upd)
+	defer lockResource(kindCollection, id)()
+	if err := precondition(c, "collection", func() (entityTag, error) { return h.currentCollectionTag(c, id) }); err != nil {
+		return err
+	}
+	if _, err := h.Catalog.UpdateCollection(c.UserContext(), id, upd); err != nil {
+		return err
+	}
+	return h.sendCollectionAfterWrite(c, id)
+}
+
+// sendCollectionAfterWrite answers a write with the collection as it now is and its tag.
+func (h *Handlers) sendCollectionAfterWrite(c *fiber.Ctx, id int64) error {
+	col, err := h.Catalog.FindCollectionByID(c.UserContext(), id)
 	if err != nil {
+		return err
+	}
+	tag, err := h.collectionTag(c, col)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	return c.JSON(h.collectionJSON(c, col))
@@ -122,6 +146,10 @@ func (h *Handlers) handleCollectionPatch(c *fiber.Ctx) error {
 func (h *Handlers) handleCollectionDelete(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Collection")
 	if err != nil {
+		return err
+	}
+	defer lockResource(kindCollection, id)()
+	if err := precondition(c, "collection", func() (entityTag, error) { return h.currentCollectionTag(c, id) }); err != nil {
 		return err
 	}
 	if err := h.Catalog.DeleteCollection(c.UserContext(), id); err != nil {
@@ -145,9 +173,12 @@ func (h *Handlers) handleCollectionImage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	col, err := h.Catalog.SetCollectionImage(c.UserContext(), id, mediaID)
-	if err != nil {
+	defer lockResource(kindCollection, id)()
+	if err := precondition(c, "collection", func() (entityTag, error) { return h.currentCollectionTag(c, id) }); err != nil {
 		return err
 	}
-	return c.JSON(h.collectionJSON(c, col))
+	if _, err := h.Catalog.SetCollectionImage(c.UserContext(), id, mediaID); err != nil {
+		return err
+	}
+	return h.sendCollectionAfterWrite(c, id)
 }

@@ -224,16 +224,17 @@ func (h *Handlers) handleMediaGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tag, err := h.mediaTag(c, m, used)
+	if err != nil {
+		return err
+	}
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
-	if j.UsedBy == nil {
-		j.UsedBy = []UsageJSON{}
-	}
 	v, err := sparse(withUsedBy(j), fields)
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return sendTagged(c, tag, v)
 }
 
 // withUsedBy makes used_by always present on single objects (omitempty hides an empty list).
@@ -295,8 +296,29 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	if body.Alt.Set {
 		upd.Alt = &body.Alt.Value
 	}
-	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	defer lockResource(kindMedia, id)()
+	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+		return err
+	}
+	if _, err := h.Media.UpdateMedia(c.UserContext(), id, upd); err != nil {
+		return err
+	}
+	return h.sendMediaAfterWrite(c, id)
+}
+
+// sendMediaAfterWrite answers a write with the item as it now is (as a
+// list shows it) and its tag.
+func (h *Handlers) sendMediaAfterWrite(c *fiber.Ctx, id int64) error {
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
 	if err != nil {
+		return err
+	}
+	used, err := h.Media.Usage(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	tag, err := h.mediaTag(c, m, used)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	return c.JSON(h.mediaJSON(c, m))
@@ -313,6 +335,10 @@ func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {
 	}
 	purge, err := queryBool(c, "purge")
 	if err != nil {
+		return err
+	}
+	defer lockResource(kindMedia, id)()
+	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
 		return err
 	}
 	if purge != nil && *purge {
@@ -337,8 +363,16 @@ func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	defer lockResource(kindMedia, id)()
+	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+		return err
+	}
 	m, err := h.Media.RestoreMedia(c.UserContext(), id)
 	if err != nil {
+		return err
+	}
+	tag, err := h.currentMediaTag(c, id)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	missed := make([]UnrestoredJSON, 0, len(m.NotRestored))
@@ -371,6 +405,9 @@ func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
 	out := make([]MediaJSON, len(items))
 	for i, m := range items {
 		out[i] = h.mediaJSON(c, m)
+	}
+	if len(items) > 0 { // several files: Location names the first; each item carries its id
+		c.Location("/api/media/" + itoa(items[0].ID))
 	}
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"media": out})
 }

@@ -1,33 +1,21 @@
 package handlers
 
 import (
-	"maps"
-	"strings"
-
 	"gallerist/data"
 )
 
 func init() {
 	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
 	dateTime := obj{"type": "string", "format": "date-time"}
-	list := func(item string) obj {
-		return obj{
-			"type": "object", "required": []string{"data", "total", "limit", "offset"},
-			"properties": obj{
-				"data":   obj{"type": "array", "items": ref(item)},
-				"total":  obj{"type": "integer"},
-				"limit":  obj{"type": "integer"},
-				"offset": obj{"type": "integer"},
-			},
-		}
-	}
+	list := listSchema
+	statuses := enumOf(data.ProductStatuses)
 	addSchemas(obj{
 		"ImageRef": obj{
-			"type": "object", "required": []string{"media_id", "src", "alt", "width", "height"},
+			"type": "object", "required": []string{"media_id", "src", "alt", "width", "height"}, "additionalProperties": false,
 			"description": "A media item used as an image.",
 			"properties": obj{
 				"media_id": obj{"type": "integer"},
-				"src":      obj{"type": "string", "description": "Public URL of the original."},
+				"src":      obj{"type": "string", "format": "uri", "description": "Public URL of the original."},
 				"alt":      nullable("string"),
 				"width":    nullable("integer"),
 				"height":   nullable("integer"),
@@ -37,16 +25,17 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "title", "handle", "status", "image_count", "images_with_alt", "variant_count",
 				"featured_image", "gallery_version", "created_at", "updated_at"},
+			"additionalProperties": false,
 			"properties": obj{
 				"id":              obj{"type": "integer"},
 				"title":           obj{"type": "string", "maxLength": 255},
 				"handle":          obj{"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "description": "Unique in the organization."},
-				"status":          obj{"type": "string", "enum": []string{"draft", "active", "archived"}},
-				"image_count":     obj{"type": "integer", "description": "Images in the gallery."},
-				"images_with_alt": obj{"type": "integer", "description": "Gallery images whose media item has alt text."},
-				"variant_count":   obj{"type": "integer"},
+				"status":          obj{"type": "string", "enum": statuses},
+				"image_count":     obj{"type": "integer", "minimum": 0, "description": "Images in the gallery."},
+				"images_with_alt": obj{"type": "integer", "minimum": 0, "description": "Gallery images whose media item has alt text."},
+				"variant_count":   obj{"type": "integer", "minimum": 0},
 				"featured_image":  obj{"oneOf": []obj{ref("ImageRef"), {"type": "null"}}, "description": "The image at position 1."},
-				"gallery_version": obj{"type": "integer", "description": "Bumped by every gallery change; the gallery's ETag."},
+				"gallery_version": obj{"type": "integer", "minimum": 1, "description": "Bumped by every change of the gallery's order or membership; the version part of the gallery's ETag, and what its If-Match compares."},
 				"created_at":      dateTime,
 				"updated_at":      dateTime,
 			},
@@ -57,7 +46,7 @@ func init() {
 			"properties": obj{
 				"title":  obj{"type": "string", "minLength": 1, "maxLength": 255},
 				"handle": obj{"type": "string", "description": "Default: made from the title, unique."},
-				"status": obj{"type": "string", "enum": []string{"draft", "active", "archived"}, "description": "Default draft."},
+				"status": obj{"type": "string", "enum": statuses, "description": "Default draft."},
 			},
 		},
 		"ProductPatch": obj{
@@ -65,12 +54,13 @@ func init() {
 			"properties": obj{
 				"title":  obj{"type": "string", "minLength": 1, "maxLength": 255},
 				"handle": obj{"type": "string"},
-				"status": obj{"type": "string", "enum": []string{"draft", "active", "archived"}},
+				"status": obj{"type": "string", "enum": statuses},
 			},
 		},
 		"Variant": obj{
-			"type":     "object",
-			"required": []string{"id", "product_id", "title", "sku", "options", "image_id", "image", "created_at", "updated_at"},
+			"type":                 "object",
+			"required":             []string{"id", "product_id", "title", "sku", "options", "image_id", "image", "created_at", "updated_at"},
+			"additionalProperties": false,
 			"properties": obj{
 				"id":         obj{"type": "integer"},
 				"product_id": obj{"type": "integer"},
@@ -101,8 +91,9 @@ func init() {
 			},
 		},
 		"Collection": obj{
-			"type":     "object",
-			"required": []string{"id", "title", "handle", "media_id", "image", "created_at", "updated_at"},
+			"type":                 "object",
+			"required":             []string{"id", "title", "handle", "media_id", "image", "created_at", "updated_at"},
+			"additionalProperties": false,
 			"properties": obj{
 				"id":         obj{"type": "integer"},
 				"title":      obj{"type": "string"},
@@ -133,22 +124,23 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
 				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset"},
+			"additionalProperties": false,
 			"properties": obj{
-				"processing":       obj{"type": "string", "enum": []string{"pending", "ready", "failed"}},
+				"processing":       obj{"type": "string", "enum": processingStates},
 				"processing_error": nullable("string"),
-				"renditions":       obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Rendition URLs by width (50, 100, 240, 320, 480, 640, 1024; never upscaled)."},
+				"renditions":       renditionMap("Rendition URLs."),
 				"srcset":           obj{"type": "string"},
-				"renditions_webp":  obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+				"renditions_webp":  renditionMap("WebP renditions, where made."),
 				"srcset_webp":      obj{"type": "string"},
 				"id":               obj{"type": "integer"},
 				"product_id":       obj{"type": "integer"},
 				"media_id":         obj{"type": "integer"},
 				"position":         obj{"type": "integer", "minimum": 1, "description": "1-based and contiguous; 1 is the featured image."},
 				"alt":              obj{"type": []string{"string", "null"}, "description": "The media item's alt text."},
-				"src":              obj{"type": "string", "description": "Public URL of the original."},
+				"src":              obj{"type": "string", "format": "uri", "description": "Public URL of the original."},
 				"width":            nullable("integer"),
 				"height":           nullable("integer"),
-				"mime_type":        obj{"type": "string"},
+				"mime_type":        obj{"type": "string", "enum": data.MIMETypes},
 				"variant_ids":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Variants showing this image."},
 				"created_at":       dateTime,
 				"updated_at":       dateTime,
@@ -197,7 +189,7 @@ func init() {
 			},
 		},
 		"GalleryReordered": obj{
-			"type": "object", "required": []string{"success", "updated"},
+			"type": "object", "required": []string{"success", "updated"}, "additionalProperties": false,
 			"properties": obj{
 				"success": obj{"type": "boolean", "const": true},
 				"updated": obj{"type": "integer", "description": "Images whose position changed."},
@@ -207,24 +199,13 @@ func init() {
 
 	// The same objects with every property optional: what fields= returns.
 	for _, name := range []string{"Product", "Variant", "Collection", "GalleryImage"} {
-		full := openapiSchemas[name].(obj)
-		partial := maps.Clone(full)
-		delete(partial, "required")
-		partial["description"] = "A " + name + ", or the subset of its properties named by fields."
-		addSchemas(obj{name + "Fields": partial})
+		addSchemas(obj{name + "Fields": partialOf(openapiSchemas[name].(obj), "A "+name+", or the subset of its properties named by fields.")})
 	}
 
-	etag := obj{"ETag": obj{"description": "The gallery version: W/\"g<product_id>-<gallery_version>\". Send it back in If-Match.", "schema": obj{"type": "string"}}}
-	withETag := func(r obj, status string) obj {
-		r[status].(obj)["headers"] = etag
-		return r
-	}
-	ifMatch := obj{"name": "If-Match", "in": "header", "required": false, "schema": obj{"type": "string"},
-		"description": "The gallery's ETag (or its bare version); a stale one answers 412 precondition_failed and changes nothing."}
-	pid := param("id", "path", "integer", "Product id.", true)
-	vid := param("vid", "path", "integer", "Variant id.", true)
-	iid := param("image_id", "path", "integer", "Gallery image id.", true)
-	cid := param("id", "path", "integer", "Collection id.", true)
+	pid := idParam("id", "Product id.")
+	vid := idParam("vid", "Variant id.")
+	iid := idParam("image_id", "Gallery image id.")
+	cid := idParam("id", "Collection id.")
 	q := func(desc string) obj {
 		return obj{"name": "q", "in": "query", "description": desc, "schema": obj{"type": "string", "maxLength": 200}}
 	}
@@ -233,16 +214,16 @@ func init() {
 	}
 	productParams := append(listParamDocs(productList, "1-100, default 24.", maxPage),
 		q("Case-insensitive substring of title or handle."),
-		obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": data.ProductStatuses}},
+		obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": statuses}},
 		handle("product"))
 	variantParams := append(listParamDocs(variantList, "1-100, default 24.", maxPage), q("Case-insensitive substring of title or SKU."))
 	collectionParams := append(listParamDocs(collectionList, "1-100, default 24.", maxPage),
 		q("Case-insensitive substring of title or handle."), handle("collection"))
 	galleryParams := append(listParamDocs(galleryList, "1 to the gallery limit (250, configurable); default: the whole gallery.", data.DefaultLimits().MaxGalleryImages),
-		obj{"name": "position", "in": "query", "description": "Only the image at this position.", "schema": obj{"type": "integer", "minimum": 1}},
+		obj{"name": "position", "in": "query", "description": "Only the image at this position.", "schema": obj{"type": "integer", "minimum": 1, "maximum": data.DefaultLimits().MaxGalleryImages}},
 		param("src", "query", "string", "Only the image with this src (public file URL).", false))
 	fields := func(names []string) obj {
-		return param("fields", "query", "string", "Comma-separated fields to include (sparse object), among: "+strings.Join(names, ", ")+".", false)
+		return fieldsParamDoc(names, "Fields to include (sparse object), comma-separated.")
 	}
 	jsonBody := func(schema string) obj {
 		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
@@ -335,9 +316,10 @@ func init() {
 			"parameters": []obj{pid},
 			"get": obj{
 				"summary": "List a product's gallery", "operationId": "listProductImages", "tags": tags("galleries"),
-				"description": "Scope products:read. In position order (sort=position), unless sorted otherwise; since_id lists by ascending image id whatever the positions. The ETag names the gallery version.",
-				"parameters":  galleryParams,
-				"responses":   withETag(respond("200", "A page of the gallery.", ref("GalleryImageList"), errs("400", "401", "403", "404")), "200"),
+				"description": "Scope products:read. In position order (sort=position), unless sorted otherwise; since_id lists by ascending image id whatever the positions. " +
+					"The ETag (the gallery's, when the answer is the whole gallery) changes when any image's position, alt text or processing changes; If-None-Match with it answers 304 while nothing did.",
+				"parameters": galleryParams,
+				"responses":  withETag(respond("200", "A page of the gallery.", ref("GalleryImageList"), errs("400", "401", "403", "404")), "200"),
 			},
 			"post": obj{
 				"summary": "Add an image", "operationId": "addProductImage", "tags": tags("galleries"),
@@ -367,7 +349,7 @@ func init() {
 						"alt":      obj{"type": "string"},
 					}}},
 				}},
-				"responses": withETag(respond("201", "The new image.", ref("GalleryImage"), errs("400", "401", "403", "404", "409", "413", "415", "422", "429")), "201"),
+				"responses": withETag(respond("201", "The new image.", ref("GalleryImage"), errs("400", "401", "403", "404", "409", "413", "415", "422")), "201"),
 			},
 		},
 		"/api/products/{id}/images/reorder": obj{
@@ -375,7 +357,6 @@ func init() {
 			"post": obj{
 				"summary": "Reorder a gallery", "operationId": "reorderProductImages", "tags": tags("galleries"),
 				"description": "Scope products:write. Anything but exactly a permutation of the gallery is 422 and changes nothing; the error's field is the one sent (ids or positions).",
-				"parameters":  []obj{ifMatch},
 				"requestBody": jsonBody("GalleryReorder"),
 				"responses":   withETag(respond("200", "Reordered.", ref("GalleryReordered"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
 			},
@@ -392,7 +373,6 @@ func init() {
 				"summary": "Move an image or edit its alt text", "operationId": "updateProductImage", "tags": tags("galleries"),
 				"description":          "Scope products:write; changing alt (the media item's alt text) also needs media:update (403 missing_scope without it).",
 				"x-conditional-scopes": obj{string(data.ScopeMediaUpdate): "with alt"},
-				"parameters":           []obj{ifMatch},
 				"requestBody":          jsonBody("GalleryImagePatch"),
 				"responses":            withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
 			},
@@ -402,14 +382,12 @@ func init() {
 					"The read-only fields of a GalleryImage may be sent back as a GET gave them: id, product_id, media_id and src must name this image (else 422 invalid_field); the others are ignored. " +
 					"Changing the alt text (to a value other than the current one) also needs media:update (403 missing_scope without it).",
 				"x-conditional-scopes": obj{string(data.ScopeMediaUpdate): "when alt differs from the current alt text"},
-				"parameters":           []obj{ifMatch},
 				"requestBody":          jsonBody("GalleryImagePut"),
 				"responses":            withETag(respond("200", "The image.", ref("GalleryImage"), errs("400", "401", "403", "404", "412", "415", "422")), "200"),
 			},
 			"delete": obj{
 				"summary": "Detach an image", "operationId": "deleteProductImage", "tags": tags("galleries"),
 				"description": "Scope products:write. The media item stays in the library; variants showing the image lose it.",
-				"parameters":  []obj{ifMatch},
 				"responses":   withETag(respond("204", "Detached.", nil, errs("401", "403", "404", "412")), "204"),
 			},
 		},
@@ -460,4 +438,23 @@ func init() {
 			},
 		},
 	})
+
+	// ETags: single resources and galleries; If-Match on their writes.
+	for _, item := range openapiPaths {
+		for _, v := range item.(obj) {
+			op, ok := v.(obj)
+			if !ok {
+				continue
+			}
+			switch op["operationId"] {
+			case "getProduct", "getVariant", "getCollection", "listProductImages", "getProductImage":
+				tagged(op)
+			case "updateProduct", "deleteProduct", "updateVariant", "deleteVariant", "setVariantImage",
+				"updateCollection", "deleteCollection", "setCollectionImage":
+				conditional(op, "IfMatch")
+			case "reorderProductImages", "updateProductImage", "replaceProductImage", "deleteProductImage":
+				conditional(op, "GalleryIfMatch")
+			}
+		}
+	}
 }

@@ -2,10 +2,46 @@ package handlers
 
 import (
 	"maps"
-	"strings"
+	"slices"
 
 	"gallerist/data"
 )
+
+// usageSchema is one place a media item is used.
+var usageSchema = obj{
+	"type": "object", "required": []string{"type", "id", "title", "role"}, "additionalProperties": false,
+	"properties": obj{
+		"type":       obj{"type": "string", "enum": []string{"product", "variant", "collection"}},
+		"id":         obj{"type": "integer", "description": "The product's, variant's or collection's id."},
+		"title":      obj{"type": "string"},
+		"role":       obj{"type": "string", "enum": []string{"gallery", "variant_image", "collection_image"}},
+		"position":   obj{"type": "integer", "minimum": 1, "description": "role gallery: the position in the gallery."},
+		"product_id": obj{"type": "integer", "description": "type variant: the variant's product."},
+	},
+}
+
+// listSchema is the list envelope of items.
+func listSchema(item string) obj {
+	return obj{
+		"type": "object", "required": []string{"data", "total", "limit", "offset"}, "additionalProperties": false,
+		"properties": obj{
+			"data":   obj{"type": "array", "items": ref(item)},
+			"total":  obj{"type": "integer", "minimum": 0, "description": "Items matching, before limit and offset."},
+			"limit":  obj{"type": "integer", "minimum": 1},
+			"offset": obj{"type": "integer", "minimum": 0},
+		},
+	}
+}
+
+// fileHeaders are the headers of a file answer.
+func fileHeaders() obj {
+	str := obj{"type": "string"}
+	return obj{
+		"ETag":                obj{"description": "Strong, names the file's bytes.", "schema": str},
+		"Content-Disposition": obj{"description": "attachment, with the filename (RFC 5987).", "schema": str},
+		"Accept-Ranges":       obj{"description": "bytes", "schema": str},
+	}
+}
 
 func init() {
 	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
@@ -15,77 +51,45 @@ func init() {
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
 				"processing", "processing_error", "renditions", "srcset"},
-			"additionalProperties": true,
+			"additionalProperties": false,
 			"properties": obj{
-				"id":                obj{"type": "integer"},
+				"id":                obj{"type": "integer", "minimum": 1},
 				"kind":              obj{"type": "string", "enum": data.Kinds},
 				"filename":          obj{"type": "string", "description": "Display name (sanitised, at most 255 bytes)."},
 				"original_filename": obj{"type": "string"},
-				"mime_type":         obj{"type": "string", "description": "Sniffed from the bytes."},
-				"size":              obj{"type": "integer", "description": "Bytes."},
+				"mime_type":         obj{"type": "string", "enum": data.MIMETypes, "description": "Sniffed from the bytes."},
+				"size":              obj{"type": "integer", "minimum": 0, "description": "Bytes."},
 				"sha256":            obj{"type": "string", "pattern": "^[0-9a-f]{64}$"},
 				"width":             nullable("integer"),
 				"height":            nullable("integer"),
 				"duration_ms":       nullable("integer"),
 				"alt":               nullable("string"),
-				"url":               obj{"type": "string", "description": "Public, content-addressed URL of the original (immutable)."},
-				"download_url":      obj{"type": "string", "description": "Authenticated download with Content-Disposition: attachment."},
+				"url":               obj{"type": "string", "format": "uri", "description": "Public, content-addressed URL of the original (immutable)."},
+				"download_url":      obj{"type": "string", "format": "uri", "description": "Authenticated download with Content-Disposition: attachment."},
 				"source_url":        nullable("string"),
 				"created_by":        obj{"type": "string"},
 				"created_at":        obj{"type": "string", "format": "date-time"},
 				"updated_at":        obj{"type": "string", "format": "date-time"},
 				"deleted_at":        obj{"type": []string{"string", "null"}, "format": "date-time", "description": "When the item went to the trash; null for live items."},
-				"usage_count":       obj{"type": "integer", "description": "Number of places the item is used."},
+				"usage_count":       obj{"type": "integer", "minimum": 0, "description": "Number of places the item is used."},
 				"duplicate_of":      obj{"type": "integer", "description": "On creation: the id of an item with the same bytes already in the library."},
-				"used_by":           obj{"type": "array", "items": ref("Usage")},
-				"processing":        obj{"type": "string", "enum": []string{"pending", "ready", "failed"}},
+				"used_by":           obj{"type": "array", "items": ref("Usage"), "description": "On GET of one item: every place it is used."},
+				"processing":        obj{"type": "string", "enum": processingStates},
 				"processing_error":  nullable("string"),
-				"renditions":        obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Rendition URLs by width (50, 100, 240, 320, 480, 640, 1024; never upscaled); empty while a non-JPEG image is processing and for non-images."},
+				"renditions":        renditionMap("Rendition URLs; empty while a non-JPEG image is processing and for non-images."),
 				"srcset":            obj{"type": "string", "description": "Ready-made srcset of the renditions."},
-				"renditions_webp":   obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+				"renditions_webp":   renditionMap("WebP renditions, where made."),
 				"srcset_webp":       obj{"type": "string"},
 			},
 		},
-		"MediaList": obj{
-			"type": "object", "required": []string{"data", "total", "limit", "offset"},
-			"properties": obj{
-				"data":   obj{"type": "array", "items": obj{"type": "object", "description": "A Media object, or the subset named by fields."}},
-				"total":  obj{"type": "integer"},
-				"limit":  obj{"type": "integer"},
-				"offset": obj{"type": "integer"},
-			},
-		},
-		"MediaRestored": obj{
-			"allOf": []obj{ref("Media"), {
-				"type": "object", "required": []string{"not_restored"},
-				"properties": obj{"not_restored": obj{"type": "array", "items": ref("Unrestored"),
-					"description": "The places a forced delete took the item from that it could not go back to (empty when it went back everywhere)."}},
-			}},
-		},
-		"Unrestored": obj{
-			"allOf": []obj{ref("Usage"), {
-				"type": "object", "required": []string{"reason"},
-				"properties": obj{"reason": obj{"type": "string", "enum": data.UnrestoredReasons,
-					"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place no longer exists."}},
-			}},
-		},
+		"MediaList": listSchema("MediaFields"),
 		"MediaCreated": obj{
-			"type": "object", "required": []string{"media"},
-			"properties": obj{"media": obj{"type": "array", "items": ref("Media")}},
+			"type": "object", "required": []string{"media"}, "additionalProperties": false,
+			"properties": obj{"media": obj{"type": "array", "items": ref("Media"), "minItems": 1}},
 		},
-		"Usage": obj{
-			"type": "object", "required": []string{"type", "id", "title", "role"},
-			"properties": obj{
-				"type":       obj{"type": "string", "enum": []string{"product", "variant", "collection"}},
-				"id":         obj{"type": "integer"},
-				"title":      obj{"type": "string"},
-				"role":       obj{"type": "string", "enum": []string{"gallery", "variant_image", "collection_image"}},
-				"position":   obj{"type": "integer"},
-				"product_id": obj{"type": "integer"},
-			},
-		},
+		"Usage": usageSchema,
 		"UsageList": obj{
-			"type": "object", "required": []string{"used_by"},
+			"type": "object", "required": []string{"used_by"}, "additionalProperties": false,
 			"properties": obj{"used_by": obj{"type": "array", "items": ref("Usage")}},
 		},
 		"MediaPatch": obj{
@@ -96,20 +100,32 @@ func init() {
 			},
 		},
 	})
-	id := param("id", "path", "integer", "Media item id.", true)
-	partial := maps.Clone(openapiSchemas["Media"].(obj))
-	delete(partial, "required")
-	partial["description"] = "A Media item, or the subset of its properties named by fields."
-	addSchemas(obj{"MediaFields": partial})
+	id := idParam("id", "Media item id.")
+	media := openapiSchemas["Media"].(obj)
+	restored := maps.Clone(media)
+	restored["properties"] = maps.Clone(media["properties"].(obj))
+	restored["properties"].(obj)["not_restored"] = obj{"type": "array", "items": ref("Unrestored"),
+		"description": "The places a forced delete took the item from that it could not go back to (empty when it went back everywhere)."}
+	restored["required"] = append(slices.Clone(media["required"].([]string)), "not_restored")
+	restored["description"] = "A restored media item, and where it could not go back to."
+	unrestored := maps.Clone(usageSchema)
+	unrestored["properties"] = maps.Clone(usageSchema["properties"].(obj))
+	unrestored["properties"].(obj)["reason"] = obj{"type": "string", "enum": data.UnrestoredReasons,
+		"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place no longer exists."}
+	unrestored["required"] = append(slices.Clone(usageSchema["required"].([]string)), "reason")
+	addSchemas(obj{
+		"MediaFields":   partialOf(media, "A Media item, or the subset of its properties named by fields."),
+		"MediaRestored": restored,
+		"Unrestored":    unrestored,
+	})
 	boolean := func(name, desc string) obj {
 		return obj{"name": name, "in": "query", "description": desc + " true or false (1 or 0 also work; anything else is 400).", "schema": obj{"type": "boolean"}}
 	}
 	listParams := append(listParamDocs(mediaList, "1-100, default 24.", maxPage),
 		obj{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": data.Kinds}},
-		obj{"name": "mime_type", "in": "query", "schema": obj{"type": "string"},
-			"description": "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp), among: " + strings.Join(data.MIMETypes, ", ") + "."},
+		commaListDoc("mime_type", "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp).", data.MIMETypes),
 		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text.", "schema": obj{"type": "string", "maxLength": 200}},
-		obj{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"only", "include"}}, "description": "Default: the trash is excluded."},
+		obj{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"exclude", data.DeletedOnly, data.DeletedInclude}}, "description": "Default (exclude): the trash is left out; only: the trash alone; include: both."},
 		obj{"name": "product_id", "in": "query", "description": "Only media in this product's gallery; with it, sort=position is the gallery order.",
 			"schema": obj{"type": "integer", "minimum": 1}},
 		boolean("used", "true: used somewhere; false: used nowhere."),
@@ -144,19 +160,19 @@ func init() {
 		},
 		"/api/media/{id}": obj{
 			"parameters": []obj{id},
-			"get": obj{
+			"get": tagged(obj{
 				"summary": "Get a media item", "operationId": "getMedia", "tags": []string{"media"},
 				"description": "Scope media:read. Includes used_by. A trashed item answers 200 with deleted_at set (until it is purged: then 404). Another organization's id answers 404 like a missing one.",
-				"parameters":  []obj{param("fields", "query", "string", "Comma-separated fields to include (sparse object): those of a list item, and used_by.", false)},
+				"parameters":  []obj{fieldsParamDoc(append(slices.Clone(mediaFields), "used_by"), "Fields to include (sparse object), comma-separated: those of a list item, and used_by.")},
 				"responses":   respond("200", "The item, live or trashed.", ref("MediaFields"), errs("400", "401", "403", "404")),
-			},
-			"patch": obj{
+			}),
+			"patch": conditional(obj{
 				"summary": "Rename or edit alt text", "operationId": "updateMedia", "tags": []string{"media"},
 				"description": "Scope media:update. An empty body is 400; unknown fields 422.",
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("MediaPatch")}}},
 				"responses":   respond("200", "The updated item.", ref("Media"), errs("400", "401", "403", "404", "415", "422")),
-			},
-			"delete": obj{
+			}, "IfMatch"),
+			"delete": conditional(obj{
 				"summary": "Trash or purge", "operationId": "deleteMedia", "tags": []string{"media"},
 				"description": "Scope media:delete. Moves the item to the trash (soft delete, restorable for the grace period; answers 204 with no body; a later GET answers 200 with deleted_at set). " +
 					"An item still in use answers 409 in_use with used_by unless force=true, which detaches it everywhere first (a restore puts it back). purge=true deletes a trashed item for good.",
@@ -165,15 +181,15 @@ func init() {
 					boolean("purge", "Delete a trashed item for good."),
 				},
 				"responses": respond("204", "Trashed (or purged).", nil, errs("400", "401", "403", "404", "409", "422")),
-			},
+			}, "IfMatch"),
 		},
 		"/api/media/{id}/restore": obj{
 			"parameters": []obj{id},
-			"post": obj{
+			"post": conditional(obj{
 				"summary": "Restore from the trash", "operationId": "restoreMedia", "tags": []string{"media"},
 				"description": "Scope media:delete. Takes the item out of the trash and puts a force-deleted item back where it was, where still possible; not_restored lists the places it could not go back to, and why (e.g. a gallery that is now full).",
 				"responses":   respond("200", "The restored item.", ref("MediaRestored"), errs("401", "403", "404", "422")),
-			},
+			}, "IfMatch"),
 		},
 		"/api/media/{id}/usage": obj{
 			"parameters": []obj{id},
@@ -185,35 +201,36 @@ func init() {
 		},
 		"/api/media/{id}/download": obj{
 			"parameters": []obj{id},
-			"head": obj{
-				"summary": "Size and validators of the original", "operationId": "headMedia", "tags": []string{"media"},
-				"description": "Scope media:read. Like GET without the body.",
-				"responses": obj{
-					"200": obj{"description": "Headers only."}, "206": obj{"description": "A byte range."}, "304": obj{"description": "Not modified."},
-					"401": obj{"description": "No or bad token."}, "403": obj{"description": "Missing scope."}, "404": obj{"description": "Not found."},
-				},
-			},
 			"get": obj{
 				"summary": "Download the original", "operationId": "downloadMedia", "tags": []string{"media"},
-				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), ETag, Range.",
+				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), a strong ETag (If-None-Match → 304) and Range (one range → 206; If-Range honoured; unsatisfiable → 416).",
+				"parameters": []obj{
+					{"$ref": "#/components/parameters/IfNoneMatch"},
+					{"name": "Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "One byte range, e.g. bytes=0-1023."},
+					{"name": "If-Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "The ETag: the range only if the file is still that one."},
+				},
 				"responses": obj{
-					"200": obj{"description": "The bytes.", "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
-					"206": obj{"description": "A byte range."},
+					"200": obj{"description": "The bytes.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+					"206": obj{"description": "A byte range.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
 					"304": obj{"description": "Not modified."},
 					"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
+					"416": obj{"description": "Range not satisfiable.", "headers": obj{"Content-Range": obj{"description": "bytes */<size>", "schema": obj{"type": "string"}}}},
 				},
 			},
 		},
 		"/api/ping": obj{
 			"get": obj{
-				"summary": "Health check", "operationId": "ping", "security": []obj{},
-				"responses": obj{"200": obj{"description": "OK", "content": obj{"application/json": obj{"schema": obj{"type": "object", "properties": obj{"ok": obj{"type": "boolean"}}}}}}},
+				"summary": "Health check", "operationId": "ping", "security": []obj{}, "tags": []string{"meta"},
+				"description": "No token needed.",
+				"responses": obj{"200": obj{"description": "OK", "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "required": []string{"ok"}, "additionalProperties": false, "properties": obj{"ok": obj{"type": "boolean", "const": true}}}}}}},
 			},
 		},
 		"/api/openapi.json": obj{
 			"get": obj{
-				"summary": "This document", "operationId": "openapi", "security": []obj{},
-				"responses": obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}},
+				"summary": "This document", "operationId": "openapi", "security": []obj{}, "tags": []string{"meta"},
+				"description": "No token needed. OpenAPI 3.1.",
+				"responses":   obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}},
 			},
 		},
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -160,11 +161,15 @@ func (h *Handlers) handleProductGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tag, err := h.productTag(c, p)
+	if err != nil {
+		return err
+	}
 	v, err := sparse(h.productJSON(c, p), fields)
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return sendTagged(c, tag, v)
 }
 
 func (h *Handlers) handleProductCreate(c *fiber.Ctx) error {
@@ -178,6 +183,10 @@ func (h *Handlers) handleProductCreate(c *fiber.Ctx) error {
 	}
 	p, err := h.Catalog.CreateProduct(c.UserContext(), data.ProductCreate{Title: body.Title, Handle: body.Handle, Status: data.ProductStatus(body.Status)})
 	if err != nil {
+		return err
+	}
+	tag, err := h.productTag(c, p)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	c.Location("/api/products/" + itoa(p.ID))
@@ -223,8 +232,19 @@ func (h *Handlers) handleProductPatch(c *fiber.Ctx) error {
 		s := data.ProductStatus(*st)
 		upd.Status = &s
 	}
-	p, err := h.Catalog.UpdateProduct(c.UserContext(), id, upd)
+	defer lockResource(kindProduct, id)()
+	if err := precondition(c, "product", func() (entityTag, error) { return h.currentProductTag(c, id) }); err != nil {
+		return err
+	}
+	if _, err := h.Catalog.UpdateProduct(c.UserContext(), id, upd); err != nil {
+		return err
+	}
+	p, err := h.Catalog.FindProductByID(c.UserContext(), id)
 	if err != nil {
+		return err
+	}
+	tag, err := h.productTag(c, p)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	return c.JSON(h.productJSON(c, p))
@@ -233,6 +253,10 @@ func (h *Handlers) handleProductPatch(c *fiber.Ctx) error {
 func (h *Handlers) handleProductDelete(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Product")
 	if err != nil {
+		return err
+	}
+	defer lockResource(kindProduct, id)()
+	if err := precondition(c, "product", func() (entityTag, error) { return h.currentProductTag(c, id) }); err != nil {
 		return err
 	}
 	if err := h.Catalog.DeleteProduct(c.UserContext(), id); err != nil {
@@ -312,11 +336,15 @@ func (h *Handlers) handleVariantGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tag, err := h.variantTag(c, v)
+	if err != nil {
+		return err
+	}
 	out, err := sparse(h.variantJSON(c, v), fields)
 	if err != nil {
 		return err
 	}
-	return c.JSON(out)
+	return sendTagged(c, tag, out)
 }
 
 func (h *Handlers) handleVariantCreate(c *fiber.Ctx) error {
@@ -334,6 +362,10 @@ func (h *Handlers) handleVariantCreate(c *fiber.Ctx) error {
 	}
 	v, err := h.Catalog.CreateVariant(c.UserContext(), pid, data.VariantCreate{Title: body.Title, SKU: body.SKU, Options: body.Options})
 	if err != nil {
+		return err
+	}
+	tag, err := h.variantTag(c, v)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	c.Location(fmt.Sprintf("/api/products/%d/variants/%d", pid, v.ID))
@@ -362,8 +394,24 @@ func (h *Handlers) handleVariantPatch(c *fiber.Ctx) error {
 		upd.SKU = &sku
 	}
 	upd.Options = body.Options
-	v, err := h.Catalog.UpdateVariant(c.UserContext(), pid, vid, upd)
+	defer lockResource(kindVariant, vid)()
+	if err := precondition(c, "variant", func() (entityTag, error) { return h.currentVariantTag(c, pid, vid) }); err != nil {
+		return err
+	}
+	if _, err := h.Catalog.UpdateVariant(c.UserContext(), pid, vid, upd); err != nil {
+		return err
+	}
+	return h.sendVariantAfterWrite(c, pid, vid)
+}
+
+// sendVariantAfterWrite answers a write with the variant as it now is and its tag.
+func (h *Handlers) sendVariantAfterWrite(c *fiber.Ctx, pid, vid int64) error {
+	v, err := h.Catalog.FindVariantByID(c.UserContext(), pid, vid)
 	if err != nil {
+		return err
+	}
+	tag, err := h.variantTag(c, v)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	return c.JSON(h.variantJSON(c, v))
@@ -372,6 +420,10 @@ func (h *Handlers) handleVariantPatch(c *fiber.Ctx) error {
 func (h *Handlers) handleVariantDelete(c *fiber.Ctx) error {
 	pid, vid, err := variantPath(c)
 	if err != nil {
+		return err
+	}
+	defer lockResource(kindVariant, vid)()
+	if err := precondition(c, "variant", func() (entityTag, error) { return h.currentVariantTag(c, pid, vid) }); err != nil {
 		return err
 	}
 	if err := h.Catalog.DeleteVariant(c.UserContext(), pid, vid); err != nil {
@@ -420,11 +472,14 @@ func (h *Handlers) handleVariantImage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.Catalog.SetVariantImage(c.UserContext(), pid, vid, imageID)
-	if err != nil {
+	defer lockResource(kindVariant, vid)()
+	if err := precondition(c, "variant", func() (entityTag, error) { return h.currentVariantTag(c, pid, vid) }); err != nil {
 		return err
 	}
-	return c.JSON(h.variantJSON(c, v))
+	if _, err := h.Catalog.SetVariantImage(c.UserContext(), pid, vid, imageID); err != nil {
+		return err
+	}
+	return h.sendVariantAfterWrite(c, pid, vid)
 }
 
 // Gallery images.
@@ -463,24 +518,23 @@ func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryI
 	return j
 }
 
-// galleryETag is the gallery's entity tag: weak, since it names the order
-// (the version), not the bytes of one representation.
-func galleryETag(productID, version int64) string {
-	return fmt.Sprintf(`W/"g%d-%d"`, productID, version)
-}
-
-var etagRE = regexp.MustCompile(`^(?:W/)?"?(?:g(\d+)-)?(\d+)"?$`)
+// galleryIfMatchRE reads the gallery version out of an If-Match tag: the
+// gallery's ETag (W/"g<product>-<digest>-<version>"), the older
+// W/"g<product>-<version>", or a bare version.
+var galleryIfMatchRE = regexp.MustCompile(`^(?:W/)?"?(?:g(\d+)-(?:[0-9a-f]+-)?)?(\d+)"?$`)
 
 // ifMatchVersion reads If-Match: 0 when absent or "*", the gallery version of
-// the first tag naming this product's gallery (W/"g<product>-<version>", or a
-// bare version), and -1 (matching nothing) when no tag does.
+// the first tag naming this product's gallery, and -1 (matching nothing)
+// when no tag does. Only the version is compared: a gallery's If-Match
+// guards its order and membership; alt text is the media item's (guard it
+// with the item's ETag on PATCH /api/media/{id}).
 func ifMatchVersion(c *fiber.Ctx, productID int64) int64 {
 	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
 	if h == "" || h == "*" {
 		return 0
 	}
 	for _, tag := range strings.Split(h, ",") {
-		m := etagRE.FindStringSubmatch(strings.TrimSpace(tag))
+		m := galleryIfMatchRE.FindStringSubmatch(strings.TrimSpace(tag))
 		if m == nil || (m[1] != "" && m[1] != strconv.FormatInt(productID, 10)) {
 			continue
 		}
@@ -528,15 +582,24 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	p, _ := web.PrincipalOf(c)
-	return h.cachedJSON(c, p.OrgID, func() (any, error) {
+	err = h.cachedJSON(c, p.OrgID, func() (any, error) {
 		g, err := h.Catalog.FindGallery(c.UserContext(), pid, f)
 		if err != nil {
 			return nil, err
 		}
-		c.Set(fiber.HeaderETag, galleryETag(pid, g.Version))
 		base := h.baseURL(c)
+		// The whole gallery's tag when this is the whole gallery; a page's names its images.
+		d, err := h.galleryDigest(base, g.Images)
+		if err != nil {
+			return nil, err
+		}
+		c.Set(fiber.HeaderETag, galleryTag(pid, g.Version, d))
 		return listOf(g.Images, g.Total, f.Limit, f.Offset, lq.Fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
 	})
+	if err != nil {
+		return err
+	}
+	return revalidate(c)
 }
 
 func (h *Handlers) handleGalleryImageGet(c *fiber.Ctx) error {
@@ -548,12 +611,21 @@ func (h *Handlers) handleGalleryImageGet(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	gi, err := h.Catalog.FindGalleryImage(c.UserContext(), pid, iid)
+	// One read for the image and the gallery's tag, so they agree.
+	g, tag, err := h.wholeGallery(c, pid)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, gi.GalleryVersion))
-	v, err := sparse(h.galleryImageJSON(h.baseURL(c), gi), fields)
+	i := slices.IndexFunc(g.Images, func(gi *data.GalleryImage) bool { return gi.ID == iid })
+	if i < 0 {
+		return data.NotFound("Gallery image")
+	}
+	c.Set(fiber.HeaderETag, tag)
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if noneMatch(c, tag) {
+		return notModified(c)
+	}
+	v, err := sparse(h.galleryImageJSON(h.baseURL(c), g.Images[i]), fields)
 	if err != nil {
 		return err
 	}
@@ -670,7 +742,9 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 		return err
 	}
 	gi := imgs[0]
-	c.Set(fiber.HeaderETag, galleryETag(pid, gi.GalleryVersion))
+	if err := h.setGalleryTag(c, pid, gi.GalleryVersion); err != nil {
+		return err
+	}
 	c.Location(fmt.Sprintf("/api/products/%d/images/%d", pid, gi.ID))
 	return c.Status(http.StatusCreated).JSON(h.galleryImageJSON(h.baseURL(c), gi))
 }
@@ -693,9 +767,11 @@ func (h *Handlers) handleGalleryImagePatch(c *fiber.Ctx) error {
 	}
 	gi, err := h.Catalog.UpdateGalleryImage(c.UserContext(), pid, iid, upd)
 	if err != nil {
+		return h.withGalleryTag(c, pid, err)
+	}
+	if err := h.setGalleryTag(c, pid, gi.GalleryVersion); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, gi.GalleryVersion))
 	return c.JSON(h.galleryImageJSON(h.baseURL(c), gi))
 }
 
@@ -706,9 +782,11 @@ func (h *Handlers) handleGalleryImageDelete(c *fiber.Ctx) error {
 	}
 	version, err := h.Catalog.DetachImage(c.UserContext(), pid, iid, ifMatchVersion(c, pid))
 	if err != nil {
+		return h.withGalleryTag(c, pid, err)
+	}
+	if err := h.setGalleryTag(c, pid, version); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, version))
 	return c.SendStatus(http.StatusNoContent)
 }
 
@@ -777,9 +855,11 @@ func (h *Handlers) handleGalleryReorder(c *fiber.Ctx) error {
 	}
 	version, updated, err := h.Catalog.ReorderGallery(c.UserContext(), pid, ids, ifMatchVersion(c, pid))
 	if err != nil {
-		return renameField(err, "ids", field)
+		return h.withGalleryTag(c, pid, renameField(err, "ids", field))
 	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, version))
+	if err := h.setGalleryTag(c, pid, version); err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{"success": true, "updated": updated})
 }
 
@@ -846,9 +926,11 @@ func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
 	upd := data.GalleryImageUpdate{Position: &pos, Alt: &alt, Replace: true, IfVersion: ifMatchVersion(c, pid)}
 	gi, err := h.Catalog.UpdateGalleryImage(c.UserContext(), pid, iid, upd)
 	if err != nil {
+		return h.withGalleryTag(c, pid, err)
+	}
+	if err := h.setGalleryTag(c, pid, gi.GalleryVersion); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, galleryETag(pid, gi.GalleryVersion))
 	return c.JSON(h.galleryImageJSON(h.baseURL(c), gi))
 }
 
