@@ -293,7 +293,11 @@ func unknownParam(name string, allowed []string) error {
 	if len(allowed) == 0 {
 		e = data.Errorf(data.ECUnknownParameter, "Unknown query parameter %q: this endpoint takes none.", name).With("parameter", name).With("known_parameters", []string{})
 	}
-	h, ok := paramHints[strings.ToLower(name)]
+	key := strings.ToLower(name)
+	if i := strings.IndexByte(key, '['); i > 0 { // $sort[position]=1, filter[name]=x: Feathers and JSON:API spellings
+		key = key[:i]
+	}
+	h, ok := paramHints[key]
 	if !ok {
 		return e
 	}

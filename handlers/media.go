@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -527,7 +528,7 @@ func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) 
 		}
 		up.fields = fields
 		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true, "urls": true}
-		for k := range fields {
+		for _, k := range slices.Sorted(maps.Keys(fields)) { // the same field named every time
 			if !allowed[k] && !extra {
 				return up, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
 			}

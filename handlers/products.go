@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -660,7 +661,7 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 	var alt *string
 	var src string
 	if up.fields != nil { // JSON
-		for k := range up.fields {
+		for _, k := range slices.Sorted(maps.Keys(up.fields)) { // the same field named every time
 			switch k {
 			case "attachment", "filename", "alt", "position", "media_id", "src":
 			default:
@@ -687,7 +688,8 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 			}
 		}
 	} else { // multipart
-		for k, v := range up.form {
+		for _, k := range slices.Sorted(maps.Keys(up.form)) {
+			v := up.form[k]
 			switch k {
 			case "alt":
 				a := v

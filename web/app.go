@@ -168,6 +168,7 @@ func New(cfg Config, routes []Route) *Server {
 	}}))
 	s.App.Use(s.securityHeaders)
 	s.App.Use(refuseContentEncoding)
+	s.App.Use(refuseBodyOnRead)
 	s.App.Use(s.bodyProgress) // before any middleware reads the body (CSRF peeks at multipart)
 	for _, m := range cfg.Middleware {
 		s.App.Use(m)
@@ -272,6 +273,21 @@ func refuseContentEncoding(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderConnection, "close")
 	return data.Errorf(data.ECUnsupportedEncoding, "Request bodies are accepted uncompressed only (Content-Encoding %q is not); send the body as it is.", ce)
+}
+
+// refuseBodyOnRead refuses an API GET or HEAD that carries a body: some
+// clients put list filters in a GET's JSON body, which the API never reads,
+// so they would silently get the whole, unfiltered list.
+func refuseBodyOnRead(c *fiber.Ctx) error {
+	if !isAPI(c) || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead) {
+		return c.Next()
+	}
+	cl := strings.TrimSpace(c.Get(fiber.HeaderContentLength))
+	if (cl == "" || cl == "0") && !strings.Contains(strings.ToLower(c.Get(fiber.HeaderTransferEncoding)), "chunked") {
+		return c.Next()
+	}
+	c.Set(fiber.HeaderConnection, "close")
+	return data.Errorf(data.ECBadRequest, "A %s request carries no body here; send filters as query parameters (e.g. ?product_id=1&limit=10).", c.Method())
 }
 
 // bodyProgress lets a streaming upload take as long as it needs while bytes
