@@ -315,3 +315,40 @@ func TestUILibraryPastTheEndShowsLastPage(t *testing.T) {
 		t.Fatalf("past the end: %d %s", st, regexp.MustCompile(`id="result-count"[^>]*>[^<]*`).FindString(body))
 	}
 }
+
+// Review finding: the editor's page posted without JavaScript carries every
+// field, the untouched empty ones too, and erased alt text saved elsewhere
+// after the page was loaded. Only fields the merchant changed are saved
+// now; one changed on both sides is refused with what it now says.
+func TestUIBulkAltEditorKeepsLaterSaves(t *testing.T) {
+	e := newTestEnv(t)
+	c := loggedInClient(t, e)
+	tok := e.token(t, 0)
+	ids := e.images(t, tok, 3)
+	_, page := c.get(t, "/media/alt?missing_alt=true")
+	for _, id := range ids {
+		if !strings.Contains(page, fmt.Sprintf(`name="was-%d" value=""`, id)) {
+			t.Fatalf("the page does not say what image %d's field showed", id)
+		}
+	}
+	// Meanwhile someone else writes alt text for images 2 and 3.
+	for _, id := range ids[1:] {
+		if r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d", id), tok, map[string]any{"alt": "Saved elsewhere"}); r.Status != 200 {
+			t.Fatalf("patch: %d", r.Status)
+		}
+	}
+	form := url.Values{"missing_alt": {"true"}}
+	for i, id := range ids {
+		form.Set(fmt.Sprintf("was-%d", id), "")
+		form.Set(fmt.Sprintf("alt-%d", id), []string{"Typed here", "", "Typed over it"}[i])
+	}
+	st, body := c.post(t, "/media/alt", form)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "changed elsewhere after this page was loaded") {
+		t.Fatalf("a field changed on both sides: %d %.300s", st, body)
+	}
+	for i, want := range []string{"Typed here", "Saved elsewhere", "Saved elsewhere"} {
+		if m := e.getJSON(t, fmt.Sprintf("/api/media/%d", ids[i]), tok).json(t); m["alt"] != want {
+			t.Errorf("image %d: alt %q, want %q", i+1, m["alt"], want)
+		}
+	}
+}

@@ -92,3 +92,28 @@ func TestBrowserOfflineEditsAreKept(t *testing.T) {
 		t.Fatalf("alt on the server after reconnecting: %v %v", got, err)
 	}
 }
+
+// Review finding: alt text typed offline and the panel closed at once (its
+// field never left) was thrown away without a word. Closing now asks; kept
+// open, the text is sent when the connection returns.
+func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "cup", 1)
+	b.openPanelFromLibrary(t, ids[0])
+	b.setOffline(t, true)
+	b.click(t, "#alt")
+	b.do(t, chromedp.SendKeys("#alt", "Blue cup"))
+	evalJS[chromedp.Void](t, b, `window.__asked = 0; window.confirm = () => { window.__asked++; return false }; undefined`)
+	b.click(t, "[data-panel-close]")
+	if n := evalJS[int](t, b, `window.__asked`); n < 1 {
+		t.Fatalf("closing the panel with unsent text offline did not ask")
+	}
+	if !evalJS[bool](t, b, `document.querySelector("#media-panel") !== null && document.querySelector("#alt").value === "Blue cup"`) {
+		t.Fatalf("refusing to close lost the panel or the text")
+	}
+	b.setOffline(t, false)
+	b.waitJS(t, "the text saved once back online", `document.querySelector("#alt-form [data-saved]") !== null`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), ids[0]); m.Alt != "Blue cup" {
+		t.Errorf("alt on the server: %q", m.Alt)
+	}
+}

@@ -426,27 +426,55 @@ func (h *Handlers) handleAltEditor(c *fiber.Ctx) error {
 }
 
 // altFields are the form's alt-<id> fields, in form order.
-func altFields(c *fiber.Ctx) []altSaved {
-	var out []altSaved
-	for k, v := range c.Context().PostArgs().All() {
+func altFields(c *fiber.Ctx) []altField {
+	var out []altField
+	args := c.Context().PostArgs()
+	for k, v := range args.All() {
 		name := string(k)
 		if !strings.HasPrefix(name, "alt-") {
 			continue
 		}
 		if id, err := strconv.ParseInt(strings.TrimPrefix(name, "alt-"), 10, 64); err == nil && id > 0 {
-			out = append(out, altSaved{ID: id, Alt: string(v)})
+			f := altField{ID: id, Alt: string(v)}
+			if key := "was-" + strconv.FormatInt(id, 10); args.Has(key) {
+				w := string(args.Peek(key))
+				f.Was = &w
+			}
+			out = append(out, f)
 		}
 	}
 	return out
 }
 
+// altField is one posted alt text, with (from the page without JavaScript)
+// the text the page showed when it was loaded.
+type altField struct {
+	ID  int64
+	Alt string
+	Was *string
+}
+
 // saveAlt saves one item's alt text: a refusal (too long, not found) is in
 // the answer's Error; skipSame leaves an unchanged text alone (changed false).
-func (h *Handlers) saveAlt(ctx context.Context, id int64, value string, skipSame bool) (r altSaved, changed bool, err error) {
+// A field posted with the text its page showed (f.Was, the whole page posted
+// without JavaScript) is saved only if the merchant changed it, so the
+// untouched fields of a page loaded earlier never overwrite what was saved
+// since; if both changed, the merchant is told rather than the other lost.
+func (h *Handlers) saveAlt(ctx context.Context, f altField, skipSame bool) (r altSaved, changed bool, err error) {
+	id, value := f.ID, f.Alt
 	r = altSaved{ID: id, Alt: value}
-	if skipSame {
-		if cur, ferr := h.Media.FindMediaByID(ctx, id); ferr == nil && cur.Alt == strings.TrimSpace(value) {
+	if f.Was != nil && strings.TrimSpace(*f.Was) == strings.TrimSpace(value) {
+		return r, false, nil
+	}
+	if skipSame || f.Was != nil {
+		cur, ferr := h.Media.FindMediaByID(ctx, id)
+		if ferr == nil && cur.Alt == strings.TrimSpace(value) {
 			return r, false, nil
+		}
+		if ferr == nil && f.Was != nil && cur.Alt != strings.TrimSpace(*f.Was) {
+			r.Error = "This alt text was changed elsewhere after this page was loaded; it is now: \"" + cur.Alt + "\". Check it and save again."
+			r.Alt = cur.Alt
+			return r, true, nil
 		}
 	}
 	m, err := h.Media.UpdateMedia(ctx, id, data.MediaUpdate{Alt: &value})
@@ -478,7 +506,7 @@ func (h *Handlers) handleAltEditorForm(c *fiber.Ctx) error {
 	var out []altSaved
 	failed := false
 	for _, f := range altFields(c) {
-		r, changed, err := h.saveAlt(c.UserContext(), f.ID, f.Alt, !wantsJSON(c))
+		r, changed, err := h.saveAlt(c.UserContext(), f, !wantsJSON(c))
 		if err != nil {
 			return err
 		}
@@ -501,8 +529,16 @@ func (h *Handlers) handleAltEditorForm(c *fiber.Ctx) error {
 		}
 		a.Values, a.Errors = map[int64]string{}, map[int64]string{}
 		for _, r := range out {
-			if r.Error != "" {
-				a.Values[r.ID], a.Errors[r.ID] = r.Alt, r.Error
+			if r.Error == "" {
+				continue
+			}
+			a.Values[r.ID], a.Errors[r.ID] = r.Alt, r.Error
+			// One given alt text elsewhere meanwhile is no longer "missing":
+			// list it anyway, so its message is seen.
+			if !slices.ContainsFunc(a.Items, func(m *data.Media) bool { return m.ID == r.ID }) {
+				if m, err := h.Media.FindMediaByID(c.UserContext(), r.ID); err == nil {
+					a.Items = append(a.Items, m)
+				}
 			}
 		}
 		p := h.page(c, "Alt text", "library")

@@ -67,10 +67,18 @@
     return (Math.round(n * 10) / 10).toString().replace(/\.0$/, '') + ' ' + units[i] + 'B'
   }
 
-  // ---- Toasts: bottom-centre, dismissed after ~6 s unless hovered or focused.
+  // ---- Toasts: bottom-centre, dismissed after ~6 s unless hovered or
+  // focused. A toast with an action (Undo) stays until dismissed, and takes
+  // the focus when it arrives with a page after a change: with the keyboard
+  // it would otherwise be the last of a hundred Tab stops, and gone in 6 s.
   function armToast (t) {
     if (t.dataset.armed) return
     t.dataset.armed = '1'
+    var action = $('form button[type=submit], a', t)
+    if (action) {
+      if (!$('dialog[open]') && !(document.activeElement && document.activeElement.closest && document.activeElement.closest('#media-panel, form[data-gallery-alt], [data-alt-editor]'))) action.focus({ preventScroll: true })
+      return
+    }
     var timer = null
     var start = function () { timer = window.setTimeout(function () { dismissToast(t) }, 6000) }
     var stop = function () { window.clearTimeout(timer) }
@@ -121,6 +129,15 @@
     var panel = $('#panel')
     if (!panel || !panel.firstElementChild) return false
     if (!mayLeave()) return true
+    // Text typed and not sent yet (its field still had focus): send it now;
+    // with no connection ask first, since the panel and the text would go.
+    var dirty = $$('form[data-dirty]', panel)
+    if (dirty.length) {
+      var off = $('#offline')
+      if (!navigator.onLine || (off && !off.hidden)) {
+        if (!window.confirm(leaveMessage)) return true
+      } else dirty.forEach(function (f) { if (!f.classList.contains('htmx-request')) f.requestSubmit() })
+    }
     var aside = $('[data-panel]', panel)
     var id = aside && aside.getAttribute('data-media-id')
     panel.innerHTML = ''
@@ -628,10 +645,17 @@
   }
   window.addEventListener('online', function () { retryDelay = 3000; if (retryTimer) clearTimeout(retryTimer); retryUnsaved() })
   document.addEventListener('htmx:afterSwap', function () { if (!unsavedForms().length) retryDelay = 3000 })
-  // Typing makes an earlier "Saved" stale.
+  // Typing makes an earlier "Saved" stale, and the form dirty until sent.
   document.addEventListener('input', function (e) {
     var form = e.target.form
-    if (form && form.hasAttribute('hx-post')) $$('[data-saved]', form).forEach(function (s) { s.remove() })
+    if (!form || !form.hasAttribute('hx-post')) return
+    form.setAttribute('data-dirty', '')
+    $$('[data-saved]', form).forEach(function (s) { s.remove() })
+  })
+  // Sent and saved: clean again (the answer usually replaces the form anyway).
+  document.addEventListener('htmx:afterRequest', function (e) {
+    var f = e.detail && e.detail.elt
+    if (f && f.tagName === 'FORM' && e.detail.successful) f.removeAttribute('data-dirty')
   })
   window.addEventListener('beforeunload', function (e) {
     if (unsavedForms().length) { e.preventDefault(); e.returnValue = leaveMessage }
@@ -723,6 +747,17 @@
   })
   document.addEventListener('htmx:afterRequest', function (e) {
     if (e.detail && e.detail.xhr && e.detail.xhr.status) G.offline(false)
+  })
+  // After a page change by htmx, focus that fell to <body> goes to the
+  // page's heading (unless a toast's Undo took it), so keyboard and screen
+  // reader users go on from the top of the new content, not the document.
+  document.addEventListener('htmx:afterSettle', function () {
+    var a = document.activeElement
+    if (a && a !== document.body) return
+    var h = $('main h1')
+    if (!h) return
+    if (!h.hasAttribute('tabindex')) h.setAttribute('tabindex', '-1')
+    h.focus({ preventScroll: true })
   })
   document.addEventListener('htmx:afterSwap', function (e) {
     var target = e.detail && e.detail.target
