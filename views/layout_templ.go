@@ -541,7 +541,7 @@ func Sidebar(p *Page) templ.Component {
 			templ_7745c5c3_Var26 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<aside class=\"hidden md:fixed md:inset-y-0 md:flex md:w-60 md:flex-col md:border-r md:border-gray-200 md:bg-white\"><div class=\"flex h-16 items-center px-5\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<aside class=\"hidden md:fixed md:inset-y-0 md:flex md:w-60 md:flex-col md:overflow-y-auto md:border-r md:border-gray-200 md:bg-white\"><div class=\"flex h-16 shrink-0 items-center px-5\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -549,7 +549,7 @@ func Sidebar(p *Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</div><nav aria-label=\"Main\" class=\"flex-1 overflow-y-auto px-3\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</div><nav aria-label=\"Main\" class=\"flex-1 px-3\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
