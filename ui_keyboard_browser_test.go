@@ -43,3 +43,28 @@ func TestBrowserKeyboardLiftAndCancel(t *testing.T) {
 		t.Errorf("the tile still looks lifted after Escape: %q", look())
 	}
 }
+
+// Review finding: after a change that reloads the page (remove an image
+// from the gallery) focus fell to <body>, and the Undo toast left after 6 s
+// at the end of the Tab order. Now Undo has the focus and stays; Enter on
+// it undoes, and focus then goes to the page's heading, not <body>.
+func TestBrowserUndoTakesFocus(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "dish", 3)
+	p := b.seedProduct(t, "Dish", ids...)
+	b.openGalleryFromProducts(t, p, 3)
+	tile := `#gallery > [data-image-id]:nth-child(3)`
+	b.click(t, tile+` [data-tile-menu] > summary`)
+	b.click(t, tile+` form[action$="/detach"] button`)
+	b.waitJS(t, "the Undo toast with the focus", `document.querySelectorAll("#gallery > [data-image-id]").length === 2 &&
+		document.activeElement.closest("[data-toast]") !== null && document.activeElement.textContent.trim() === "Undo"`)
+	if !evalJS[bool](t, b, `document.activeElement.closest("[data-toast]").hasAttribute("data-persistent")`) {
+		t.Errorf("the Undo toast will vanish on its own")
+	}
+	b.do(t, chromedp.KeyEvent(kb.Enter))
+	b.waitJS(t, "the image back and focus on the heading", `document.querySelectorAll("#gallery > [data-image-id]").length === 3 &&
+		document.activeElement !== document.body`)
+	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+		t.Errorf("after Undo by keyboard: %v, want %v", got, ids)
+	}
+}

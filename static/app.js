@@ -76,6 +76,7 @@
     t.dataset.armed = '1'
     var action = $('form button[type=submit], a', t)
     if (action) {
+      t.setAttribute('data-persistent', '')
       if (!$('dialog[open]') && !(document.activeElement && document.activeElement.closest && document.activeElement.closest('#media-panel, form[data-gallery-alt], [data-alt-editor]'))) action.focus({ preventScroll: true })
       return
     }
