@@ -706,8 +706,10 @@
   })
   function settle (e) {
     var part = busyPart(e)
-    if (part) { part.removeAttribute('aria-busy'); part.classList.remove('is-loading') }
-    navStop()
+    if (part) { part.removeAttribute('aria-busy'); part.classList.remove('is-loading'); return }
+    // Only the page change's own answer ends the bar: a search finishing
+    // meanwhile must not cancel it.
+    if (e.detail && (e.detail.boosted || e.detail.target === document.body)) navStop()
   }
   document.addEventListener('htmx:afterRequest', settle)
   document.addEventListener('htmx:historyRestore', navStop)
