@@ -158,7 +158,7 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	// Keyboard: focus the 3rd image, Space lifts, ← ← moves, Space drops.
 	evalJS[chromedp.Void](t, b, `document.querySelector("`+tile(3)+`").focus()`)
 	b.do(t, chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.ArrowLeft), chromedp.KeyEvent(kb.ArrowLeft), chromedp.KeyEvent(" "))
-	b.waitJS(t, "the announcement", `document.querySelector("#live").textContent === "Image 3 of 5 moved to position 1"`)
+	b.waitJS(t, "the announcement", `document.querySelector("#live").textContent.includes("moved from position 3 to 1 of 5. It is now the featured image.")`)
 	want = []int64{ids[1], ids[3], ids[0], ids[2], ids[4]}
 	b.waitJS(t, "the keyboard order to save", `document.querySelector("#gallery").getAttribute("aria-busy") === null`)
 	deadline := time.Now().Add(5 * time.Second)
@@ -192,7 +192,7 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	first := b.galleryOrder(t, p.ID)[0]
 	b.click(t, tile(1)+" [data-tile-menu] summary")
 	b.click(t, tile(1)+` [data-tile-menu] button[value="end"]`)
-	b.waitJS(t, "the move", `document.querySelector("#live").textContent === "Image 1 of 5 moved to position 5"`)
+	b.waitJS(t, "the move", `document.querySelector("#live").textContent.includes("moved from position 1 to 5 of 5.")`)
 	deadline = time.Now().Add(5 * time.Second)
 	for b.galleryOrder(t, p.ID)[4] != first && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

@@ -217,7 +217,7 @@ func TestBrowserLargeGalleryRearrange(t *testing.T) {
 	ids = b.galleryImageIDs(t, p.ID)
 	evalJS[chromedp.Void](t, b, `window.scrollTo(0, 0); document.querySelector("`+tileSel(1)+`").focus()`)
 	b.do(t, chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.End), chromedp.KeyEvent(" "))
-	b.waitJS(t, "the keyboard move", fmt.Sprintf(`document.querySelector("#live").textContent === "Image 1 of %d moved to position %d"`, n, n))
+	b.waitJS(t, "the keyboard move", fmt.Sprintf(`document.querySelector("#live").textContent.includes("moved from position 1 to %d of %d.")`, n, n))
 	want := append(slices.Clone(ids[1:]), ids[0])
 	b.waitServerOrder(t, p.ID, want, "after Space, End, Space")
 
@@ -227,7 +227,7 @@ func TestBrowserLargeGalleryRearrange(t *testing.T) {
 	b.waitJS(t, "the menu with the position", fmt.Sprintf(`document.querySelector("%s [data-move-to] input[name=position]").value === "%d"`, tileSel(n), n))
 	b.fill(t, tileSel(n)+" [data-move-to] input[name=position]", "10")
 	b.do(t, chromedp.KeyEvent(kb.Enter))
-	b.waitJS(t, "the move to 10", fmt.Sprintf(`document.querySelector("#live").textContent === "Image %d of %d moved to position 10"`, n, n))
+	b.waitJS(t, "the move to 10", fmt.Sprintf(`document.querySelector("#live").textContent.includes("moved from position %d to 10 of %d.")`, n, n))
 	want = slices.Insert(slices.Clone(ids[:n-1]), 9, ids[n-1])
 	b.waitServerOrder(t, p.ID, want, "after Move to position 10")
 	if !evalJS[bool](t, b, `window.__pageMark === 1 && document.activeElement.id === "image-`+strconv.FormatInt(ids[n-1], 10)+`"`) {

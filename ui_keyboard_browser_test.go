@@ -68,3 +68,29 @@ func TestBrowserUndoTakesFocus(t *testing.T) {
 		t.Errorf("after Undo by keyboard: %v, want %v", got, ids)
 	}
 }
+
+// Review finding: after a reorder the variants' image menus still listed
+// the old positions until a reload; a ticked library tile's ring was drawn
+// inside the picture and hidden by square photos.
+func TestBrowserReorderKeepsVariantMenusAndSelectionVisible(t *testing.T) {
+	b := loggedIn(t)
+	p, _, _ := b.productWithVariantImage(t)
+	b.openGalleryFromProducts(t, p, 3)
+	menu := `[...document.querySelectorAll("select[name=image_id] option")].slice(1).map(o => o.textContent.trim()).join("|")`
+	names := evalJS[[]string](t, b, `[...document.querySelectorAll("#gallery > [data-image-id]")].map(t => t.dataset.filename)`)
+	evalJS[chromedp.Void](t, b, `document.querySelector("#gallery > [data-image-id]:nth-child(3)").focus(); undefined`)
+	b.do(t, chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.Home), chromedp.KeyEvent(" "))
+	b.waitJS(t, "the reorder saved", `document.querySelector("#live").textContent.includes("It is now the featured image.")`)
+	want := "1 · " + names[2] + "|2 · " + names[0] + "|3 · " + names[1]
+	if got := evalJS[string](t, b, menu); got != want {
+		t.Errorf("variant menu after the reorder: %q, want %q", got, want)
+	}
+
+	b.click(t, `aside nav a[href="/media"]`)
+	b.waitJS(t, "the library", `location.pathname === "/media" && document.querySelector("[data-select]") !== null`)
+	b.click(t, `#media-grid > li:first-child [data-select]`)
+	outline := evalJS[string](t, b, `getComputedStyle(document.querySelector("#media-grid > li:first-child .tile-box")).outlineStyle`)
+	if outline != "solid" {
+		t.Errorf("a ticked tile shows no outline outside its picture (outline-style %q)", outline)
+	}
+}

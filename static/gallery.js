@@ -101,10 +101,35 @@
     return true
   }
 
+  // positionMessage names the image by its file, not only by a number that
+  // just changed, and says when it became the featured one.
   function positionMessage (list, tile, fromIndex) {
     var tiles = galleryTiles(list)
-    return 'Image ' + (fromIndex + 1) + ' of ' + tiles.length + ' moved to position ' + (tiles.indexOf(tile) + 1)
+    var to = tiles.indexOf(tile)
+    var name = tile.getAttribute('data-filename') || 'Image ' + (fromIndex + 1)
+    var msg = name + ' moved from position ' + (fromIndex + 1) + ' to ' + (to + 1) + ' of ' + tiles.length + '.'
+    if (to === 0) msg += ' It is now the featured image.'
+    else if (fromIndex === 0 && tiles[0]) msg += ' ' + (tiles[0].getAttribute('data-filename') || 'The first image') + ' is now the featured image.'
+    return msg
   }
+
+  // The variants' image menus list the gallery in order, numbered: keep them
+  // so after a reorder (they were stale until a reload).
+  function renumberVariantMenus (list) {
+    var tiles = galleryTiles(list)
+    $$('select[name=image_id]').forEach(function (sel) {
+      tiles.forEach(function (t, i) {
+        var o = $('option[value="' + t.getAttribute('data-image-id') + '"]', sel)
+        if (!o) return
+        o.textContent = (i + 1) + ' · ' + (t.getAttribute('data-filename') || '')
+        sel.appendChild(o) // in gallery order, after "No image"
+      })
+    })
+  }
+  document.addEventListener('gallerist:reordered', function (e) {
+    var list = e.target.closest && e.target.closest('[data-gallery]')
+    if (list) renumberVariantMenus(list)
+  })
 
   // Keyboard: Space lifts the focused tile, arrows move it, Space drops, Esc cancels.
   var lifted = null
@@ -317,7 +342,7 @@
         var to = tiles.indexOf(evt.item)
         if (!before || to < 0 || currentOrder(list).join() === before.join()) { before = null; return }
         var from = before.indexOf(evt.item.getAttribute('data-image-id'))
-        saveOrder(list, before, 'Image ' + (from + 1) + ' of ' + tiles.length + ' moved to position ' + (to + 1))
+        saveOrder(list, before, positionMessage(list, evt.item, from))
         before = null
       }
     })
