@@ -33,3 +33,23 @@ func TestOneJSONErrorWriter(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13, part 2, item 8: templates name scopes by their constants
+// (data.ScopeMediaUpdate), never as strings a typo would silently turn into
+// "nobody may".
+func TestTemplatesNameScopesByConstant(t *testing.T) {
+	literal := regexp.MustCompile(`\.Can\("`)
+	files, err := filepath.Glob("views/*.templ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, loc := range literal.FindAllIndex(b, -1) {
+			t.Errorf("%s:%d names a scope as a string; use its data.Scope constant", f, 1+strings.Count(string(b[:loc[0]]), "\n"))
+		}
+	}
+}
