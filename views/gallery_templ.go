@@ -199,7 +199,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Can("products:write") {
+			if p.Can(data.ScopeProductsWrite) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -230,7 +230,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if p.Can("media:create") {
+				if p.Can(data.ScopeMediaCreate) {
 					templ_7745c5c3_Err = ImportURLForm(p, productURL(g.Product)+"/images/upload", "#gallery", templ.Attributes{"data-gallery-upload": ""}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -249,7 +249,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Can("products:write") && len(g.Gallery.Images) > 1 {
+			if p.Can(data.ScopeProductsWrite) && len(g.Gallery.Images) > 1 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p id=\"reorder-help\" class=\"mb-3 text-sm text-gray-600\">Drag images into order, or focus one and press Space, move it with the arrow keys and press Space to drop it (Esc cancels). Each image's Actions menu can also move it to a position. The first image is the featured one.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -316,7 +316,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Can("products:write") {
+			if p.Can(data.ScopeProductsWrite) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, " data-sortable")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -332,7 +332,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if p.Can("products:write") {
+			if p.Can(data.ScopeProductsWrite) {
 				templ_7745c5c3_Err = AddImagesTile(p, g).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -396,7 +396,7 @@ func densityToggle() templ.Component {
 }
 
 func galleryZoneAttrs(p *Page, g *GalleryEditor) templ.Attributes {
-	if !p.Can("products:write") || !p.Can("media:create") {
+	if !p.Can(data.ScopeProductsWrite) || !p.Can(data.ScopeMediaCreate) {
 		return templ.Attributes{}
 	}
 	a := dropzoneAttrs(p, productURL(g.Product)+"/images/upload", "#gallery", "Drop to add to "+g.Product.Title)
@@ -462,7 +462,7 @@ func AddImagesTile(p *Page, g *GalleryEditor) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("media:create") {
+		if p.Can(data.ScopeMediaCreate) {
 			templ_7745c5c3_Err = uploadForm(p, productURL(g.Product)+"/images/upload", "#gallery", "Upload", templ.Attributes{"data-gallery-upload": "", "data-add-upload": ""}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -568,7 +568,7 @@ func GalleryTile(p *Page, g *GalleryEditor, gi *data.GalleryImage) templ.Compone
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("products:write") {
+		if p.Can(data.ScopeProductsWrite) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, " tabindex=\"0\" aria-roledescription=\"sortable image\" aria-describedby=\"reorder-help\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -679,7 +679,7 @@ func GalleryTile(p *Page, g *GalleryEditor, gi *data.GalleryImage) templ.Compone
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("products:write") {
+		if p.Can(data.ScopeProductsWrite) {
 			var templ_7745c5c3_Var32 = []any{"drag-handle absolute right-2 top-2 cursor-grab rounded bg-white/90 p-1 text-gray-700 opacity-0 shadow-sm group-hover:opacity-100 group-focus-within:opacity-100 [@media(hover:none)]:opacity-100", compactHide}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var32...)
 			if templ_7745c5c3_Err != nil {
@@ -758,7 +758,7 @@ func GalleryTile(p *Page, g *GalleryEditor, gi *data.GalleryImage) templ.Compone
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("products:write") {
+		if p.Can(data.ScopeProductsWrite) {
 			templ_7745c5c3_Err = GalleryAltField(p, g.Product, gi, FieldState{}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1345,7 +1345,7 @@ func ProductDetailsForm(p *Page, g *GalleryEditor) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("products:write") {
+		if p.Can(data.ScopeProductsWrite) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1552,7 +1552,7 @@ func VariantsSection(p *Page, g *GalleryEditor) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if p.Can("products:write") && len(g.Gallery.Images) > 0 {
+			if p.Can(data.ScopeProductsWrite) && len(g.Gallery.Images) > 0 {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 127, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1691,7 +1691,7 @@ func VariantsSection(p *Page, g *GalleryEditor) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("products:write") {
+		if p.Can(data.ScopeProductsWrite) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 142, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

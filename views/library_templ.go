@@ -73,7 +73,7 @@ func LibraryPage(p *Page, l *Library) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if p.Can("media:create") {
+				if p.Can(data.ScopeMediaCreate) {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<div class=\"flex flex-wrap items-start justify-end gap-2\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -135,7 +135,7 @@ func LibraryPage(p *Page, l *Library) templ.Component {
 
 // dropzoneAttrs make an element the page's drop target (for those who may upload).
 func dropzoneAttrs(p *Page, url, target, label string) templ.Attributes {
-	if !p.Can("media:create") {
+	if !p.Can(data.ScopeMediaCreate) {
 		return templ.Attributes{}
 	}
 	return templ.Attributes{
@@ -869,7 +869,7 @@ func LibraryEmpty(p *Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("media:create") {
+		if p.Can(data.ScopeMediaCreate) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<div class=\"mt-6\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -86,7 +86,7 @@ func MediaPanel(p *Page, d *MediaDetail) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("media:update") {
+		if p.Can(data.ScopeMediaUpdate) {
 			templ_7745c5c3_Err = AltTextField(p, d.M, d.Alt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -187,7 +187,7 @@ func MediaPanel(p *Page, d *MediaDetail) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Can("media:delete") {
+		if p.Can(data.ScopeMediaDelete) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

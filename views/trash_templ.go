@@ -135,7 +135,7 @@ func TrashPage(p *Page, t *Trash) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if p.Can("media:delete") {
+				if p.Can(data.ScopeMediaDelete) {
 					templ_7745c5c3_Err = BulkBar(p, "trash", "/trash").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -176,7 +176,7 @@ func TrashPage(p *Page, t *Trash) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if p.Can("media:delete") {
+					if p.Can(data.ScopeMediaDelete) {
 						templ_7745c5c3_Err = SelectBox(m).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -241,7 +241,7 @@ func TrashPage(p *Page, t *Trash) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if p.Can("media:delete") {
+					if p.Can(data.ScopeMediaDelete) {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"mt-2 flex flex-wrap gap-2\"><form method=\"post\" action=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
