@@ -25,15 +25,8 @@ type Assets struct {
 }
 
 // Toast is a message shown at the bottom of the page, with an optional action
-// (a button posting to ActionURL) or link.
-type Toast struct {
-	Message   string
-	Kind      string // "" or "error"
-	Action    string
-	ActionURL string
-	Link      string
-	LinkURL   string
-}
+// (a button posting to ActionURL) or link; see data.Toast.
+type Toast = data.Toast
 
 // Thumb is how to show a media item small: an image (Src, SrcSet, Sizes) or,
 // for kinds without a picture, an icon tile.

@@ -35,17 +35,8 @@ type Sessions struct {
 	Limiter *LoginLimiter
 }
 
-// Toast is a message shown once, on the next page (a "flash"), with an optional action.
-type Toast struct {
-	Message string `json:"message"`
-	Kind    string `json:"kind,omitempty"` // "", "error"
-	// Action is a button posting to ActionURL (e.g. Undo).
-	Action    string `json:"action,omitempty"`
-	ActionURL string `json:"action_url,omitempty"`
-	// Link is a plain link (e.g. View).
-	Link    string `json:"link,omitempty"`
-	LinkURL string `json:"link_url,omitempty"`
-}
+// Toast is a message for the next page; see data.Toast.
+type Toast = data.Toast
 
 // NewSessions loads the session keys from dataDir (creating them on first run,
 // so restarts keep people logged in) and returns the session manager.
