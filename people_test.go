@@ -138,13 +138,157 @@ func TestPeopleAddErrors(t *testing.T) {
 	}
 }
 
-func TestPeopleTemporaryPassword(t *testing.T) {
+// loginOneTime logs in with a one-time password: the answer is the page
+// that asks for a password of their own.
+func loginOneTime(t testing.TB, c *uiClient, email, password string) {
+	t.Helper()
+	c.get(t, "/login")
+	st, body := c.post(t, "/login", url.Values{"email": {email}, "password": {password}})
+	if st != http.StatusSeeOther || c.location() != "/account/password" {
+		t.Fatalf("login with a one-time password as %s: %d %s %.300s", email, st, c.location(), body)
+	}
+	if st, body = c.get(t, "/account/password"); st != 200 || !strings.Contains(body, "Choose your own password") || !strings.Contains(body, "data-one-time-notice") {
+		t.Fatalf("the one-time password page: %d %.1500s", st, body)
+	}
+}
+
+// A password an owner gives is one-time: at the next login the person
+// chooses their own before anything else; then only theirs works.
+func TestPeopleOneTimePassword(t *testing.T) {
 	e, owner := peopleOwner(t)
-	pw := addPerson(t, owner, "vi@example.com", "viewer", "password")
+	_, body := owner.get(t, "/settings/people")
+	if !strings.Contains(body, "One-time password") || strings.Contains(body, "Temporary password") {
+		t.Fatalf("the add form's wording: %.3000s", body)
+	}
+	pw := addPerson(t, owner, "vi@example.com", "editor", "password")
+	_, body = owner.get(t, "/settings/people")
+	if !strings.Contains(body, "data-one-time") {
+		t.Fatalf("the list does not say they have a one-time password: %.3000s", body)
+	}
 	vi := e.client()
-	vi.login(t, "vi@example.com", pw)
+	loginOneTime(t, vi, "vi@example.com", pw)
+	// Nothing else opens until they choose: pages, fragments, forms.
+	for _, path := range []string{"/media", "/products", "/trash", "/account"} {
+		if st, _ := vi.get(t, path); st != http.StatusSeeOther || !strings.HasPrefix(vi.location(), "/account/password") {
+			t.Fatalf("GET %s with a one-time password: %d %s", path, st, vi.location())
+		}
+	}
+	if st, _ := vi.get(t, "/products"); st != http.StatusSeeOther || vi.location() != "/account/password?next=%2Fproducts" {
+		t.Fatalf("the page asked for is not kept: %s", vi.location())
+	}
+	if st, _ := vi.get(t, "/media/1", "HX-Request", "true"); st != http.StatusNoContent || vi.header.Get("HX-Redirect") != "/account/password" {
+		t.Fatalf("a fragment with a one-time password: %d %q", st, vi.header.Get("HX-Redirect"))
+	}
+	if st, _ := vi.post(t, "/media/1/alt", url.Values{"alt": {"x"}}); st != http.StatusSeeOther || vi.location() != "/account/password" {
+		t.Fatalf("a form with a one-time password: %d %s", st, vi.location())
+	}
+	// The API (tokens) is not held.
+	tok := e.token(t, e.app.defOrg.ID, data.ScopeMediaRead)
+	if r := e.getJSON(t, "/api/media", tok); r.Status != 200 {
+		t.Fatalf("the API: %d", r.Status)
+	}
+	// Refusals are inline.
+	st, body := vi.post(t, "/account/password", url.Values{"current_password": {pw}, "password": {pw}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "different from your current one") || !strings.Contains(body, `aria-invalid="true"`) ||
+		!strings.Contains(body, "Choose your own password") {
+		t.Fatalf("the same password again: %d %.2000s", st, body)
+	}
+	st, body = vi.post(t, "/account/password", url.Values{"current_password": {"not it at all"}, "password": {"vis own password"}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "That is not your current password") || !strings.Contains(body, `id="current-password-error"`) {
+		t.Fatalf("a wrong one-time password: %d %.2000s", st, body)
+	}
+	st, _ = vi.post(t, "/account/password", url.Values{"current_password": {pw}, "password": {"vis own password"}, "next": {"/products"}})
+	if st != http.StatusSeeOther || vi.location() != "/products" {
+		t.Fatalf("choose a password: %d %s", st, vi.location())
+	}
+	if st, body = vi.get(t, "/products"); st != 200 || !strings.Contains(body, "Your password is saved.") {
+		t.Fatalf("after choosing: %d %.1000s", st, body)
+	}
 	if st, _ := vi.get(t, "/settings/people"); st != http.StatusForbidden {
-		t.Fatalf("a viewer opens People: %d", st)
+		t.Fatalf("an editor opens People: %d", st)
+	}
+	_, body = owner.get(t, "/settings/people")
+	if strings.Contains(body, "data-one-time") {
+		t.Fatal("the list still says they have a one-time password")
+	}
+	c := e.client()
+	c.get(t, "/login")
+	if st, _ := c.post(t, "/login", url.Values{"email": {"vi@example.com"}, "password": {pw}}); st != http.StatusUnauthorized {
+		t.Fatalf("the one-time password works twice: %d", st)
+	}
+	e.client().login(t, "vi@example.com", "vis own password")
+}
+
+// A one-time password with a page asked for: the login keeps it for after.
+func TestPeopleOneTimePasswordKeepsNext(t *testing.T) {
+	e, owner := peopleOwner(t)
+	pw := addPerson(t, owner, "ed@example.com", "editor", "password")
+	ed := e.client()
+	ed.get(t, "/login?next=/trash")
+	if st, _ := ed.post(t, "/login", url.Values{"email": {"ed@example.com"}, "password": {pw}, "next": {"/trash"}}); st != http.StatusSeeOther ||
+		ed.location() != "/account/password?next=%2Ftrash" {
+		t.Fatalf("login: %d %s", st, ed.location())
+	}
+	ed.get(t, ed.location())
+	if st, _ := ed.post(t, "/account/password", url.Values{"current_password": {pw}, "password": {"eds own password"}, "next": {"/trash"}}); st != http.StatusSeeOther || ed.location() != "/trash" {
+		t.Fatalf("choose: %d %s", st, ed.location())
+	}
+}
+
+// A promotion takes effect in the person's sessions as they are; only a
+// demotion logs them out.
+func TestPeoplePromotionKeepsSessions(t *testing.T) {
+	e, owner := peopleOwner(t)
+	e.createUser(t, "vi@example.com", data.RoleViewer)
+	vi := e.client()
+	vi.login(t, "vi@example.com", testOwnerPassword)
+	id := e.userID(t, "vi@example.com")
+	if st, _ := owner.post(t, "/settings/people/"+id+"/role", url.Values{"role": {"editor"}}); st != http.StatusSeeOther {
+		t.Fatalf("promote: %d", st)
+	}
+	_, body := owner.get(t, "/settings/people")
+	if !strings.Contains(body, "vi@example.com is now Editor. The new role applies at once; they stay logged in.") || strings.Contains(body, "logged out") {
+		t.Fatalf("the toast: %.3000s", body)
+	}
+	if st, _ := vi.get(t, "/media"); st != 200 {
+		t.Fatalf("the promoted viewer's session: %d", st)
+	}
+	if st, _ := owner.post(t, "/settings/people/"+id+"/role", url.Values{"role": {"owner"}}); st != http.StatusSeeOther {
+		t.Fatalf("promote to owner: %d", st)
+	}
+	if st, body := vi.get(t, "/settings/people"); st != 200 || !strings.Contains(body, `data-person="vi@example.com"`) {
+		t.Fatalf("the new owner's session does not open People: %d", st)
+	}
+	// Back down to viewer: that session ends, with a truthful toast.
+	if st, _ := owner.post(t, "/settings/people/"+id+"/role", url.Values{"role": {"viewer"}}); st != http.StatusSeeOther {
+		t.Fatalf("demote: %d", st)
+	}
+	if _, body := owner.get(t, "/settings/people"); !strings.Contains(body, "vi@example.com is now Viewer. They were logged out") {
+		t.Fatalf("the demotion toast: %.3000s", body)
+	}
+	sessionEnded(t, vi, "the demoted owner")
+}
+
+// A refused change of your own role asked in a dialog puts your real role
+// back into the select (an out-of-band swap), whatever was picked.
+func TestPeopleRoleDialogShowsRealRole(t *testing.T) {
+	e, owner := peopleOwner(t)
+	id := e.userID(t, testOwnerEmail)
+	realRole := regexp.MustCompile(`<select id="role-` + id + `" name="role"[^>]*hx-swap-oob="true"[^>]*>.*?<option value="owner" selected>`)
+	st, body := owner.get(t, "/settings/people/"+id+"/role?role=editor", "HX-Request", "true")
+	if st != http.StatusConflict || !strings.Contains(body, "You cannot change your role yet") || !realRole.MatchString(body) {
+		t.Fatalf("only-owner dialog: %d %.3000s", st, body)
+	}
+	// With another owner the question comes, and the select still shows the role you have.
+	e.createUser(t, "co@example.com", data.RoleOwner)
+	st, body = owner.get(t, "/settings/people/"+id+"/role?role=viewer", "HX-Request", "true")
+	if st != 200 || !strings.Contains(body, "Make yourself Viewer?") || !realRole.MatchString(body) {
+		t.Fatalf("demote-yourself dialog: %d %.3000s", st, body)
+	}
+	// Without JavaScript the answer is a page, whose OK goes back to the list as it is.
+	st, body = owner.post(t, "/settings/people/"+id+"/role", url.Values{"role": {"editor"}})
+	if st != 200 || strings.Contains(body, "hx-swap-oob") || !strings.Contains(body, `href="/settings/people"`) {
+		t.Fatalf("the question as a page: %d %.2000s", st, body)
 	}
 }
 
@@ -191,10 +335,14 @@ func TestPeopleRemoveEndsSession(t *testing.T) {
 		t.Fatalf("confirm dialog: %d %.1000s", st, body)
 	}
 	st, _ = owner.post(t, "/settings/people/"+id+"/remove", nil)
-	if st != http.StatusSeeOther || owner.location() != "/settings/people" {
+	if st != http.StatusSeeOther || owner.location() != "/settings/people?removed=1" {
 		t.Fatalf("remove: %d %s", st, owner.location())
 	}
-	_, body = owner.get(t, "/settings/people")
+	// The row that had the focus is gone: the list's heading takes it.
+	_, body = owner.get(t, owner.location())
+	if !regexp.MustCompile(`<h2 id="people-title"[^>]*tabindex="-1"[^>]*autofocus`).MatchString(body) {
+		t.Fatalf("the list heading does not take the focus: %.3000s", body)
+	}
 	if strings.Contains(body, `data-person="ed@example.com"`) || !strings.Contains(body, "ed@example.com was removed from the store and logged out.") {
 		t.Fatalf("after remove: %.3000s", body)
 	}
@@ -232,14 +380,14 @@ func TestPeopleResetPassword(t *testing.T) {
 	if st, _ := ed.post(t, "/login", url.Values{"email": {"ed@example.com"}, "password": {testOwnerPassword}}); st != http.StatusUnauthorized {
 		t.Fatalf("the old password works: %d", st)
 	}
-	ed.login(t, "ed@example.com", html.UnescapeString(m[1]))
+	loginOneTime(t, ed, "ed@example.com", html.UnescapeString(m[1]))
 	// A typed password: a toast, no secret on the page.
 	st, _ = owner.post(t, "/settings/people/"+id+"/password", url.Values{"method": {"set"}, "password": {"typed by the owner"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("set: %d", st)
 	}
 	sessionEnded(t, ed, "the editor whose password was set")
-	e.client().login(t, "ed@example.com", "typed by the owner")
+	loginOneTime(t, e.client(), "ed@example.com", "typed by the owner")
 }
 
 func TestPeopleLastOwner(t *testing.T) {

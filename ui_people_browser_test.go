@@ -171,16 +171,19 @@ func TestBrowserPeopleLastOwnerResetDemote(t *testing.T) {
 	b.chooseRole(t, me, data.RoleEditor)
 	b.waitDialog(t, "You are the only owner of this store")
 	b.click(t, `dialog[open] [data-dialog-cancel]`)
-	b.waitJS(t, "the dialog closed", `document.querySelector("dialog[open]") === null`)
+	// Closed, and the focus back where it was (the dialog gives it back a moment after closing).
+	b.waitJS(t, "the dialog closed", `document.querySelector("dialog[open]") === null && document.activeElement?.matches(`+jsString(me+` form[action$="/role"] button[type=submit]`)+`)`)
 	if r := b.roleOf(t, testOwnerEmail); r != data.RoleOwner {
 		t.Fatalf("the only owner became %s", r)
 	}
 
-	// A viewer with a temporary password, logged in in another browser.
+	// A viewer with a one-time password, logged in in another browser,
+	// chooses their own first.
 	pw := b.addPersonInBrowser(t, "vi@example.com", data.RoleViewer, "password")
-	b.axe(t, "People with a temporary password")
+	b.axe(t, "People with a one-time password")
 	vi := b.otherVisitor(t)
 	vi.login(t, "vi@example.com", pw)
+	vi.chooseOwnPassword(t, pw, "vis own password")
 	vi.waitJS(t, "the viewer's library", `location.pathname === "/media"`)
 
 	// Reset their password: their session ends at once; the new one works.
@@ -191,7 +194,7 @@ func TestBrowserPeopleLastOwnerResetDemote(t *testing.T) {
 	b.screenshots(t, "people-reset-dialog")
 	b.click(t, `dialog[open] button[type=submit]`)
 	b.waitJS(t, "the new password", `document.querySelector("[data-revealed] #revealed-value")?.value`)
-	b.waitToast(t, "Password of vi@example.com reset. They were logged out everywhere.")
+	b.waitToast(t, "Password of vi@example.com reset. They were logged out everywhere and choose their own when they next log in.")
 	newPW := evalJS[string](t, b, `document.querySelector("#revealed-value").value`)
 	if newPW == pw {
 		t.Fatal("the same password again")
@@ -200,11 +203,14 @@ func TestBrowserPeopleLastOwnerResetDemote(t *testing.T) {
 	vi.fill(t, "#email", "vi@example.com")
 	vi.fill(t, "#password", newPW)
 	vi.click(t, `button[type=submit]`)
+	vi.chooseOwnPassword(t, newPW, "vis second own password")
 	vi.waitJS(t, "the viewer back in", `location.pathname === "/products"`)
 
 	// With a second owner, demoting yourself asks first, then keeps you in.
 	b.chooseRole(t, row, data.RoleOwner)
-	b.waitToast(t, "vi@example.com is now Owner.")
+	b.waitToast(t, "vi@example.com is now Owner. The new role applies at once; they stay logged in.")
+	vi.click(t, `aside nav a[href="/media"]`)
+	vi.waitJS(t, "the promoted viewer still in, now with People", `location.pathname === "/media" && document.querySelector('aside nav a[href="/settings/people"]') !== null`)
 	b.chooseRole(t, me, data.RoleEditor)
 	b.waitDialog(t, "Make yourself Editor?")
 	b.axe(t, "People: demote yourself dialog")
@@ -222,4 +228,52 @@ func TestBrowserPeopleLastOwnerResetDemote(t *testing.T) {
 	// Their own session goes on.
 	b.click(t, `aside nav a[href="/products"]`)
 	b.waitJS(t, "the products page", `location.pathname === "/products"`)
+}
+
+// chooseOwnPassword is the page after a login with a one-time password:
+// it asks for a password of one's own, and then goes on.
+func (b *browserEnv) chooseOwnPassword(t testing.TB, oneTime, own string) {
+	t.Helper()
+	b.waitJS(t, "the page asking for an own password", `location.pathname === "/account/password" && document.querySelector("[data-one-time-notice]") && document.activeElement?.id === "current-password"`)
+	b.fill(t, "#current-password", oneTime)
+	b.fill(t, "#new-password", own)
+	b.click(t, `form[action="/account/password"] button[type=submit]`)
+	b.waitJS(t, "the toast after choosing", `location.pathname !== "/account/password" && document.querySelector("#toasts").textContent.includes("Your password is saved.")`)
+}
+
+// After a refused change of your own role the select shows the role you
+// have, and the focus is back on the button you pressed; after adding a
+// person the focus is on the secret shown once; after removing one, on the
+// list's heading.
+func TestBrowserPeopleRoleRefusalAndFocus(t *testing.T) {
+	b := loggedIn(t)
+	b.openPeople(t)
+	me := b.personSel(t, testOwnerEmail)
+	b.chooseRole(t, me, data.RoleEditor)
+	b.waitDialog(t, "You cannot change your role yet")
+	if v := evalJS[string](t, b, `document.querySelector(`+jsString(me+" select[name=role]")+`).value`); v != "owner" {
+		t.Fatalf("behind the dialog the select shows %q", v)
+	}
+	b.click(t, `dialog[open] [data-dialog-cancel]`)
+	b.waitJS(t, "the dialog closed, focus back on Save role", `document.querySelector("dialog[open]") === null && document.activeElement?.matches(`+jsString(me+` form[action$="/role"] button[type=submit]`)+`)`)
+	if v := evalJS[string](t, b, `document.querySelector(`+jsString(me+" select[name=role]")+`).value`); v != "owner" {
+		t.Fatalf("after the refusal the select shows %q", v)
+	}
+
+	// Adding a person: the focus goes to the one-time secret, whose region is named.
+	b.addPersonInBrowser(t, "vi@example.com", data.RoleViewer, "password")
+	b.waitJS(t, "the focus on the revealed password", `document.activeElement?.matches("[data-revealed]") && document.activeElement.getAttribute("aria-labelledby") === "revealed-title"`)
+	if !evalJS[bool](t, b, `document.querySelector("#revealed-title").textContent.includes("One-time password for vi@example.com") && document.querySelector("#revealed-help").textContent.includes("they choose their own password when they first log in")`) {
+		t.Fatalf("the revealed card's wording: %s", evalJS[string](t, b, `document.querySelector("[data-revealed]").textContent`))
+	}
+	b.addPersonInBrowser(t, "ed@example.com", data.RoleEditor, "invite")
+	b.waitJS(t, "the focus on the revealed link", `document.activeElement?.matches("[data-revealed]") && document.querySelector("#revealed-title").textContent.includes("invite link")`)
+
+	// Removing a person: the list's heading takes the focus.
+	row := b.personSel(t, "vi@example.com")
+	b.click(t, row+` a[href$="/remove"]`)
+	b.waitDialog(t, "Remove vi@example.com?")
+	b.click(t, `dialog[open] button[type=submit]`)
+	b.waitToast(t, "vi@example.com was removed from the store and logged out.")
+	b.waitJS(t, "the focus on the list heading", `document.querySelector(`+jsString(row)+`) === null && document.activeElement?.id === "people-title" && document.activeElement.textContent.includes("2 people")`)
 }

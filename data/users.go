@@ -19,6 +19,10 @@ type Membership struct {
 	OrgSlug        string
 	OrgName        string
 	Role           Role
+	// MustChangePassword is set while the user logs in with a one-time
+	// password an owner gave them: the admin UI lets them do nothing before
+	// they choose their own (the API, with tokens, is unaffected).
+	MustChangePassword bool
 }
 
 // Principal is the membership as who is acting.
@@ -82,6 +86,11 @@ type UserService interface {
 	FindMembership(ctx context.Context, userID, orgID int64) (*Membership, error)
 	// EndSessions bumps the user's session version, ending every session of theirs.
 	EndSessions(ctx context.Context, userID int64) error
+	// ChangeOwnPassword changes the principal's own password after checking
+	// their current one (a wrong one is a field error on "current_password"),
+	// clears MustChangePassword and ends every session of theirs; it returns
+	// the membership to log in again with.
+	ChangeOwnPassword(ctx context.Context, current, password string) (*Membership, error)
 
 	// The people of the principal's organization (Settings › People).
 	PeopleService
@@ -99,6 +108,9 @@ type Person struct {
 	// InviteExpiresAt is when their invite link stops working (nil: no link).
 	Invited         bool
 	InviteExpiresAt *time.Time
+	// MustChangePassword is set while they have a one-time password from an
+	// owner and have not chosen their own yet.
+	MustChangePassword bool
 }
 
 // Label is how the person is named to others: the name, else the email.
@@ -110,8 +122,9 @@ func (p *Person) Label() string {
 }
 
 // PersonAdd is a request to add a person to the principal's organization.
-// With Password set they log in with it (a temporary password the owner
-// passes on); without, they get an invite link to choose their own.
+// With Password set they log in with it once (a one-time password the owner
+// passes on; they choose their own at that login); without, they get an
+// invite link to choose their own.
 type PersonAdd struct {
 	Email    string
 	Name     string
@@ -159,7 +172,7 @@ func ValidateName(name string) (string, error) {
 // passwordAlphabet leaves out characters that are easy to misread (0/O, 1/l/I).
 const passwordAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-// GeneratePassword returns a random temporary password: 16 characters in
+// GeneratePassword returns a random one-time password: 16 characters in
 // groups of four ("k7Qm-Zp3x-…"), about 92 bits, easy to read out.
 func GeneratePassword() string {
 	limit := 256 - 256%len(passwordAlphabet) // no modulo bias
@@ -182,8 +195,9 @@ func GeneratePassword() string {
 }
 
 // PeopleService manages the people of the principal's organization and the
-// invite links they accept. Every change to what a person may do (role,
-// password, removal) ends their sessions at once.
+// invite links they accept. Every change that shrinks what a person may do
+// (a lower role, a password reset, removal) ends their sessions at once; a
+// promotion takes effect in their sessions as they are.
 type PeopleService interface {
 	// FindPeople lists the organization's people, owners first, then by email.
 	FindPeople(ctx context.Context) ([]*Person, error)
@@ -194,12 +208,15 @@ type PeopleService interface {
 	// another organization gets the membership only; one already in this
 	// organization is ECConflict.
 	AddPerson(ctx context.Context, pa PersonAdd) (*PersonAdded, error)
-	// ChangeRole changes a person's role; demoting the last owner is ECConflict.
+	// ChangeRole changes a person's role (ending their sessions when the
+	// new role is lower); demoting the last owner is ECConflict.
 	ChangeRole(ctx context.Context, userID int64, role Role) (*Person, error)
 	// RemovePerson takes a person out of the organization (and deletes the
 	// account if it belongs to no other); removing the last owner is ECConflict.
 	RemovePerson(ctx context.Context, userID int64) (*Person, error)
-	// SetPassword gives a person a new password and cancels any invite of theirs.
+	// SetPassword gives a person a new password, cancels any invite of theirs
+	// and ends their sessions; unless the person is the principal, it is
+	// one-time (MustChangePassword).
 	SetPassword(ctx context.Context, userID int64, password string) (*Person, error)
 	// RenewInvite replaces a person's invite link (one who has not chosen a
 	// password yet) with a new one and returns its secret.
@@ -211,4 +228,25 @@ type PeopleService interface {
 	// AcceptInvite sets the invitee's password (and name), uses up the link
 	// and returns the membership to log in with. It needs no principal.
 	AcceptInvite(ctx context.Context, secret, name, password string) (*Membership, error)
+}
+
+// roleRank orders roles by what they may do.
+var roleRank = map[Role]int{RoleViewer: 1, RoleEditor: 2, RoleOwner: 3}
+
+// RoleShrinks reports whether going from one role to another takes access away.
+func RoleShrinks(from, to Role) bool { return roleRank[to] < roleRank[from] }
+
+// ValidatePasswordChange checks a person's new password against their
+// current one: both given, and the new one a real change.
+func ValidatePasswordChange(current, password string) error {
+	if current == "" {
+		return FieldError("current_password", "Enter your current password.")
+	}
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	if password == current {
+		return FieldError("password", "Choose a password different from your current one.")
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 
 	"gallerist/data"
@@ -121,6 +122,13 @@ func (h *Handlers) handleLogin(c *fiber.Ctx) error {
 	lim.Reset(ip, email)
 	if err := h.Sessions.Login(c, mb); err != nil {
 		return err
+	}
+	if mb.MustChangePassword { // a one-time password from an owner: their own first
+		to := ownPasswordPath
+		if next := web.SafeReturn(f.Next, ""); next != "" {
+			to += "?next=" + url.QueryEscape(next)
+		}
+		return web.RedirectAfterPost(c, to)
 	}
 	return web.RedirectAfterPost(c, web.SafeReturn(f.Next, "/media"))
 }

@@ -1,19 +1,22 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"io"
 
 	"gallerist/data"
 	"gallerist/views"
 	"gallerist/web"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 )
 
 // Settings › People: the owners' page to add people (invite link or
-// temporary password), change roles, reset passwords and remove people,
+// one-time password), change roles, reset passwords and remove people,
 // all through data.PeopleService, which ends the sessions of everyone whose
-// access changes. The invite link's page is public: its secret is the key.
+// access shrinks. The invite link's page is public: its secret is the key.
 
 const peoplePath = "/settings/people"
 
@@ -57,6 +60,7 @@ func (h *Handlers) handlePeoplePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	pp.FocusList = c.Query("removed") != "" // the row that had the focus is gone
 	return h.peoplePage(c, fiber.StatusOK, pp)
 }
 
@@ -89,7 +93,7 @@ func formFields(err error) (fields map[string]string, general string, rest error
 }
 
 // handlePersonAddForm adds a person and shows, once, their invite link or
-// temporary password on the page it answers.
+// one-time password on the page it answers.
 func (h *Handlers) handlePersonAddForm(c *fiber.Ctx) error {
 	pp, err := h.peopleModel(c)
 	if err != nil {
@@ -204,14 +208,29 @@ func (h *Handlers) roleConfirm(c *fiber.Ctx, person *data.Person, self bool, rol
 	}
 	if role != data.RoleOwner && pp.OnlyOwner(person) {
 		p := h.page(c, "Only owner", "people")
-		return h.confirmWith(c, fiber.StatusConflict, p, views.OnlyOwnerNotice(person, self, false))
+		return h.roleDialog(c, fiber.StatusConflict, p, person, views.OnlyOwnerNotice(person, self, false))
 	}
 	if !self {
 		// Others' roles change without a question; this page only serves a link followed by hand.
 		return c.Redirect(peoplePath, fiber.StatusSeeOther)
 	}
 	p := h.page(c, "Change your role", "people")
-	return h.confirmWith(c, fiber.StatusOK, p, views.RoleConfirm(p, person, role))
+	return h.roleDialog(c, fiber.StatusOK, p, person, views.RoleConfirm(p, person, role))
+}
+
+// roleDialog answers a role change that needs a word first. As a dialog it
+// also puts the role the person really has back into their select: until a
+// change is confirmed and done, the page shows no role they do not have.
+func (h *Handlers) roleDialog(c *fiber.Ctx, status int, p *views.Page, person *data.Person, body templ.Component) error {
+	if !web.WantsFragment(c) {
+		return h.confirmWith(c, status, p, body)
+	}
+	return web.Render(c, status, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		if err := views.ConfirmDialog().Render(templ.WithChildren(ctx, body), w); err != nil {
+			return err
+		}
+		return views.RoleSelect(person, true).Render(ctx, w)
+	}))
 }
 
 func (h *Handlers) handlePersonRoleForm(c *fiber.Ctx) error {
@@ -242,8 +261,12 @@ func (h *Handlers) handlePersonRoleForm(c *fiber.Ctx) error {
 		return web.RedirectAfterPost(c, "/media")
 	}
 	msg := updated.Label() + " is now " + views.RoleLabel(updated.Role) + "."
-	if !updated.Invited {
+	switch {
+	case updated.Invited:
+	case data.RoleShrinks(person.Role, updated.Role):
 		msg += " They were logged out and log in again with the new role."
+	default:
+		msg += " The new role applies at once; they stay logged in."
 	}
 	toast(c, web.Toast{Message: msg})
 	return web.RedirectAfterPost(c, peoplePath)
@@ -282,7 +305,7 @@ func (h *Handlers) handlePersonRemoveForm(c *fiber.Ctx) error {
 		return web.RedirectAfterPost(c, "/login")
 	}
 	toast(c, web.Toast{Message: person.Label() + " was removed from the store and logged out."})
-	return web.RedirectAfterPost(c, peoplePath)
+	return web.RedirectAfterPost(c, peoplePath+"?removed=1")
 }
 
 func (h *Handlers) passwordPage(c *fiber.Ctx, status int, person *data.Person, self bool, f *views.PersonForm) error {
@@ -313,7 +336,7 @@ func (h *Handlers) handlePersonPasswordForm(c *fiber.Ctx) error {
 	case "set":
 		pw = c.FormValue("password")
 	default:
-		f.Error = "Choose whether to make up a temporary password or type one."
+		f.Error = "Choose whether to make up a one-time password or type one."
 		return h.passwordPage(c, fiber.StatusUnprocessableEntity, person, self, f)
 	}
 	updated, err := h.Users.SetPassword(c.UserContext(), person.UserID, pw)
@@ -330,7 +353,7 @@ func (h *Handlers) handlePersonPasswordForm(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	msg := "Password of " + updated.Label() + " reset. They were logged out everywhere."
+	msg := "Password of " + updated.Label() + " reset. They were logged out everywhere and choose their own when they next log in."
 	if self {
 		msg = "Your password was changed. Your other sessions were logged out."
 	}

@@ -54,8 +54,8 @@ func (h *Handlers) uiRoutes() []web.Route {
 		page("GET", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeConfirm),
 		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
 	}
-	r = append(r, h.peopleRoutes()...)
-	return append(h.withBulkRoutes(r), h.catalogPageRoutes()...)
+	r = append(append(r, h.peopleRoutes()...), h.accountRoutes()...)
+	return h.requireOwnPassword(append(h.withBulkRoutes(r), h.catalogPageRoutes()...))
 }
 
 // thumbnail is the one place that decides how a media item is shown small

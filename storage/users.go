@@ -246,10 +246,10 @@ func (s *UserService) FindMembership(ctx context.Context, userID, orgID int64) (
 func findMembership(ctx context.Context, tx *sql.Tx, userID, orgID int64) (*data.Membership, error) {
 	var m data.Membership
 	var role string
-	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.session_version, o.id, o.slug, o.name, ms.role
+	err := tx.QueryRowContext(ctx, `SELECT u.id, u.email, u.session_version, o.id, o.slug, o.name, ms.role, u.must_change_password
 		FROM memberships ms JOIN users u ON u.id = ms.user_id JOIN orgs o ON o.id = ms.org_id
 		WHERE ms.user_id = ? AND ms.org_id = ?`, userID, orgID).
-		Scan(&m.UserID, &m.Email, &m.SessionVersion, &m.OrgID, &m.OrgSlug, &m.OrgName, &role)
+		Scan(&m.UserID, &m.Email, &m.SessionVersion, &m.OrgID, &m.OrgSlug, &m.OrgName, &role, &m.MustChangePassword)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, data.Errorf(data.ECUnauthorized, "Your session has ended. Log in again.")
 	}
@@ -274,14 +274,14 @@ func (s *UserService) EndSessions(ctx context.Context, userID int64) error {
 // such an account like an unknown email.
 
 const personColumns = `u.id, u.email, u.name, ms.role, ms.created_at, u.last_login_at, u.password_hash = '',
-	(SELECT MAX(i.expires_at) FROM invites i WHERE i.user_id = u.id AND i.org_id = ms.org_id)`
+	(SELECT MAX(i.expires_at) FROM invites i WHERE i.user_id = u.id AND i.org_id = ms.org_id), u.must_change_password`
 
 func scanPerson(sc interface{ Scan(...any) error }) (*data.Person, error) {
 	var p data.Person
 	var role string
 	var added int64
 	var last, invite sql.NullInt64
-	if err := sc.Scan(&p.UserID, &p.Email, &p.Name, &role, &added, &last, &p.Invited, &invite); err != nil {
+	if err := sc.Scan(&p.UserID, &p.Email, &p.Name, &role, &added, &last, &p.Invited, &invite, &p.MustChangePassword); err != nil {
 		return nil, err
 	}
 	p.Role, p.AddedAt, p.LastLoginAt = data.Role(role), fromMS(added), fromNullMS(last)
@@ -418,8 +418,9 @@ func (s *UserService) AddPerson(ctx context.Context, pa data.PersonAdd) (*data.P
 		err := tx.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, email).Scan(&uid, &oldHash)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-				email, name, hash, now, now)
+			// A password from the owner is one-time: they choose their own at their first login.
+			res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				email, name, hash, hash != "", now, now)
 			if err != nil {
 				return err
 			}
@@ -433,7 +434,7 @@ func (s *UserService) AddPerson(ctx context.Context, pa data.PersonAdd) (*data.P
 			if oldHash != "" {
 				out.ExistingAccount = true // an account of their own: keep its password, send no link
 			} else if hash != "" {
-				if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now, uid); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = 1, updated_at = ? WHERE id = ?`, hash, now, uid); err != nil {
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ?`, uid); err != nil {
@@ -464,7 +465,9 @@ func (s *UserService) AddPerson(ctx context.Context, pa data.PersonAdd) (*data.P
 	return out, nil
 }
 
-// ChangeRole changes a person's role and ends their sessions.
+// ChangeRole changes a person's role; a lower role ends their sessions,
+// a higher one applies to them as they are (sessions read the role on
+// every request).
 func (s *UserService) ChangeRole(ctx context.Context, userID int64, role data.Role) (*data.Person, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -489,8 +492,10 @@ func (s *UserService) ChangeRole(ctx context.Context, userID int64, role data.Ro
 		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = ? WHERE user_id = ? AND org_id = ?`, role, userID, org); err != nil {
 			return err
 		}
-		if err := s.endSessions(ctx, tx, userID); err != nil {
-			return err
+		if data.RoleShrinks(p.Role, role) {
+			if err := s.endSessions(ctx, tx, userID); err != nil {
+				return err
+			}
 		}
 		p.Role = role
 		return nil
@@ -531,7 +536,9 @@ func (s *UserService) RemovePerson(ctx context.Context, userID int64) (*data.Per
 	return p, err
 }
 
-// SetPassword sets a person's password, cancels their invites and ends their sessions.
+// SetPassword sets a person's password, cancels their invites and ends their
+// sessions. A password set for someone else is one-time: they must choose
+// their own at their next login.
 func (s *UserService) SetPassword(ctx context.Context, userID int64, password string) (*data.Person, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -544,15 +551,18 @@ func (s *UserService) SetPassword(ctx context.Context, userID int64, password st
 	if err != nil {
 		return nil, err
 	}
+	me, _ := data.PrincipalFrom(ctx)
+	oneTime := me.UserID != userID
 	var p *data.Person
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
 		if p, err = findPerson(ctx, tx, org, userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
-			hash, ms(s.db.Now()), userID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, session_version = session_version + 1, updated_at = ? WHERE id = ?`,
+			hash, oneTime, ms(s.db.Now()), userID); err != nil {
 			return err
 		}
+		p.MustChangePassword = oneTime
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
@@ -649,7 +659,7 @@ func (s *UserService) AcceptInvite(ctx context.Context, secret, name, password s
 		if name == "" {
 			name = iv.Name
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, last_login_at = ?,
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, last_login_at = ?, must_change_password = 0,
 			session_version = session_version + 1, updated_at = ? WHERE id = ?`, hash, name, now, now, iv.UserID); err != nil {
 			return err
 		}
@@ -657,6 +667,53 @@ func (s *UserService) AcceptInvite(ctx context.Context, secret, name, password s
 			return err
 		}
 		m, err = findMembership(ctx, tx, iv.UserID, iv.OrgID)
+		return err
+	})
+	return m, err
+}
+
+var errWrongCurrentPassword = data.FieldError("current_password", "That is not your current password. Check it and try again.")
+
+// ChangeOwnPassword changes the principal's password once their current one
+// checks out (one bcrypt comparison, as at login), clears the one-time flag
+// and ends all their sessions; the caller logs this one in again.
+func (s *UserService) ChangeOwnPassword(ctx context.Context, current, password string) (*data.Membership, error) {
+	me, ok := data.PrincipalFrom(ctx)
+	if !ok || me.UserID == 0 {
+		return nil, errors.New("storage: no user principal in context")
+	}
+	if err := data.ValidatePasswordChange(current, password); err != nil {
+		return nil, err
+	}
+	var hash string
+	if err := s.db.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, me.UserID).Scan(&hash); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, data.Errorf(data.ECUnauthorized, "Your session has ended. Log in again.")
+		}
+		return nil, err
+	}
+	compare := s.ComparePassword
+	if compare == nil {
+		compare = bcrypt.CompareHashAndPassword
+	}
+	if len(current) > data.MaxPasswordBytes || hash == "" || compare([]byte(hash), []byte(current)) != nil {
+		return nil, errWrongCurrentPassword
+	}
+	newHash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	var m *data.Membership
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = 0,
+			session_version = session_version + 1, updated_at = ? WHERE id = ? AND password_hash = ?`, newHash, ms(s.db.Now()), me.UserID, hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return data.Errorf(data.ECConflict, "Your password was just changed somewhere else. Log in again with the new one.")
+		}
+		m, err = findMembership(ctx, tx, me.UserID, me.OrgID)
 		return err
 	})
 	return m, err
