@@ -389,25 +389,25 @@ func (b *browserEnv) seedProduct(t testing.TB, title string, mediaIDs ...int64) 
 	return p
 }
 
-// galleryOrder is the server-side order of a product's gallery, as media ids.
-func (b *browserEnv) galleryOrder(t testing.TB, productID int64) []int64 {
-	t.Helper()
-	g, err := b.app.catalog.FindGallery(b.ownerCtx(), productID, data.GalleryFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for _, gi := range g.Images {
-		ids = append(ids, gi.MediaID)
-	}
-	return ids
-}
-
 // dropFiles drops files from disk on the page, as a person dragging them from
 // the desktop does: the files are read through a scratch file input, then a
 // real DataTransfer carries them in dragenter, dragover and drop events.
 func (b *browserEnv) dropFiles(t testing.TB, paths ...string) {
 	t.Helper()
+	b.dropOn(t, "", paths...)
+}
+
+// dropOn drops files on the element sel, a quarter of the way into it from
+// the left and a third from the top (before it, in a gallery), or on the
+// page's body when sel is "".
+func (b *browserEnv) dropOn(t testing.TB, sel string, paths ...string) {
+	t.Helper()
+	target := `document.body, x = 0, y = 0`
+	if sel != "" {
+		b.center(t, sel) // scrolls it into view
+		target = `null, r = document.querySelector(` + jsString(sel) + `).getBoundingClientRect(),
+			x = r.left + r.width / 4, y = r.top + r.height / 3`
+	}
 	evalJS[chromedp.Void](t, b, `(() => { const i = document.createElement("input"); i.type = "file"; i.multiple = true; i.id = "scratch-files"; i.hidden = true; document.body.appendChild(i) })()`)
 	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#scratch-files"), paths))
 	evalJS[chromedp.Void](t, b, `(() => {
@@ -415,8 +415,10 @@ func (b *browserEnv) dropFiles(t testing.TB, paths ...string) {
 		const dt = new DataTransfer();
 		for (const f of input.files) dt.items.add(f);
 		input.remove();
+		let target = `+target+`;
+		if (!target) target = document.elementFromPoint(x, y);
 		for (const type of ["dragenter", "dragover", "drop"]) {
-			document.body.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+			target.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt, clientX: x, clientY: y}));
 		}
 	})()`)
 }

@@ -14,21 +14,6 @@ import (
 	"gallerist/data"
 )
 
-// galleryMediaOrder is the server-side order of a gallery, as media ids.
-func (e *testEnv) galleryMediaOrder(t testing.TB, pid int64) []int64 {
-	t.Helper()
-	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Role: data.RoleOwner, Scopes: data.RoleOwner.Scopes()})
-	g, err := e.app.catalog.FindGallery(ctx, pid, data.GalleryFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for _, gi := range g.Images {
-		ids = append(ids, gi.MediaID)
-	}
-	return ids
-}
-
 // galleryFixture is a product whose gallery holds n images (media ids in order).
 func galleryFixture(t *testing.T, e *testEnv, n int) (pid int64, media []int64) {
 	t.Helper()

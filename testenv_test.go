@@ -106,6 +106,15 @@ func (r *resp) errCode(t testing.TB) string {
 
 func (e *testEnv) do(t testing.TB, method, path, token string, body io.Reader, contentType string, hdr ...string) *resp {
 	t.Helper()
+	req, r := e.send(t, method, path, token, body, contentType, hdr...)
+	validateResponse(t, req, r)
+	return r
+}
+
+// send sends a request to the in-process app as it is and returns the
+// answer, without do's check of it against the OpenAPI document.
+func (e *testEnv) send(t testing.TB, method, path, token string, body io.Reader, contentType string, hdr ...string) (*http.Request, *resp) {
+	t.Helper()
 	req := httptest.NewRequest(method, path, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -125,9 +134,7 @@ func (e *testEnv) do(t testing.TB, method, path, token string, body io.Reader, c
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &resp{Status: res.StatusCode, Header: res.Header, Body: b}
-	validateResponse(t, req, r)
-	return r
+	return req, &resp{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 func (e *testEnv) getJSON(t testing.TB, path, token string) *resp {
@@ -786,4 +793,19 @@ func (s *server) waitReady(t testing.TB, ids ...float64) map[string]any {
 		}
 	}
 	return m
+}
+
+// galleryMediaOrder is the server-side order of a gallery, as media ids.
+func (e *testEnv) galleryMediaOrder(t testing.TB, pid int64) []int64 {
+	t.Helper()
+	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Role: data.RoleOwner, Scopes: data.RoleOwner.Scopes()})
+	g, err := e.app.catalog.FindGallery(ctx, pid, data.GalleryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, gi := range g.Images {
+		ids = append(ids, gi.MediaID)
+	}
+	return ids
 }

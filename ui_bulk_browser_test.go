@@ -137,7 +137,7 @@ func TestBrowserBulkDeleteInUseAndUndo(t *testing.T) {
 			t.Fatalf("%d is not in the trash", id)
 		}
 	}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, []int64{ids[0]}) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, []int64{ids[0]}) {
 		t.Fatalf("gallery after the delete: %v", got)
 	}
 	if got := b.variantImage(t, p.ID, v.ID); got != 0 {
@@ -153,7 +153,7 @@ func TestBrowserBulkDeleteInUseAndUndo(t *testing.T) {
 			t.Fatalf("Undo left %d in the trash", id)
 		}
 	}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, []int64{ids[0], ids[2], ids[3]}) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, []int64{ids[0], ids[2], ids[3]}) {
 		t.Fatalf("gallery after Undo: %v, want %v", got, []int64{ids[0], ids[2], ids[3]})
 	}
 	if got := b.variantImage(t, p.ID, v.ID); got != ids[3] {
@@ -296,7 +296,7 @@ func TestBrowserBulkAddToProductInSelectionOrder(t *testing.T) {
 	b.screenshots(t, "bulk-add-to-product")
 	b.click(t, `dialog[open] button.btn-primary`)
 	b.waitJS(t, "the toast", `document.querySelector("#toasts").innerText.includes("Added 3 images to Dinner plate.")`)
-	if got, want := b.galleryOrder(t, p.ID), []int64{ids[0], ids[1], ids[3], ids[2]}; !slices.Equal(got, want) {
+	if got, want := b.galleryMediaOrder(t, p.ID), []int64{ids[0], ids[1], ids[3], ids[2]}; !slices.Equal(got, want) {
 		t.Fatalf("gallery %v, want %v (selection order after what was there)", got, want)
 	}
 	// The toast leads to the product.

@@ -51,7 +51,7 @@ func TestBrowserDetachVariantImageAndUndo(t *testing.T) {
 	}
 	b.click(t, `[data-toast] form button[type=submit]`)
 	b.waitJS(t, "the image back", `document.querySelectorAll("#gallery > [data-image-id]").length === 3`)
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, ids) {
 		t.Errorf("gallery after Undo: %v, want %v", got, ids)
 	}
 	g, _ := b.app.catalog.FindGallery(b.ownerCtx(), p.ID, data.GalleryFilter{})

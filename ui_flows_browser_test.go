@@ -146,7 +146,7 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	want := []int64{ids[3], ids[0], ids[1], ids[2], ids[4]}
 	b.waitJS(t, "the order to save", `document.querySelector("#gallery").getAttribute("aria-busy") === null &&
 		document.querySelector("#gallery").dataset.version !== "`+before+`"`)
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after drag and drop: %v, want %v", got, want)
 	}
 	b.navigate(t, fmt.Sprintf("/products/%d", p.ID))
@@ -162,10 +162,10 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	want = []int64{ids[1], ids[3], ids[0], ids[2], ids[4]}
 	b.waitJS(t, "the keyboard order to save", `document.querySelector("#gallery").getAttribute("aria-busy") === null`)
 	deadline := time.Now().Add(5 * time.Second)
-	for !slices.Equal(b.galleryOrder(t, p.ID), want) && time.Now().Before(deadline) {
+	for !slices.Equal(b.galleryMediaOrder(t, p.ID), want) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after keyboard reorder: %v, want %v", got, want)
 	}
 	if !evalJS[bool](t, b, `document.activeElement.dataset.filename === "mug-2.png" && !document.querySelector("#gallery > :first-child [data-featured-badge]").hidden`) {
@@ -174,7 +174,7 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	// Esc cancels a lift.
 	b.do(t, chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.Escape))
 	b.waitJS(t, "the cancel announcement", `document.querySelector("#live").textContent.startsWith("Reorder cancelled")`)
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("Esc changed the order: %v", got)
 	}
 
@@ -189,15 +189,15 @@ func TestBrowserGalleryReorder(t *testing.T) {
 
 	// The tile menu's Move buttons do the same as the keys.
 	b.navigate(t, fmt.Sprintf("/products/%d", p.ID))
-	first := b.galleryOrder(t, p.ID)[0]
+	first := b.galleryMediaOrder(t, p.ID)[0]
 	b.click(t, tile(1)+" [data-tile-menu] summary")
 	b.click(t, tile(1)+` [data-tile-menu] button[value="end"]`)
 	b.waitJS(t, "the move", `document.querySelector("#live").textContent.includes("moved from position 1 to 5 of 5.")`)
 	deadline = time.Now().Add(5 * time.Second)
-	for b.galleryOrder(t, p.ID)[4] != first && time.Now().Before(deadline) {
+	for b.galleryMediaOrder(t, p.ID)[4] != first && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got := b.galleryOrder(t, p.ID); got[4] != first {
+	if got := b.galleryMediaOrder(t, p.ID); got[4] != first {
 		t.Fatalf("Move to end: %v", got)
 	}
 
@@ -218,7 +218,7 @@ func TestBrowserGalleryReorder(t *testing.T) {
 	evalJS[chromedp.Void](t, b, `document.querySelectorAll("#picker-results input[type=checkbox]").forEach(c => c.click())`)
 	b.click(t, `dialog[open] button[type=submit]`)
 	b.waitJS(t, "the added images", `document.querySelectorAll("#gallery [data-image-id]").length === 7`)
-	if got := b.galleryOrder(t, p.ID); len(got) != 7 || !slices.Contains(got, extra[0]) || !slices.Contains(got, extra[1]) {
+	if got := b.galleryMediaOrder(t, p.ID); len(got) != 7 || !slices.Contains(got, extra[0]) || !slices.Contains(got, extra[1]) {
 		t.Fatalf("gallery after picking: %v", got)
 	}
 
@@ -287,7 +287,7 @@ func TestBrowserDeleteUsedImageUndoAndTrash(t *testing.T) {
 	// Cancel keeps it.
 	b.do(t, chromedp.KeyEvent(kb.Enter))
 	b.waitJS(t, "the dialog closed", `document.querySelector("dialog[open]") === null`)
-	if got := b.galleryOrder(t, p1.ID); !slices.Contains(got, used) {
+	if got := b.galleryMediaOrder(t, p1.ID); !slices.Contains(got, used) {
 		t.Fatal("Cancel deleted the image")
 	}
 
@@ -296,7 +296,7 @@ func TestBrowserDeleteUsedImageUndoAndTrash(t *testing.T) {
 	b.waitJS(t, "the delete dialog", `document.querySelector("dialog[open] [data-usage-list]") !== null`)
 	b.click(t, `dialog[open] button.btn-danger`)
 	b.waitJS(t, "the undo toast", `document.querySelector("#toasts").innerText.includes("plate-1.png deleted")`)
-	if got := b.galleryOrder(t, p1.ID); slices.Contains(got, used) {
+	if got := b.galleryMediaOrder(t, p1.ID); slices.Contains(got, used) {
 		t.Fatalf("force delete left it in the gallery: %v", got)
 	}
 	if p := b.path(t); p != "/media" {
@@ -305,10 +305,10 @@ func TestBrowserDeleteUsedImageUndoAndTrash(t *testing.T) {
 	b.screenshots(t, "delete-undo-toast")
 	b.click(t, `#toasts form[action$="/restore"] button`)
 	b.waitJS(t, "the restore toast", `document.querySelector("#toasts").innerText.includes("plate-1.png restored")`)
-	if got := b.galleryOrder(t, p1.ID); !slices.Equal(got, ids) {
+	if got := b.galleryMediaOrder(t, p1.ID); !slices.Equal(got, ids) {
 		t.Fatalf("after Undo the gallery is %v, want %v", got, ids)
 	}
-	if got := b.galleryOrder(t, p2.ID); !slices.Equal(got, []int64{ids[1], ids[0]}) {
+	if got := b.galleryMediaOrder(t, p2.ID); !slices.Equal(got, []int64{ids[1], ids[0]}) {
 		t.Fatalf("after Undo the second gallery is %v", got)
 	}
 	if c, _ := b.app.catalog.FindCollectionByID(ctx, col.ID); c.MediaID != used {

@@ -119,7 +119,7 @@ func TestBrowserPickerKeepsTicksInOrder(t *testing.T) {
 	b.click(t, `dialog[open] button[type=submit]`)
 	b.waitJS(t, "the added images", `document.querySelectorAll("#gallery > [data-image-id]").length === 4 && document.querySelector("dialog[open]") === null`)
 	want := []int64{first[0], blue[2], blue[0], red[1]}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("gallery after picking: %v, want the tick order %v", got, want)
 	}
 
@@ -360,25 +360,10 @@ func TestBrowserGalleryCompactDensityPersists(t *testing.T) {
 	}
 }
 
-// dropFilesAt drops files from disk on the element sel, a quarter of the way
-// into it from the left (before it, in a gallery), as dragging them there does.
+// dropFilesAt drops files from disk on the element sel (before it, in a gallery).
 func (b *browserEnv) dropFilesAt(t testing.TB, sel string, paths ...string) {
 	t.Helper()
-	b.center(t, sel) // scrolls it into view
-	evalJS[chromedp.Void](t, b, `(() => { const i = document.createElement("input"); i.type = "file"; i.multiple = true; i.id = "scratch-files"; i.hidden = true; document.body.appendChild(i) })()`)
-	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#scratch-files"), paths))
-	evalJS[chromedp.Void](t, b, `(() => {
-		const input = document.getElementById("scratch-files");
-		const dt = new DataTransfer();
-		for (const f of input.files) dt.items.add(f);
-		input.remove();
-		const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect();
-		const x = r.left + r.width / 4, y = r.top + r.height / 3;
-		const target = document.elementFromPoint(x, y);
-		for (const type of ["dragenter", "dragover", "drop"]) {
-			target.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt, clientX: x, clientY: y}));
-		}
-	})()`)
+	b.dropOn(t, sel, paths...)
 }
 
 // Capability of issue 11: the gallery ends with an "Add images" tile (upload,
@@ -402,7 +387,7 @@ func TestBrowserGalleryAddTileAndDropAtPosition(t *testing.T) {
 	b.click(t, `dialog[open] button[type=submit]`)
 	b.waitJS(t, "the chosen images", `document.querySelectorAll("#gallery > [data-image-id]").length === 5 && document.querySelector("dialog[open]") === null`)
 	want := []int64{ids[0], ids[1], ids[2], extra[1], extra[0]}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("after choosing from the tile: %v, want %v", got, want)
 	}
 	b.settled(t)

@@ -36,7 +36,7 @@ func TestBrowserKeyboardLiftAndCancel(t *testing.T) {
 	if msg := evalJS[string](t, b, `document.querySelector("#live").textContent`); !strings.Contains(msg, "Image 1 is back at position 1") {
 		t.Errorf("Escape announced %q, want image 1 back at position 1", msg)
 	}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, ids) {
 		t.Errorf("the order changed on the server after Escape: %v", got)
 	}
 	if look() != focused {
@@ -64,7 +64,7 @@ func TestBrowserUndoTakesFocus(t *testing.T) {
 	b.do(t, chromedp.KeyEvent(kb.Enter))
 	b.waitJS(t, "the image back and focus on the heading", `document.querySelectorAll("#gallery > [data-image-id]").length === 3 &&
 		document.activeElement !== document.body`)
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, ids) {
 		t.Errorf("after Undo by keyboard: %v, want %v", got, ids)
 	}
 }

@@ -57,7 +57,7 @@ func TestBrowserGalleryDragAfterNavigation(t *testing.T) {
 	b.openGalleryFromProducts(t, p, 5)
 	b.dragFirstPastThird(t)
 	want := []int64{ids[1], ids[2], ids[0], ids[3], ids[4]}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after dragging 1 past 3: %v, want %v", got, want)
 	}
 	if n := b.mediaTotal(t); n != media {
@@ -77,7 +77,7 @@ func TestBrowserGalleryDragAfterNavigation(t *testing.T) {
 	b.settled(t)
 	b.dragFirstPastThird(t)
 	want = []int64{ids[2], ids[0], ids[1], ids[3], ids[4]}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after the second drag: %v, want %v", got, want)
 	}
 	if n := b.mediaTotal(t); n != media {
@@ -96,7 +96,7 @@ func TestBrowserGalleryDragAfterNavigation(t *testing.T) {
 	b.settled(t)
 	b.dragFirstPastThird(t)
 	want = []int64{ids[0], ids[1], ids[2], ids[3], ids[4]}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, want) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, want) {
 		t.Fatalf("order after the drag via Used by: %v, want %v", got, want)
 	}
 	if n := b.mediaTotal(t); n != media {
@@ -144,7 +144,7 @@ func TestBrowserInPageImageDragIsNotUpload(t *testing.T) {
 	if n := b.mediaTotal(t); n != media {
 		t.Fatalf("an in-page image drag created media: %d items, want %d", n, media)
 	}
-	if got := b.galleryOrder(t, p.ID); !slices.Equal(got, ids) {
+	if got := b.galleryMediaOrder(t, p.ID); !slices.Equal(got, ids) {
 		t.Fatalf("gallery changed: %v, want %v", got, ids)
 	}
 	// A file dragged in from outside the page still uploads.

@@ -101,7 +101,7 @@ func TestBrowserGalleryUploadKeepsSelectionOrder(t *testing.T) {
 func (b *browserEnv) galleryImageNames(t testing.TB, productID int64) []string {
 	t.Helper()
 	var names []string
-	for _, id := range b.galleryOrder(t, productID) {
+	for _, id := range b.galleryMediaOrder(t, productID) {
 		m, err := b.app.media.FindMediaByID(b.ownerCtx(), id)
 		if err != nil {
 			t.Fatal(fmt.Errorf("media %d: %w", id, err))

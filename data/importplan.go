@@ -92,7 +92,13 @@ func PlanImportNames(paths []string, known func(string) bool) (files []ImportFil
 		}
 		return strings.Compare(a.Path, b.Path)
 	})
-	// Positions become the order itself (1, 2, 3…), gaps and ties closed.
+	renumber(files)
+	return files, skipped
+}
+
+// renumber makes positions the order itself (1, 2, 3… per product, in the
+// sorted list), closing gaps and ties.
+func renumber(files []ImportFile) {
 	for i := range files {
 		if i > 0 && files[i-1].Handle == files[i].Handle {
 			files[i].Position = files[i-1].Position + 1
@@ -100,7 +106,6 @@ func PlanImportNames(paths []string, known func(string) bool) (files []ImportFil
 			files[i].Position = 1
 		}
 	}
-	return files, skipped
 }
 
 // ParseImportCSV reads a CSV of handle,position,file,alt (a header row
@@ -189,12 +194,6 @@ func ParseImportCSV(r io.Reader) ([]ImportFile, error) {
 		}
 		return a.Position - b.Position
 	})
-	for i := range files {
-		if i > 0 && files[i-1].Handle == files[i].Handle {
-			files[i].Position = files[i-1].Position + 1
-		} else {
-			files[i].Position = 1
-		}
-	}
+	renumber(files)
 	return files, nil
 }
