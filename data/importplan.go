@@ -42,7 +42,7 @@ func ParseImportName(name string, known func(handle string) bool) (handle string
 		return "", 0, false
 	}
 	stem := strings.ToLower(strings.TrimSuffix(base, path.Ext(base)))
-	if known != nil && known(stem) && handleRE.MatchString(stem) {
+	if known != nil && len(stem) <= MaxHandleBytes && handleRE.MatchString(stem) && known(stem) {
 		return stem, 1, true
 	}
 	position = 1
