@@ -94,8 +94,9 @@ func TestBrowserOfflineEditsAreKept(t *testing.T) {
 }
 
 // Review finding: alt text typed offline and the panel closed at once (its
-// field never left) was thrown away without a word. Closing now asks; kept
-// open, the text is sent when the connection returns.
+// field never left) was thrown away without a word. Now the panel closes
+// only once the text is saved: offline it stays open saying "Not saved", a
+// second Close asks first, and the text is sent when the connection returns.
 func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
 	b := loggedIn(t)
 	ids := b.seedImages(t, "cup", 1)
@@ -105,8 +106,11 @@ func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
 	b.do(t, chromedp.SendKeys("#alt", "Blue cup"))
 	evalJS[chromedp.Void](t, b, `window.__asked = 0; window.confirm = () => { window.__asked++; return false }; undefined`)
 	b.click(t, "[data-panel-close]")
-	if n := evalJS[int](t, b, `window.__asked`); n < 1 {
-		t.Fatalf("closing the panel with unsent text offline did not ask")
+	b.waitJS(t, "the panel kept open saying Not saved", `document.querySelector("#media-panel") !== null &&
+		document.querySelector("#alt").value === "Blue cup" && /Not saved/.test(document.querySelector("#alt-form").textContent)`)
+	b.click(t, "[data-panel-close]")
+	if n := evalJS[int](t, b, `window.__asked`); n != 1 {
+		t.Fatalf("a second Close with the text not saved asked %d times, want once", n)
 	}
 	if !evalJS[bool](t, b, `document.querySelector("#media-panel") !== null && document.querySelector("#alt").value === "Blue cup"`) {
 		t.Fatalf("refusing to close lost the panel or the text")
@@ -115,5 +119,13 @@ func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
 	b.waitJS(t, "the text saved once back online", `document.querySelector("#alt-form [data-saved]") !== null`)
 	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), ids[0]); m.Alt != "Blue cup" {
 		t.Errorf("alt on the server: %q", m.Alt)
+	}
+	// Online, Close right after typing saves the text, then closes.
+	b.click(t, "#alt")
+	b.do(t, chromedp.SendKeys("#alt", " with a saucer"))
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "the panel closed", `document.querySelector("#media-panel") === null`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), ids[0]); m.Alt != "Blue cup with a saucer" {
+		t.Errorf("alt after Close online: %q", m.Alt)
 	}
 }

@@ -130,14 +130,19 @@
     var panel = $('#panel')
     if (!panel || !panel.firstElementChild) return false
     if (!mayLeave()) return true
-    // Text typed and not sent yet (its field still had focus): send it now;
-    // with no connection ask first, since the panel and the text would go.
+    // Text typed and not saved yet (its field still had focus, or its save
+    // is on its way): the panel closes once it is saved. If saving fails
+    // (no connection) the panel stays open, saying "Not saved", and a
+    // second Close asks first (mayLeave).
     var dirty = $$('form[data-dirty]', panel)
-    if (dirty.length) {
-      var off = $('#offline')
-      if (!navigator.onLine || (off && !off.hidden)) {
-        if (!window.confirm(leaveMessage)) return true
-      } else dirty.forEach(function (f) { if (!f.classList.contains('htmx-request')) f.requestSubmit() })
+    if (dirty.length && panel.hasAttribute('data-close-after-save')) {
+      // Close again while the save is still on its way: the merchant decides.
+      if (!window.confirm(leaveMessage)) return true
+      panel.removeAttribute('data-close-after-save')
+    } else if (dirty.length) {
+      panel.setAttribute('data-close-after-save', href || '')
+      dirty.forEach(function (f) { if (!f.classList.contains('htmx-request')) f.requestSubmit() })
+      return true
     }
     var aside = $('[data-panel]', panel)
     var id = aside && aside.getAttribute('data-media-id')
@@ -653,10 +658,20 @@
     form.setAttribute('data-dirty', '')
     $$('[data-saved]', form).forEach(function (s) { s.remove() })
   })
-  // Sent and saved: clean again (the answer usually replaces the form anyway).
+  // Sent and saved: clean again (the answer usually replaces the form
+  // anyway); a panel waiting to close closes once all its saves are in.
   document.addEventListener('htmx:afterRequest', function (e) {
     var f = e.detail && e.detail.elt
     if (f && f.tagName === 'FORM' && e.detail.successful) f.removeAttribute('data-dirty')
+    var panel = $('#panel')
+    // (A form replaced by its answer is gone from the page: htmx tells its
+    // nearest remaining parent, so elt need not be the form.)
+    if (!panel || !panel.hasAttribute('data-close-after-save') || !f || !panel.contains(f)) return
+    if (!e.detail.successful) { panel.removeAttribute('data-close-after-save'); return }
+    if ($('form[data-dirty]', panel)) return // (a form stays dirty until its own save is in)
+    var href = panel.getAttribute('data-close-after-save')
+    panel.removeAttribute('data-close-after-save')
+    closePanel(href)
   })
   window.addEventListener('beforeunload', function (e) {
     if (unsavedForms().length) { e.preventDefault(); e.returnValue = leaveMessage }
