@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -107,12 +108,7 @@ var RenditionWidths = []int{50, 100, 240, 320, 480, 640, 1024}
 
 // IsRenditionWidth reports whether w is one of RenditionWidths.
 func IsRenditionWidth(w int) bool {
-	for _, x := range RenditionWidths {
-		if x == w {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(RenditionWidths, w)
 }
 
 // RenditionSlots are the widths an image of the given width gets: every
@@ -214,15 +210,7 @@ var extAliases = map[string][]string{
 }
 
 func extMatches(have, want string) bool {
-	if have == want {
-		return true
-	}
-	for _, a := range extAliases[want] {
-		if a == have {
-			return true
-		}
-	}
-	return false
+	return have == want || slices.Contains(extAliases[want], have)
 }
 
 // looksLikeExt reports whether ext (with its dot) is 1 to 5 ASCII letters
@@ -303,23 +291,12 @@ var MIMETypes = []string{
 
 // IsMIMEType reports whether t is one of MIMETypes.
 func IsMIMEType(t string) bool {
-	for _, m := range MIMETypes {
-		if m == t {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(MIMETypes, t)
 }
 
 // ValidSort reports whether s is one of fields, optionally with a leading "-".
 func ValidSort(s string, fields []string) bool {
-	field := strings.TrimPrefix(s, "-")
-	for _, f := range fields {
-		if f == field {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(fields, strings.TrimPrefix(s, "-"))
 }
 
 // SortOrder splits a sort value into its field and direction ("-size" →
