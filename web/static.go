@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 
 	"gallerist/static"
@@ -45,7 +46,7 @@ func StaticFiles(c *fiber.Ctx) error {
 		body = a.Gzip
 	}
 	if c.Method() == fiber.MethodHead {
-		c.Set(fiber.HeaderContentLength, itoa(len(body)))
+		c.Set(fiber.HeaderContentLength, strconv.Itoa(len(body)))
 		return nil
 	}
 	return c.Send(body)
@@ -57,18 +58,4 @@ func CompressPages() fiber.Handler {
 		return !usesSession(c) || strings.HasSuffix(c.Path(), "/download") || strings.HasSuffix(c.Path(), "/file") ||
 			c.Method() != fiber.MethodGet && c.Method() != fiber.MethodPost
 	}})
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
