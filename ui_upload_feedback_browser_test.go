@@ -62,3 +62,21 @@ func TestBrowserUploadFeedback(t *testing.T) {
 		t.Errorf("a file refused as unsupported offers Retry: %q", failed)
 	}
 }
+
+// Review finding: after the first upload into an empty library the tiles
+// had checkboxes but no selection bar until a reload.
+func TestBrowserFirstUploadBringsTheSelectionBar(t *testing.T) {
+	b := loggedIn(t)
+	if !evalJS[bool](t, b, `document.querySelector("#bulk-form") !== null && document.querySelector("#bulk-form").hidden`) {
+		t.Fatalf("an empty library has no hidden selection bar ready")
+	}
+	p := filepath.Join(t.TempDir(), "first.png")
+	if err := os.WriteFile(p, testPNG(t, 320, 240, tileColors[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.dropFiles(t, p)
+	b.waitJS(t, "the selection bar after the first upload", `!document.querySelector("#bulk-form").hidden &&
+		document.querySelector("#media-grid [data-select]") !== null`)
+	b.click(t, "#media-grid [data-select]")
+	b.waitJS(t, "1 selected", `document.querySelector("[data-bulk-count]").textContent.includes("1 selected")`)
+}

@@ -288,5 +288,12 @@
     if ($('form[data-alt-editor]') && unsaved().length) { e.preventDefault(); e.returnValue = '' }
   })
 
+  // The first upload into an empty library brings the selection bar (it is
+  // on the page, hidden, until there is something to select).
+  document.addEventListener('gallerist:uploaded', function () {
+    var bar = $('#bulk-form[hidden]')
+    if (bar && $('#media-grid [data-select]')) { bar.hidden = false; initSelection() }
+  })
+
   G.onLoad(function () { initSelection() })
 })()
