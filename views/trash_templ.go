@@ -136,7 +136,7 @@ func TrashPage(p *Page, t *Trash) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if p.Can(data.ScopeMediaDelete) {
-					templ_7745c5c3_Err = BulkBar(p, "trash", "/trash").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = BulkBar(p, "trash", "/trash", false).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
