@@ -37,9 +37,15 @@ func TestBrowserUploadFeedback(t *testing.T) {
 		window.__counts = []; window.__done = null;
 		new MutationObserver(() => window.__counts.push(document.querySelector("#result-count").textContent))
 			.observe(document.querySelector("#result-count"), {childList: true, characterData: true, subtree: true});
-		document.addEventListener("gallerist:uploads-done", e => { window.__done = e.detail }); undefined`)
+		document.addEventListener("gallerist:uploads-done", e => { window.__done = e.detail });
+		// The tiles' order as they appear (a fast upload replaces its tile at once).
+		window.__order = null;
+		new MutationObserver((_, obs) => {
+			const ts = [...document.querySelectorAll("#media-grid > [data-upload-tile]")];
+			if (ts.length >= 3) { window.__order = ts.map(t => t.dataset.filename); obs.disconnect() }
+		}).observe(document.querySelector("#media-grid"), {childList: true}); undefined`)
 	b.dropFiles(t, paths...)
-	order := evalJS[[]string](t, b, `[...document.querySelectorAll("#media-grid > [data-upload-tile]")].map(t => t.dataset.filename)`)
+	order := evalJS[[]string](t, b, `window.__order || []`)
 	if strings.Join(order, ",") != "1-first.png,2-notes.txt,3-third.png" {
 		t.Errorf("upload tiles in order %v, want the order picked", order)
 	}
