@@ -120,6 +120,18 @@ func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
 	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), ids[0]); m.Alt != "Blue cup" {
 		t.Errorf("alt on the server: %q", m.Alt)
 	}
+	// Offline again, the merchant chooses to leave the unsaved text: Close closes.
+	b.setOffline(t, true)
+	b.click(t, "#alt")
+	b.do(t, chromedp.SendKeys("#alt", "!"))
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "Not saved again", `/Not saved/.test(document.querySelector("#alt-form").textContent)`)
+	evalJS[chromedp.Void](t, b, `window.confirm = () => true; undefined`)
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "the panel closed on 'leave'", `document.querySelector("#media-panel") === null`)
+	b.setOffline(t, false)
+	b.click(t, fmt.Sprintf(`#media-%d a`, ids[0]))
+	b.waitJS(t, "the panel again", `document.querySelector("#media-panel #alt") !== null`)
 	// Online, Close right after typing saves the text, then closes.
 	b.click(t, "#alt")
 	b.do(t, chromedp.SendKeys("#alt", " with a saucer"))

@@ -129,14 +129,12 @@
   function closePanel (href) {
     var panel = $('#panel')
     if (!panel || !panel.firstElementChild) return false
-    if (!mayLeave()) return true
     // Text typed and not saved yet (its field still had focus, or its save
     // is on its way): the panel closes once it is saved. If saving fails
     // (no connection) the panel stays open, saying "Not saved", and a
-    // second Close asks first (mayLeave).
+    // second Close asks first; "leave" then closes it.
     var dirty = $$('form[data-dirty]', panel)
-    if (dirty.length && panel.hasAttribute('data-close-after-save')) {
-      // Close again while the save is still on its way: the merchant decides.
+    if (unsavedForms().length || (dirty.length && panel.hasAttribute('data-close-after-save'))) {
       if (!window.confirm(leaveMessage)) return true
       panel.removeAttribute('data-close-after-save')
     } else if (dirty.length) {
