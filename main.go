@@ -114,12 +114,13 @@ type renderConfig struct {
 
 // app is the opened storage, shared by the commands.
 type app struct {
-	db     *storage.DB
-	blobs  *storage.LocalBlobs
-	orgs   *storage.OrgService
-	auth   *storage.AuthService
-	media  *storage.MediaService
-	defOrg *data.Org
+	db      *storage.DB
+	blobs   storage.BlobStore
+	staging *storage.Staging
+	orgs    *storage.OrgService
+	auth    *storage.AuthService
+	media   *storage.MediaService
+	defOrg  *data.Org
 
 	catalog *storage.CatalogService
 
@@ -138,13 +139,18 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := storage.NewLocalBlobs(cfg.dataDir)
+	staging, err := storage.NewStaging(filepath.Join(cfg.dataDir, "tmp"))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a := &app{db: db, blobs: blobs, orgs: storage.NewOrgService(db), auth: storage.NewAuthService(db),
-		media: storage.NewMediaService(db, blobs, cfg.limits)}
+	blobs, err := storage.NewLocalBlobs(cfg.dataDir, staging)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &app{db: db, blobs: blobs, staging: staging, orgs: storage.NewOrgService(db), auth: storage.NewAuthService(db),
+		media: storage.NewMediaService(db, blobs, staging, cfg.limits)}
 	a.media.Fetcher = fetch.New(cfg.fetch)
 	a.media.StripLocation = !cfg.render.keepLocation
 	a.renderer = storage.NewRenderer(db, blobs, cfg.render.workers, int64(cfg.render.decodeMemoryMB)<<20)
@@ -225,7 +231,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer unlock()
 	// The one server of this data dir: staging files are leftovers of a crash.
-	if err := a.blobs.ClearTemp(); err != nil {
+	if err := a.staging.Clear(); err != nil {
 		log.Warn("clear staging files", "err", err)
 	}
 
@@ -241,7 +247,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.renderer.Wait()
-	if cerr := a.blobs.ClearTemp(); cerr != nil {
+	if cerr := a.staging.Clear(); cerr != nil {
 		log.Warn("clear staging files", "err", cerr)
 	}
 	log.Info("stopped")

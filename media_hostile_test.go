@@ -161,7 +161,7 @@ func TestHostileUploads(t *testing.T) {
 			if after := e.snapshot(t); after != before {
 				t.Fatalf("state changed:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
-			if left, _ := os.ReadDir(e.app.blobs.TempDir()); len(left) != 0 {
+			if left, _ := os.ReadDir(e.app.staging.Dir()); len(left) != 0 {
 				t.Fatalf("temp files left behind: %v", left)
 			}
 		})

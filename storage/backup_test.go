@@ -26,17 +26,15 @@ func newDataDirEnv(t testing.TB) *testEnv {
 	clock := &testClock{}
 	clock.Set(time.Now().Truncate(time.Millisecond))
 	db.Now = clock.Now
-	blobs, err := NewLocalBlobs(dir)
+	blobs, staging := openLocalBlobs(t, dir)
+	e := &testEnv{dir: dir, db: db, blobs: blobs, staging: staging, clock: clock, orgs: NewOrgService(db), users: NewUserService(db), auth: NewAuthService(db)}
+	e.media = NewMediaService(db, blobs, staging, data.DefaultLimits())
+	e.catalog = NewCatalogService(db, e.media, data.DefaultLimits())
+	org, err := e.orgs.EnsureDefaultOrg(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{dir: dir, db: db, blobs: blobs, clock: clock, orgs: NewOrgService(db), users: NewUserService(db), auth: NewAuthService(db)}
-	e.media = NewMediaService(db, blobs, data.DefaultLimits())
-	e.catalog = NewCatalogService(db, e.media, data.DefaultLimits())
-	if e.org, err = e.orgs.EnsureDefaultOrg(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	e.ctx = actingIn(e.org.ID)
+	e.org, e.ctx = org, actingIn(org.ID)
 	return e
 }
 

@@ -2,8 +2,12 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,105 +19,224 @@ import (
 )
 
 // BlobStore keeps content-addressed files. Keys are lowercase hex SHA-256
-// digests (optionally followed by a suffix such as "/320.jpg" for renditions).
-// Staging happens in local temporary files; Put moves one into the store.
+// digests of originals ("<sha>"), or an original's digest followed by a
+// rendition's name ("<sha>/320.jpg"). Every store (the local folder, S3)
+// speaks streams: nothing outside a store knows where its bytes live.
+// Staging is not the store's business: uploads are staged in local
+// temporary files (see Staging) and put from there.
 type BlobStore interface {
-	// CreateTemp creates an empty temporary file for staging.
-	CreateTemp() (*os.File, error)
-	// Put moves the temporary file at tempPath to key. If key exists already
-	// the temporary file is removed and created is false.
-	Put(ctx context.Context, key, tempPath string) (created bool, err error)
+	// Put stores the size bytes r yields under key, unless key exists
+	// already (then created is false and r may be left unread). sum is
+	// the lowercase hex SHA-256 of those bytes; a store refuses bytes that
+	// do not match it (with ErrBlobCorrupt), so a torn read never lands.
+	Put(ctx context.Context, key string, r io.Reader, size int64, sum string) (created bool, err error)
+	// Open opens key for reading; ErrBlobNotFound if it is missing. Seek
+	// then Read reads a range: remote stores request only that range and
+	// never buffer a whole file.
 	Open(ctx context.Context, key string) (data.Blob, error)
+	// Stat reports key's size and modification time; ErrBlobNotFound if missing.
+	Stat(ctx context.Context, key string) (BlobInfo, error)
+	// Delete removes key; a missing key is not an error.
 	Delete(ctx context.Context, key string) error
-	// DeleteRenditions removes every rendition ("<sha>/<name>" keys) of an original.
-	DeleteRenditions(ctx context.Context, sha string) error
+	// List calls fn for every key that starts with prefix, in no
+	// particular order; an error from fn stops the listing and is returned.
+	List(ctx context.Context, prefix string, fn func(BlobInfo) error) error
+	// Check reports whether the store can be reached and written (at start
+	// and for /readyz), as an error that says what to fix.
+	Check(ctx context.Context) error
 }
 
-// LocalBlobs is a BlobStore on the local disk: blobs/ab/cd/<key>, tmp/ for staging.
-type LocalBlobs struct {
-	root string
+// BlobInfo describes one stored key.
+type BlobInfo struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
 }
+
+// ErrBlobNotFound is returned by Open and Stat for a missing key.
+var ErrBlobNotFound = errors.New("blob not found")
+
+// ErrBlobCorrupt is returned by Put when the bytes read do not have the
+// size and SHA-256 the caller gave.
+var ErrBlobCorrupt = errors.New("blob bytes do not match their size and SHA-256")
 
 var keyRE = regexp.MustCompile(`^[0-9a-f]{64}(/[0-9a-z]+\.[a-z0-9]+)?$`)
 
-// NewLocalBlobs opens (creating) a local blob store under dir and empties its
-// temporary folder of anything a crash left behind: files older than
-// OrphanBlobAge, since another process (a server while `gallerist gc` starts)
-// may be staging an upload there right now.
-func NewLocalBlobs(dir string) (*LocalBlobs, error) {
-	b := &LocalBlobs{root: dir}
-	for _, d := range []string{b.tmpDir(), filepath.Join(dir, "blobs")} {
-		if err := os.MkdirAll(d, 0o750); err != nil {
-			return nil, err
-		}
+// ValidBlobKey reports whether key is a well-formed blob key.
+func ValidBlobKey(key string) bool { return keyRE.MatchString(key) }
+
+// IsOriginalKey reports whether key names an original (not a rendition).
+func IsOriginalKey(key string) bool { return len(key) == 64 && keyRE.MatchString(key) }
+
+func checkKey(key string) error {
+	if !keyRE.MatchString(key) {
+		return fmt.Errorf("blob key %q is malformed", key)
 	}
-	entries, err := os.ReadDir(b.tmpDir())
+	return nil
+}
+
+// Staging is the local folder uploads are staged in before they are put
+// into the blob store (whatever store that is): tmp/ in the data dir.
+type Staging struct {
+	dir string
+}
+
+// NewStaging opens (creating) the staging folder dir and removes what a
+// crash left there: files older than OrphanBlobAge, since another process
+// (a server while `gallerist gc` starts) may be staging an upload now.
+func NewStaging(dir string) (*Staging, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	s := &Staging{dir: dir}
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	stale := time.Now().Add(-OrphanBlobAge)
 	for _, e := range entries {
 		if info, err := e.Info(); err == nil && info.ModTime().Before(stale) {
-			os.Remove(filepath.Join(b.tmpDir(), e.Name()))
+			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return b, nil
+	return s, nil
 }
 
-// ClearTemp removes every staging file, whatever its age: for the one
-// server process of a data dir, at start and after shutdown, when no
-// upload of its own can be running.
-func (b *LocalBlobs) ClearTemp() error {
-	entries, err := os.ReadDir(b.tmpDir())
+// Dir is the staging folder (tests check it is left empty).
+func (s *Staging) Dir() string { return s.dir }
+
+// CreateTemp creates an empty staging file.
+func (s *Staging) CreateTemp() (*os.File, error) {
+	return os.CreateTemp(s.dir, "upload-*")
+}
+
+// Clear removes every staging file, whatever its age: for the one server
+// process of a data dir, at start and after shutdown, when no upload of
+// its own can be running.
+func (s *Staging) Clear() error {
+	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, e := range entries {
-		if err := os.Remove(filepath.Join(b.tmpDir(), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// TempDir is where staging files live (tests check it is left empty).
-func (b *LocalBlobs) TempDir() string { return b.tmpDir() }
-
-// BlobDir is where blobs live.
-func (b *LocalBlobs) BlobDir() string { return filepath.Join(b.root, "blobs") }
-
-func (b *LocalBlobs) tmpDir() string { return filepath.Join(b.root, "tmp") }
-
-func (b *LocalBlobs) path(key string) (string, error) {
-	if !keyRE.MatchString(key) {
-		return "", fmt.Errorf("blob key %q is malformed", key)
-	}
-	if strings.Contains(key, "/") {
-		// Renditions live in their own tree: renditions/ab/cd/<sha>/<w>.<ext>.
-		return filepath.Join(b.root, "renditions", key[0:2], key[2:4], filepath.FromSlash(key)), nil
-	}
-	return filepath.Join(b.root, "blobs", key[0:2], key[2:4], filepath.FromSlash(key)), nil
+// fileMover is a store that can take a staged file by renaming it, on the
+// same file system (the local store), instead of copying its bytes.
+type fileMover interface {
+	moveFile(key, path string) (created bool, err error)
 }
+
+// putStaged puts the staged file at path (size bytes with SHA-256 sum)
+// under key and removes the staged file, whatever happens.
+func putStaged(ctx context.Context, store BlobStore, key, path string, size int64, sum string) (bool, error) {
+	if m, ok := store.(fileMover); ok {
+		created, err := m.moveFile(key, path)
+		if err != nil {
+			os.Remove(path)
+		}
+		return created, err
+	}
+	defer os.Remove(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return store.Put(ctx, key, f, size, sum)
+}
+
+// deleteRenditions removes every rendition of the original sha.
+func deleteRenditions(ctx context.Context, store BlobStore, sha string) error {
+	if !IsOriginalKey(sha) {
+		return fmt.Errorf("blob key %q is malformed", sha)
+	}
+	var keys []string
+	if err := store.List(ctx, sha+"/", func(b BlobInfo) error {
+		keys = append(keys, b.Key)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range keys {
+		errs = append(errs, store.Delete(ctx, k))
+	}
+	return errors.Join(errs...)
+}
+
+// hashCounter hashes and counts what is written to it, for Put's check.
+type hashCounter struct {
+	h hash.Hash
+	n int64
+}
+
+func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
+
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// copyVerifiedTo copies r to w (reading at most one byte more than size)
+// and reports ErrBlobCorrupt unless exactly size bytes with SHA-256 sum came.
+func copyVerifiedTo(w io.Writer, r io.Reader, size int64, sum string) error {
+	c := newHashCounter()
+	if _, err := io.Copy(io.MultiWriter(w, c), io.LimitReader(r, size+1)); err != nil {
+		return err
+	}
+	if c.n != size || hex.EncodeToString(c.h.Sum(nil)) != sum {
+		return fmt.Errorf("%w: %d bytes read, %d expected", ErrBlobCorrupt, c.n, size)
+	}
+	return nil
+}
+
+// LocalBlobs is a BlobStore on the local disk: originals in
+// blobs/ab/cd/<sha>, renditions in renditions/ab/cd/<sha>/<name>.
+type LocalBlobs struct {
+	root    string
+	staging *Staging
+}
+
+// NewLocalBlobs opens (creating) a local blob store under dir; it writes
+// through the staging folder given (same file system, so a put is a rename).
+func NewLocalBlobs(dir string, staging *Staging) (*LocalBlobs, error) {
+	for _, d := range []string{filepath.Join(dir, "blobs"), filepath.Join(dir, "renditions")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, err
+		}
+	}
+	return &LocalBlobs{root: dir, staging: staging}, nil
+}
+
+// BlobDir is where originals live.
+func (b *LocalBlobs) BlobDir() string { return filepath.Join(b.root, "blobs") }
 
 // RenditionDir is where renditions live.
 func (b *LocalBlobs) RenditionDir() string { return filepath.Join(b.root, "renditions") }
 
-// DeleteRenditions removes an original's rendition folder.
-func (b *LocalBlobs) DeleteRenditions(_ context.Context, sha string) error {
-	if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
-		return fmt.Errorf("blob key %q is malformed", sha)
+// String names the store for logs and messages.
+func (b *LocalBlobs) String() string { return "local folder " + b.root }
+
+func (b *LocalBlobs) path(key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
-	return os.RemoveAll(filepath.Join(b.root, "renditions", sha[0:2], sha[2:4], sha))
+	if strings.Contains(key, "/") {
+		return filepath.Join(b.RenditionDir(), key[0:2], key[2:4], filepath.FromSlash(key)), nil
+	}
+	return filepath.Join(b.BlobDir(), key[0:2], key[2:4], key), nil
 }
 
-// CreateTemp creates a staging file.
-func (b *LocalBlobs) CreateTemp() (*os.File, error) {
-	return os.CreateTemp(b.tmpDir(), "upload-*")
-}
-
-// Put renames the (already fsynced) temporary file into place and syncs the directory.
-func (b *LocalBlobs) Put(_ context.Context, key, tempPath string) (bool, error) {
+// moveFile renames the (already fsynced) staged file into place and syncs the directory.
+func (b *LocalBlobs) moveFile(key, tempPath string) (bool, error) {
 	p, err := b.path(key)
 	if err != nil {
 		return false, err
@@ -135,6 +258,40 @@ func (b *LocalBlobs) Put(_ context.Context, key, tempPath string) (bool, error) 
 	return true, nil
 }
 
+// Put copies r into a staging file, checks its size and hash, syncs it and
+// renames it into place.
+func (b *LocalBlobs) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) (bool, error) {
+	p, err := b.path(key)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(p); err == nil {
+		return false, nil
+	}
+	if b.staging == nil {
+		return false, errors.New("local blob store opened without a staging folder")
+	}
+	f, err := b.staging.CreateTemp()
+	if err != nil {
+		return false, err
+	}
+	err = copyVerifiedTo(f, r, size, sum)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return false, err
+	}
+	return b.moveFile(key, f.Name())
+}
+
 type localBlob struct {
 	*os.File
 	size int64
@@ -143,9 +300,6 @@ type localBlob struct {
 
 func (l *localBlob) Size() int64        { return l.size }
 func (l *localBlob) ModTime() time.Time { return l.mod }
-
-// ErrBlobNotFound is returned by Open for a missing key.
-var ErrBlobNotFound = errors.New("blob not found")
 
 // Open opens a blob for reading.
 func (b *LocalBlobs) Open(_ context.Context, key string) (data.Blob, error) {
@@ -168,7 +322,24 @@ func (b *LocalBlobs) Open(_ context.Context, key string) (data.Blob, error) {
 	return &localBlob{File: f, size: st.Size(), mod: st.ModTime()}, nil
 }
 
-// Delete removes a blob; a missing one is not an error.
+// Stat reports a blob's size and modification time.
+func (b *LocalBlobs) Stat(_ context.Context, key string) (BlobInfo, error) {
+	p, err := b.path(key)
+	if err != nil {
+		return BlobInfo{}, err
+	}
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return BlobInfo{}, ErrBlobNotFound
+	}
+	if err != nil {
+		return BlobInfo{}, err
+	}
+	return BlobInfo{Key: key, Size: st.Size(), ModTime: st.ModTime()}, nil
+}
+
+// Delete removes a blob; a missing one is not an error. A rendition's
+// folder goes with its last file.
 func (b *LocalBlobs) Delete(_ context.Context, key string) error {
 	p, err := b.path(key)
 	if err != nil {
@@ -176,6 +347,89 @@ func (b *LocalBlobs) Delete(_ context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	if strings.Contains(key, "/") {
+		os.Remove(filepath.Dir(p)) // fails, harmlessly, while other renditions remain
+	}
+	return nil
+}
+
+// List walks the folders and reports every well-formed key under prefix.
+func (b *LocalBlobs) List(ctx context.Context, prefix string, fn func(BlobInfo) error) error {
+	var roots []string
+	switch {
+	case len(prefix) > 64 && IsOriginalKey(prefix[:64]) && prefix[64] == '/':
+		// One original's renditions: its folder only.
+		roots = []string{filepath.Join(b.RenditionDir(), prefix[0:2], prefix[2:4], prefix[:64])}
+	case len(prefix) == 64 && IsOriginalKey(prefix):
+		p, _ := b.path(prefix)
+		roots = []string{p, filepath.Join(b.RenditionDir(), prefix[0:2], prefix[2:4], prefix)}
+	default:
+		roots = []string{b.BlobDir(), b.RenditionDir()}
+	}
+	for _, root := range roots {
+		if err := b.walk(ctx, root, prefix, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *LocalBlobs) walk(ctx context.Context, root, prefix string, fn func(BlobInfo) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		key, ok := b.keyOf(p)
+		if !ok || !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // gone meanwhile
+		}
+		return fn(BlobInfo{Key: key, Size: info.Size(), ModTime: info.ModTime()})
+	})
+}
+
+// keyOf maps a file's path back to its key, if it is where that key lives.
+func (b *LocalBlobs) keyOf(p string) (string, bool) {
+	for _, root := range []string{b.BlobDir(), b.RenditionDir()} {
+		rel, err := filepath.Rel(root, p)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3)
+		if len(parts) != 3 || len(parts[2]) < 4 {
+			return "", false
+		}
+		key := parts[2]
+		if want, err := b.path(key); err != nil || want != p {
+			return "", false
+		}
+		return key, true
+	}
+	return "", false
+}
+
+// Check makes sure both folders exist and can be written.
+func (b *LocalBlobs) Check(context.Context) error {
+	for _, d := range []string{b.BlobDir(), b.RenditionDir()} {
+		f, err := os.CreateTemp(d, ".check-*")
+		if err != nil {
+			return fmt.Errorf("the blob folder %s cannot be written: %w", d, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
 	}
 	return nil
 }

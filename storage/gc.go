@@ -3,12 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"gallerist/data"
@@ -50,22 +45,14 @@ type GCItem struct {
 	DeletedAt time.Time
 }
 
-// BlobLister is a BlobStore that can list its blobs; the garbage collector
-// removes orphan blobs only from stores that implement it.
-type BlobLister interface {
-	// ListBlobs calls fn with every stored key and its modification time.
-	ListBlobs(ctx context.Context, fn func(key string, modTime time.Time) error) error
-}
-
 // CollectGarbage purges media trashed longer than grace ago (in every
 // organization) and deletes the blobs no remaining row needs, then removes
 // blob files that no row references and that are older than OrphanBlobAge.
 // Files are deleted only after the transaction that forgets their rows has
-// committed, by a second write transaction that checks again that no row
-// needs them (see freeBlobs); blobs are only ever stored inside a write
-// transaction (see CreateMedia), so an upload of the same bytes running at
-// the same time, in this process or another, either commits first (and its
-// row keeps the blob) or stores the blob anew after.
+// committed, by a second write transaction that checks again that no row and
+// no upload's lease needs them (see freeBlobs and the invariant in
+// leases.go), so an upload of the same bytes running at the same time, in
+// this process or another, either keeps the blob or stores it anew after.
 // dryRun reports what would go and deletes nothing.
 func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace time.Duration) (GCReport, error) {
 	rep := GCReport{DryRun: dryRun}
@@ -117,9 +104,8 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 			if err != nil {
 				return rep, err
 			}
-			s.freeBlobs(ctx, freed)
 			rep.Purged = append(rep.Purged, items...)
-			rep.Blobs = append(rep.Blobs, freed...)
+			rep.Blobs = append(rep.Blobs, s.freeBlobs(ctx, freed)...)
 			if len(items) < gcBatch {
 				break
 			}
@@ -135,9 +121,9 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 }
 
 // collectOrphanRenditions removes renditions whose original is gone: rows
-// of the renditions table, and rendition folders on disk (older than
-// OrphanBlobAge) that no media row's bytes account for. Each is checked again
-// and deleted under the write lock, like blobs.
+// of the renditions table, and stored renditions older than OrphanBlobAge
+// that no media row's bytes account for. Each is checked again and deleted
+// under the write lock, like blobs.
 func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool) ([]string, error) {
 	candidates := map[string]bool{}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT DISTINCT sha256 FROM renditions r
@@ -157,14 +143,15 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if lb, ok := s.blobs.(*LocalBlobs); ok {
-		stale := s.db.Now().Add(-OrphanBlobAge)
-		dirs, _ := filepath.Glob(filepath.Join(lb.RenditionDir(), "*", "*", "*"))
-		for _, d := range dirs {
-			if st, err := os.Stat(d); err == nil && st.IsDir() && st.ModTime().Before(stale) && keyRE.MatchString(filepath.Base(d)) {
-				candidates[filepath.Base(d)] = true
-			}
+	stale := s.db.Now().Add(-OrphanBlobAge)
+	err = s.blobs.List(ctx, "", func(b BlobInfo) error {
+		if !IsOriginalKey(b.Key) && b.ModTime.Before(stale) {
+			candidates[b.Key[:64]] = true
 		}
+		return nil
+	})
+	if err != nil || len(candidates) == 0 {
+		return nil, err
 	}
 	var gone []string
 	check := func(tx *sql.Tx) error {
@@ -186,7 +173,7 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 					return err
 				}
 				if !held {
-					if err := s.blobs.DeleteRenditions(ctx, k); err != nil {
+					if err := deleteRenditions(ctx, s.blobs, k); err != nil {
 						return err
 					}
 				}
@@ -195,9 +182,6 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 		}
 		sort.Strings(gone)
 		return nil
-	}
-	if len(candidates) == 0 {
-		return nil, nil
 	}
 	if dryRun {
 		err = s.db.view(ctx, check)
@@ -227,37 +211,39 @@ func findExpiredTrash(ctx context.Context, tx *sql.Tx, cutoff int64, limit int) 
 	return out, rows.Err()
 }
 
-// collectOrphans removes blob files older than OrphanBlobAge whose content
-// hash no media row has. Candidates are listed without the write lock; each
-// is checked again and deleted under it.
+// collectOrphans removes blobs older than OrphanBlobAge that no media row
+// and no live lease needs (expired leases are forgotten first). Candidates
+// are listed without the write lock; each is checked again and deleted
+// under it.
 func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]string, error) {
-	lister, ok := s.blobs.(BlobLister)
-	if !ok {
-		return nil, nil
-	}
 	old := s.db.Now().Add(-OrphanBlobAge)
 	var candidates []string
-	err := lister.ListBlobs(ctx, func(key string, mod time.Time) error {
-		if mod.Before(old) {
-			candidates = append(candidates, key)
+	err := s.blobs.List(ctx, "", func(b BlobInfo) error {
+		if IsOriginalKey(b.Key) && b.ModTime.Before(old) {
+			candidates = append(candidates, b.Key)
 		}
 		return nil
 	})
-	if err != nil || len(candidates) == 0 {
+	if err != nil {
 		return nil, err
 	}
 	var orphans []string
 	check := func(tx *sql.Tx) error {
 		orphans = orphans[:0]
+		if !dryRun {
+			if err := s.db.dropExpiredLeases(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if held, err := s.db.filesHeld(ctx, tx); err != nil || (held && !dryRun) {
 			return err // a backup holds file deletion: the orphans wait for the next run
 		}
 		for _, key := range candidates {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, key[:64]).Scan(&n); err != nil {
+			needed, err := s.db.blobNeeded(ctx, tx, key)
+			if err != nil {
 				return err
 			}
-			if n > 0 {
+			if needed {
 				continue
 			}
 			if !dryRun {
@@ -275,40 +261,4 @@ func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]strin
 		err = s.db.update(ctx, check)
 	}
 	return orphans, err
-}
-
-// ListBlobs walks the blob folder and reports every well-formed key.
-func (b *LocalBlobs) ListBlobs(ctx context.Context, fn func(key string, modTime time.Time) error) error {
-	root := b.BlobDir()
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return nil
-		}
-		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3)
-		if len(parts) != 3 {
-			return nil
-		}
-		key := parts[2]
-		if !keyRE.MatchString(key) || key[0:2] != parts[0] || key[2:4] != parts[1] {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		return fn(key, info.ModTime())
-	})
 }

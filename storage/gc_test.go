@@ -239,7 +239,8 @@ func TestCollectGarbage(t *testing.T) {
 			VALUES (?, 50, 'jpg', 'image/jpeg', 50, 34, 1000, ?)`, withRow, ms(now)); err != nil {
 			t.Fatal(err)
 		}
-		setModTime(t, e.renditionDir(oldDir), now.Add(-OrphanBlobAge-time.Minute))
+		// Stores date files, not folders (S3 has none).
+		setModTime(t, filepath.Join(e.renditionDir(oldDir), "50.jpg"), now.Add(-OrphanBlobAge-time.Minute))
 		// A live item's renditions, old, stay.
 		r := NewRenderer(e.db, e.blobs, 0, 0)
 		live := e.createMedia(t, e.ctx, "live.jpg", jpegA)
@@ -248,7 +249,7 @@ func TestCollectGarbage(t *testing.T) {
 			t.Fatal(err)
 		}
 		blob.Close()
-		setModTime(t, e.renditionDir(live.SHA256), now.Add(-30*24*time.Hour))
+		setModTime(t, filepath.Join(e.renditionDir(live.SHA256), "50.jpg"), now.Add(-30*24*time.Hour))
 
 		rep := e.gc(t, false, grace)
 		want := []string{withRow, oldDir}

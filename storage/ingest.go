@@ -25,7 +25,7 @@ var errOverLimit = errors.New("over limit")
 func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string) (st *data.Staged, err error) {
 	original := data.SanitizeFilename(filename)
 	display := original
-	f, err := s.blobs.CreateTemp()
+	f, err := s.staging.CreateTemp()
 	if err != nil {
 		return nil, diskFull(err)
 	}
@@ -149,7 +149,7 @@ func (s *MediaService) stripLocation(src *os.File) (*os.File, int64, string, err
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return nil, 0, "", err
 	}
-	dst, err := s.blobs.CreateTemp()
+	dst, err := s.staging.CreateTemp()
 	if err != nil {
 		return nil, 0, "", err
 	}

@@ -15,9 +15,10 @@ import (
 
 // MediaService implements data.MediaService on SQLite and a BlobStore.
 type MediaService struct {
-	db     *DB
-	blobs  BlobStore
-	limits data.Limits
+	db      *DB
+	blobs   BlobStore
+	staging *Staging
+	limits  data.Limits
 
 	// Created, if set, is called after media rows commit (e.g. to queue renditions).
 	Created func(ids []int64)
@@ -33,9 +34,10 @@ type MediaService struct {
 	StripLocation bool
 }
 
-// NewMediaService returns the media library service.
-func NewMediaService(db *DB, blobs BlobStore, limits data.Limits) *MediaService {
-	return &MediaService{db: db, blobs: blobs, limits: limits}
+// NewMediaService returns the media library service: uploads are staged
+// in staging, then put into blobs.
+func NewMediaService(db *DB, blobs BlobStore, staging *Staging, limits data.Limits) *MediaService {
+	return &MediaService{db: db, blobs: blobs, staging: staging, limits: limits}
 }
 
 // Version changes whenever anything in the database changes (see DB.Version).
@@ -78,9 +80,13 @@ func nullInt(v int64) any {
 	return v
 }
 
-// CreateMedia adds staged files to the library in one transaction. Blobs are
-// moved into the store while the write lock is held, so the garbage collector
-// (which deletes blobs under the same lock) can never remove a blob a new row needs.
+// CreateMedia adds staged files to the library in one transaction. The
+// blobs are put into the store before that transaction, without the write
+// lock (a 100 MB upload to a remote store takes seconds), under a lease: a
+// committed blob_leases row that tells the garbage collector the bytes are
+// about to be referenced (see blobNeeded). The rows then commit with the
+// leases' release; if anything fails, the blobs this call stored and that
+// no row or other lease needs are removed again under the lock.
 func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]*data.Media, error) {
 	org, err := orgID(ctx)
 	if err != nil {
@@ -94,32 +100,77 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 	if len(mc.Files) == 0 {
 		return nil, data.Errorf(data.ECMissingFile, "Send at least one file.")
 	}
+	for _, st := range mc.Files {
+		if tmp, _ := st.Handle.(string); tmp == "" {
+			return nil, errors.New("staged file was discarded")
+		}
+	}
 	var out []*data.Media
-	var reused []*data.Staged // files answered by an existing item, discarded after commit
-	err = s.db.update(ctx, func(tx *sql.Tx) (err error) {
-		out = out[:0]
-		// Blobs this transaction stored are removed before it rolls back,
-		// while it still holds the write lock: removed later, a concurrent
-		// upload of the same bytes could have committed a row that needs them.
-		var created []string
-		reused = reused[:0]
-		defer func() {
-			if err != nil {
-				for _, key := range created {
-					s.blobs.Delete(context.WithoutCancel(ctx), key)
-				}
+	var created []string // blobs this call stored
+	lease, err := s.db.takeLeases(ctx, stagedSums(mc.Files))
+	if err == nil {
+		created, err = s.putAll(ctx, mc.Files)
+	}
+	if err == nil {
+		out, err = s.insertMedia(ctx, org, p.Actor, alt, mc, lease)
+	}
+	if err != nil {
+		for _, st := range mc.Files {
+			s.Discard(st)
+		}
+		s.dropUploaded(ctx, lease, created)
+		return nil, err
+	}
+	if s.Created != nil {
+		var ids []int64
+		for _, m := range out {
+			if m.DuplicateOf != m.ID {
+				ids = append(ids, m.ID)
 			}
-		}()
+		}
+		s.Created(ids)
+	}
+	return out, nil
+}
+
+func stagedSums(files []*data.Staged) []string {
+	out := make([]string, len(files))
+	for i, st := range files {
+		out[i] = st.SHA256
+	}
+	return out
+}
+
+// putAll puts each staged file into the blob store, and reports the keys it
+// stored anew (bytes already there are left as they are).
+func (s *MediaService) putAll(ctx context.Context, files []*data.Staged) ([]string, error) {
+	var created []string
+	for _, st := range files {
+		tmp, _ := st.Handle.(string)
+		isNew, err := putStaged(ctx, s.blobs, st.SHA256, tmp, st.Size, st.SHA256)
+		st.Handle = ""
+		if err != nil {
+			return created, fmt.Errorf("store blob: %w", diskFull(err))
+		}
+		if isNew {
+			created = append(created, st.SHA256)
+		}
+	}
+	return created, nil
+}
+
+// insertMedia writes the rows of files whose blobs are stored, and releases
+// the lease that kept those blobs from the collector, in one transaction.
+func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt string, mc data.MediaCreate, lease int64) ([]*data.Media, error) {
+	var out []*data.Media
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
 		now := ms(s.db.Now())
 		secret, err := orgFileSecret(ctx, tx, org)
 		if err != nil {
 			return err
 		}
 		for _, st := range mc.Files {
-			tmp, _ := st.Handle.(string)
-			if tmp == "" {
-				return errors.New("staged file was discarded")
-			}
 			var dup sql.NullInt64
 			// The same bytes, or the same source URL imported before, offer the existing item.
 			if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM media WHERE org_id = ? AND deleted_at IS NULL
@@ -134,7 +185,6 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				}
 				m.DuplicateOf = m.ID
 				out = append(out, m)
-				reused = append(reused, st)
 				continue
 			}
 			processing, err := queueRenditions(ctx, tx, org, st, now)
@@ -145,20 +195,12 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search, processing, file_key)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				org, st.Kind, st.Filename, st.OriginalFilename, st.MIMEType, st.Size, st.SHA256,
-				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, p.Actor, now, now,
+				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, actor, now, now,
 				searchText(st.Filename, alt), processing, fileKey(secret, st.SHA256))
 			if err != nil {
 				return err
 			}
 			id, _ := res.LastInsertId()
-			isNew, err := s.blobs.Put(ctx, st.SHA256, tmp)
-			if err != nil {
-				return fmt.Errorf("store blob: %w", err)
-			}
-			st.Handle = ""
-			if isNew {
-				created = append(created, st.SHA256)
-			}
 			m, err := findMediaByID(ctx, tx, org, id)
 			if err != nil {
 				return err
@@ -166,27 +208,9 @@ func (s *MediaService) CreateMedia(ctx context.Context, mc data.MediaCreate) ([]
 			m.DuplicateOf = dup.Int64
 			out = append(out, m)
 		}
-		return nil
+		return releaseLease(ctx, tx, lease)
 	})
-	if err != nil {
-		for _, st := range mc.Files {
-			s.Discard(st)
-		}
-		return nil, err
-	}
-	for _, st := range reused {
-		s.Discard(st)
-	}
-	if s.Created != nil {
-		var ids []int64
-		for _, m := range out {
-			if m.DuplicateOf != m.ID {
-				ids = append(ids, m.ID)
-			}
-		}
-		s.Created(ids)
-	}
-	return out, nil
+	return out, err
 }
 
 // queueRenditions decides an item's processing state: images whose bytes
@@ -824,28 +848,30 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 
 // freeBlobs deletes the files of bytes that purgeRows freed, after its
 // transaction committed. It holds the write lock while it checks again that
-// no row has those bytes and deletes them: blobs are stored only under that
-// lock (see CreateMedia), so an upload of the same bytes either committed
-// first and keeps the file, or stores it anew afterwards. A file that cannot
+// no row has those bytes and no upload holds a lease on them, and deletes
+// them (the invariant is in leases.go): an upload of the same bytes either
+// took its lease first and keeps the file, or stores it anew afterwards. A file that cannot
 // be deleted is logged and left for GC: the rows are gone either way. It runs
-// to the end even when ctx is cancelled (the caller was told it is done).
-func (s *MediaService) freeBlobs(ctx context.Context, shas []string) {
+// to the end even when ctx is cancelled (the caller was told it is done),
+// and reports the blobs it deleted.
+func (s *MediaService) freeBlobs(ctx context.Context, shas []string) (deleted []string) {
 	if len(shas) == 0 {
-		return
+		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		deleted = deleted[:0]
 		// While a backup holds file deletion, the files stay as orphans.
 		held, err := s.db.filesHeld(ctx, tx)
 		if err != nil {
 			return err
 		}
 		for _, sha := range shas {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n); err != nil {
+			needed, err := s.db.blobNeeded(ctx, tx, sha)
+			if err != nil {
 				return err
 			}
-			if n > 0 {
+			if needed {
 				continue
 			}
 			// A rendition the worker stored meanwhile goes too.
@@ -855,18 +881,22 @@ func (s *MediaService) freeBlobs(ctx context.Context, shas []string) {
 			if held {
 				continue
 			}
-			if err := s.blobs.DeleteRenditions(ctx, sha); err != nil {
+			if err := deleteRenditions(ctx, s.blobs, sha); err != nil {
 				s.db.Log.Warn("delete renditions of purged bytes (GC retries)", "sha256", sha, "err", err)
 			}
 			if err := s.blobs.Delete(ctx, sha); err != nil && !errors.Is(err, ErrBlobNotFound) {
 				s.db.Log.Warn("delete blob of purged bytes (GC retries)", "sha256", sha, "err", err)
+				continue
 			}
+			deleted = append(deleted, sha)
 		}
 		return nil
 	})
 	if err != nil {
 		s.db.Log.Warn("delete files of purged bytes (GC retries)", "err", err)
+		return nil
 	}
+	return deleted
 }
 
 // OpenOriginal opens the original bytes of one of the organization's items.

@@ -90,7 +90,7 @@ func TestCreateMedia(t *testing.T) {
 		if err != nil || string(b) != string(jpg) {
 			t.Fatalf("blob: %d bytes, %v", len(b), err)
 		}
-		if left, _ := os.ReadDir(e.blobs.TempDir()); len(left) != 0 {
+		if left, _ := os.ReadDir(e.staging.Dir()); len(left) != 0 {
 			t.Fatalf("staging folder not empty: %v", left)
 		}
 		if live, trashed := e.totals(t, e.ctx); live != 1 || trashed != 0 {
@@ -107,7 +107,7 @@ func TestCreateMedia(t *testing.T) {
 		if !exists(t, e.blobPath(first.SHA256)) {
 			t.Fatal("blob missing")
 		}
-		if left, _ := os.ReadDir(e.blobs.TempDir()); len(left) != 0 {
+		if left, _ := os.ReadDir(e.staging.Dir()); len(left) != 0 {
 			t.Fatalf("staging folder not empty: %v", left)
 		}
 	})
@@ -128,7 +128,7 @@ func TestCreateMedia(t *testing.T) {
 		if n := e.count(t, `SELECT COUNT(*) FROM media WHERE org_id = ?`, e.org.ID); n != 2 {
 			t.Fatalf("%d rows, want 2: the same bytes were added again", n)
 		}
-		if left, _ := os.ReadDir(e.blobs.TempDir()); len(left) != 1 { // theirs is still staged
+		if left, _ := os.ReadDir(e.staging.Dir()); len(left) != 1 { // theirs is still staged
 			t.Fatalf("staging folder: %v, want only the other store's file", left)
 		}
 		// Another store's copy of the same bytes is not "already in the library".
@@ -622,7 +622,7 @@ func TestPurgeMedia(t *testing.T) {
 		e.trash(t, e.ctx, m.ID, false)
 		ctx, cancel := context.WithCancel(e.ctx)
 		defer cancel()
-		interrupted := NewMediaService(e.db, cancelOnDelete{LocalBlobs: e.blobs, cancel: cancel}, data.DefaultLimits())
+		interrupted := NewMediaService(e.db, cancelOnDelete{LocalBlobs: e.blobs, cancel: cancel}, e.staging, data.DefaultLimits())
 		err := interrupted.PurgeMedia(ctx, m.ID)
 		_, rowErr := e.media.FindMediaByID(e.ctx, m.ID)
 		rowKept, fileKept := rowErr == nil, exists(t, e.blobPath(m.SHA256))

@@ -3,12 +3,11 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -412,20 +411,10 @@ func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Re
 	if ext == "" {
 		return fmt.Errorf("unknown rendition format %q", rd.Format)
 	}
-	f, err := r.blobs.CreateTemp()
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, bytes.NewReader(rd.Data)); err != nil {
-		f.Close()
-		return errors.Join(err, removeFile(f.Name()))
-	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return errors.Join(err, removeFile(f.Name()))
-	}
 	key := sha + "/" + strconv.Itoa(slot) + "." + ext
-	if _, err := r.blobs.Put(ctx, key, f.Name()); err != nil {
-		return errors.Join(err, removeFile(f.Name()))
+	sum := sha256.Sum256(rd.Data)
+	if _, err := r.blobs.Put(ctx, key, bytes.NewReader(rd.Data), int64(len(rd.Data)), hex.EncodeToString(sum[:])); err != nil {
+		return err
 	}
 	r.made.Add(1)
 	return r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
@@ -442,7 +431,7 @@ func (r *Renderer) store(ctx context.Context, sha string, slot int, rd render.Re
 			if held, err := r.db.filesHeld(ctx, tx); err != nil || held {
 				return err // a backup is copying: the folder stays, GC removes it later
 			}
-			if err := r.blobs.DeleteRenditions(ctx, sha); err != nil {
+			if err := deleteRenditions(ctx, r.blobs, sha); err != nil {
 				r.db.Log.Warn("delete rendition of purged bytes (GC retries)", "sha256", sha, "err", err)
 			}
 		}
@@ -625,11 +614,4 @@ func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[s
 		}
 	}
 	return rows.Err()
-}
-
-func removeFile(p string) error {
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }

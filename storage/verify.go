@@ -187,7 +187,11 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 	}
 
 	// Orphans: files no row refers to (a warning: a later GC removes them).
-	err = lb.ListBlobs(ctx, func(key string, _ time.Time) error {
+	err = lb.List(ctx, "", func(b BlobInfo) error {
+		key := b.Key
+		if !IsOriginalKey(key) {
+			return nil // renditions are checked below
+		}
 		if _, ok := blobs[key]; ok {
 			return nil
 		}
