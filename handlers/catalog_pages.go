@@ -13,43 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// catalogPageRoutes are the admin UI's product, gallery and collection pages.
-// They call the same CatalogService methods as the /api handlers.
-func (h *Handlers) catalogPageRoutes() []web.Route {
-	read, write := data.ScopeProductsRead, data.ScopeProductsWrite
-	page := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: scope, Handler: fn}
-	}
-	return []web.Route{
-		page("GET", "/products", read, h.handleProductsPage),
-		page("GET", "/products/new", write, h.handleProductNewPage),
-		page("POST", "/products", write, h.handleProductCreateForm),
-		page("GET", "/products/:id", read, h.handleGalleryEditor),
-		page("POST", "/products/:id", write, h.handleProductUpdateForm),
-		page("GET", "/products/:id/delete", write, h.handleProductDeleteConfirm),
-		page("POST", "/products/:id/delete", write, h.handleProductDeleteForm),
-		page("POST", "/products/:id/gallery/reorder", write, h.handleGalleryReorderForm),
-		{Method: "POST", Path: "/products/:id/images/upload", Scope: write, Stream: true, Handler: h.handleGalleryUpload},
-		page("POST", "/products/:id/images", write, h.handleGalleryAttachForm),
-		page("GET", "/products/:id/picker", write, h.handleGalleryPicker),
-		page("POST", "/products/:id/images/:image_id/move", write, h.handleGalleryMoveForm),
-		page("POST", "/products/:id/images/:image_id/alt", write, h.handleGalleryAltForm),
-		page("GET", "/products/:id/images/:image_id/detach", write, h.handleGalleryDetachConfirm),
-		page("POST", "/products/:id/images/:image_id/detach", write, h.handleGalleryDetachForm),
-		page("POST", "/products/:id/variants", write, h.handleVariantCreateForm),
-		page("POST", "/products/:id/variants/:variant_id/image", write, h.handleVariantImageForm),
-
-		page("GET", "/collections", read, h.handleCollectionsPage),
-		page("POST", "/collections", write, h.handleCollectionCreateForm),
-		page("GET", "/collections/:id", read, h.handleCollectionPage),
-		page("POST", "/collections/:id", write, h.handleCollectionUpdateForm),
-		page("GET", "/collections/:id/picker", write, h.handleCollectionPicker),
-		page("POST", "/collections/:id/image", write, h.handleCollectionImageForm),
-		page("GET", "/collections/:id/delete", write, h.handleCollectionDeleteConfirm),
-		page("POST", "/collections/:id/delete", write, h.handleCollectionDeleteForm),
-	}
-}
-
 const productsPageSize = 50
 
 func (h *Handlers) handleProductsPage(c *fiber.Ctx) error {

@@ -18,40 +18,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// catalogRoutes are the /api routes of products, variants, collections and galleries.
-func (h *Handlers) catalogRoutes() []endpoint {
-	read, write := data.ScopeProductsRead, data.ScopeProductsWrite
-	return []endpoint{
-		apiRoute("GET", "/api/products", read, h.handleProductList, productList.params()...),
-		apiRoute("POST", "/api/products", write, h.handleProductCreate),
-		apiRoute("GET", "/api/products/:id", read, h.handleProductGet, "fields"),
-		apiRoute("PATCH", "/api/products/:id", write, h.handleProductPatch),
-		apiRoute("DELETE", "/api/products/:id", write, h.handleProductDelete),
-
-		apiRoute("GET", "/api/products/:id/variants", read, h.handleVariantList, variantList.params()...),
-		apiRoute("POST", "/api/products/:id/variants", write, h.handleVariantCreate),
-		apiRoute("GET", "/api/products/:id/variants/:vid", read, h.handleVariantGet, "fields"),
-		apiRoute("PATCH", "/api/products/:id/variants/:vid", write, h.handleVariantPatch),
-		apiRoute("DELETE", "/api/products/:id/variants/:vid", write, h.handleVariantDelete),
-		apiRoute("PUT", "/api/products/:id/variants/:vid/image", write, h.handleVariantImage),
-
-		apiRoute("GET", "/api/products/:id/images", read, h.handleGalleryList, galleryList.params()...),
-		streamed(apiRoute("POST", "/api/products/:id/images", write, h.handleGalleryAdd)),
-		apiRoute("POST", "/api/products/:id/images/reorder", write, h.handleGalleryReorder),
-		apiRoute("GET", "/api/products/:id/images/:image_id", read, h.handleGalleryImageGet, "fields"),
-		apiRoute("PATCH", "/api/products/:id/images/:image_id", write, h.handleGalleryImagePatch),
-		apiRoute("PUT", "/api/products/:id/images/:image_id", write, h.handleGalleryImagePut),
-		apiRoute("DELETE", "/api/products/:id/images/:image_id", write, h.handleGalleryImageDelete),
-
-		apiRoute("GET", "/api/collections", read, h.handleCollectionList, collectionList.params()...),
-		apiRoute("POST", "/api/collections", write, h.handleCollectionCreate),
-		apiRoute("GET", "/api/collections/:id", read, h.handleCollectionGet, "fields"),
-		apiRoute("PATCH", "/api/collections/:id", write, h.handleCollectionPatch),
-		apiRoute("DELETE", "/api/collections/:id", write, h.handleCollectionDelete),
-		apiRoute("PUT", "/api/collections/:id/image", write, h.handleCollectionImage),
-	}
-}
-
 // ProductJSON is a product as the API shows it.
 type ProductJSON struct {
 	ID             int64          `json:"id"`
