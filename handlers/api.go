@@ -411,3 +411,33 @@ func (h *Handlers) baseURL(c *fiber.Ctx) string {
 	}
 	return c.BaseURL()
 }
+
+// sendList renders a list envelope, each item made sparse by fields.
+func sendList[T any](c *fiber.Ctx, items []T, total, limit, offset int, fields []string, render func(T) any) error {
+	out, err := listOf(items, total, limit, offset, fields, render)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// listOf renders items into the list envelope, each cut to fields (all when empty).
+func listOf[T any](items []T, total, limit, offset int, fields []string, render func(T) any) (List[any], error) {
+	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: limit, Offset: offset}
+	for _, it := range items {
+		v, err := sparse(render(it), fields)
+		if err != nil {
+			return out, err
+		}
+		out.Data = append(out.Data, v)
+	}
+	return out, nil
+}
+
+func searchParam(c *fiber.Ctx) (string, error) {
+	q := c.Query("q")
+	if len(q) > 200 {
+		return "", paramError("q", "q may be at most 200 characters.")
+	}
+	return q, nil
+}

@@ -458,14 +458,6 @@ func (h *Handlers) saveAlt(ctx context.Context, f altField, skipSame bool) (r al
 	return r, true, nil
 }
 
-// altSaved is what the bulk alt editor's save answers library.js for one image.
-type altSaved struct {
-	ID    int64  `json:"id"`
-	Alt   string `json:"alt"`
-	Saved bool   `json:"saved"`
-	Error string `json:"error,omitempty"`
-}
-
 // handleAltEditorForm saves alt text fields named alt-<id>, each through
 // UpdateMedia (the API's validation path). library.js posts one field at a
 // time as the merchant leaves it and reads JSON; without JavaScript the
