@@ -539,7 +539,7 @@ func formVersion(c *fiber.Ctx) int64 {
 // app.js, or back to the editor for a plain form.
 func (h *Handlers) galleryAnswer(c *fiber.Ctx, pid, version int64, anchor, msg string) error {
 	if wantsJSON(c) {
-		return c.JSON(fiber.Map{"version": version})
+		return c.JSON(galleryVersionAnswer{Version: version})
 	}
 	if msg != "" {
 		toast(c, web.Toast{Message: msg})
@@ -865,5 +865,5 @@ func (h *Handlers) handleGalleryUpload(c *fiber.Ctx) error {
 		}
 		out = append(out, galleryUploadResult{ID: a.ID, Filename: a.Media.Filename, HTML: html})
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"items": out, "version": g.Gallery.Version})
+	return c.Status(fiber.StatusCreated).JSON(galleryUploadAnswer{Items: out, Version: g.Gallery.Version})
 }

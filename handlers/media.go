@@ -787,7 +787,7 @@ func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
 		out = append(out, r)
 	}
 	if wantsJSON(c) {
-		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"items": out})
+		return c.Status(fiber.StatusCreated).JSON(libraryUploadAnswer{Items: out})
 	}
 	added, dups := 0, 0
 	for _, r := range out {

@@ -481,7 +481,7 @@ func (h *Handlers) handleAltEditorForm(c *fiber.Ctx) error {
 		if failed {
 			status = fiber.StatusUnprocessableEntity
 		}
-		return c.Status(status).JSON(fiber.Map{"items": out})
+		return c.Status(status).JSON(altSaveAnswer{Items: out})
 	}
 	if failed {
 		a, aerr := h.altEditor(c)

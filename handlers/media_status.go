@@ -53,5 +53,5 @@ func (h *Handlers) handleMediaStatus(c *fiber.Ctx) error {
 		items = append(items, st)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": items})
+	return c.JSON(mediaStatusAnswer{Items: items})
 }
