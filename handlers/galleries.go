@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -186,95 +186,11 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 		return data.Errorf(data.ECGalleryFull, "This product's gallery has %d images and holds at most %d; remove some before adding more.",
 			p.ImageCount, h.Limits.MaxGalleryImages).With("max_images", h.Limits.MaxGalleryImages)
 	}
-	up, err := h.readUpload(c, true)
+	add, err := h.readGalleryAdd(c)
 	if err != nil {
 		return err
 	}
-	defer up.discard(h.Media)
-	var mediaID int64
-	var position int
-	var alt *string
-	var src string
-	if up.fields != nil { // JSON
-		for _, k := range slices.Sorted(maps.Keys(up.fields)) { // the same field named every time
-			switch k {
-			case "attachment", "filename", "alt", "position", "media_id", "src":
-			default:
-				return data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
-			}
-		}
-		if raw, ok := up.fields["media_id"]; ok {
-			if err := json.Unmarshal(raw, &mediaID); err != nil || mediaID <= 0 {
-				return data.FieldError("media_id", "media_id must be the id of a media item.")
-			}
-		}
-		if raw, ok := up.fields["position"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &position); err != nil || position < 1 {
-				return data.FieldError("position", "position must be a whole number from 1.")
-			}
-		}
-		if _, ok := up.fields["alt"]; ok {
-			a := up.alt // readUpload parsed it; null clears
-			alt = &a
-		}
-		if raw, ok := up.fields["src"]; ok {
-			if err := json.Unmarshal(raw, &src); err != nil || strings.TrimSpace(src) == "" {
-				return data.FieldError("src", "src must be the http or https URL of an image.")
-			}
-		}
-	} else { // multipart
-		for _, k := range slices.Sorted(maps.Keys(up.form)) {
-			v := up.form[k]
-			switch k {
-			case "alt":
-				a := v
-				alt = &a
-			case "position":
-				n, err := strconv.Atoi(strings.TrimSpace(v))
-				if err != nil || n < 1 {
-					return data.FieldError("position", "position must be a whole number from 1.")
-				}
-				position = n
-			case "media_id":
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				if err != nil || n <= 0 {
-					return data.FieldError("media_id", "media_id must be the id of a media item.")
-				}
-				mediaID = n
-			case "src":
-				src = v
-			default:
-				return data.Errorf(data.ECUnknownField, "Unknown form field %q; send \"file\", \"src\", \"alt\", \"position\" or \"media_id\".", k).With("field", k)
-			}
-		}
-	}
-	if src != "" {
-		if len(up.files) > 0 || mediaID != 0 {
-			return data.FieldError("src", "Send one of media_id, a file, or src.")
-		}
-		if strings.TrimSpace(src) == "" || len(src) > 8192 {
-			return data.FieldError("src", "src must be the http or https URL of an image.")
-		}
-		if err := mayCreateMedia(c.UserContext()); err != nil {
-			return err
-		}
-		if up.files, err = h.Media.StageURLs(c.UserContext(), []string{src}); err != nil {
-			return err
-		}
-	}
-	var imgs []*data.GalleryImage
-	switch {
-	case len(up.files) > 1:
-		return data.Errorf(data.ECTooManyFiles, "Send one file per request to add to a gallery.").With("max_files", 1)
-	case len(up.files) == 1 && mediaID != 0:
-		return data.FieldError("media_id", "Send either media_id (an item of the library) or a file to upload, not both.")
-	case len(up.files) == 1:
-		imgs, err = h.Catalog.AttachUpload(c.UserContext(), pid, data.MediaCreate{Files: up.files, Alt: up.alt}, position)
-	case mediaID != 0:
-		imgs, err = h.Catalog.AttachMedia(c.UserContext(), pid, data.GalleryAttach{MediaIDs: []int64{mediaID}, Position: position, Alt: alt})
-	default:
-		return data.Errorf(data.ECMissingFile, "Send {\"media_id\": ID} to add an item of the library, {\"src\": URL} to import one, or a file (multipart \"file\", or base64 \"attachment\" with \"filename\").")
-	}
+	imgs, err := h.attachGalleryAdd(c.UserContext(), pid, add)
 	if err != nil {
 		return err
 	}
@@ -284,6 +200,26 @@ func (h *Handlers) handleGalleryAdd(c *fiber.Ctx) error {
 	}
 	c.Location(fmt.Sprintf("/api/products/%d/images/%d", pid, gi.ID))
 	return c.Status(http.StatusCreated).JSON(h.galleryImageJSON(h.baseURL(c), gi))
+}
+
+// attachGalleryAdd attaches what an addition carries: its one file (upload
+// or import) or its library item.
+func (h *Handlers) attachGalleryAdd(ctx context.Context, pid int64, add galleryAdd) ([]*data.GalleryImage, error) {
+	switch {
+	case len(add.files) > 1:
+		return nil, data.Errorf(data.ECTooManyFiles, "Send one file per request to add to a gallery.").With("max_files", 1)
+	case len(add.files) == 1 && add.mediaID != 0:
+		return nil, data.FieldError("media_id", "Send either media_id (an item of the library) or a file to upload, not both.")
+	case len(add.files) == 1:
+		alt := ""
+		if add.alt != nil {
+			alt = *add.alt
+		}
+		return h.Catalog.AttachUpload(ctx, pid, data.MediaCreate{Files: add.files, Alt: alt}, add.position)
+	case add.mediaID != 0:
+		return h.Catalog.AttachMedia(ctx, pid, data.GalleryAttach{MediaIDs: []int64{add.mediaID}, Position: add.position, Alt: add.alt})
+	}
+	return nil, data.Errorf(data.ECMissingFile, "Send {\"media_id\": ID} to add an item of the library, {\"src\": URL} to import one, or a file (multipart \"file\", or base64 \"attachment\" with \"filename\").")
 }
 
 func (h *Handlers) handleGalleryImagePatch(c *fiber.Ctx) error {
@@ -834,11 +770,10 @@ func (h *Handlers) handleGalleryUpload(c *fiber.Ctx) error {
 	if _, err := h.Catalog.FindProductByID(ctx, pid); err != nil {
 		return h.uploadFailed(c, err)
 	}
-	up, err := h.readUpload(c, false)
+	up, err := h.readUpload(c)
 	if err != nil {
 		return h.uploadFailed(c, err)
 	}
-	defer up.discard(h.Media)
 	pos, _ := strconv.Atoi(c.Query("position"))
 	added, err := h.Catalog.AttachUploadAt(ctx, pid, data.MediaCreate{Files: up.files, Alt: up.alt}, data.GalleryAttach{Position: max(pos, 0), Clamp: true})
 	if err != nil {

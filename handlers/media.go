@@ -394,11 +394,10 @@ type UnrestoredJSON struct {
 }
 
 func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
-	up, err := h.readUpload(c, false)
+	up, err := h.readUpload(c)
 	if err != nil {
 		return err
 	}
-	defer up.discard(h.Media)
 	items, err := h.Media.CreateMedia(c.UserContext(), data.MediaCreate{Files: up.files, Alt: up.alt})
 	if err != nil {
 		return err
@@ -764,11 +763,10 @@ func (h *Handlers) handleTrash(c *fiber.Ctx) error {
 // bytes are already in the library is not added twice: the answer links to the
 // existing item.
 func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
-	up, err := h.readUpload(c, false)
+	up, err := h.readUpload(c)
 	if err != nil {
 		return h.uploadFailed(c, err)
 	}
-	defer up.discard(h.Media)
 	ctx := c.UserContext()
 	items, err := h.Media.CreateMedia(ctx, data.MediaCreate{Files: up.files, Alt: up.alt, ReuseExisting: true})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gallerist/data"
@@ -18,171 +19,345 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// upload is what an upload request carried: staged files plus form fields.
-type upload struct {
-	files  []*data.Staged
-	alt    string
-	fields map[string]json.RawMessage // JSON mode: the other fields, raw
-	form   map[string]string          // multipart mode: the other fields
+// An upload comes in one of three body kinds, each read by one function:
+// multipart/form-data with "file" parts (readMultipart), JSON with the file
+// as a base64 "attachment" (readJSONBody), or URLs to import, in JSON "urls"
+// or the no-JavaScript form's "urls" lines (stageURLs). Files are staged as
+// they stream in; the request's staging scope (data.WithStaging) discards
+// whatever does not end up in the library, so none of this discards.
+//
+// Two requests are read from them: mediaUpload (the library's uploads, also
+// a gallery editor's upload) and galleryAdd (POST /api/products/:id/images,
+// which also names a library item, an import URL and a position).
+
+// mediaUpload is what an upload to the library carries.
+type mediaUpload struct {
+	files []*data.Staged
+	alt   string
 }
 
-func (u *upload) discard(ms data.MediaService) {
-	for _, f := range u.files {
-		ms.Discard(f)
-	}
+// galleryAdd is what an addition to a gallery carries: a library item
+// (mediaID), or a file (files, at most one) or a URL to import (src, staged
+// into files by readGalleryAdd); a position (0: at the end); alt text (nil:
+// not given).
+type galleryAdd struct {
+	files    []*data.Staged
+	mediaID  int64
+	position int
+	alt      *string
+	src      string
 }
 
-// readUpload streams a multipart or JSON (base64 attachment) upload into
-// staged files. extra allows fields beyond file/alt (e.g. position, media_id),
-// which the caller validates.
-func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) {
-	up = &upload{form: map[string]string{}}
-	defer func() {
-		if err != nil {
-			up.discard(h.Media)
-		}
-	}()
-	ct := c.Get(fiber.HeaderContentType)
-	mt, params, perr := mime.ParseMediaType(ct)
-	if perr != nil {
-		mt = ""
+// formSpec is what a multipart upload takes besides its files.
+type formSpec struct {
+	fields  []string // text fields, each at most once, 8 KiB at most
+	unknown string   // the message refusing any other field (%q: its name)
+}
+
+var (
+	mediaForm = formSpec{fields: []string{"alt"},
+		unknown: "Unknown form field %q; send files as \"file\" and alt text as \"alt\"."}
+	galleryForm = formSpec{fields: []string{"alt", "position", "media_id", "src"},
+		unknown: "Unknown form field %q; send \"file\", \"src\", \"alt\", \"position\" or \"media_id\"."}
+
+	// The fields of JSON uploads ("attachment", "filename" and "alt" are every upload's).
+	mediaJSONFields   = []string{"attachment", "filename", "alt", "urls"}
+	galleryJSONFields = []string{"attachment", "filename", "alt", "position", "media_id", "src"}
+)
+
+const (
+	maxFormField = 8 << 10
+	maxURLForm   = 64 << 10
+)
+
+var errUploadType = data.Errorf(data.ECUnsupportedContent, "Send uploads as multipart/form-data (\"file\" parts) or application/json with a base64 \"attachment\".")
+
+// uploadType is the request's media type and its parameters ("" when
+// missing or malformed).
+func uploadType(c *fiber.Ctx) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil {
+		return "", nil
 	}
-	stream := web.Body(c)
-	ctx := c.UserContext()
+	return mt, params
+}
+
+// readUpload reads an upload to the library in any of the three body kinds.
+func (h *Handlers) readUpload(c *fiber.Ctx) (mediaUpload, error) {
+	mt, params := uploadType(c)
 	switch mt {
 	case "multipart/form-data":
-		if params["boundary"] == "" {
-			return up, data.Errorf(data.ECBadRequest, "The multipart body has no boundary.")
+		body, err := h.readMultipart(c, params["boundary"], mediaForm)
+		if err != nil {
+			return mediaUpload{}, err
 		}
-		mr := multipart.NewReader(stream, params["boundary"])
-		parts := 0
-		for {
-			part, err := mr.NextPart()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed: %s.", err.Error())
-			}
-			parts++
-			if parts > h.Limits.MaxFilesPerRequest+20 {
-				return up, data.Errorf(data.ECBadRequest, "Too many parts in the multipart body.")
-			}
-			name := part.FormName()
-			switch {
-			case name == "file" || name == "file[]" || name == "files":
-				if len(up.files) >= h.Limits.MaxFilesPerRequest {
-					return up, data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
-						With("max_files", h.Limits.MaxFilesPerRequest)
-				}
-				if err := mayCreateMedia(ctx); err != nil {
-					return up, err
-				}
-				st, err := h.Media.Stage(ctx, &bodyReader{r: part}, part.FileName())
-				if err != nil {
-					return up, bodyError(err)
-				}
-				up.files = append(up.files, st)
-			case name == web.CSRFField && parts == 1 && web.UsesSession(c):
-				// The no-JavaScript form's token, already checked by web.CSRF.
-			case name == "alt" || (extra && name != ""):
-				b, err := io.ReadAll(io.LimitReader(part, 8<<10+1))
-				if err != nil {
-					return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed.")
-				}
-				if len(b) > 8<<10 {
-					return up, data.FieldError(name, "The %s field is too long.", name)
-				}
-				if _, dup := up.form[name]; dup {
-					return up, data.FieldError(name, "The %s field appears twice.", name)
-				}
-				up.form[name] = string(b)
-			default:
-				return up, data.Errorf(data.ECUnknownField, "Unknown form field %q; send files as \"file\" and alt text as \"alt\".", name).With("field", name)
-			}
-			part.Close()
+		if len(body.files) == 0 {
+			return mediaUpload{}, data.Errorf(data.ECMissingFile, "The request has no file; send one or more \"file\" parts.")
 		}
-		up.alt = up.form["alt"]
-		if len(up.files) == 0 && !extra {
-			return up, data.Errorf(data.ECMissingFile, "The request has no file; send one or more \"file\" parts.")
-		}
+		return mediaUpload{files: body.files, alt: body.form["alt"]}, nil
 	case "application/json":
-		var staged *data.Staged
-		fields, err := streamJSONObject(stream, "attachment", func(r io.Reader) error {
-			if err := mayCreateMedia(ctx); err != nil {
-				return err
-			}
-			st, err := h.Media.Stage(ctx, attachmentDecoder(&bodyReader{r: r}), "")
-			if err != nil {
-				err = bodyError(err)
-				var ce base64.CorruptInputError
-				if errors.As(err, &ce) {
-					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 at byte %d: %s", int64(ce), base64Expected).
-						With("field", "attachment").With("offset", int64(ce))
-				}
-				return err
-			}
-			staged = st
-			return nil
-		}, 1<<20)
-		if staged != nil {
-			up.files = append(up.files, staged)
+		return h.readMediaJSON(c)
+	case "application/x-www-form-urlencoded":
+		return h.readURLForm(c)
+	}
+	return mediaUpload{}, errUploadType
+}
+
+// readMediaJSON reads a JSON upload to the library: an attachment, or urls
+// to import.
+func (h *Handlers) readMediaJSON(c *fiber.Ctx) (mediaUpload, error) {
+	body, err := h.readJSONBody(c, mediaJSONFields)
+	if err != nil {
+		return mediaUpload{}, err
+	}
+	up := mediaUpload{alt: body.alt}
+	raw, hasURLs := body.fields["urls"]
+	switch {
+	case hasURLs && body.attachment != nil:
+		return up, data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
+	case hasURLs:
+		var urls []string
+		if err := json.Unmarshal(raw, &urls); err != nil {
+			return up, data.FieldError("urls", "urls must be a list of URL strings.")
+		}
+		up.files, err = h.stageURLs(c.UserContext(), urls)
+		return up, err
+	case body.attachment == nil:
+		return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
+	}
+	up.files = []*data.Staged{body.attachment}
+	return up, nil
+}
+
+// readURLForm reads the admin UI's "Add from URL" form posted without
+// JavaScript: urls, one per line, and alt.
+func (h *Handlers) readURLForm(c *fiber.Ctx) (mediaUpload, error) {
+	if err := web.BufferBody(c, maxURLForm); err != nil {
+		return mediaUpload{}, err
+	}
+	args := c.Request().PostArgs()
+	up := mediaUpload{alt: string(args.Peek("alt"))}
+	var err error
+	up.files, err = h.stageURLs(c.UserContext(), strings.Fields(string(args.Peek("urls"))))
+	return up, err
+}
+
+// readGalleryAdd reads an addition to a gallery, multipart or JSON, and
+// stages its src, if any.
+func (h *Handlers) readGalleryAdd(c *fiber.Ctx) (galleryAdd, error) {
+	var add galleryAdd
+	var err error
+	switch mt, params := uploadType(c); mt {
+	case "multipart/form-data":
+		add, err = h.readGalleryMultipart(c, params["boundary"])
+	case "application/json":
+		add, err = h.readGalleryJSON(c)
+	case "application/x-www-form-urlencoded":
+		return add, data.Errorf(data.ECUnsupportedContent, "Send multipart/form-data or application/json here.")
+	default:
+		return add, errUploadType
+	}
+	if err != nil || add.src == "" {
+		return add, err
+	}
+	if len(add.files) > 0 || add.mediaID != 0 {
+		return add, data.FieldError("src", "Send one of media_id, a file, or src.")
+	}
+	if strings.TrimSpace(add.src) == "" || len(add.src) > 8192 {
+		return add, data.FieldError("src", "src must be the http or https URL of an image.")
+	}
+	if err := mayCreateMedia(c.UserContext()); err != nil {
+		return add, err
+	}
+	add.files, err = h.Media.StageURLs(c.UserContext(), []string{add.src})
+	return add, err
+}
+
+func (h *Handlers) readGalleryMultipart(c *fiber.Ctx, boundary string) (galleryAdd, error) {
+	body, err := h.readMultipart(c, boundary, galleryForm)
+	if err != nil {
+		return galleryAdd{}, err
+	}
+	add := galleryAdd{files: body.files, src: body.form["src"]}
+	if v, ok := body.form["alt"]; ok {
+		add.alt = &v
+	}
+	if v, ok := body.form["media_id"]; ok {
+		if add.mediaID, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil || add.mediaID <= 0 {
+			return add, data.FieldError("media_id", "media_id must be the id of a media item.")
+		}
+	}
+	if v, ok := body.form["position"]; ok {
+		if add.position, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || add.position < 1 {
+			return add, data.FieldError("position", "position must be a whole number from 1.")
+		}
+	}
+	return add, nil
+}
+
+func (h *Handlers) readGalleryJSON(c *fiber.Ctx) (galleryAdd, error) {
+	body, err := h.readJSONBody(c, galleryJSONFields)
+	if err != nil {
+		return galleryAdd{}, err
+	}
+	var add galleryAdd
+	if body.attachment != nil {
+		add.files = []*data.Staged{body.attachment}
+	}
+	if raw, ok := body.fields["media_id"]; ok {
+		if err := json.Unmarshal(raw, &add.mediaID); err != nil || add.mediaID <= 0 {
+			return add, data.FieldError("media_id", "media_id must be the id of a media item.")
+		}
+	}
+	if raw, ok := body.fields["position"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &add.position); err != nil || add.position < 1 {
+			return add, data.FieldError("position", "position must be a whole number from 1.")
+		}
+	}
+	if _, ok := body.fields["alt"]; ok {
+		add.alt = &body.alt // null clears
+	}
+	if raw, ok := body.fields["src"]; ok {
+		if err := json.Unmarshal(raw, &add.src); err != nil || strings.TrimSpace(add.src) == "" {
+			return add, data.FieldError("src", "src must be the http or https URL of an image.")
+		}
+	}
+	return add, nil
+}
+
+// multipartBody is a multipart upload: its staged files and text fields.
+type multipartBody struct {
+	files []*data.Staged
+	form  map[string]string
+}
+
+// readMultipart streams a multipart/form-data body, staging "file" parts
+// ("file[]" and "files" too) as they arrive, up to MaxFilesPerRequest, and
+// reading the text fields of spec; any other field is refused.
+func (h *Handlers) readMultipart(c *fiber.Ctx, boundary string, spec formSpec) (multipartBody, error) {
+	body := multipartBody{form: map[string]string{}}
+	if boundary == "" {
+		return body, data.Errorf(data.ECBadRequest, "The multipart body has no boundary.")
+	}
+	mr := multipart.NewReader(web.Body(c), boundary)
+	for n := 1; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return body, nil
 		}
 		if err != nil {
-			return up, err
+			return body, data.Errorf(data.ECBadRequest, "The multipart body is malformed: %s.", err.Error())
 		}
-		up.fields = fields
-		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true, "urls": true}
-		for _, k := range slices.Sorted(maps.Keys(fields)) { // the same field named every time
-			if !allowed[k] && !extra {
-				return up, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
-			}
+		if n > h.Limits.MaxFilesPerRequest+20 {
+			return body, data.Errorf(data.ECBadRequest, "Too many parts in the multipart body.")
 		}
-		if raw, ok := fields["alt"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &up.alt); err != nil {
-				return up, data.FieldError("alt", "alt must be a string.")
-			}
+		if err := h.readPart(c, part, n, spec, &body); err != nil {
+			return body, err
 		}
-		if staged != nil {
-			var name string
-			if raw, ok := fields["filename"]; ok {
-				if err := json.Unmarshal(raw, &name); err != nil {
-					return up, data.FieldError("filename", "filename must be a string.")
-				}
-			}
-			if clean := data.SanitizeFilename(name); clean != "" {
-				staged.Filename, staged.OriginalFilename = clean, clean
-			}
-		}
-		if raw, ok := fields["urls"]; ok && !extra {
-			if staged != nil {
-				return up, data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
-			}
-			var urls []string
-			if err := json.Unmarshal(raw, &urls); err != nil {
-				return up, data.FieldError("urls", "urls must be a list of URL strings.")
-			}
-			return up, h.stageURLs(ctx, up, urls)
-		}
-		if staged == nil && !extra {
-			return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
-		}
-	case "application/x-www-form-urlencoded":
-		// The admin UI's "Add from URL" form without JavaScript: urls, one per line.
-		if extra {
-			return up, data.Errorf(data.ECUnsupportedContent, "Send multipart/form-data or application/json here.")
-		}
-		if err := web.BufferBody(c, 64<<10); err != nil {
-			return up, err
-		}
-		up.alt = string(c.Request().PostArgs().Peek("alt"))
-		if err := h.stageURLs(ctx, up, strings.Fields(string(c.Request().PostArgs().Peek("urls")))); err != nil {
-			return up, err
-		}
-	default:
-		return up, data.Errorf(data.ECUnsupportedContent, "Send uploads as multipart/form-data (\"file\" parts) or application/json with a base64 \"attachment\".")
+		part.Close()
 	}
-	return up, nil
+}
+
+// readPart reads the nth part of a multipart upload into body.
+func (h *Handlers) readPart(c *fiber.Ctx, part *multipart.Part, n int, spec formSpec, body *multipartBody) error {
+	switch name := part.FormName(); {
+	case name == "file" || name == "file[]" || name == "files":
+		if len(body.files) >= h.Limits.MaxFilesPerRequest {
+			return data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
+				With("max_files", h.Limits.MaxFilesPerRequest)
+		}
+		if err := mayCreateMedia(c.UserContext()); err != nil {
+			return err
+		}
+		st, err := h.Media.Stage(c.UserContext(), &bodyReader{r: part}, part.FileName())
+		if err != nil {
+			return bodyError(err)
+		}
+		body.files = append(body.files, st)
+	case name == web.CSRFField && n == 1 && web.UsesSession(c):
+		// The no-JavaScript form's token, already checked by web.CSRF.
+	case slices.Contains(spec.fields, name):
+		b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
+		if err != nil {
+			return data.Errorf(data.ECBadRequest, "The multipart body is malformed.")
+		}
+		if len(b) > maxFormField {
+			return data.FieldError(name, "The %s field is too long.", name)
+		}
+		if _, dup := body.form[name]; dup {
+			return data.FieldError(name, "The %s field appears twice.", name)
+		}
+		body.form[name] = string(b)
+	default:
+		return data.Errorf(data.ECUnknownField, spec.unknown, name).With("field", name)
+	}
+	return nil
+}
+
+// jsonBody is a JSON upload: its attachment, staged as it streamed in (nil
+// without one), its alt text, and every field, raw.
+type jsonBody struct {
+	attachment *data.Staged
+	alt        string
+	fields     map[string]json.RawMessage
+}
+
+// readJSONBody streams a JSON upload whose fields are among allowed: a
+// base64 "attachment" is staged as it arrives, named by "filename"; "alt"
+// is a string or null.
+func (h *Handlers) readJSONBody(c *fiber.Ctx, allowed []string) (jsonBody, error) {
+	var body jsonBody
+	ctx := c.UserContext()
+	fields, err := streamJSONObject(web.Body(c), "attachment", func(r io.Reader) error {
+		var err error
+		body.attachment, err = h.stageAttachment(ctx, r)
+		return err
+	}, 1<<20)
+	if err != nil {
+		return body, err
+	}
+	body.fields = fields
+	for _, k := range slices.Sorted(maps.Keys(fields)) { // the same field named every time
+		if !slices.Contains(allowed, k) {
+			return body, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
+		}
+	}
+	if raw, ok := fields["alt"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &body.alt); err != nil {
+			return body, data.FieldError("alt", "alt must be a string.")
+		}
+	}
+	if body.attachment == nil {
+		return body, nil
+	}
+	var name string
+	if raw, ok := fields["filename"]; ok {
+		if err := json.Unmarshal(raw, &name); err != nil {
+			return body, data.FieldError("filename", "filename must be a string.")
+		}
+	}
+	if clean := data.SanitizeFilename(name); clean != "" {
+		body.attachment.Filename, body.attachment.OriginalFilename = clean, clean
+	}
+	return body, nil
+}
+
+// stageAttachment stages a base64 attachment as it streams in.
+func (h *Handlers) stageAttachment(ctx context.Context, r io.Reader) (*data.Staged, error) {
+	if err := mayCreateMedia(ctx); err != nil {
+		return nil, err
+	}
+	st, err := h.Media.Stage(ctx, attachmentDecoder(&bodyReader{r: r}), "")
+	if err == nil {
+		return st, nil
+	}
+	err = bodyError(err)
+	var ce base64.CorruptInputError
+	if errors.As(err, &ce) {
+		return nil, data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 at byte %d: %s", int64(ce), base64Expected).
+			With("field", "attachment").With("offset", int64(ce))
+	}
+	return nil, err
 }
 
 // base64Expected says what an attachment may be, for error messages.
@@ -424,22 +599,20 @@ func bodyError(err error) error {
 }
 
 // stageURLs checks an import's URLs (1 to MaxFilesPerRequest non-empty
-// strings) and stages them through the one fetcher into up.
-func (h *Handlers) stageURLs(ctx context.Context, up *upload, urls []string) error {
+// strings) and stages them through the one fetcher.
+func (h *Handlers) stageURLs(ctx context.Context, urls []string) ([]*data.Staged, error) {
 	if len(urls) == 0 || len(urls) > h.Limits.MaxFilesPerRequest {
-		return data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
+		return nil, data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
 	}
 	for _, u := range urls {
 		if strings.TrimSpace(u) == "" || len(u) > 8192 {
-			return data.FieldError("urls", "Every URL must be a non-empty http or https address.")
+			return nil, data.FieldError("urls", "Every URL must be a non-empty http or https address.")
 		}
 	}
 	if err := mayCreateMedia(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	var err error
-	up.files, err = h.Media.StageURLs(ctx, urls)
-	return err
+	return h.Media.StageURLs(ctx, urls)
 }
 
 // mayCreateMedia is checked before an upload is staged or a URL fetched: a
