@@ -14,7 +14,7 @@ import (
 // tempFiles counts the staging files left in the blob store's temp folder.
 func (e *testEnv) tempFiles(t testing.TB) int {
 	t.Helper()
-	entries, err := os.ReadDir(e.blobs.TempDir())
+	entries, err := os.ReadDir(e.staging.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
