@@ -26,6 +26,9 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 			rep, err = a.media.CollectGarbage(ctx, false, grace)
 			return err
 		})
+		if ctx.Err() == nil {
+			storage.Stats.GCRun(rep, err)
+		}
 		if pe, ok := err.(*data.PanicError); ok {
 			log.Error("garbage collection panicked", "panic", pe.Value, "stack", string(pe.Stack))
 		}

@@ -78,6 +78,28 @@ var serveSettings = []setting{
 			c.publicURL = strings.TrimSuffix(v, "/")
 			return nil
 		}},
+	{flag: "metrics-addr", env: "GALLERIST_METRICS_ADDR", arg: "ADDR",
+		help: "serve /metrics (Prometheus), /healthz and /readyz on this separate address, e.g. 127.0.0.1:9090; none: no metrics",
+		parse: func(c *config, v string) error {
+			if v == "" {
+				c.metricsAddr = ""
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("must be host:port, e.g. 127.0.0.1:9090")
+			}
+			c.metricsAddr = v
+			return nil
+		}},
+	{flag: "log-format", env: "GALLERIST_LOG_FORMAT", arg: "FORMAT", def: "text",
+		help: "log lines as text (key=value) or json (one object per line)",
+		parse: func(c *config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.logFormat = v
+			return nil
+		}},
 	{flag: "secure-cookies", env: "GALLERIST_SECURE_COOKIES", def: "false",
 		help:  "send the login cookie only over HTTPS; set it behind TLS",
 		parse: boolInto(func(c *config) *bool { return &c.secureCookies })},

@@ -13,7 +13,7 @@ var badValues = map[string]string{
 	"shutdown-grace": "soon", "header-timeout": "10", "max-image-mb": "big", "max-document-mb": "0",
 	"max-video-mb": "-5", "max-audio-mb": "NaN", "fetch-allow": "intranet", "fetch-timeout": "0s",
 	"render-workers": "two", "webp": "yes please", "decode-memory-mb": "0", "keep-location": "2",
-	"trash-days": "a week",
+	"trash-days": "a week", "metrics-addr": "9090", "log-format": "xml",
 }
 
 func allSettings() []setting { return append([]setting{dataSetting}, serveSettings...) }

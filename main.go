@@ -88,6 +88,9 @@ type config struct {
 	publicURL string
 	limits    data.Limits
 
+	metricsAddr string // the metrics listener ("": none)
+	logFormat   string // "text" or "json"
+
 	secureCookies bool          // session cookie only over HTTPS
 	trashGrace    time.Duration // how long trashed media stay restorable (0: the default)
 	shutdownGrace time.Duration // how long in-flight requests get at shutdown
@@ -144,11 +147,12 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	blobs, err := storage.NewLocalBlobs(cfg.dataDir, staging)
+	local, err := storage.NewLocalBlobs(cfg.dataDir, staging)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	blobs := storage.CountErrors(local)
 	a := &app{db: db, blobs: blobs, staging: staging, orgs: storage.NewOrgService(db), auth: storage.NewAuthService(db),
 		media: storage.NewMediaService(db, blobs, staging, cfg.limits)}
 	a.media.Fetcher = fetch.New(cfg.fetch)
@@ -218,7 +222,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("%w\n\n%s", err, usage())
 	}
 	grace, shutdownGrace := cfg.trashGrace, cfg.shutdownGrace
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(cfg.logFormat, stderr)
 	a, err := openApp(ctx, cfg)
 	if err != nil {
 		return err
@@ -235,15 +239,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("clear staging files", "err", err)
 	}
 
-	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
-	limitMemory(cfg.render, getenv)
-	a.renderer.Start(ctx)
-	defer a.renderer.Wait()
+	// Listen before any background work starts: an address that is taken
+	// ends the start at once (the workers would hold it until a signal).
 	srv := newServer(a, cfg, log)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := serveMetrics(ctx, srv, cfg.metricsAddr, stdout, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
+
+	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
+	limitMemory(cfg.render, getenv)
+	a.renderer.Start(ctx)
+	defer a.renderer.Wait()
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.renderer.Wait()
@@ -258,7 +271,12 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL})
 	a.handlers = h
-	return web.New(uiConfig(a, h, web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins}), h.Routes())
+	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
+		Checks: readinessChecks(a)}
+	if cfg.metricsAddr != "" {
+		wc.Metrics = newMetrics(a)
+	}
+	return web.New(uiConfig(a, h, wc), h.Routes())
 }
 
 // uiConfig wires the admin UI into the server: assets, compression, sessions,

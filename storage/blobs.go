@@ -424,9 +424,12 @@ func (b *LocalBlobs) keyOf(p string) (string, bool) {
 // Check makes sure both folders exist and can be written.
 func (b *LocalBlobs) Check(context.Context) error {
 	for _, d := range []string{b.BlobDir(), b.RenditionDir()} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return fmt.Errorf("the blob folder is missing (%s)", d)
+		}
 		f, err := os.CreateTemp(d, ".check-*")
 		if err != nil {
-			return fmt.Errorf("the blob folder %s cannot be written: %w", d, err)
+			return fmt.Errorf("the blob folder cannot be written (%s)", d)
 		}
 		f.Close()
 		os.Remove(f.Name())

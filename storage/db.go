@@ -46,6 +46,8 @@ type DB struct {
 
 	verMu   sync.Mutex
 	verConn *sql.Conn // a reader connection kept for PRAGMA data_version
+
+	file os.FileInfo // the database file as opened (Ping notices it moved)
 }
 
 // Version changes whenever any connection, in this process or another,
@@ -136,6 +138,7 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("file keys: %w", err)
 	}
+	db.file, _ = os.Stat(path)
 	return db, nil
 }
 
@@ -199,7 +202,9 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // update runs fn in one immediate write transaction.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	asked := time.Now()
 	tx, err := db.write.BeginTx(ctx, nil)
+	Stats.WriteWait.Observe(time.Since(asked))
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -247,7 +247,7 @@ func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]strin
 				continue
 			}
 			if !dryRun {
-				if err := s.blobs.Delete(ctx, key); err != nil {
+				if err := s.deleteFreed(ctx, key); err != nil {
 					return err
 				}
 			}

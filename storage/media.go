@@ -884,7 +884,7 @@ func (s *MediaService) freeBlobs(ctx context.Context, shas []string) (deleted []
 			if err := deleteRenditions(ctx, s.blobs, sha); err != nil {
 				s.db.Log.Warn("delete renditions of purged bytes (GC retries)", "sha256", sha, "err", err)
 			}
-			if err := s.blobs.Delete(ctx, sha); err != nil && !errors.Is(err, ErrBlobNotFound) {
+			if err := s.deleteFreed(ctx, sha); err != nil && !errors.Is(err, ErrBlobNotFound) {
 				s.db.Log.Warn("delete blob of purged bytes (GC retries)", "sha256", sha, "err", err)
 				continue
 			}

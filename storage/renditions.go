@@ -139,6 +139,14 @@ func (a *admission) release() {
 // Made counts renditions made by this process (for tests and metrics).
 func (r *Renderer) Made() int64 { return r.made.Load() }
 
+// QueueDepth is the number of originals waiting for renditions (the
+// persisted queue, whichever process queued them).
+func (r *Renderer) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := r.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM rendition_jobs`).Scan(&n)
+	return n, err
+}
+
 // Kick wakes the workers after new jobs were queued.
 func (r *Renderer) Kick() {
 	select {
@@ -259,6 +267,8 @@ var errGaveUp = errors.New("gave up after repeated attempts")
 // the media rows with those bytes that wait for it. A panic while decoding is
 // caught, logged with the media ids, and recorded as a failure.
 func (r *Renderer) process(ctx context.Context, j job) {
+	start, outcome := time.Now(), renditionReady
+	defer func() { Stats.renditionJobs[outcome].Observe(time.Since(start)) }()
 	var err error
 	if j.attempts > r.MaxAttempts {
 		err = errGaveUp
@@ -268,6 +278,7 @@ func (r *Renderer) process(ctx context.Context, j job) {
 	if ctx.Err() != nil && err != nil && !isPanic(err) {
 		// Shutting down: the job stays queued and resumes on restart, and
 		// this interrupted attempt does not count.
+		outcome = renditionInterrupted
 		if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 			_, err := tx.Exec(`UPDATE rendition_jobs SET attempts = max(0, attempts - 1) WHERE sha256 = ?`, j.sha)
 			return err
@@ -295,6 +306,10 @@ func (r *Renderer) process(ctx context.Context, j job) {
 		r.db.Log.Warn("renditions failed", "media_ids", ids, "sha256", j.sha, "attempt", j.attempts, "err", err)
 	}
 	retry := j.attempts < r.MaxAttempts && !permanent(err)
+	outcome = renditionFailed
+	if retry {
+		outcome = renditionRetry
+	}
 	if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
 		if retry {
 			_, err := tx.ExecContext(ctx, `UPDATE rendition_jobs SET created_at = ? WHERE sha256 = ?`, ms(r.db.Now())+int64(j.attempts)*60_000, j.sha)

@@ -38,7 +38,8 @@ func RequestID(c *fiber.Ctx) string {
 	return id
 }
 
-// accessLog writes one line per request once it is answered: method, route
+// accessLog writes one line per request once it is answered (and counts it
+// in the metrics): method, route
 // pattern (not the path, so ids and file keys stay out of the log), status,
 // duration, bytes sent, who (actor and organization), client address and
 // request id. It answers a failed request itself, through the one error
@@ -53,11 +54,15 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
+	route, status, took := routeLabel(c), c.Response().StatusCode(), time.Since(start)
+	if s.metrics != nil {
+		s.metrics.observe(c.Method(), route, status, took)
+	}
 	attrs := []slog.Attr{
 		slog.String("method", c.Method()),
-		slog.String("route", c.Route().Path),
-		slog.Int("status", c.Response().StatusCode()),
-		slog.Duration("duration", time.Since(start)),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
 		slog.Int("bytes", bodySize(c)),
 		slog.String("client", ClientIP(c)),
 		slog.String("request_id", id),

@@ -60,6 +60,10 @@ type Config struct {
 	// CORSOrigins are the origins (scheme://host[:port], or "*") whose
 	// pages may call /api and read /files from a browser; none: CORS off.
 	CORSOrigins []string
+	// Metrics, when set, count every request (see MetricsHandler).
+	Metrics *Metrics
+	// Checks are what /readyz checks (the database, the blob store).
+	Checks []Check
 }
 
 // Timeouts bound slow clients. A request's headers (and the whole body of a
@@ -119,15 +123,18 @@ type Server struct {
 	trustedProxies []netip.Prefix
 	methods        methodIndex
 	cors           cors
+	metrics        *Metrics
+	health         *health
 }
 
 // New builds the app and registers routes, wrapping each in the middleware its entry asks for.
 func New(cfg Config, routes []Route) *Server {
 	s := &Server{log: cfg.Log, auth: cfg.Auth, session: cfg.Session, login: cfg.LoginRedirect, htmlError: cfg.HTMLError, maxBody: cfg.MaxBodyBytes,
-		trustedProxies: cfg.TrustedProxies, timeouts: cfg.Timeouts.withDefaults(), stopping: make(chan struct{})}
+		trustedProxies: cfg.TrustedProxies, timeouts: cfg.Timeouts.withDefaults(), stopping: make(chan struct{}), metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.health = &health{checks: cfg.Checks, log: s.log}
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
 	}
@@ -155,6 +162,7 @@ func New(cfg Config, routes []Route) *Server {
 		}
 	}
 	s.App.Use(s.forwarded)
+	s.registerHealth()
 	s.App.Use(s.accessLog)
 	// Requests that reach the middleware are marked; errors raised by the
 	// server before routing (an unparseable request, headers over the
@@ -177,7 +185,7 @@ func New(cfg Config, routes []Route) *Server {
 	s.cors = newCORS(cfg.CORSOrigins)
 	s.App.Use(s.cors.handle(s.methods))
 	for _, r := range routes {
-		handlers := []fiber.Handler{}
+		handlers := []fiber.Handler{matched(r.Path)}
 		if r.Stream {
 			handlers = append(handlers, s.drainBody)
 		} else {
@@ -297,7 +305,7 @@ func refuseBodyOnRead(c *fiber.Ctx) error {
 func (s *Server) bodyProgress(c *fiber.Ctx) error {
 	if stream := c.Context().RequestBodyStream(); stream != nil {
 		if conn := c.Context().Conn(); conn != nil {
-			c.Locals(bodyLocal, io.Reader(&progressReader{r: stream, conn: conn, idle: s.timeouts.BodyIdle, stopping: s.stopping}))
+			c.Locals(bodyLocal, &progressReader{r: stream, conn: conn, idle: s.timeouts.BodyIdle, stopping: s.stopping})
 		}
 	}
 	return c.Next()
@@ -320,6 +328,7 @@ type progressReader struct {
 	conn     interface{ SetReadDeadline(time.Time) error }
 	idle     time.Duration
 	stopping chan struct{}
+	n        int64 // bytes read
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
@@ -329,7 +338,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	default:
 	}
 	p.conn.SetReadDeadline(time.Now().Add(p.idle))
-	return p.r.Read(b)
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	return n, err
 }
 
 // drainBody runs after a streaming handler: it reads what is left of the body
@@ -339,6 +350,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // connection closes.
 func (s *Server) drainBody(c *fiber.Ctx) error {
 	err := c.Next()
+	var drained int64
+	defer func() { s.countUpload(c, drained) }()
 	select {
 	case <-s.stopping:
 		c.Set(fiber.HeaderConnection, "close")
@@ -347,11 +360,27 @@ func (s *Server) drainBody(c *fiber.Ctx) error {
 	}
 	if stream := c.Context().RequestBodyStream(); stream != nil {
 		n, derr := io.CopyN(io.Discard, stream, 64<<10)
+		drained = n
 		if derr == nil || (derr != io.EOF && n > 0) {
 			c.Set(fiber.HeaderConnection, "close")
 		}
 	}
 	return err
+}
+
+// countUpload adds the body bytes a streaming route received (read by its
+// handler, then drained) to the upload metric.
+func (s *Server) countUpload(c *fiber.Ctx, drained int64) {
+	if s.metrics == nil {
+		return
+	}
+	n := drained
+	if p, ok := c.Locals(bodyLocal).(*progressReader); ok {
+		n += p.n
+	}
+	if n > 0 {
+		s.metrics.uploaded.WithLabelValues(routeLabel(c)).Add(float64(n))
+	}
 }
 
 // authorize is the one permission check: it finds the principal (bearer token
@@ -397,7 +426,18 @@ func stagingScope(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// matched marks a request as served by the route with this pattern, for
+// logs and metrics (Fiber's own Route() cannot tell a route from the
+// middleware that answered last).
+func matched(pattern string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(routeLocal, pattern)
+		return c.Next()
+	}
+}
+
 const (
+	routeLocal     = "gallerist.route"
 	principalLocal = "gallerist.principal"
 	routedLocal    = "gallerist.routed"
 	bodyLocal      = "gallerist.body"
