@@ -338,7 +338,7 @@ func TestUIHTMXErrorsAreToasts(t *testing.T) {
 }
 
 func TestUIUploadAnswers(t *testing.T) {
-	e := newTestEnv(t, func(cfg *config) { cfg.limits.MaxImageBytes = 4 << 10 })
+	e := newTestEnv(t, func(cfg *config) { cfg.limits.KindBytes[data.KindImage] = 4 << 10 })
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
 	c := e.client()
 	c.login(t, testOwnerEmail, testOwnerPassword)

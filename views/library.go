@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,7 +68,43 @@ func (l *Library) ItemURL(m *data.Media) string {
 
 type kindTab struct{ value, label string }
 
-var kindTabs = []kindTab{{"", "All"}, {"image", "Images"}, {"video", "Videos"}, {"audio", "Audio"}, {"document", "Documents"}}
+// kindTabs are All, then one tab per kind of data.KindTable.
+var kindTabs = func() []kindTab {
+	tabs := []kindTab{{"", "All"}}
+	for _, k := range data.KindTable {
+		tabs = append(tabs, kindTab{string(k.Kind), k.Tab})
+	}
+	return tabs
+}()
+
+// acceptAttr is the upload input's accept=: every kind's Accept.
+var acceptAttr = func() string {
+	var all []string
+	for _, k := range data.KindTable {
+		all = append(all, k.Accept...)
+	}
+	return strings.Join(all, ",")
+}()
+
+// uploadKind is what app.js knows of a kind to check a chosen file before
+// sending it: how to tell the kind from the browser's type, and its limit.
+type uploadKind struct {
+	Kind   data.Kind `json:"kind"`
+	Plural string    `json:"plural"`
+	Accept []string  `json:"accept"` // "image/*" matches a type's prefix
+	Types  []string  `json:"types"`  // exact types
+	Max    int64     `json:"max"`
+}
+
+// uploadKindsJSON is the data-upload-kinds attribute of a drop target.
+func uploadKindsJSON(l data.Limits) string {
+	var out []uploadKind
+	for _, k := range data.KindTable {
+		out = append(out, uploadKind{Kind: k.Kind, Plural: k.Plural, Accept: k.Accept, Types: k.Kind.Types(), Max: l.MaxBytes(k.Kind)})
+	}
+	b, _ := json.Marshal(out) // strings and numbers: cannot fail
+	return string(b)
+}
 
 type sortOption struct{ value, label string }
 
