@@ -132,7 +132,7 @@ type listSpec struct {
 	fields  []string
 	filters []string
 	// gallery lists default to the whole gallery, up to the gallery limit;
-	// other lists to 24 of at most 100.
+	// other lists to defaultPage of at most maxPage.
 	gallery bool
 }
 
@@ -197,9 +197,12 @@ func parseList(c *fiber.Ctx, spec listSpec, defLimit, maxLimit int) (listQuery, 
 
 // defaultPage is the default limit of the non-gallery lists; maxPage their largest.
 const (
-	defaultPage = 24
-	maxPage     = 100
+	defaultPage = data.DefaultPage
+	maxPage     = data.MaxPage
 )
+
+// pageLimitDoc documents limit= on the non-gallery lists.
+var pageLimitDoc = fmt.Sprintf("1-%d, default %d.", maxPage, defaultPage)
 
 func paramError(name, msg string) *data.Error { return data.ParamError(name, "%s", msg) }
 
