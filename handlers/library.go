@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/url"
@@ -20,25 +21,26 @@ import (
 const libraryPageSize = 48
 
 func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
-	f, err := MediaFilterFromQuery(c, libraryPageSize)
+	f, err := MediaFilterFromQuery(c, 0) // Limit stays 0 when the URL has none, so links leave it out
 	if err != nil {
 		return nil, err
 	}
 	f.Deleted = data.DeletedExclude
-	items, total, err := h.Media.FindMedia(c.UserContext(), f)
+	q := f
+	q.Limit = cmp.Or(f.Limit, libraryPageSize)
+	items, total, err := h.Media.FindMedia(c.UserContext(), q)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) == 0 && total > 0 && f.Offset > 0 {
+	if len(items) == 0 && total > 0 && q.Offset > 0 {
 		// Past the end (the last page's items were just deleted): show the last page.
-		f.Offset = (total - 1) / f.Limit * f.Limit
-		if items, total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
+		q.Offset = (total - 1) / q.Limit * q.Limit
+		if items, total, err = h.Media.FindMedia(c.UserContext(), q); err != nil {
 			return nil, err
 		}
+		f.Offset = q.Offset
 	}
-	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
-		Limit: f.Limit, Offset: f.Offset}
-	l.Unused = f.Used != nil && !*f.Used
+	l := &views.Library{MediaFilter: f, PageSize: q.Limit, Items: items, Total: total}
 	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
 	return l, nil
 }

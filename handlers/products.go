@@ -118,11 +118,7 @@ func listOf[T any](items []T, total, limit, offset int, fields []string, render 
 }
 
 func searchParam(c *fiber.Ctx) (string, error) {
-	q := c.Query("q")
-	if len(q) > 200 {
-		return "", paramError("q", "q may be at most 200 characters.")
-	}
-	return q, nil
+	return data.ParseSearch(c.Query("q"))
 }
 
 func (h *Handlers) handleProductList(c *fiber.Ctx) error {
