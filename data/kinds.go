@@ -16,8 +16,9 @@ const (
 
 // KindInfo is what the server, the API document, the configuration and the
 // UI know about a kind. Adding a kind is a row here, its types in FileTypes,
-// its sniffing in data/probe, and a migration for the media table's CHECK
-// (storage's TestKindCheckMatchesKindTable says so when it is missing).
+// its sniffing in data/probe, and its --max-KIND-mb row in the README; the
+// media table's CHECK on kind follows this table by itself (storage widens
+// it when the database is opened).
 type KindInfo struct {
 	Kind   Kind
 	Label  string // a card's badge: "Image"
