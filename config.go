@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ var trashSetting = setting{flag: "trash-days", env: "GALLERIST_TRASH_DAYS", arg:
 	}}
 
 // serveSettings are the server's settings, in the order the help lists them.
-var serveSettings = []setting{
+var serveSettings = slices.Concat([]setting{
 	{flag: "addr", env: "GALLERIST_ADDR", arg: "ADDR", def: "127.0.0.1:8080", help: "listen address",
 		parse: func(c *config, v string) error {
 			if _, _, err := net.SplitHostPort(v); err != nil {
@@ -134,14 +135,7 @@ var serveSettings = []setting{
 	{flag: "header-timeout", env: "GALLERIST_HEADER_TIMEOUT", arg: "DUR", def: web.DefaultTimeouts.Header.String(),
 		help:  "time a client has to send a request's headers, and the whole body of small requests; uploads may take longer while bytes keep arriving",
 		parse: durationInto(func(c *config) *time.Duration { return &c.timeouts.Header }, time.Nanosecond)},
-	{flag: "max-image-mb", env: "GALLERIST_MAX_IMAGE_MB", arg: "N", def: mbDefault(data.DefaultLimits().MaxImageBytes), help: "image size limit",
-		parse: megabytesInto(func(c *config) *int64 { return &c.limits.MaxImageBytes })},
-	{flag: "max-document-mb", env: "GALLERIST_MAX_DOCUMENT_MB", arg: "N", def: mbDefault(data.DefaultLimits().MaxDocumentBytes), help: "document size limit",
-		parse: megabytesInto(func(c *config) *int64 { return &c.limits.MaxDocumentBytes })},
-	{flag: "max-video-mb", env: "GALLERIST_MAX_VIDEO_MB", arg: "N", def: mbDefault(data.DefaultLimits().MaxVideoBytes), help: "video size limit",
-		parse: megabytesInto(func(c *config) *int64 { return &c.limits.MaxVideoBytes })},
-	{flag: "max-audio-mb", env: "GALLERIST_MAX_AUDIO_MB", arg: "N", def: mbDefault(data.DefaultLimits().MaxAudioBytes), help: "audio size limit",
-		parse: megabytesInto(func(c *config) *int64 { return &c.limits.MaxAudioBytes })},
+}, kindLimitSettings(), []setting{
 	{flag: "fetch-allow", env: "GALLERIST_FETCH_ALLOW", arg: "CIDRS",
 		help: "address ranges URL imports may reach although not public, e.g. 10.1.2.0/24 for an intranet; none by default",
 		parse: func(c *config, v string) (err error) {
@@ -179,7 +173,7 @@ var serveSettings = []setting{
 	{flag: "keep-location", env: "GALLERIST_KEEP_LOCATION", def: "false", help: "keep GPS data in uploaded JPEGs",
 		parse: boolInto(func(c *config) *bool { return &c.render.keepLocation })},
 	trashSetting,
-}
+})
 
 func boolInto(field func(*config) *bool) func(*config, string) error {
 	return func(c *config, v string) error {
@@ -212,13 +206,28 @@ func durationInto(field func(*config) *time.Duration, least time.Duration) func(
 // mbDefault spells a byte count as a --max-*-mb default.
 func mbDefault(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
 
-func megabytesInto(field func(*config) *int64) func(*config, string) error {
+// kindLimitSettings are the size limit settings, one per kind of
+// data.KindTable: --max-image-mb, GALLERIST_MAX_IMAGE_MB, and so on.
+func kindLimitSettings() []setting {
+	var out []setting
+	for _, k := range data.KindTable {
+		out = append(out, setting{flag: "max-" + string(k.Kind) + "-mb", env: "GALLERIST_MAX_" + strings.ToUpper(string(k.Kind)) + "_MB",
+			arg: "N", def: mbDefault(k.MaxBytes), help: string(k.Kind) + " size limit", parse: megabytesInto(k.Kind)})
+	}
+	return out
+}
+
+// megabytesInto parses a number of megabytes into a kind's size limit.
+func megabytesInto(kind data.Kind) func(*config, string) error {
 	return func(c *config, v string) error {
 		mb, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(mb > 0) || mb > 1<<20 {
 			return errors.New("must be a number of megabytes, more than 0")
 		}
-		*field(c) = int64(mb * (1 << 20))
+		if c.limits.KindBytes == nil {
+			c.limits.KindBytes = map[data.Kind]int64{}
+		}
+		c.limits.KindBytes[kind] = int64(mb * (1 << 20))
 		return nil
 	}
 }

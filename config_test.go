@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"gallerist/data"
 )
 
 // badValues holds a malformed value for every setting; a setting added to
@@ -35,6 +37,9 @@ func envOf(kv ...string) func(string) string {
 func TestSettingsRefuseMalformedValues(t *testing.T) {
 	for _, s := range allSettings() {
 		bad, ok := badValues[s.flag]
+		if _, kind := data.ParseKind(strings.TrimSuffix(strings.TrimPrefix(s.flag, "max-"), "-mb")); !ok && kind {
+			bad, ok = "big", true // the size limit of a kind added to data.KindTable
+		}
 		if !ok {
 			t.Errorf("--%s has no malformed value in badValues", s.flag)
 			continue
@@ -69,7 +74,7 @@ func TestSettingsDefaultsEnvAndFlags(t *testing.T) {
 		t.Fatalf("the defaults do not parse: %v", err)
 	}
 	if cfg.addr != "127.0.0.1:8080" || cfg.dataDir != "./gallerist_data" || !cfg.render.webp || cfg.secureCookies ||
-		cfg.limits.MaxImageBytes != 25<<20 || cfg.fetch.Timeout.String() != "15s" || cfg.trashGrace.Hours() != 7*24 {
+		cfg.limits.KindBytes[data.KindImage] != 25<<20 || cfg.fetch.Timeout.String() != "15s" || cfg.trashGrace.Hours() != 7*24 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	cfg = config{}
@@ -78,7 +83,7 @@ func TestSettingsDefaultsEnvAndFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.addr != ":9100" || cfg.render.webp || !cfg.render.keepLocation || !cfg.secureCookies ||
-		cfg.limits.MaxImageBytes != 5<<19 || cfg.trashGrace.Hours() != 12 {
+		cfg.limits.KindBytes[data.KindImage] != 5<<19 || cfg.trashGrace.Hours() != 12 {
 		t.Errorf("env and flags (the flag wins): %+v", cfg)
 	}
 }

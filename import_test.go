@@ -100,7 +100,7 @@ func TestImportByURL(t *testing.T) {
 	e := newTestEnv(t, func(c *config) {
 		c.fetch.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 		c.fetch.Timeout = time.Second
-		c.limits.MaxImageBytes = 1 << 20
+		c.limits.KindBytes[data.KindImage] = 1 << 20
 	})
 	tok := e.token(t, 0)
 

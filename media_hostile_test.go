@@ -43,7 +43,7 @@ func pngWithSize(w, h uint32) []byte {
 // status and code, and afterwards the database, the blob folder and the temp
 // folder are exactly as before.
 func TestHostileUploads(t *testing.T) {
-	e := newTestEnv(t, func(c *config) { c.limits.MaxImageBytes = 256 << 10 })
+	e := newTestEnv(t, func(c *config) { c.limits.KindBytes[data.KindImage] = 256 << 10 })
 	tok := e.token(t, 0)
 	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
 	e.uploadOK(t, tok, "seed.jpg", readFile(t, goImageTestdata("video-001.png"))) // a non-empty library to compare against

@@ -24,7 +24,7 @@ func loggedIn(t *testing.T, mutate ...func(*config)) *browserEnv {
 }
 
 func TestBrowserLibraryUploadSearchAlt(t *testing.T) {
-	b := loggedIn(t, func(cfg *config) { cfg.limits.MaxImageBytes = 200 << 10 })
+	b := loggedIn(t, func(cfg *config) { cfg.limits.KindBytes[data.KindImage] = 200 << 10 })
 	dir := t.TempDir()
 	var files []string
 	for i, name := range []string{"red-mug.png", "blue-bowl.png", "green-vase.png"} {

@@ -338,7 +338,7 @@ func TestUIHTMXErrorsAreToasts(t *testing.T) {
 }
 
 func TestUIUploadAnswers(t *testing.T) {
-	e := newTestEnv(t, func(cfg *config) { cfg.limits.MaxImageBytes = 4 << 10 })
+	e := newTestEnv(t, func(cfg *config) { cfg.limits.KindBytes[data.KindImage] = 4 << 10 })
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
 	c := e.client()
 	c.login(t, testOwnerEmail, testOwnerPassword)
@@ -417,4 +417,38 @@ func TestCLIUserCreate(t *testing.T) {
 		t.Fatalf("login with the CLI-made user: %v", err)
 	}
 	_ = fmt.Sprint
+}
+
+// Issue 13, item 5: the library's links are rendered from the filter its URL
+// asked for, so page 2 is of the same list (used=true, mime_type and limit
+// were dropped before) and the tabs keep the rest of the filter.
+func TestUILibraryLinksKeepTheFilter(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, testOwnerEmail, data.RoleOwner)
+	tok := e.token(t, 0, data.ScopeMediaCreate, data.ScopeMediaRead, data.ScopeProductsWrite)
+	var ids []int64
+	for _, name := range []string{"video-001.png", "video-005.gray.png", "video-001.gif"} {
+		ids = append(ids, idOf(e.uploadOK(t, tok, name, readFile(t, goImageTestdata(name)))))
+	}
+	pid := e.createProduct(t, tok, "Mug")
+	for _, id := range ids {
+		e.sendJSON(t, "POST", fmt.Sprintf("/api/products/%d/images", pid), tok, map[string]any{"media_id": id})
+	}
+	c := e.client()
+	c.login(t, testOwnerEmail, testOwnerPassword)
+	st, body := c.get(t, "/media?used=true&mime_type=image/png&limit=1")
+	if st != http.StatusOK {
+		t.Fatalf("library: %d", st)
+	}
+	for _, want := range []string{
+		`href="/media?limit=1&amp;mime_type=image%2Fpng&amp;offset=1&amp;used=true" class="btn-secondary" rel="next"`,
+		`href="/media?kind=video&amp;limit=1&amp;mime_type=image%2Fpng&amp;used=true"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page has no link %s", want)
+		}
+	}
+	if st, body := c.get(t, "/media?kind=photo"); st != http.StatusBadRequest || !strings.Contains(body, "kind must be one of image, video, audio, document.") {
+		t.Errorf("a bad kind: %d, want the API's message", st)
+	}
 }

@@ -13,33 +13,6 @@ import (
 	"unicode/utf8"
 )
 
-// Kind is the broad kind of a media item.
-type Kind string
-
-// The kinds of media.
-const (
-	KindImage    Kind = "image"
-	KindVideo    Kind = "video"
-	KindAudio    Kind = "audio"
-	KindDocument Kind = "document"
-)
-
-// Kinds lists every kind, in the order the UI shows them.
-var Kinds = []Kind{KindImage, KindVideo, KindAudio, KindDocument}
-
-// ParseKind validates a kind name.
-func ParseKind(s string) (Kind, bool) {
-	for _, k := range Kinds {
-		if string(k) == s {
-			return k, true
-		}
-	}
-	return "", false
-}
-
-// Plural is the kind's plural noun for messages ("images").
-func (k Kind) Plural() string { return string(k) + "s" }
-
 // Media is an item of an organization's library.
 type Media struct {
 	ID               int64
@@ -232,41 +205,6 @@ func looksLikeExt(ext string) bool {
 	return letter
 }
 
-// ExtForMIME returns the canonical extension (no dot) of an accepted MIME type.
-func ExtForMIME(mime string) string {
-	switch mime {
-	case "image/jpeg":
-		return "jpg"
-	case "image/png":
-		return "png"
-	case "image/gif":
-		return "gif"
-	case "image/webp":
-		return "webp"
-	case "application/pdf":
-		return "pdf"
-	case "application/msword":
-		return "doc"
-	case "application/vnd.ms-excel":
-		return "xls"
-	case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-		return "docx"
-	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-		return "xlsx"
-	case "video/mp4":
-		return "mp4"
-	case "video/quicktime":
-		return "mov"
-	case "video/webm":
-		return "webm"
-	case "audio/mpeg":
-		return "mp3"
-	case "audio/mp4":
-		return "m4a"
-	}
-	return "bin"
-}
-
 // Deleted filter values for media lists.
 const (
 	DeletedExclude = ""        // live items only (the default)
@@ -277,22 +215,6 @@ const (
 // MediaSortFields are the fields a media list sorts by ("-" prefix for
 // descending); "position" (gallery order) needs MediaFilter.ProductID.
 var MediaSortFields = []string{"created_at", "filename", "size", "id", "position"}
-
-// MIMETypes are the types a media item can have (sniffed from the bytes): the
-// values of the mime_type filter.
-var MIMETypes = []string{
-	"image/jpeg", "image/png", "image/gif", "image/webp",
-	"application/pdf", "application/msword", "application/vnd.ms-excel",
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	"video/mp4", "video/quicktime", "video/webm",
-	"audio/mpeg", "audio/mp4",
-}
-
-// IsMIMEType reports whether t is one of MIMETypes.
-func IsMIMEType(t string) bool {
-	return slices.Contains(MIMETypes, t)
-}
 
 // ValidSort reports whether s is one of fields, optionally with a leading "-".
 func ValidSort(s string, fields []string) bool {
@@ -343,10 +265,9 @@ type MediaUpdate struct {
 
 // Limits are the upload rules; all configurable.
 type Limits struct {
-	MaxImageBytes      int64
-	MaxDocumentBytes   int64
-	MaxVideoBytes      int64
-	MaxAudioBytes      int64
+	// KindBytes is the size limit of each kind (DefaultLimits fills in
+	// every kind of KindTable).
+	KindBytes          map[Kind]int64
 	MaxPixels          int64 // width*height
 	MaxSide            int   // either side, in pixels
 	MaxFilesPerRequest int
@@ -355,36 +276,29 @@ type Limits struct {
 
 // DefaultLimits are the limits when nothing is configured.
 func DefaultLimits() Limits {
-	return Limits{
-		MaxImageBytes:      25 << 20,
-		MaxDocumentBytes:   20 << 20,
-		MaxVideoBytes:      100 << 20,
-		MaxAudioBytes:      50 << 20,
+	l := Limits{
+		KindBytes:          map[Kind]int64{},
 		MaxPixels:          50_000_000,
 		MaxSide:            16384,
 		MaxFilesPerRequest: 10,
 		MaxGalleryImages:   250,
 	}
+	for _, k := range KindTable {
+		l.KindBytes[k.Kind] = k.MaxBytes
+	}
+	return l
 }
 
 // MaxBytes is the size limit for a kind.
-func (l Limits) MaxBytes(k Kind) int64 {
-	switch k {
-	case KindImage:
-		return l.MaxImageBytes
-	case KindDocument:
-		return l.MaxDocumentBytes
-	case KindVideo:
-		return l.MaxVideoBytes
-	case KindAudio:
-		return l.MaxAudioBytes
-	}
-	return 0
-}
+func (l Limits) MaxBytes(k Kind) int64 { return l.KindBytes[k] }
 
 // MaxAnyBytes is the largest per-kind limit.
 func (l Limits) MaxAnyBytes() int64 {
-	return max(l.MaxImageBytes, l.MaxDocumentBytes, l.MaxVideoBytes, l.MaxAudioBytes)
+	var n int64
+	for _, b := range l.KindBytes {
+		n = max(n, b)
+	}
+	return n
 }
 
 // HumanBytes formats a size for people: "25 MB", "1.5 KB".

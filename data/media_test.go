@@ -95,9 +95,17 @@ func TestCountedByKind(t *testing.T) {
 		t.Errorf("a plain kind filter is not counted by kind")
 	}
 	counted := map[string]bool{"Kind": true, "Deleted": true, "Sort": true, "Limit": true, "Offset": true}
+	// notCounted are the fields known to need a row count. A field in
+	// neither list is new: decide whether the counters can answer it (then
+	// teach CountedByKind and the counters) and list it in one of the two.
+	notCounted := map[string]bool{"ID": true, "MIMETypes": true, "Q": true, "SinceID": true, "ProductID": true,
+		"Used": true, "MissingAlt": true, "SHA256": true}
 	typ := reflect.TypeOf(MediaFilter{})
 	for i := range typ.NumField() {
 		field := typ.Field(i)
+		if !counted[field.Name] && !notCounted[field.Name] {
+			t.Errorf("MediaFilter.%s is new: may the per-kind counters answer its total? List it in counted or notCounted", field.Name)
+		}
 		if counted[field.Name] {
 			continue
 		}

@@ -4,10 +4,12 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -73,7 +75,7 @@ type listSpec struct {
 	fields  []string
 	filters []string
 	// gallery lists default to the whole gallery, up to the gallery limit;
-	// other lists to 24 of at most 100.
+	// other lists to defaultPage of at most maxPage.
 	gallery bool
 }
 
@@ -102,33 +104,10 @@ type listQuery struct {
 // ascending, so never with another sort), sort (one of spec's fields, "-"
 // for descending) and fields (a comma list of spec's names).
 func parseList(c *fiber.Ctx, spec listSpec, defLimit, maxLimit int) (listQuery, error) {
-	q := listQuery{Limit: defLimit}
-	var err error
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return q, paramError("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", maxLimit))
-		}
-		q.Limit = n
-	}
-	if v := c.Query("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return q, paramError("offset", "offset must be a whole number, 0 or more.")
-		}
-		q.Offset = n
-	}
-	if q.Sort = c.Query("sort"); q.Sort != "" && !data.ValidSort(q.Sort, spec.sorts) {
-		return q, paramError("sort", fmt.Sprintf("sort must be one of %s, optionally with a leading '-'.", strings.Join(spec.sorts, ", ")))
-	}
-	if c.Query("since_id") != "" {
-		if q.SinceID, err = queryID(c, "since_id", 0); err != nil {
-			return q, err
-		}
-		if q.Sort != "" && q.Sort != "id" {
-			return q, paramError("sort", "since_id lists ids greater than it in ascending id order; leave out sort.")
-		}
-		q.Sort = "id"
+	lp, err := data.ParseListPage(queryValues(c), spec.sorts, maxLimit)
+	q := listQuery{Limit: cmp.Or(lp.Limit, defLimit), Offset: lp.Offset, SinceID: lp.SinceID, Sort: lp.Sort}
+	if err != nil {
+		return q, err
 	}
 	if q.Fields, err = fieldsParam(c, spec.fields); err != nil {
 		return q, err
@@ -136,45 +115,36 @@ func parseList(c *fiber.Ctx, spec listSpec, defLimit, maxLimit int) (listQuery, 
 	return q, nil
 }
 
+// queryValues are the request's query parameters, decoded as c.Query does.
+func queryValues(c *fiber.Ctx) url.Values {
+	v := url.Values{}
+	for k, val := range c.Context().QueryArgs().All() {
+		v.Add(string(k), string(val))
+	}
+	return v
+}
+
 // defaultPage is the default limit of the non-gallery lists; maxPage their largest.
 const (
-	defaultPage = 24
-	maxPage     = 100
+	defaultPage = data.DefaultPage
+	maxPage     = data.MaxPage
 )
+
+// pageLimitDoc documents limit= on the non-gallery lists.
+var pageLimitDoc = fmt.Sprintf("1-%d, default %d.", maxPage, defaultPage)
 
 func paramError(name, msg string) *data.Error { return data.ParamError(name, "%s", msg) }
 
 // queryID parses an id parameter: a whole number from min (0 for cursors,
 // 1 for ids); 0 when absent.
 func queryID(c *fiber.Ctx, name string, min int64) (int64, error) {
-	v := c.Query(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < min {
-		if min == 0 {
-			return 0, paramError(name, name+" must be a whole number, 0 or more.")
-		}
-		return 0, paramError(name, name+" must be a positive id (1 or more).")
-	}
-	return n, nil
+	return data.ParseIDParam(name, c.Query(name), min)
 }
 
 // queryBool parses a boolean parameter: true or 1, false or 0 (any other
 // spelling, "yes" included, is refused); nil when absent.
 func queryBool(c *fiber.Ctx, name string) (*bool, error) {
-	switch strings.ToLower(c.Query(name)) {
-	case "":
-		return nil, nil
-	case "true", "1":
-		t := true
-		return &t, nil
-	case "false", "0":
-		f := false
-		return &f, nil
-	}
-	return nil, paramError(name, name+" must be true or false (or 1 or 0).")
+	return data.ParseBoolParam(name, c.Query(name))
 }
 
 // strictQuery refuses the query parameters an endpoint does not take (400
@@ -435,9 +405,5 @@ func listOf[T any](items []T, total, limit, offset int, fields []string, render 
 }
 
 func searchParam(c *fiber.Ctx) (string, error) {
-	q := c.Query("q")
-	if len(q) > 200 {
-		return "", paramError("q", "q may be at most 200 characters.")
-	}
-	return q, nil
+	return data.ParseSearch(c.Query("q"))
 }

@@ -1,10 +1,10 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -130,67 +130,13 @@ func MediaFilterFromQuery(c *fiber.Ctx, defLimit int) (data.MediaFilter, error) 
 }
 
 func mediaFilter(c *fiber.Ctx, defLimit int) (data.MediaFilter, []string, error) {
-	var f data.MediaFilter
-	lq, err := parseList(c, mediaList, defLimit, maxPage)
+	f, err := data.ParseMediaFilter(queryValues(c))
 	if err != nil {
 		return f, nil, err
 	}
-	f.Limit, f.Offset, f.SinceID, f.Sort = lq.Limit, lq.Offset, lq.SinceID, lq.Sort
-	if k := c.Query("kind"); k != "" {
-		kind, ok := data.ParseKind(k)
-		if !ok {
-			return f, nil, paramError("kind", "kind must be one of image, video, audio, document.")
-		}
-		f.Kind = kind
-	}
-	if f.MIMETypes, err = mimeTypesParam(c); err != nil {
-		return f, nil, err
-	}
-	if f.Q, err = searchParam(c); err != nil {
-		return f, nil, err
-	}
-	if f.ProductID, err = queryID(c, "product_id", 1); err != nil {
-		return f, nil, err
-	}
-	if field, _ := data.SortOrder(f.Sort); field == "position" && f.ProductID == 0 {
-		return f, nil, paramError("sort", "sort=position is the order of a product's gallery; send product_id too.")
-	}
-	if f.Used, err = queryBool(c, "used"); err != nil {
-		return f, nil, err
-	}
-	missing, err := queryBool(c, "missing_alt")
-	if err != nil {
-		return f, nil, err
-	}
-	f.MissingAlt = missing != nil && *missing
-	switch d := c.Query("deleted"); d {
-	case "", "exclude":
-	case data.DeletedOnly, data.DeletedInclude:
-		f.Deleted = d
-	default:
-		return f, nil, paramError("deleted", "deleted must be only or include.")
-	}
-	return f, lq.Fields, nil
-}
-
-// mimeTypesParam parses mime_type: one sniffed type or a comma list of them.
-func mimeTypesParam(c *fiber.Ctx) ([]string, error) {
-	v := c.Query("mime_type")
-	if v == "" {
-		return nil, nil
-	}
-	var out []string
-	for _, t := range strings.Split(v, ",") {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if t == "" || slices.Contains(out, t) {
-			continue
-		}
-		if !data.IsMIMEType(t) {
-			return nil, paramError("mime_type", fmt.Sprintf("mime_type %q is not a type the library holds; use one or a comma list of: %s.", t, strings.Join(data.MIMETypes, ", ")))
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	f.Limit = cmp.Or(f.Limit, defLimit)
+	fields, err := fieldsParam(c, mediaList.fields)
+	return f, fields, err
 }
 
 func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
@@ -454,25 +400,26 @@ func renditionSet(base string, m *data.Media, webp bool) (map[string]string, str
 const libraryPageSize = 48
 
 func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
-	f, err := MediaFilterFromQuery(c, libraryPageSize)
+	f, err := MediaFilterFromQuery(c, 0) // Limit stays 0 when the URL has none, so links leave it out
 	if err != nil {
 		return nil, err
 	}
 	f.Deleted = data.DeletedExclude
-	items, total, err := h.Media.FindMedia(c.UserContext(), f)
+	q := f
+	q.Limit = cmp.Or(f.Limit, libraryPageSize)
+	items, total, err := h.Media.FindMedia(c.UserContext(), q)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) == 0 && total > 0 && f.Offset > 0 {
+	if len(items) == 0 && total > 0 && q.Offset > 0 {
 		// Past the end (the last page's items were just deleted): show the last page.
-		f.Offset = (total - 1) / f.Limit * f.Limit
-		if items, total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
+		q.Offset = (total - 1) / q.Limit * q.Limit
+		if items, total, err = h.Media.FindMedia(c.UserContext(), q); err != nil {
 			return nil, err
 		}
+		f.Offset = q.Offset
 	}
-	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
-		Limit: f.Limit, Offset: f.Offset}
-	l.Unused = f.Used != nil && !*f.Used
+	l := &views.Library{MediaFilter: f, PageSize: q.Limit, Items: items, Total: total}
 	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
 	return l, nil
 }

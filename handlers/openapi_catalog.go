@@ -212,12 +212,12 @@ func init() {
 	handle := func(what string) obj {
 		return param("handle", "query", "string", "Only the "+what+" with this handle.", false)
 	}
-	productParams := append(listParamDocs(productList, "1-100, default 24.", maxPage),
+	productParams := append(listParamDocs(productList, pageLimitDoc, maxPage),
 		q("Case-insensitive substring of title or handle."),
 		obj{"name": "status", "in": "query", "schema": obj{"type": "string", "enum": statuses}},
 		handle("product"))
-	variantParams := append(listParamDocs(variantList, "1-100, default 24.", maxPage), q("Case-insensitive substring of title or SKU."))
-	collectionParams := append(listParamDocs(collectionList, "1-100, default 24.", maxPage),
+	variantParams := append(listParamDocs(variantList, pageLimitDoc, maxPage), q("Case-insensitive substring of title or SKU."))
+	collectionParams := append(listParamDocs(collectionList, pageLimitDoc, maxPage),
 		q("Case-insensitive substring of title or handle."), handle("collection"))
 	galleryParams := append(listParamDocs(galleryList, "1 to the gallery limit (250, configurable); default: the whole gallery.", data.DefaultLimits().MaxGalleryImages),
 		obj{"name": "position", "in": "query", "description": "Only the image at this position.", "schema": obj{"type": "integer", "minimum": 1, "maximum": data.DefaultLimits().MaxGalleryImages}},

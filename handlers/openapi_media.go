@@ -121,7 +121,7 @@ func init() {
 	boolean := func(name, desc string) obj {
 		return obj{"name": name, "in": "query", "description": desc + " true or false (1 or 0 also work; anything else is 400).", "schema": obj{"type": "boolean"}}
 	}
-	listParams := append(listParamDocs(mediaList, "1-100, default 24.", maxPage),
+	listParams := append(listParamDocs(mediaList, pageLimitDoc, maxPage),
 		obj{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": data.Kinds}},
 		commaListDoc("mime_type", "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp).", data.MIMETypes),
 		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text.", "schema": obj{"type": "string", "maxLength": 200}},

@@ -44,7 +44,9 @@ type IsTyped<T> = T extends Record<string, never> ? false : true;
 type MediaListItem = paths["/api/media"]["get"]["responses"][200]["content"]["application/json"]["data"][number];
 export type _typed = Assert<IsTyped<MediaListItem>>;
 export type _id = Assert<NonNullable<MediaListItem["id"]> extends number ? true : false>;
-export type _kind = Assert<NonNullable<MediaListItem["kind"]> extends "image" | "video" | "audio" | "document" ? true : false>;
+// kind is a closed enum (data.KindTable's kinds), not any string.
+export type _kind = Assert<string extends NonNullable<MediaListItem["kind"]> ? false : true>;
+export type _image = Assert<"image" extends NonNullable<MediaListItem["kind"]> ? true : false>;
 export type _alt = Assert<MediaListItem["alt"] extends string | null | undefined ? true : false>;
 
 export const item: MediaListItem = { id: 1, kind: "image", filename: "mug.png", mime_type: "image/png", width: 640, alt: null };

@@ -243,13 +243,23 @@
     return (from && from.closest('[data-upload-url]')) || $('[data-dropzone][data-upload-url]')
   }
 
-  function kindOf (file) {
+  // kindOf is the kind a chosen file will be, from the browser's type and the
+  // kinds the server renders from data.KindTable (data-upload-kinds): an
+  // exact type, or a "image/*" prefix. null when none matches (the server
+  // then decides).
+  function kindOf (zone, file) {
     var t = file.type || ''
-    if (t.indexOf('image/') === 0) return 'image'
-    if (t.indexOf('video/') === 0) return 'video'
-    if (t.indexOf('audio/') === 0) return 'audio'
-    if (t === 'application/pdf' || /msword|officedocument|ms-excel/.test(t)) return 'document'
-    return ''
+    var kinds = []
+    try { kinds = JSON.parse(zone.getAttribute('data-upload-kinds') || '[]') } catch (e) {}
+    for (var i = 0; i < kinds.length; i++) {
+      var k = kinds[i]
+      if (t && (k.types || []).indexOf(t) >= 0) return k
+      for (var j = 0; j < (k.accept || []).length; j++) {
+        var a = k.accept[j]
+        if (t && /\/\*$/.test(a) && t.indexOf(a.slice(0, -1)) === 0) return k
+      }
+    }
+    return null
   }
 
   // fileName fills a flex row with a name cut in the middle when it does not
@@ -332,9 +342,10 @@
   }
 
   function uploadOne (zone, file, tile, done) {
-    var limit = parseInt(zone.getAttribute('data-max-' + kindOf(file)) || '0', 10)
+    var kind = kindOf(zone, file)
+    var limit = kind ? kind.max : 0
     if (limit > 0 && file.size > limit) {
-      failTile(tile, file.name + ' is ' + humanBytes(file.size) + ', larger than the ' + humanBytes(limit) + ' limit for ' + kindOf(file) + 's.', null)
+      failTile(tile, file.name + ' is ' + humanBytes(file.size) + ', larger than the ' + humanBytes(limit) + ' limit for ' + kind.plural + '.', null)
       done(false); return
     }
     tile.removeAttribute('data-upload-state')

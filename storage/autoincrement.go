@@ -40,6 +40,19 @@ func (db *DB) ensureAutoincrement(ctx context.Context) error {
 	if len(todo) == 0 {
 		return nil
 	}
+	return db.rebuildTables(ctx, func(tx *sql.Tx) error {
+		for _, t := range todo {
+			if err := rebuildWithAutoincrement(ctx, tx, t); err != nil {
+				return fmt.Errorf("give %s AUTOINCREMENT ids: %w", t, err)
+			}
+		}
+		return nil
+	})
+}
+
+// rebuildTables runs fn, which rebuilds tables with rebuildTable, in one
+// transaction with foreign keys off, and checks them before it commits.
+func (db *DB) rebuildTables(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	// foreign_keys cannot change inside a transaction; the writer pool has
 	// one connection, so this applies to the transaction below.
 	if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
@@ -47,10 +60,8 @@ func (db *DB) ensureAutoincrement(ctx context.Context) error {
 	}
 	defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
 	return db.update(ctx, func(tx *sql.Tx) error {
-		for _, t := range todo {
-			if err := rebuildWithAutoincrement(ctx, tx, t); err != nil {
-				return fmt.Errorf("give %s AUTOINCREMENT ids: %w", t, err)
-			}
+		if err := fn(tx); err != nil {
+			return err
 		}
 		rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
 		if err != nil {
@@ -75,8 +86,17 @@ func rebuildWithAutoincrement(ctx context.Context, tx *sql.Tx, table string) err
 	if !idColumnRE.MatchString(def) || !createNameRE.MatchString(def) {
 		return fmt.Errorf("unexpected definition: %s", def)
 	}
+	return rebuildTable(ctx, tx, table, idColumnRE.ReplaceAllString(def, "id${1}INTEGER${2}PRIMARY${3}KEY AUTOINCREMENT"))
+}
+
+// rebuildTable replaces table by one created with newDef (a CREATE TABLE of
+// the same name and columns), keeping every row and id, its indexes and its
+// triggers. It runs inside rebuildTables.
+func rebuildTable(ctx context.Context, tx *sql.Tx, table, newDef string) error {
+	if !createNameRE.MatchString(newDef) {
+		return fmt.Errorf("unexpected definition: %s", newDef)
+	}
 	tmp := table + "_rebuild"
-	newDef := idColumnRE.ReplaceAllString(def, "id${1}INTEGER${2}PRIMARY${3}KEY AUTOINCREMENT")
 	newDef = createNameRE.ReplaceAllString(newDef, "CREATE TABLE "+tmp+" (")
 	var extras []string
 	rows, err := tx.QueryContext(ctx, `SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`, table)

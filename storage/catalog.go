@@ -171,7 +171,7 @@ func (s *CatalogService) FindProducts(ctx context.Context, f data.ProductFilter)
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 24
+		limit = data.DefaultPage
 	}
 	var out []*data.Product
 	var total int
@@ -455,7 +455,7 @@ func (s *CatalogService) FindVariants(ctx context.Context, f data.VariantFilter)
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 24
+		limit = data.DefaultPage
 	}
 	var out []*data.Variant
 	var total int
@@ -714,7 +714,7 @@ func (s *CatalogService) FindCollections(ctx context.Context, f data.CollectionF
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 24
+		limit = data.DefaultPage
 	}
 	var out []*data.Collection
 	var total int

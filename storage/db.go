@@ -134,6 +134,10 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.ensureKindCheck(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.backfillFileKeys(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("file keys: %w", err)

@@ -317,7 +317,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 24
+		limit = data.DefaultPage
 	}
 	w := strings.Join(where, " AND ")
 	countSQL, countArgs := s.countQuery(org, f, w, args)

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -8,41 +9,26 @@ import (
 	"gallerist/data"
 )
 
-// Library is the media library page: the list's parameters, one page of
-// items, and the detail panel when an item is open.
+// Library is the media library page: the list's filter as its URL gave
+// it, one page of items, and the detail panel when an item is open.
 type Library struct {
-	Q, Kind, Sort      string
-	Unused, MissingAlt bool
-	Items              []*data.Media
-	Total              int
-	Limit, Offset      int
+	// MediaFilter is what the URL asked for (Limit 0 when it did not say;
+	// Offset moved back to the last page when the URL's was past the end);
+	// its Values are the parameters of every link of the page.
+	data.MediaFilter
+	PageSize int // items per page: the URL's limit or the library's own
+	Items    []*data.Media
+	Total    int
 	// Filtered is true when any filter narrows the list (for the empty state).
 	Filtered bool
 	Detail   *MediaDetail
 }
 
+// Unused is true when the list shows only items used nowhere.
+func (l *Library) Unused() bool { return l.Used != nil && !*l.Used }
+
 // Params are the list's query parameters.
-func (l *Library) Params() url.Values {
-	v := url.Values{}
-	set := func(k, val string) {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
-	set("q", l.Q)
-	set("kind", l.Kind)
-	set("sort", l.Sort)
-	if l.Unused {
-		v.Set("used", "false")
-	}
-	if l.MissingAlt {
-		v.Set("missing_alt", "true")
-	}
-	if l.Offset > 0 {
-		v.Set("offset", strconv.Itoa(l.Offset))
-	}
-	return v
-}
+func (l *Library) Params() url.Values { return l.Values() }
 
 // URL is the library URL with some parameters changed ("" removes one); any
 // change but the offset's goes back to the first page.
@@ -67,7 +53,43 @@ func (l *Library) ItemURL(m *data.Media) string {
 
 type kindTab struct{ value, label string }
 
-var kindTabs = []kindTab{{"", "All"}, {"image", "Images"}, {"video", "Videos"}, {"audio", "Audio"}, {"document", "Documents"}}
+// kindTabs are All, then one tab per kind of data.KindTable.
+var kindTabs = func() []kindTab {
+	tabs := []kindTab{{"", "All"}}
+	for _, k := range data.KindTable {
+		tabs = append(tabs, kindTab{string(k.Kind), k.Tab})
+	}
+	return tabs
+}()
+
+// acceptAttr is the upload input's accept=: every kind's Accept.
+var acceptAttr = func() string {
+	var all []string
+	for _, k := range data.KindTable {
+		all = append(all, k.Accept...)
+	}
+	return strings.Join(all, ",")
+}()
+
+// uploadKind is what app.js knows of a kind to check a chosen file before
+// sending it: how to tell the kind from the browser's type, and its limit.
+type uploadKind struct {
+	Kind   data.Kind `json:"kind"`
+	Plural string    `json:"plural"`
+	Accept []string  `json:"accept"` // "image/*" matches a type's prefix
+	Types  []string  `json:"types"`  // exact types
+	Max    int64     `json:"max"`
+}
+
+// uploadKindsJSON is the data-upload-kinds attribute of a drop target.
+func uploadKindsJSON(l data.Limits) string {
+	var out []uploadKind
+	for _, k := range data.KindTable {
+		out = append(out, uploadKind{Kind: k.Kind, Plural: k.Plural, Accept: k.Accept, Types: k.Kind.Types(), Max: l.MaxBytes(k.Kind)})
+	}
+	b, _ := json.Marshal(out) // strings and numbers: cannot fail
+	return string(b)
+}
 
 type sortOption struct{ value, label string }
 

@@ -82,15 +82,8 @@ func mediaURL(m *data.Media) string { return "/media/" + itoa(m.ID) }
 
 // KindLabel is a kind's name for people ("Image").
 func KindLabel(k data.Kind) string {
-	switch k {
-	case data.KindImage:
-		return "Image"
-	case data.KindVideo:
-		return "Video"
-	case data.KindAudio:
-		return "Audio"
-	case data.KindDocument:
-		return "Document"
+	if l := k.Info().Label; l != "" {
+		return l
 	}
 	return string(k)
 }
