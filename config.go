@@ -157,6 +157,7 @@ var serveSettings = []setting{
 	{flag: "keep-location", env: "GALLERIST_KEEP_LOCATION", def: "false", help: "keep GPS data in uploaded JPEGs",
 		parse: boolInto(func(c *config) *bool { return &c.render.keepLocation })},
 	trashSetting,
+	blobSettings[0], blobSettings[1], blobSettings[2],
 }
 
 func boolInto(field func(*config) *bool) func(*config, string) error {

@@ -215,9 +215,18 @@ func isNotFound(err error) bool {
 }
 
 // Put streams r into the bucket: one PUT up to PartSize, a multipart upload
-// above. The bytes are checked as they pass: the last of them is handed to
-// the HTTP client only once their size and SHA-256 are right, so a request
-// carrying bytes that do not match never completes and nothing lands.
+// above. Bytes that do not have size and SHA-256 sum never land:
+//   - one PUT: the bytes are checked as they pass, and the last of them is
+//     handed to the HTTP client only once they match, so a bad body never
+//     completes a request (which is signed with sum: the server checks too);
+//   - multipart from a file (an io.ReaderAt, as staged uploads are): the
+//     file is hashed first, whole and per part, then each part is sent
+//     from the file (nothing buffered, retried from the file) signed with
+//     its hash, and the upload is completed only after every part went;
+//   - multipart from a plain reader: parts are buffered (one at a time) as
+//     the stream is verified; the last part fails to read if it is wrong.
+//
+// On any error a multipart upload is aborted.
 func (s *S3Blobs) Put(ctx context.Context, key string, r io.Reader, size int64, sum string) (bool, error) {
 	name, err := s.objectName(key)
 	if err != nil {
@@ -228,16 +237,42 @@ func (s *S3Blobs) Put(ctx context.Context, key string, r io.Reader, size int64, 
 	} else if !errors.Is(err, ErrBlobNotFound) {
 		return false, err
 	}
-	vr, err := newVerifyingReader(r, size, sum)
-	if err != nil {
-		return false, err
+	if size < 0 {
+		return false, fmt.Errorf("blob size %d", size)
 	}
-	if size <= s.cfg.PartSize {
+	partSize := max(s.cfg.PartSize, (size+9999)/10000) // S3 allows 10,000 parts
+	var vr *verifyingReader
+	switch ra, isFile := r.(io.ReaderAt); {
+	case size <= s.cfg.PartSize:
+		vr = newVerifyingReader(r, size, sum)
 		err = s.putOne(ctx, name, vr, size, sum)
-	} else {
-		err = s.putMultipart(ctx, name, vr, size)
+	case isFile:
+		var start int64
+		if sk, ok := r.(io.Seeker); ok {
+			if start, err = sk.Seek(0, io.SeekCurrent); err != nil {
+				return false, err
+			}
+		}
+		sums, verr := hashParts(ra, start, size, partSize, sum)
+		if verr != nil {
+			return false, verr
+		}
+		err = s.putMultipart(ctx, name, size, partSize, func(n int, off, length int64) (io.Reader, string, error) {
+			return io.NewSectionReader(ra, start+off, length), sums[n-1], nil
+		})
+	default:
+		vr = newVerifyingReader(r, size, sum)
+		buf := make([]byte, partSize)
+		err = s.putMultipart(ctx, name, size, partSize, func(_ int, _, length int64) (io.Reader, string, error) {
+			chunk := buf[:length]
+			if _, err := io.ReadFull(vr, chunk); err != nil {
+				return nil, "", err
+			}
+			h := sha256.Sum256(chunk)
+			return bytes.NewReader(chunk), hex.EncodeToString(h[:]), nil
+		})
 	}
-	if vr.bad != nil {
+	if vr != nil && vr.bad != nil {
 		return false, vr.bad
 	}
 	if err != nil {
@@ -251,17 +286,40 @@ func (s *S3Blobs) putOne(ctx context.Context, name string, vr *verifyingReader, 
 	if vr.seeker == nil {
 		body = struct{ io.Reader }{vr} // not seekable: one try only
 	}
-	// The request is signed with the expected SHA-256, so the server checks
-	// the payload too.
 	_, err := s.core.PutObject(ctx, s.cfg.Bucket, name, body, size, "", sum, minio.PutObjectOptions{ContentType: "application/octet-stream"})
 	return err
 }
 
-// putMultipart sends the bytes in parts of PartSize, each buffered so a
-// failed part can be retried, and completes the upload only when the last
-// part (whose read checks the whole) has gone; on any error it aborts.
-func (s *S3Blobs) putMultipart(ctx context.Context, name string, vr *verifyingReader, size int64) (err error) {
-	partSize := max(s.cfg.PartSize, (size+9999)/10000) // S3 allows 10,000 parts
+// hashParts reads size bytes of ra from start and returns each part's
+// SHA-256, or ErrBlobCorrupt unless they are exactly the bytes with sum.
+func hashParts(ra io.ReaderAt, start, size, partSize int64, sum string) ([]string, error) {
+	all := sha256.New()
+	var sums []string
+	for off := int64(0); off < size; off += partSize {
+		part := sha256.New()
+		n, err := io.Copy(io.MultiWriter(all, part), io.NewSectionReader(ra, start+off, min(partSize, size-off)))
+		if err != nil {
+			return nil, err
+		}
+		if n < min(partSize, size-off) {
+			return nil, fmt.Errorf("%w: %d bytes read, %d expected", ErrBlobCorrupt, off+n, size)
+		}
+		sums = append(sums, hex.EncodeToString(part.Sum(nil)))
+	}
+	if n, _ := ra.ReadAt(make([]byte, 1), start+size); n > 0 {
+		return nil, fmt.Errorf("%w: more than the %d bytes expected", ErrBlobCorrupt, size)
+	}
+	if hex.EncodeToString(all.Sum(nil)) != sum {
+		return nil, fmt.Errorf("%w: the SHA-256 differs", ErrBlobCorrupt)
+	}
+	return sums, nil
+}
+
+// putMultipart uploads size bytes in parts that part yields (part n, 1-based,
+// at off, length long, with its SHA-256) and completes the upload after the
+// last; on any error it aborts the upload.
+func (s *S3Blobs) putMultipart(ctx context.Context, name string, size, partSize int64,
+	part func(n int, off, length int64) (io.Reader, string, error)) (err error) {
 	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, name, minio.PutObjectOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return err
@@ -271,21 +329,19 @@ func (s *S3Blobs) putMultipart(ctx context.Context, name string, vr *verifyingRe
 			s.core.AbortMultipartUpload(context.WithoutCancel(ctx), s.cfg.Bucket, name, id)
 		}
 	}()
-	buf := make([]byte, partSize)
 	var parts []minio.CompletePart
 	for off, n := int64(0), 1; off < size; n++ {
-		chunk := buf[:min(partSize, size-off)]
-		if _, err := io.ReadFull(vr, chunk); err != nil {
+		length := min(partSize, size-off)
+		body, sum, err := part(n, off, length)
+		if err != nil {
 			return err
 		}
-		h := sha256.Sum256(chunk)
-		p, err := s.core.PutObjectPart(ctx, s.cfg.Bucket, name, id, n, bytes.NewReader(chunk), int64(len(chunk)),
-			minio.PutObjectPartOptions{Sha256Hex: hex.EncodeToString(h[:])})
+		p, err := s.core.PutObjectPart(ctx, s.cfg.Bucket, name, id, n, body, length, minio.PutObjectPartOptions{Sha256Hex: sum})
 		if err != nil {
 			return err
 		}
 		parts = append(parts, minio.CompletePart{PartNumber: n, ETag: p.ETag})
-		off += int64(len(chunk))
+		off += length
 	}
 	_, err = s.core.CompleteMultipartUpload(ctx, s.cfg.Bucket, name, id, parts, minio.PutObjectOptions{})
 	return err
@@ -304,17 +360,14 @@ type verifyingReader struct {
 	bad    error // ErrBlobCorrupt once found
 }
 
-func newVerifyingReader(src io.Reader, size int64, sum string) (*verifyingReader, error) {
-	if size < 0 {
-		return nil, fmt.Errorf("blob size %d", size)
-	}
+func newVerifyingReader(src io.Reader, size int64, sum string) *verifyingReader {
 	v := &verifyingReader{src: src, size: size, sum: sum, hc: newHashCounter()}
 	if sk, ok := src.(io.Seeker); ok {
 		if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
 			v.seeker, v.start = sk, off
 		}
 	}
-	return v, nil
+	return v
 }
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
