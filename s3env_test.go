@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -175,6 +182,135 @@ func TestServeRefusesUnusableBlobStore(t *testing.T) {
 			}
 			if all := err.Error() + out.String() + errOut.String(); strings.Contains(all, srv.SecretKey) || strings.Contains(all, "not-the-secret-at-all") {
 				t.Fatalf("the secret is shown: %v", err)
+			}
+		})
+	}
+}
+
+// patternReader yields the byte i*7 mod 251 at offset i, so any range of a
+// large file can be checked without keeping it.
+type patternReader struct{ off int64 }
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = byte((p.off + int64(i)) * 7 % 251)
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+func patternAt(off, n int64) []byte {
+	b := make([]byte, n)
+	(&patternReader{off: off}).Read(b)
+	return b
+}
+
+// TestDeliveryFromS3: a 50 MB original in S3 is served by /files and
+// /api/media/:id/download with ETag, 304, HEAD and Range, streamed: the
+// heap does not grow by anything like the file's size while it is sent.
+func TestDeliveryFromS3(t *testing.T) {
+	e := newTestEnv(t, withS3(t))
+	tok := e.token(t, 0)
+	base := e.serveLoopback(t)
+
+	const size = 50 << 20
+	head := mp4Header(640, 480, 4000, 0)
+	head = mp4Header(640, 480, 4000, uint32(size-len(head)))
+	body := io.MultiReader(bytes.NewReader(head), io.LimitReader(&patternReader{off: int64(len(head))}, int64(size-len(head))))
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, _ := mw.CreateFormFile("file", "clip.mp4")
+		io.Copy(fw, body)
+		mw.Close()
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", base+"/api/media", pr)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ Media []map[string]any }
+	json.NewDecoder(res.Body).Decode(&created)
+	res.Body.Close()
+	if res.StatusCode != 201 || len(created.Media) != 1 {
+		t.Fatalf("upload: %d %v", res.StatusCode, created)
+	}
+	m := created.Media[0]
+	if !e.hasBlob(t, m["sha256"].(string)) {
+		t.Fatal("the original is not in the bucket")
+	}
+	get := func(t *testing.T, method, url string, hdr ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	for name, url := range map[string]string{
+		"files":    m["url"].(string),
+		"download": fmt.Sprintf("%s/api/media/%d/download", base, idOf(m)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			runtime.GC()
+			var before, during runtime.MemStats
+			runtime.ReadMemStats(&before)
+			whole := get(t, "GET", url)
+			etag := whole.Header.Get("ETag")
+			if whole.StatusCode != 200 || whole.ContentLength != size || etag == "" {
+				t.Fatalf("GET: %d, length %d, ETag %q", whole.StatusCode, whole.ContentLength, etag)
+			}
+			runtime.ReadMemStats(&during)
+			peak := during.HeapAlloc
+			buf := make([]byte, 256<<10)
+			var n int64
+			for {
+				k, err := whole.Body.Read(buf)
+				n += int64(k)
+				if n%(8<<20) < int64(k) { // every 8 MB
+					runtime.ReadMemStats(&during)
+					peak = max(peak, during.HeapAlloc)
+				}
+				if err != nil {
+					break
+				}
+			}
+			if n != size {
+				t.Fatalf("read %d bytes of %d", n, size)
+			}
+			grew := int64(peak) - int64(before.HeapAlloc)
+			t.Logf("heap grew by %.1f MB while 50 MB were sent from S3", float64(grew)/(1<<20))
+			if grew > 16<<20 {
+				t.Fatalf("heap grew by %d MB while a 50 MB file was sent: it is buffered", grew>>20)
+			}
+
+			if r := get(t, "GET", url, "If-None-Match", etag); r.StatusCode != 304 {
+				t.Fatalf("If-None-Match: %d", r.StatusCode)
+			}
+			h := get(t, "HEAD", url)
+			if b, _ := io.ReadAll(h.Body); h.StatusCode != 200 || h.Header.Get("Content-Length") != strconv.Itoa(size) || len(b) != 0 {
+				t.Fatalf("HEAD: %d, Content-Length %q, %d body bytes", h.StatusCode, h.Header.Get("Content-Length"), len(b))
+			}
+			off := int64(size - 3000)
+			r := get(t, "GET", url, "Range", fmt.Sprintf("bytes=%d-%d", off, off+999))
+			got, _ := io.ReadAll(r.Body)
+			if r.StatusCode != 206 || r.Header.Get("Content-Range") != fmt.Sprintf("bytes %d-%d/%d", off, off+999, size) || !bytes.Equal(got, patternAt(off, 1000)) {
+				t.Fatalf("Range: %d %q, %d bytes, right bytes %v", r.StatusCode, r.Header.Get("Content-Range"), len(got), bytes.Equal(got, patternAt(off, 1000)))
+			}
+			if r := get(t, "GET", url, "Range", fmt.Sprintf("bytes=%d-", size+1)); r.StatusCode != 416 {
+				t.Fatalf("unsatisfiable range: %d", r.StatusCode)
 			}
 		})
 	}
