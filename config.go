@@ -30,6 +30,7 @@ type setting struct {
 	def       string
 	help      string
 	parse     func(cfg *config, v string) error
+	secret    bool // never repeat the value in messages
 }
 
 // dataSetting is taken by every command.
@@ -235,6 +236,9 @@ func newFlags(name string, getenv func(string) string, cfg *config, settings ...
 		var errs []error
 		for _, v := range values {
 			if err := v.s.parse(cfg, strings.TrimSpace(v.raw)); err != nil {
+				if v.s.secret {
+					v.raw = "(hidden)"
+				}
 				switch v.from {
 				case "":
 					errs = append(errs, fmt.Errorf("--%s: the default %q: %w", v.s.flag, v.raw, err))

@@ -39,9 +39,23 @@ var blobSettings = []setting{
 			return nil
 		}},
 	{flag: "s3-access-key", env: "AWS_ACCESS_KEY_ID", arg: "ID", help: "access key id of the S3 store",
-		parse: func(c *config, v string) error { c.blobs.accessKey = v; return nil }},
-	{flag: "s3-secret-key", env: "AWS_SECRET_ACCESS_KEY", arg: "SECRET", help: "secret key of the S3 store (prefer the variable: flags show in process lists)",
-		parse: func(c *config, v string) error { c.blobs.secretKey = v; return nil }},
+		parse: func(c *config, v string) error { return credentialInto(&c.blobs.accessKey, v) }},
+	{flag: "s3-secret-key", env: "AWS_SECRET_ACCESS_KEY", arg: "SECRET", secret: true,
+		help:  "secret key of the S3 store (prefer the variable: flags show in process lists)",
+		parse: func(c *config, v string) error { return credentialInto(&c.blobs.secretKey, v) }},
+}
+
+// credentialInto takes a key id or secret: printable ASCII without spaces
+// (a stray space or newline from a copied value would only fail later, as
+// "signature does not match").
+func credentialInto(field *string, v string) error {
+	for _, r := range v {
+		if r <= ' ' || r > '~' {
+			return errors.New("must be printable ASCII without spaces")
+		}
+	}
+	*field = v
+	return nil
 }
 
 // blobCheckTimeout bounds the start-up check of a remote store.
