@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"gallerist/data"
+	"gallerist/storage/s3test"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -44,6 +45,7 @@ func TestMain(m *testing.M) {
 	if browserCancel != nil {
 		browserCancel()
 	}
+	s3test.StopShared()
 	os.Exit(code)
 }
 

@@ -49,7 +49,7 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 func runGC(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var cfg config
 	cfg.limits = data.DefaultLimits()
-	fs := newFlags("gc", getenv, &cfg, dataSetting, trashSetting)
+	fs := newFlags("gc", getenv, &cfg, append([]setting{dataSetting, trashSetting}, blobSettings...)...)
 	dryRun := fs.Bool("dry-run", false, "report what would be removed, remove nothing")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -375,7 +375,7 @@ func importFile(ctx context.Context, a *app, src importSource, f data.ImportFile
 // in order. Files already in the library are reused, not copied.
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := config{limits: data.DefaultLimits()}
-	fs := commonFlags("import", getenv, &cfg)
+	fs := newFlags("import", getenv, &cfg, append([]setting{dataSetting}, blobSettings...)...)
 	orgSlug := fs.String("org", data.DefaultOrgSlug, "organization slug")
 	create := fs.Bool("create-products", false, "create products named in the files that do not exist yet")
 	dryRun := fs.Bool("dry-run", false, "check every file and say what would happen; change nothing")

@@ -31,6 +31,7 @@ type setting struct {
 	def       string
 	help      string
 	parse     func(cfg *config, v string) error
+	secret    bool // never repeat the value in messages
 }
 
 // dataSetting is taken by every command.
@@ -173,6 +174,7 @@ var serveSettings = slices.Concat([]setting{
 	{flag: "keep-location", env: "GALLERIST_KEEP_LOCATION", def: "false", help: "keep GPS data in uploaded JPEGs",
 		parse: boolInto(func(c *config) *bool { return &c.render.keepLocation })},
 	trashSetting,
+	blobSettings[0], blobSettings[1], blobSettings[2],
 })
 
 func boolInto(field func(*config) *bool) func(*config, string) error {
@@ -265,6 +267,9 @@ func newFlags(name string, getenv func(string) string, cfg *config, settings ...
 		var errs []error
 		for _, v := range values {
 			if err := v.s.parse(cfg, strings.TrimSpace(v.raw)); err != nil {
+				if v.s.secret {
+					v.raw = "(hidden)"
+				}
 				switch v.from {
 				case "":
 					errs = append(errs, fmt.Errorf("--%s: the default %q: %w", v.s.flag, v.raw, err))

@@ -16,6 +16,7 @@ var badValues = map[string]string{
 	"max-video-mb": "-5", "max-audio-mb": "NaN", "fetch-allow": "intranet", "fetch-timeout": "0s",
 	"render-workers": "two", "webp": "yes please", "decode-memory-mb": "0", "keep-location": "2",
 	"trash-days": "a week", "metrics-addr": "9090", "log-format": "xml",
+	"blobs": "s3://Bad_Bucket/", "s3-access-key": "has space", "s3-secret-key": "secret with space",
 }
 
 func allSettings() []setting { return append([]setting{dataSetting}, serveSettings...) }
@@ -56,6 +57,9 @@ func TestSettingsRefuseMalformedValues(t *testing.T) {
 		err = newFlags("serve", envOf(s.env, bad), &cfg, allSettings()...).Parse(nil)
 		if err == nil || !strings.Contains(err.Error(), "--"+s.flag) || !strings.Contains(err.Error(), s.env) {
 			t.Errorf("%s=%q: %v, want an error naming --%s and %s", s.env, bad, err, s.flag, s.env)
+		}
+		if s.secret && strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: the error shows the secret: %v", s.env, err)
 		}
 	}
 	// Every problem at once, not only the first.

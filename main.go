@@ -48,7 +48,7 @@ Usage:
   gallerist user create --email EMAIL [--org SLUG] [--role owner|editor|viewer]
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
-  gallerist gc [--dry-run] [--trash-days 7]
+  gallerist gc [--dry-run] [--trash-days 7] [--blobs local|s3://...]
   gallerist backup --data DIR --to NEWDIR
                           consistent snapshot of a running or stopped instance
   gallerist restore --from BACKUPDIR --data NEWDIR
@@ -65,6 +65,7 @@ Usage:
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
+serve, gc and import take --blobs (env GALLERIST_BLOBS): where files live.
 
 serve flags (each also as an environment variable):
 `
@@ -100,6 +101,9 @@ type config struct {
 
 	// timeouts bound slow clients (zero fields: web.DefaultTimeouts).
 	timeouts web.Timeouts
+
+	// blobs says where files live (the data dir or an S3 bucket).
+	blobs blobsConfig
 
 	// fetch configures importing by URL (the one SSRF-hardened fetcher).
 	fetch fetch.Config
@@ -142,17 +146,17 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	staging, err := storage.NewStaging(filepath.Join(cfg.dataDir, "tmp"))
+	staging, err := storage.NewStaging(stagingDir(cfg))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	local, err := storage.NewLocalBlobs(cfg.dataDir, staging)
+	store, err := openBlobs(ctx, cfg, staging)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	blobs := storage.CountErrors(local)
+	blobs := storage.CountErrors(store)
 	a := &app{db: db, blobs: blobs, staging: staging, orgs: storage.NewOrgService(db), auth: storage.NewAuthService(db),
 		media: storage.NewMediaService(db, blobs, staging, cfg.limits)}
 	a.media.Fetcher = fetch.New(cfg.fetch)
@@ -257,6 +261,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()
+	log.Info("blob store", "store", a.blobs)
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.renderer.Wait()

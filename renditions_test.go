@@ -11,8 +11,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -271,9 +269,8 @@ func TestRenditionsGoWithTheOriginal(t *testing.T) {
 	tok := e.token(t, 0)
 	m := e.waitProcessed(t, tok, e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 500, 300))["id"].(float64))
 	sha := m["sha256"].(string)
-	dir := filepath.Join(e.dir, "renditions", sha[:2], sha[2:4], sha)
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("no rendition folder: %v", err)
+	if len(e.storeKeys(t, sha+"/")) == 0 {
+		t.Fatal("no renditions stored")
 	}
 	id := int64(m["id"].(float64))
 	e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", id), tok, nil, "")
@@ -283,8 +280,8 @@ func TestRenditionsGoWithTheOriginal(t *testing.T) {
 	if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?purge=true", id), tok, nil, ""); r.Status != 204 {
 		t.Fatal(r.Status)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("rendition folder left: %v", err)
+	if left := e.storeKeys(t, sha+"/"); len(left) != 0 {
+		t.Fatalf("renditions left: %v", left)
 	}
 	var n int
 	e.app.db.QueryRowForTest("SELECT COUNT(*) FROM renditions WHERE sha256 = ?", sha).Scan(&n)
@@ -308,18 +305,17 @@ func TestGCRemovesRenditionsOfGoneOriginals(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"gc", "--data", e.dir}, func(string) string { return "" }, nil, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"gc", "--data", e.dir}, e.getenv(), nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "renditions of "+sha) {
 		t.Fatalf("gc output:\n%s", out.String())
 	}
-	if _, err := os.Stat(filepath.Join(e.dir, "renditions", sha[:2], sha[2:4], sha)); !os.IsNotExist(err) {
-		t.Fatalf("renditions of the gone original remain: %v", err)
+	if left := e.storeKeys(t, sha+"/"); len(left) != 0 {
+		t.Fatalf("renditions of the gone original remain: %v", left)
 	}
-	ksha := keep["sha256"].(string)
-	if _, err := os.Stat(filepath.Join(e.dir, "renditions", ksha[:2], ksha[2:4], ksha)); err != nil {
-		t.Fatalf("renditions of a live original removed: %v", err)
+	if len(e.storeKeys(t, keep["sha256"].(string)+"/")) == 0 {
+		t.Fatal("renditions of a live original removed")
 	}
 	if r := e.do(t, "GET", pathOf(keep["renditions"].(map[string]any)["240"].(string)), "", nil, ""); r.Status != 200 {
 		t.Fatalf("live rendition: %d", r.Status)

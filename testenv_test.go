@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +45,9 @@ func newTestEnv(t testing.TB, mutate ...func(*config)) *testEnv {
 	cfg := config{dataDir: t.TempDir(), limits: data.DefaultLimits()}
 	for _, m := range mutate {
 		m(&cfg)
+	}
+	if testBlobsOnS3() && cfg.blobs.s3 == nil {
+		useS3For(t, &cfg)
 	}
 	a, err := openApp(context.Background(), cfg)
 	if err != nil {
@@ -388,19 +390,6 @@ func (e *testEnv) useClock(t0 time.Time) *testClock {
 
 func (e *testEnv) blobPath(sha string) string {
 	return filepath.Join(e.dir, "blobs", sha[:2], sha[2:4], sha)
-}
-
-// blobKeys lists every file in the blob folder by key.
-func (e *testEnv) blobKeys() []string {
-	var keys []string
-	filepath.WalkDir(filepath.Join(e.dir, "blobs"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			keys = append(keys, d.Name())
-		}
-		return nil
-	})
-	slices.Sort(keys)
-	return keys
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"gallerist/data"
@@ -17,6 +18,9 @@ func CountErrors(b BlobStore) BlobStore {
 }
 
 type countedBlobs struct{ BlobStore }
+
+// String names the wrapped store (for logs).
+func (c countedBlobs) String() string { return fmt.Sprint(c.BlobStore) }
 
 // countedMover is countedBlobs of a store that takes staged files by rename.
 type countedMover struct{ countedBlobs }
