@@ -201,6 +201,9 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 				return err
 			}
 			id, _ := res.LastInsertId()
+			if err := indexSearch(ctx, tx, id); err != nil {
+				return err
+			}
 			m, err := findMediaByID(ctx, tx, org, id)
 			if err != nil {
 				return err
@@ -290,7 +293,11 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		where, args = append(where, `m.search LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
+		cond, qargs, err := s.db.searchWhere(ctx, org, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		where, args = append(where, cond), append(args, qargs...)
 	}
 	if f.SinceID != 0 {
 		where, args = append(where, "m.id > ?"), append(args, f.SinceID)
@@ -466,8 +473,11 @@ func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.Media
 		if upd.Alt != nil {
 			cur.Alt = alt
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, search = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-			cur.Filename, cur.Alt, searchText(cur.Filename, cur.Alt), ms(s.db.Now()), id, org); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+			cur.Filename, cur.Alt, ms(s.db.Now()), id, org); err != nil {
+			return err
+		}
+		if err := setSearch(ctx, tx, id, searchText(cur.Filename, cur.Alt)); err != nil {
 			return err
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
@@ -827,6 +837,9 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.Media) ([]string, error) {
 	var freed []string
 	for _, m := range items {
+		if err := unindexSearch(ctx, tx, m.ID); err != nil {
+			return nil, err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
 			return nil, err
 		}
