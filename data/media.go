@@ -516,6 +516,9 @@ type MediaService interface {
 	Discard(s *Staged)
 	CreateMedia(ctx context.Context, mc MediaCreate) ([]*Media, error)
 	FindMediaByID(ctx context.Context, id int64) (*Media, error)
+	// FindMedia lists media matching f, with the total count before
+	// pagination. Totals the counters cannot answer are counted up to
+	// MaxCountedTotal: a total above it means "more than MaxCountedTotal".
 	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, int, error)
 	UpdateMedia(ctx context.Context, id int64, upd MediaUpdate) (*Media, error)
 	// TrashMedia moves an item to the trash; force detaches it everywhere first.
@@ -549,6 +552,15 @@ type MediaService interface {
 	// would tell one what another holds): not found otherwise.
 	LegacyFileKey(ctx context.Context, sha256 string) (string, error)
 }
+
+// MaxCountedTotal is how far a filtered list's total is counted: beyond it
+// counting would cost more than the page (a million rows for a common
+// term), so a list says "more than MaxCountedTotal" instead.
+const MaxCountedTotal = 1000
+
+// TotalIsExact reports whether a list's total is a count, not "more than
+// MaxCountedTotal".
+func TotalIsExact(total int) bool { return total <= MaxCountedTotal }
 
 // Blob is an open stored file.
 type Blob interface {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -273,6 +274,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		return nil, 0, err
 	}
 	where, args := []string{"m.org_id = ?"}, []any{org}
+	var search *searchWhere
 	switch f.Deleted {
 	case data.DeletedOnly:
 		where = append(where, "m.deleted_at IS NOT NULL")
@@ -293,11 +295,15 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		cond, qargs, err := s.db.searchWhere(ctx, org, q)
+		sw, err := s.db.planSearchWhere(ctx, org, q)
 		if err != nil {
 			return nil, 0, err
 		}
-		where, args = append(where, cond), append(args, qargs...)
+		where, args = append(where, sw.cond), append(args, sw.args...)
+		if sw.rare {
+			where[0] = "+m.org_id = ?" // fetch the candidates by id, not by walking the organization's index
+		}
+		search = &sw
 	}
 	if f.SinceID != 0 {
 		where, args = append(where, "m.id > ?"), append(args, f.SinceID)
@@ -327,7 +333,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		limit = 24
 	}
 	w := strings.Join(where, " AND ")
-	countSQL, countArgs := s.countQuery(org, f, w, args)
+	countSQL, countArgs := s.countQuery(org, f, w, args, search)
 	// Prepare before taking a connection for the transaction: preparing needs
 	// a connection of its own, and a pool full of waiting transactions would
 	// never give it one.
@@ -419,11 +425,23 @@ func sqlDir(desc bool) string {
 
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
-// counters; any other filter counts rows.
-func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any) (string, []any) {
-	if !f.CountedByKind() {
-		return `SELECT COUNT(*) FROM media m WHERE ` + where, args
+// counters; a rare search term counts its few candidates; any other filter
+// counts rows only up to data.MaxCountedTotal+1 (a common term from its
+// rarest gram's list), so no request counts a million rows.
+func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (string, []any) {
+	switch {
+	case f.CountedByKind():
+		return countByKind(org, f)
+	case search != nil && search.rare:
+		return `SELECT COUNT(*) FROM media m WHERE ` + where, args // the few candidates
+	case search != nil:
+		return search.countCommonSQL(org, where, args)
 	}
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1)
+}
+
+// countByKind answers a list's total from the counters media_counts keeps.
+func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	cw, cargs := []string{"org_id = ?"}, []any{org}
 	switch f.Deleted {
 	case data.DeletedOnly:

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
+
+	"gallerist/data"
 )
 
 // The search index (migration 011): media_grams holds every three-character
@@ -96,11 +99,18 @@ func planSearch(q string) searchPlan {
 	return p
 }
 
-// rareLimit is how many postings a gram may have for the search to be
-// answered from its list (sorted in full); above it the rows are walked in
-// the list's order and the text tested, which finds a page quickly because
-// matches are common.
-var rareLimit = 2000
+// minRareLimit is the least number of postings a gram may have for a
+// search to be answered from its list; see rareLimit.
+const minRareLimit = 2000
+
+// rareLimit is how many postings the rarest gram may have for the search to
+// be answered from its list: every candidate fetched, tested and sorted.
+// Above it the rows are walked in the list's order and tested until a page
+// is full, about 24·live/postings rows. The two costs meet near
+// sqrt(24·live), so that is the limit (at least minRareLimit).
+var rareLimit = func(live int) int {
+	return max(int(math.Sqrt(24*float64(live))), minRareLimit)
+}
 
 // gramCond is the SQL condition on media_grams (aliased p) of one gram or prefix.
 func gramCond(gram, prefix string) (string, []any) {
@@ -110,49 +120,74 @@ func gramCond(gram, prefix string) (string, []any) {
 	return "p.gram = ?", []any{gram}
 }
 
-// rarest finds the gram (or the prefix) with the fewest postings in org, if
-// one has at most rareLimit; each is counted only up to rareLimit+1.
-func (db *DB) rarest(ctx context.Context, org int64, p searchPlan) (cond string, args []any, ok bool, err error) {
+// searchWhere is how FindMedia answers one q= term in org.
+type searchWhere struct {
+	cond string // the WHERE condition on media m
+	args []any
+	// rare: cond names the candidates (the rarest gram's list and the rows
+	// not indexed yet), so the list is fetched by id, not walked.
+	rare bool
+	// gram and gramArgs are the rarest gram's condition on media_grams p,
+	// for counting a common term's matches from its list.
+	gram     string
+	gramArgs []any
+}
+
+// planSearchWhere finds the gram (or the prefix) with the fewest postings
+// in org, each counted only up to the rare limit, and makes the condition:
+// the text test, with the candidates when that gram's list is short.
+func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchWhere, error) {
+	tx := db.read
+	p := planSearch(q)
+	text := searchWhere{cond: `m.search LIKE ? ESCAPE '\'`, args: []any{p.like}}
+	var live int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE org_id = ?`, org).Scan(&live); err != nil {
+		return text, err
+	}
+	limit := rareLimit(live)
 	try := p.grams
 	if p.prefix != "" {
 		try = []string{""}
 	}
-	best := rareLimit + 1
+	best := limit + 2
 	for _, g := range try {
 		c, a := gramCond(g, p.prefix)
 		var n int
-		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
-			append(append([]any{org}, a...), rareLimit+1)...).Scan(&n); err != nil {
-			return "", nil, false, err
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
+			append(append([]any{org}, a...), limit+1)...).Scan(&n); err != nil {
+			return text, err
 		}
 		if n < best {
-			best, cond, args = n, c, a
+			best, text.gram, text.gramArgs = n, c, a
 		}
 		if n == 0 {
 			break
 		}
 	}
-	return cond, args, best <= rareLimit, nil
+	if best > limit {
+		return text, nil
+	}
+	text.rare = true
+	text.cond = `m.id IN (SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + text.gram + `
+		UNION ALL SELECT media_id FROM media_search_dirty) AND ` + text.cond
+	text.args = append(append([]any{org}, text.gramArgs...), p.like)
+	return text, nil
 }
 
-// searchWhere is the WHERE condition (on media m) of a q= term for org: the
-// text test, and when the index has a short list of candidates, that list
-// (with the rows not indexed yet).
-func (db *DB) searchWhere(ctx context.Context, org int64, q string) (string, []any, error) {
-	p := planSearch(q)
-	text := `m.search LIKE ? ESCAPE '\'`
-	cond, args, rare, err := db.rarest(ctx, org, p)
-	if err != nil || !rare {
-		return text, []any{p.like}, err
-	}
-	return `m.id IN (SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + cond + `
-		UNION ALL SELECT media_id FROM media_search_dirty) AND ` + text,
-		append(append([]any{org}, args...), p.like), nil
+// countCommonSQL counts, up to data.MaxCountedTotal+1, the matches of a
+// common term from its rarest gram's list (most postings of which match),
+// plus the rows not indexed yet; where is the list's whole condition.
+func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
+	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT p.media_id FROM media_grams p JOIN media m ON m.id = p.media_id
+			WHERE p.org_id = ? AND ` + sw.gram + ` AND p.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
+		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `)`
+	a := append(append(append([]any{org}, sw.gramArgs...), args...), data.MaxCountedTotal+1)
+	return q, append(a, args...)
 }
 
 // reindexBatch is how many rows one indexing transaction takes, so the
 // write lock is never held for long.
-const reindexBatch = 500
+const reindexBatch = 2000
 
 // IndexPending indexes the rows whose search text is not indexed yet (see
 // media_search_dirty), in short transactions, and reports how many it did;
@@ -193,6 +228,36 @@ func (s *MediaService) IndexPending(ctx context.Context, progress func(done int)
 			return done, nil
 		}
 	}
+}
+
+// MarkUnindexed finds rows that have no postings and are not marked
+// pending (an index lost or damaged by hand, a database pieced together by
+// other tools) and marks them pending, in batches of rows by id. Every
+// indexed row has the gram its text starts with, so one lookup per row tells.
+func (s *MediaService) MarkUnindexed(ctx context.Context) (int, error) {
+	var maxID int64
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM media`).Scan(&maxID); err != nil {
+		return 0, err
+	}
+	const step = 50_000
+	marked := 0
+	for from := int64(0); from < maxID; from += step {
+		err := s.db.update(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id)
+				SELECT id FROM media m WHERE id > ? AND id <= ? AND NOT EXISTS (SELECT 1 FROM media_grams p
+					WHERE p.org_id = m.org_id AND p.gram = substr(m.search || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			marked += int(n)
+			return nil
+		})
+		if err != nil {
+			return marked, err
+		}
+	}
+	return marked, nil
 }
 
 // PendingIndex counts the rows whose search text is not indexed yet.
