@@ -507,7 +507,9 @@ type MediaCreate struct {
 // MediaService is the media library.
 type MediaService interface {
 	// Stage streams src to temporary storage, enforcing type, size and pixel rules.
-	// The caller must Discard what it does not pass to CreateMedia.
+	// Within a staging scope (WithStaging: every authenticated request has
+	// one) the scope discards what is not passed to CreateMedia; otherwise
+	// the caller must Discard it.
 	Stage(ctx context.Context, src io.Reader, filename string) (*Staged, error)
 	// StageURLs imports URLs through the server's one fetcher and stages each
 	// like an upload, all or nothing.

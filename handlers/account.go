@@ -16,17 +16,6 @@ import (
 
 const ownPasswordPath = "/account/password"
 
-func (h *Handlers) accountRoutes() []web.Route {
-	page := func(method, path string, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Handler: fn}
-	}
-	return []web.Route{
-		page("GET", "/account", h.handleAccountPage),
-		page("GET", ownPasswordPath, h.handleOwnPasswordPage),
-		page("POST", ownPasswordPath, h.handleOwnPasswordForm),
-	}
-}
-
 // requireOwnPassword holds a session that logged in with a one-time
 // password on /account/password: every other page of the admin UI sends it
 // there (logging out stays possible). API routes use tokens and are untouched.

@@ -50,65 +50,6 @@ type Handlers struct {
 // New returns the handlers.
 func New(d Deps) *Handlers { return &Handlers{Deps: d} }
 
-// Routes is Gallerist's routes table: every route with the scope it needs.
-// The web package applies authentication and the scope check to each; /api
-// routes refuse query parameters they do not declare.
-func (h *Handlers) Routes() []web.Route {
-	var api []web.Route
-	for _, e := range h.apiRoutes() {
-		r := e.Route
-		r.Handler = strictQuery(e.Query, r.Handler)
-		api = append(api, r)
-	}
-	return append(append(api, h.fileRoutes()...), h.uiRoutes()...)
-}
-
-// endpoint is an /api route with the query parameters it takes: the one
-// table the strict check and the OpenAPI document's test read.
-type endpoint struct {
-	web.Route
-	Query []string
-}
-
-// apiRoute makes an /api endpoint taking the given query parameters.
-func apiRoute(method, path string, scope data.Scope, fn fiber.Handler, query ...string) endpoint {
-	return endpoint{Route: web.Route{Method: method, Path: path, Scope: scope, API: true, Handler: fn}, Query: query}
-}
-
-// streamed marks an endpoint whose handler reads the request body itself.
-func streamed(e endpoint) endpoint {
-	e.Stream = true
-	return e
-}
-
-func (h *Handlers) apiRoutes() []endpoint {
-	read, create, update, del := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
-	r := []endpoint{
-		{Route: web.Route{Method: "GET", Path: "/api/openapi.json", Public: true, API: true, Handler: h.handleOpenAPI}},
-		{Route: web.Route{Method: "GET", Path: "/api/ping", Public: true, API: true, Handler: h.handlePing}},
-		apiRoute("GET", "/api/media", read, h.handleMediaList, mediaList.params()...),
-		streamed(apiRoute("POST", "/api/media", create, h.handleMediaCreate)),
-		apiRoute("GET", "/api/media/:id", read, h.handleMediaGet, "fields"),
-		apiRoute("PATCH", "/api/media/:id", update, h.handleMediaPatch),
-		apiRoute("DELETE", "/api/media/:id", del, h.handleMediaDelete, "force", "purge"),
-		apiRoute("POST", "/api/media/:id/restore", del, h.handleMediaRestore),
-		apiRoute("GET", "/api/media/:id/usage", read, h.handleMediaUsage),
-		apiRoute("GET", "/api/media/:id/download", read, h.handleMediaOriginal(true)),
-		apiRoute("HEAD", "/api/media/:id/download", read, h.handleMediaOriginal(true)),
-	}
-	return append(r, h.catalogRoutes()...)
-}
-
-// APIQueryParams lists the query parameters each /api operation takes,
-// keyed by "METHOD /api/path/{param}" as the OpenAPI document names it.
-func APIQueryParams() map[string][]string {
-	out := map[string][]string{}
-	for _, e := range (&Handlers{}).apiRoutes() {
-		out[e.Method+" "+routeParamRE.ReplaceAllString(e.Path, "{$1}")] = slices.Clone(e.Query)
-	}
-	return out
-}
-
 // handlePing is the trivial JSON endpoint benchmarks compare against.
 func (h *Handlers) handlePing(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"ok": true})
@@ -469,4 +410,34 @@ func (h *Handlers) baseURL(c *fiber.Ctx) string {
 		return strings.TrimRight(h.PublicURL, "/")
 	}
 	return c.BaseURL()
+}
+
+// sendList renders a list envelope, each item made sparse by fields.
+func sendList[T any](c *fiber.Ctx, items []T, total, limit, offset int, fields []string, render func(T) any) error {
+	out, err := listOf(items, total, limit, offset, fields, render)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// listOf renders items into the list envelope, each cut to fields (all when empty).
+func listOf[T any](items []T, total, limit, offset int, fields []string, render func(T) any) (List[any], error) {
+	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: limit, Offset: offset}
+	for _, it := range items {
+		v, err := sparse(render(it), fields)
+		if err != nil {
+			return out, err
+		}
+		out.Data = append(out.Data, v)
+	}
+	return out, nil
+}
+
+func searchParam(c *fiber.Ctx) (string, error) {
+	q := c.Query("q")
+	if len(q) > 200 {
+		return "", paramError("q", "q may be at most 200 characters.")
+	}
+	return q, nil
 }

@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"gallerist/data"
+	"gallerist/views"
 	"gallerist/web"
 
 	"github.com/gofiber/fiber/v2"
@@ -181,4 +184,124 @@ func (h *Handlers) handleCollectionImage(c *fiber.Ctx) error {
 		return err
 	}
 	return h.sendCollectionAfterWrite(c, id)
+}
+
+func (h *Handlers) handleCollectionsPage(c *fiber.Ctx) error {
+	items, total, err := h.Catalog.FindCollections(c.UserContext(), data.CollectionFilter{Limit: 200})
+	if err != nil {
+		return err
+	}
+	return render(c, views.CollectionsPage(h.page(c, "Collections", "collections"), &views.Collections{Items: items, Total: total, Form: &views.ProductForm{}}))
+}
+
+func (h *Handlers) handleCollectionCreateForm(c *fiber.Ctx) error {
+	pf := &views.ProductForm{Title: c.FormValue("title")}
+	col, err := h.Catalog.CreateCollection(c.UserContext(), data.CollectionCreate{Title: pf.Title})
+	if err != nil {
+		if ferr := formFieldError(err, pf); ferr != nil {
+			return ferr
+		}
+		if pf.Field == "" {
+			pf.Field = "title"
+		}
+		items, total, ferr := h.Catalog.FindCollections(c.UserContext(), data.CollectionFilter{Limit: 200})
+		if ferr != nil {
+			return ferr
+		}
+		return web.Render(c, fiber.StatusUnprocessableEntity, views.CollectionsPage(h.page(c, "Collections", "collections"),
+			&views.Collections{Items: items, Total: total, Form: pf}))
+	}
+	toast(c, web.Toast{Message: col.Title + " created. Choose its image."})
+	return web.RedirectAfterPost(c, "/collections/"+itoa(col.ID))
+}
+
+func (h *Handlers) collectionPage(c *fiber.Ctx) (*views.CollectionPage, error) {
+	id, err := pathID(c, "id", "Collection")
+	if err != nil {
+		return nil, err
+	}
+	col, err := h.Catalog.FindCollectionByID(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	return &views.CollectionPage{C: col, Form: &views.ProductForm{Title: col.Title, Handle: col.Handle}}, nil
+}
+
+func (h *Handlers) handleCollectionPage(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	return render(c, views.CollectionEditPage(h.page(c, cp.C.Title, "collections"), cp))
+}
+
+func (h *Handlers) handleCollectionUpdateForm(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	cp.Form = &views.ProductForm{Title: c.FormValue("title"), Handle: c.FormValue("handle")}
+	handle := strings.TrimSpace(cp.Form.Handle)
+	upd := data.CollectionUpdate{Title: &cp.Form.Title}
+	if handle != "" {
+		upd.Handle = &handle
+	}
+	col, err := h.Catalog.UpdateCollection(c.UserContext(), cp.C.ID, upd)
+	if err != nil {
+		if ferr := formFieldError(err, cp.Form); ferr != nil {
+			return ferr
+		}
+		return web.Render(c, fiber.StatusUnprocessableEntity, views.CollectionEditPage(h.page(c, cp.C.Title, "collections"), cp))
+	}
+	toast(c, web.Toast{Message: col.Title + " saved."})
+	return web.RedirectAfterPost(c, "/collections/"+itoa(col.ID))
+}
+
+func (h *Handlers) handleCollectionPicker(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	id := itoa(cp.C.ID)
+	return h.picker(c, &views.Picker{Action: "/collections/" + id + "/image", Self: "/collections/" + id + "/picker",
+		Cancel: "/collections/" + id, Title: "Choose the image of " + cp.C.Title})
+}
+
+func (h *Handlers) handleCollectionImageForm(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	mid, _ := strconv.ParseInt(c.FormValue("media_id"), 10, 64)
+	col, err := h.Catalog.SetCollectionImage(c.UserContext(), cp.C.ID, mid)
+	if err != nil {
+		return err
+	}
+	msg := "Image of " + col.Title + " set."
+	if mid == 0 {
+		msg = col.Title + " has no image now."
+	}
+	toast(c, web.Toast{Message: msg})
+	return web.RedirectAfterPost(c, "/collections/"+itoa(col.ID))
+}
+
+func (h *Handlers) handleCollectionDeleteConfirm(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Delete "+cp.C.Title, "collections")
+	return h.confirmWith(c, fiber.StatusOK, p, views.DeleteCollectionConfirm(p, cp))
+}
+
+func (h *Handlers) handleCollectionDeleteForm(c *fiber.Ctx) error {
+	cp, err := h.collectionPage(c)
+	if err != nil {
+		return err
+	}
+	if err := h.Catalog.DeleteCollection(c.UserContext(), cp.C.ID); err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: cp.C.Title + " deleted."})
+	return web.RedirectAfterPost(c, "/collections")
 }

@@ -10,15 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-func (h *Handlers) fileRoutes() []web.Route {
-	return []web.Route{
-		{Method: "GET", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
-		{Method: "HEAD", Path: "/files/:name", Public: true, Handler: h.handleFileOriginal},
-		{Method: "GET", Path: "/files/:key/:file", Public: true, Handler: h.handleFileRendition},
-		{Method: "HEAD", Path: "/files/:key/:file", Public: true, Handler: h.handleFileRendition},
-	}
-}
-
 var (
 	originalNameRE = regexp.MustCompile(`^([0-9a-f]{32})\.([a-z0-9]{1,5})$`)
 	legacyNameRE   = regexp.MustCompile(`^([0-9a-f]{64})\.([a-z0-9]{1,5})$`)

@@ -2,22 +2,22 @@ package handlers
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"mime"
-	"mime/multipart"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gallerist/data"
+	"gallerist/views"
 	"gallerist/web"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -394,11 +394,10 @@ type UnrestoredJSON struct {
 }
 
 func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
-	up, err := h.readUpload(c, false)
+	up, err := h.readUpload(c)
 	if err != nil {
 		return err
 	}
-	defer up.discard(h.Media)
 	items, err := h.Media.CreateMedia(c.UserContext(), data.MediaCreate{Files: up.files, Alt: up.alt})
 	if err != nil {
 		return err
@@ -411,436 +410,6 @@ func (h *Handlers) handleMediaCreate(c *fiber.Ctx) error {
 		c.Location("/api/media/" + itoa(items[0].ID))
 	}
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"media": out})
-}
-
-// upload is what an upload request carried: staged files plus form fields.
-type upload struct {
-	files  []*data.Staged
-	alt    string
-	fields map[string]json.RawMessage // JSON mode: the other fields, raw
-	form   map[string]string          // multipart mode: the other fields
-}
-
-func (u *upload) discard(ms data.MediaService) {
-	for _, f := range u.files {
-		ms.Discard(f)
-	}
-}
-
-// readUpload streams a multipart or JSON (base64 attachment) upload into
-// staged files. extra allows fields beyond file/alt (e.g. position, media_id),
-// which the caller validates.
-func (h *Handlers) readUpload(c *fiber.Ctx, extra bool) (up *upload, err error) {
-	up = &upload{form: map[string]string{}}
-	defer func() {
-		if err != nil {
-			up.discard(h.Media)
-		}
-	}()
-	ct := c.Get(fiber.HeaderContentType)
-	mt, params, perr := mime.ParseMediaType(ct)
-	if perr != nil {
-		mt = ""
-	}
-	stream := web.Body(c)
-	ctx := c.UserContext()
-	switch mt {
-	case "multipart/form-data":
-		if params["boundary"] == "" {
-			return up, data.Errorf(data.ECBadRequest, "The multipart body has no boundary.")
-		}
-		mr := multipart.NewReader(stream, params["boundary"])
-		parts := 0
-		for {
-			part, err := mr.NextPart()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed: %s.", err.Error())
-			}
-			parts++
-			if parts > h.Limits.MaxFilesPerRequest+20 {
-				return up, data.Errorf(data.ECBadRequest, "Too many parts in the multipart body.")
-			}
-			name := part.FormName()
-			switch {
-			case name == "file" || name == "file[]" || name == "files":
-				if len(up.files) >= h.Limits.MaxFilesPerRequest {
-					return up, data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
-						With("max_files", h.Limits.MaxFilesPerRequest)
-				}
-				if err := mayCreateMedia(ctx); err != nil {
-					return up, err
-				}
-				st, err := h.Media.Stage(ctx, &bodyReader{r: part}, part.FileName())
-				if err != nil {
-					return up, bodyError(err)
-				}
-				up.files = append(up.files, st)
-			case name == web.CSRFField && parts == 1 && web.UsesSession(c):
-				// The no-JavaScript form's token, already checked by web.CSRF.
-			case name == "alt" || (extra && name != ""):
-				b, err := io.ReadAll(io.LimitReader(part, 8<<10+1))
-				if err != nil {
-					return up, data.Errorf(data.ECBadRequest, "The multipart body is malformed.")
-				}
-				if len(b) > 8<<10 {
-					return up, data.FieldError(name, "The %s field is too long.", name)
-				}
-				if _, dup := up.form[name]; dup {
-					return up, data.FieldError(name, "The %s field appears twice.", name)
-				}
-				up.form[name] = string(b)
-			default:
-				return up, data.Errorf(data.ECUnknownField, "Unknown form field %q; send files as \"file\" and alt text as \"alt\".", name).With("field", name)
-			}
-			part.Close()
-		}
-		up.alt = up.form["alt"]
-		if len(up.files) == 0 && !extra {
-			return up, data.Errorf(data.ECMissingFile, "The request has no file; send one or more \"file\" parts.")
-		}
-	case "application/json":
-		var staged *data.Staged
-		fields, err := streamJSONObject(stream, "attachment", func(r io.Reader) error {
-			if err := mayCreateMedia(ctx); err != nil {
-				return err
-			}
-			st, err := h.Media.Stage(ctx, attachmentDecoder(&bodyReader{r: r}), "")
-			if err != nil {
-				err = bodyError(err)
-				var ce base64.CorruptInputError
-				if errors.As(err, &ce) {
-					return data.Errorf(data.ECInvalidBase64, "attachment is not valid base64 at byte %d: %s", int64(ce), base64Expected).
-						With("field", "attachment").With("offset", int64(ce))
-				}
-				return err
-			}
-			staged = st
-			return nil
-		}, 1<<20)
-		if staged != nil {
-			up.files = append(up.files, staged)
-		}
-		if err != nil {
-			return up, err
-		}
-		up.fields = fields
-		allowed := map[string]bool{"attachment": true, "filename": true, "alt": true, "urls": true}
-		for _, k := range slices.Sorted(maps.Keys(fields)) { // the same field named every time
-			if !allowed[k] && !extra {
-				return up, data.Errorf(data.ECUnknownField, "Unknown field %q.", k).With("field", k)
-			}
-		}
-		if raw, ok := fields["alt"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &up.alt); err != nil {
-				return up, data.FieldError("alt", "alt must be a string.")
-			}
-		}
-		if staged != nil {
-			var name string
-			if raw, ok := fields["filename"]; ok {
-				if err := json.Unmarshal(raw, &name); err != nil {
-					return up, data.FieldError("filename", "filename must be a string.")
-				}
-			}
-			if clean := data.SanitizeFilename(name); clean != "" {
-				staged.Filename, staged.OriginalFilename = clean, clean
-			}
-		}
-		if raw, ok := fields["urls"]; ok && !extra {
-			if staged != nil {
-				return up, data.Errorf(data.ECBadRequest, "Send either an attachment or urls, not both.")
-			}
-			var urls []string
-			if err := json.Unmarshal(raw, &urls); err != nil {
-				return up, data.FieldError("urls", "urls must be a list of URL strings.")
-			}
-			return up, h.stageURLs(ctx, up, urls)
-		}
-		if staged == nil && !extra {
-			return up, data.Errorf(data.ECMissingFile, "Send the file as base64 in \"attachment\" with a \"filename\", or upload it as multipart/form-data.")
-		}
-	case "application/x-www-form-urlencoded":
-		// The admin UI's "Add from URL" form without JavaScript: urls, one per line.
-		if extra {
-			return up, data.Errorf(data.ECUnsupportedContent, "Send multipart/form-data or application/json here.")
-		}
-		if err := web.BufferBody(c, 64<<10); err != nil {
-			return up, err
-		}
-		up.alt = string(c.Request().PostArgs().Peek("alt"))
-		if err := h.stageURLs(ctx, up, strings.Fields(string(c.Request().PostArgs().Peek("urls")))); err != nil {
-			return up, err
-		}
-	default:
-		return up, data.Errorf(data.ECUnsupportedContent, "Send uploads as multipart/form-data (\"file\" parts) or application/json with a base64 \"attachment\".")
-	}
-	return up, nil
-}
-
-// base64Expected says what an attachment may be, for error messages.
-const base64Expected = "expected the file's bytes in base64: the standard alphabet (A-Z, a-z, 0-9, + and /) or the URL-safe one " +
-	"(- and _ instead of + and /), with or without = padding, line breaks allowed, optionally after a data: URL prefix such as \"data:image/png;base64,\"."
-
-// attachmentDecoder decodes a base64 attachment as it streams in.
-func attachmentDecoder(r io.Reader) io.Reader {
-	return base64.NewDecoder(base64.StdEncoding, &base64Clean{r: r})
-}
-
-// base64Clean turns an attachment into padded standard base64 for
-// base64.NewDecoder, checking it as it goes: an optional data: URL prefix
-// ("data:image/png;base64,") is dropped, white space (wrapped lines) skipped,
-// the URL-safe alphabet translated (an attachment uses one alphabet, not
-// both), and missing padding added at the end. It checks what base64's
-// stream decoder does not: that nothing follows the padding (the decoder
-// decodes each chunk on its own) and that the input does not end mid-group
-// (the decoder would end with io.ErrUnexpectedEOF, which Stage reads as a
-// short file). Errors are a base64.CorruptInputError at the offset in the
-// attachment string.
-type base64Clean struct {
-	r     io.Reader
-	chunk [4096]byte
-	buf   []byte // unread bytes of chunk
-	rerr  error  // the error of the last read of r, once buf is used up
-	eof   bool
-
-	state   int    // b64Start, b64Prefix or b64Body
-	held    []byte // b64Start: the first bytes, until they show whether a data: prefix starts
-	replay  []byte // held bytes to feed again as body
-	prefix  []byte // b64Prefix: the media type and parameters read so far
-	off     int64  // bytes of the attachment consumed
-	n       int64  // base64 characters out (padding included)
-	pad     bool   // padding seen
-	alpha   byte   // '+' standard or '-' URL-safe, once a character shows which
-	padLeft int    // padding still to add at the end
-	done    bool
-	bad     error
-}
-
-const (
-	b64Start = iota
-	b64Prefix
-	b64Body
-)
-
-// maxDataPrefix bounds the media type and parameters of a data: prefix.
-const maxDataPrefix = 200
-
-func (b *base64Clean) Read(p []byte) (int, error) {
-	k := 0
-	for k < len(p) {
-		switch {
-		case b.bad != nil:
-			return k, b.bad
-		case b.padLeft > 0:
-			p[k] = '='
-			k++
-			b.padLeft--
-			continue
-		case b.done:
-			if k > 0 {
-				return k, nil
-			}
-			return 0, io.EOF
-		}
-		c, ok := b.next()
-		if !ok {
-			if k > 0 {
-				return k, nil
-			}
-			if b.rerr != nil {
-				return 0, b.rerr
-			}
-			if b.eof {
-				b.finish()
-				continue
-			}
-			n, err := b.r.Read(b.chunk[:])
-			b.buf = b.chunk[:n]
-			if errors.Is(err, io.EOF) {
-				b.eof = true
-			} else if err != nil {
-				b.rerr = err
-			}
-			continue
-		}
-		if out, ok := b.feed(c); ok {
-			p[k] = out
-			k++
-		}
-	}
-	return k, nil
-}
-
-// next is the next byte to feed: replayed ones first, then read ones.
-func (b *base64Clean) next() (byte, bool) {
-	if len(b.replay) > 0 {
-		c := b.replay[0]
-		b.replay = b.replay[1:]
-		return c, true
-	}
-	if len(b.buf) > 0 {
-		c := b.buf[0]
-		b.buf = b.buf[1:]
-		return c, true
-	}
-	return 0, false
-}
-
-func (b *base64Clean) corrupt() {
-	b.bad = base64.CorruptInputError(b.off)
-}
-
-// feed takes one byte of the attachment and returns the base64 character
-// it stands for, if any.
-func (b *base64Clean) feed(c byte) (byte, bool) {
-	switch b.state {
-	case b64Start:
-		b.held = append(b.held, c)
-		if len(b.held) == 5 && strings.EqualFold(string(b.held), "data:") {
-			b.state, b.off, b.held = b64Prefix, 5, nil
-			return 0, false
-		}
-		if !strings.HasPrefix("data:", strings.ToLower(string(b.held))) {
-			b.state, b.replay, b.held = b64Body, b.held, nil
-		}
-		return 0, false
-	case b64Prefix:
-		if c == ',' {
-			if len(b.prefix) < 7 || !strings.EqualFold(string(b.prefix[len(b.prefix)-7:]), ";base64") {
-				b.corrupt()
-				return 0, false
-			}
-			b.state = b64Body
-			b.off++
-			return 0, false
-		}
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&^_.+-/=;", c) >= 0
-		if !ok || len(b.prefix) == maxDataPrefix+7 {
-			b.corrupt()
-			return 0, false
-		}
-		b.prefix = append(b.prefix, c)
-		b.off++
-		return 0, false
-	}
-	switch {
-	case c == '\n' || c == '\r' || c == ' ' || c == '\t':
-		b.off++
-		return 0, false
-	case c == '=':
-		if b.n%4 < 2 {
-			b.corrupt()
-			return 0, false
-		}
-		b.pad = true
-	case b.pad:
-		b.corrupt()
-		return 0, false
-	case c == '+' || c == '/':
-		if b.alpha == '-' {
-			b.corrupt()
-			return 0, false
-		}
-		b.alpha = '+'
-	case c == '-' || c == '_':
-		if b.alpha == '+' {
-			b.corrupt()
-			return 0, false
-		}
-		b.alpha = '-'
-		if c == '-' {
-			c = '+'
-		} else {
-			c = '/'
-		}
-	case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-	default:
-		b.corrupt()
-		return 0, false
-	}
-	b.off++
-	b.n++
-	return c, true
-}
-
-// finish ends the input: held bytes are body after all; a body that ends
-// mid-group is padded if it had no padding and can be.
-func (b *base64Clean) finish() {
-	switch b.state {
-	case b64Start:
-		b.state, b.replay, b.held = b64Body, b.held, nil
-		return
-	case b64Prefix:
-		b.corrupt()
-		return
-	}
-	switch r := b.n % 4; {
-	case r == 0:
-	case b.pad || r == 1:
-		b.corrupt()
-		return
-	default:
-		b.padLeft = 4 - int(r)
-		b.n += int64(b.padLeft)
-	}
-	b.done = true
-}
-
-// bodyReader marks errors that come from reading the request body, so a
-// client that hangs up or sends a malformed body gets a 400, not a 500.
-type bodyReader struct{ r io.Reader }
-
-type bodyReadError struct{ err error }
-
-func (e *bodyReadError) Error() string { return e.err.Error() }
-func (e *bodyReadError) Unwrap() error { return e.err }
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		var de *data.Error
-		if !errors.As(err, &de) {
-			err = &bodyReadError{err}
-		}
-	}
-	return n, err
-}
-
-func bodyError(err error) error {
-	var be *bodyReadError
-	if errors.As(err, &be) {
-		return data.Errorf(data.ECBadRequest, "The upload was cut off or is malformed (%s); send it again.", be.err.Error())
-	}
-	return err
-}
-
-// stageURLs checks an import's URLs (1 to MaxFilesPerRequest non-empty
-// strings) and stages them through the one fetcher into up.
-func (h *Handlers) stageURLs(ctx context.Context, up *upload, urls []string) error {
-	if len(urls) == 0 || len(urls) > h.Limits.MaxFilesPerRequest {
-		return data.FieldError("urls", "Send 1 to %d URLs per request.", h.Limits.MaxFilesPerRequest)
-	}
-	for _, u := range urls {
-		if strings.TrimSpace(u) == "" || len(u) > 8192 {
-			return data.FieldError("urls", "Every URL must be a non-empty http or https address.")
-		}
-	}
-	if err := mayCreateMedia(ctx); err != nil {
-		return err
-	}
-	var err error
-	up.files, err = h.Media.StageURLs(ctx, urls)
-	return err
-}
-
-// mayCreateMedia is checked before an upload is staged or a URL fetched: a
-// principal without media:create (a products:write token adding to a
-// gallery) is refused before any byte is read. The services check again.
-func mayCreateMedia(ctx context.Context) error {
-	return data.RequireScope(ctx, data.ScopeMediaCreate, "uploading or importing media")
 }
 
 // RenditionsJSON is an image's processing state and rendition URLs, as media
@@ -878,3 +447,378 @@ func renditionSet(base string, m *data.Media, webp bool) (map[string]string, str
 	}
 	return urls, strings.Join(srcset, ", ")
 }
+
+// The library's pages: the admin UI's side of the same MediaService.
+
+// libraryPageSize is how many items a library page shows.
+const libraryPageSize = 48
+
+func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
+	f, err := MediaFilterFromQuery(c, libraryPageSize)
+	if err != nil {
+		return nil, err
+	}
+	f.Deleted = data.DeletedExclude
+	items, total, err := h.Media.FindMedia(c.UserContext(), f)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 && total > 0 && f.Offset > 0 {
+		// Past the end (the last page's items were just deleted): show the last page.
+		f.Offset = (total - 1) / f.Limit * f.Limit
+		if items, total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
+			return nil, err
+		}
+	}
+	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
+		Limit: f.Limit, Offset: f.Offset}
+	l.Unused = f.Used != nil && !*f.Used
+	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
+	return l, nil
+}
+
+// handleLibrary shows the library; a search from the toolbar gets just the results.
+func (h *Handlers) handleLibrary(c *fiber.Ctx) error {
+	l, err := h.libraryFromQuery(c)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Library", "library")
+	if web.WantsFragment(c) && c.Get("HX-Target") == "library-results" {
+		return render(c, views.LibraryResults(p, l))
+	}
+	return render(c, views.LibraryPage(p, l))
+}
+
+func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, error) {
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	if m.DeletedAt != nil {
+		return nil, data.Errorf(data.ECNotFound, "%s is in the trash. Restore it from the Trash page to see it here.", m.Filename)
+	}
+	used, err := h.Media.Usage(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	h.loadPictures(c, m, used)
+	return &views.MediaDetail{M: m, Usage: used}, nil
+}
+
+// loadPictures fills in the picture of each place an item is used, so lists
+// of places show a thumbnail of where (the product's featured image).
+func (h *Handlers) loadPictures(c *fiber.Ctx, m *data.Media, used []data.Usage) {
+	seen := map[int64]*data.Media{m.ID: m}
+	for i := range used {
+		id := used[i].PictureID
+		if id == 0 {
+			continue
+		}
+		if _, ok := seen[id]; !ok {
+			pic, err := h.Media.FindMediaByID(c.UserContext(), id)
+			if err != nil {
+				pic = nil // a picture is a nicety: the list works without it
+			}
+			seen[id] = pic
+		}
+		used[i].Picture = seen[id]
+	}
+}
+
+// handleMediaPage is the detail panel of an item: a fragment for htmx, else
+// the library with the panel open (so the URL can be bookmarked or reloaded).
+func (h *Handlers) handleMediaPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	d, err := h.mediaDetail(c, id)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, d.M.Filename, "library")
+	if web.WantsFragment(c) {
+		d.Close = withQueryString("/media", listQueryFromCurrent(c))
+		return render(c, views.MediaPanel(p, d))
+	}
+	l, err := h.libraryFromQuery(c)
+	if err != nil {
+		return err
+	}
+	d.Close = l.URL()
+	l.Detail = d
+	return render(c, views.LibraryPage(p, l))
+}
+
+func withQueryString(path string, q url.Values) string {
+	q.Del("return")
+	if s := q.Encode(); s != "" {
+		return path + "?" + s
+	}
+	return path
+}
+
+// mediaField saves one inline-edited field (alt text or filename) through the
+// same UpdateMedia the API's PATCH uses.
+func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	value := c.FormValue(field)
+	var upd data.MediaUpdate
+	if field == "alt" {
+		upd.Alt = &value
+	} else {
+		upd.Filename = &value
+	}
+	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	st := views.FieldState{Value: value, Saved: err == nil}
+	if err != nil {
+		if code := data.ErrorCode(err); code != data.ECInvalidField {
+			return err
+		}
+		st.Error = data.ErrorMessage(err)
+		if m, err = h.Media.FindMediaByID(c.UserContext(), id); err != nil {
+			return err
+		}
+	}
+	if !web.WantsFragment(c) {
+		if st.Error != "" {
+			return data.FieldError(field, "%s", st.Error)
+		}
+		label := "Alt text saved."
+		if field == "filename" {
+			label = "Renamed to " + m.Filename + "."
+		}
+		toast(c, web.Toast{Message: label})
+		return web.RedirectAfterPost(c, "/media/"+itoa(id))
+	}
+	p := h.page(c, m.Filename, "library")
+	status := fiber.StatusOK
+	if st.Error != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	c.Status(status)
+	var field1 web.Component
+	if field == "alt" {
+		field1 = views.AltTextField(p, m, st)
+	} else {
+		field1 = views.RenameField(p, m, st)
+	}
+	if err := web.Render(c, status, field1); err != nil {
+		return err
+	}
+	if st.Saved {
+		// The tile in the grid behind the panel shows the new name and alt state.
+		href := withQueryString("/media/"+itoa(m.ID), listQueryFromCurrent(c))
+		if err := views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
+			return err
+		}
+		if field == "filename" {
+			// The panel's heading names the item too.
+			return views.PanelTitle(m.Filename, true).Render(c.UserContext(), c.Response().BodyWriter())
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) handleMediaAltForm(c *fiber.Ctx) error    { return h.mediaField(c, "alt") }
+func (h *Handlers) handleMediaRenameForm(c *fiber.Ctx) error { return h.mediaField(c, "filename") }
+
+// confirmWith renders a confirmation: a modal dialog for htmx, else a page.
+func (h *Handlers) confirmWith(c *fiber.Ctx, status int, p *views.Page, body templ.Component) error {
+	outer := views.ConfirmPage(p)
+	if web.WantsFragment(c) {
+		outer = views.ConfirmDialog()
+	}
+	return web.Render(c, status, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return outer.Render(templ.WithChildren(ctx, body), w)
+	}))
+}
+
+func (h *Handlers) handleMediaDeleteConfirm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	d, err := h.mediaDetail(c, id)
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, "/media")
+	p := h.page(c, "Delete "+d.M.Filename, "library")
+	return h.confirmWith(c, fiber.StatusOK, p, views.DeleteConfirm(p, d.M, d.Usage, ret))
+}
+
+func (h *Handlers) handleMediaDeleteForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	ret := returnTo(c, "/media")
+	if ret == "/media/"+itoa(id) || strings.HasPrefix(ret, "/media/"+itoa(id)+"?") {
+		u, _ := url.Parse(ret)
+		ret = withQueryString("/media", u.Query())
+	}
+	err = h.Media.TrashMedia(c.UserContext(), id, c.FormValue("force") == "true")
+	if data.ErrorCode(err) == data.ECInUse {
+		// It became used since the dialog opened: ask again, naming the places.
+		used, uerr := h.Media.Usage(c.UserContext(), id)
+		if uerr != nil {
+			return uerr
+		}
+		p := h.page(c, "Delete "+m.Filename, "library")
+		return h.confirmWith(c, fiber.StatusConflict, p, views.DeleteConfirm(p, m, used, ret))
+	}
+	if err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " deleted", Action: "Undo", ActionURL: "/media/" + itoa(id) + "/restore"})
+	return web.RedirectAfterPost(c, ret)
+}
+
+func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.RestoreMedia(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " restored", Link: "View", LinkURL: "/media/" + itoa(id)})
+	return web.RedirectAfterPost(c, returnTo(c, "/media"))
+}
+
+func (h *Handlers) handleMediaPurgeConfirm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if m.DeletedAt == nil {
+		return data.Errorf(data.ECNotTrashed, "%s is not in the trash; delete it first.", m.Filename)
+	}
+	p := h.page(c, "Delete "+m.Filename+" forever", "trash")
+	return h.confirmWith(c, fiber.StatusOK, p, views.PurgeConfirm(p, m))
+}
+
+func (h *Handlers) handleMediaPurgeForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	m, err := h.Media.FindMediaByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if err := h.Media.PurgeMedia(c.UserContext(), id); err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: m.Filename + " deleted forever"})
+	return web.RedirectAfterPost(c, "/trash")
+}
+
+// handleMediaOriginal sends an item's original to a logged-in user: as a
+// download, or inline (players, and thumbnails of trashed images).
+func (h *Handlers) handleMediaOriginal(download bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := pathID(c, "id", "Media item")
+		if err != nil {
+			return err
+		}
+		m, blob, err := h.Media.OpenOriginal(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: m.MIMEType, ETag: m.SHA256,
+			Attachment: download || m.Kind == data.KindDocument, Filename: m.DownloadName()})
+	}
+}
+
+func (h *Handlers) handleTrash(c *fiber.Ctx) error {
+	items, total, err := h.Media.FindMedia(c.UserContext(), data.MediaFilter{Deleted: data.DeletedOnly, Limit: 500})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(items, func(a, b *data.Media) int {
+		return b.DeletedAt.Compare(*a.DeletedAt)
+	})
+	p := h.page(c, "Trash", "trash")
+	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total, Now: nowFunc(), Grace: h.trashGrace()}))
+}
+
+// handleLibraryUpload takes files from the dropzone and the Upload button
+// (app.js sends one file per request and reads JSON) or from the plain form.
+// It uses readUpload and CreateMedia, the API's validation path. A file whose
+// bytes are already in the library is not added twice: the answer links to the
+// existing item.
+func (h *Handlers) handleLibraryUpload(c *fiber.Ctx) error {
+	up, err := h.readUpload(c)
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	ctx := c.UserContext()
+	items, err := h.Media.CreateMedia(ctx, data.MediaCreate{Files: up.files, Alt: up.alt, ReuseExisting: true})
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	p := h.page(c, "Library", "library")
+	var out []uploadResult
+	for _, m := range items {
+		r := uploadResult{ID: m.ID, Filename: m.Filename}
+		if m.DuplicateOf != 0 {
+			r.ID, r.DuplicateOf, r.DuplicateURL = 0, m.DuplicateOf, "/media/"+itoa(m.DuplicateOf)
+			r.Message = "Already in your library"
+		} else if r.HTML, err = renderString(c, views.MediaCard(p, m, "/media/"+itoa(m.ID))); err != nil {
+			return err
+		}
+		out = append(out, r)
+	}
+	if wantsJSON(c) {
+		return c.Status(fiber.StatusCreated).JSON(libraryUploadAnswer{Items: out})
+	}
+	added, dups := 0, 0
+	for _, r := range out {
+		if r.DuplicateOf != 0 {
+			dups++
+		} else {
+			added++
+		}
+	}
+	msg := "Uploaded " + views.Plural(added, "file", "files") + "."
+	if dups > 0 {
+		msg += " " + views.Plural(dups, "file was", "files were") + " already in your library."
+	}
+	toast(c, web.Toast{Message: msg})
+	return web.RedirectAfterPost(c, "/media")
+}
+
+// uploadFailed answers a failed upload. The rest of the body is read first
+// (within the size limits) so the browser gets the answer rather than a reset
+// connection while it is still sending.
+func (h *Handlers) uploadFailed(c *fiber.Ctx, err error) error {
+	if n, _ := io.Copy(io.Discard, io.LimitReader(web.Body(c), h.Limits.MaxAnyBytes()+1<<20)); n > h.Limits.MaxAnyBytes() {
+		c.Set(fiber.HeaderConnection, "close")
+	}
+	if !wantsJSON(c) {
+		return err
+	}
+	e := web.AsDataError(err)
+	if web.StatusFor(e.Code) >= 500 {
+		return err // logged and answered by the error handler
+	}
+	return web.WriteJSONError(c, e)
+}
+
+// nowFunc is the clock of the pages (days left in the trash, token expiry).
+var nowFunc = time.Now

@@ -20,26 +20,6 @@ import (
 
 const peoplePath = "/settings/people"
 
-func (h *Handlers) peopleRoutes() []web.Route {
-	manage := data.ScopeSettingsManage
-	page := func(method, path string, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: manage, Handler: fn}
-	}
-	return []web.Route{
-		page("GET", peoplePath, h.handlePeoplePage),
-		page("POST", peoplePath, h.handlePersonAddForm),
-		page("GET", peoplePath+"/:id/role", h.handlePersonRoleConfirm),
-		page("POST", peoplePath+"/:id/role", h.handlePersonRoleForm),
-		page("GET", peoplePath+"/:id/remove", h.handlePersonRemoveConfirm),
-		page("POST", peoplePath+"/:id/remove", h.handlePersonRemoveForm),
-		page("GET", peoplePath+"/:id/password", h.handlePersonPasswordPage),
-		page("POST", peoplePath+"/:id/password", h.handlePersonPasswordForm),
-		page("POST", peoplePath+"/:id/invite", h.handlePersonInviteForm),
-		{Method: "GET", Path: "/invite/:secret", Public: true, Handler: h.handleInvitePage},
-		{Method: "POST", Path: "/invite/:secret", Public: true, Handler: h.handleInviteForm},
-	}
-}
-
 func (h *Handlers) peopleModel(c *fiber.Ctx) (*views.People, error) {
 	list, err := h.Users.FindPeople(c.UserContext())
 	if err != nil {

@@ -14,50 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// uiRoutes are the admin UI's pages and form endpoints. Public ones serve
-// setup and login; the rest need a login session and the scope of the role.
-func (h *Handlers) uiRoutes() []web.Route {
-	read, create, update, del := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
-	manage := data.ScopeSettingsManage
-	page := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: scope, Handler: fn}
-	}
-	public := func(method, path string, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Public: true, Handler: fn}
-	}
-	r := []web.Route{
-		public("GET", "/", h.handleHome),
-		public("GET", "/setup", h.handleSetupForm),
-		public("POST", "/setup", h.handleSetup),
-		public("GET", "/login", h.handleLoginForm),
-		public("POST", "/login", h.handleLogin),
-		page("POST", "/logout", "", h.handleLogout),
-
-		page("GET", "/media", read, h.handleLibrary),
-		{Method: "POST", Path: "/media/upload", Scope: create, Stream: true, Handler: h.handleLibraryUpload},
-		page("GET", "/media/status", read, h.handleMediaStatus),
-		page("GET", "/media/:id", read, h.handleMediaPage),
-		page("POST", "/media/:id/alt", update, h.handleMediaAltForm),
-		page("POST", "/media/:id/rename", update, h.handleMediaRenameForm),
-		page("GET", "/media/:id/delete", del, h.handleMediaDeleteConfirm),
-		page("POST", "/media/:id/delete", del, h.handleMediaDeleteForm),
-		page("POST", "/media/:id/restore", del, h.handleMediaRestoreForm),
-		page("GET", "/media/:id/purge", del, h.handleMediaPurgeConfirm),
-		page("POST", "/media/:id/purge", del, h.handleMediaPurgeForm),
-		page("GET", "/media/:id/download", read, h.handleMediaOriginal(true)),
-		page("GET", "/media/:id/file", read, h.handleMediaOriginal(false)),
-		page("GET", "/trash", read, h.handleTrash),
-
-		page("GET", "/settings", manage, func(c *fiber.Ctx) error { return c.Redirect("/settings/tokens", fiber.StatusSeeOther) }),
-		page("GET", "/settings/tokens", manage, h.handleTokensPage),
-		page("POST", "/settings/tokens", manage, h.handleTokenCreateForm),
-		page("GET", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeConfirm),
-		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
-	}
-	r = append(append(r, h.peopleRoutes()...), h.accountRoutes()...)
-	return h.requireOwnPassword(append(h.withBulkRoutes(r), h.catalogPageRoutes()...))
-}
-
 // thumbnail is the one place that decides how a media item is shown small
 // (grids, trash, pickers, the gallery editor) and large (the detail preview):
 // its renditions with a srcset, the smallest that covers width CSS pixels on

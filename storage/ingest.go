@@ -21,7 +21,8 @@ var errOverLimit = errors.New("over limit")
 // Stage streams src into a temporary file while hashing it, identifies the
 // bytes, enforces the per-kind size limit as soon as it is passed, and probes
 // dimensions and duration from headers (never decoding pixels). On any error
-// the temporary file is gone.
+// the temporary file is gone. The staged file belongs to ctx's staging scope
+// if it has one (data.WithStaging); otherwise the caller discards it.
 func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string) (st *data.Staged, err error) {
 	original := data.SanitizeFilename(filename)
 	display := original
@@ -128,7 +129,7 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 	if display == "" {
 		display = "untitled." + info.Type.Ext
 	}
-	return &data.Staged{
+	st = &data.Staged{
 		OriginalFilename: original,
 		Filename:         display,
 		Kind:             kind,
@@ -139,7 +140,9 @@ func (s *MediaService) Stage(ctx context.Context, src io.Reader, filename string
 		Height:           info.Height,
 		DurationMS:       info.DurationMS,
 		Handle:           f.Name(),
-	}, nil
+	}
+	data.OwnStaged(ctx, st, s.Discard) // the request's scope discards it unless CreateMedia takes it
+	return st, nil
 }
 
 // stripLocation copies a staged JPEG without its GPS and other location

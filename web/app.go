@@ -184,7 +184,7 @@ func New(cfg Config, routes []Route) *Server {
 			handlers = append(handlers, s.bufferBody)
 		}
 		if !r.Public {
-			handlers = append(handlers, s.authorize(r))
+			handlers = append(handlers, stagingScope, s.authorize(r))
 		}
 		handlers = append(handlers, r.Handler)
 		s.App.Add(r.Method, r.Path, handlers...)
@@ -384,6 +384,17 @@ func (s *Server) authorize(r Route) fiber.Handler {
 		c.Locals(principalLocal, p)
 		return c.Next()
 	}
+}
+
+// stagingScope gives an authenticated request its staging scope: the files
+// the media service stages while it runs are discarded when it ends, unless
+// CreateMedia took them, so no handler discards (and neither an error nor a
+// panic leaves a temporary file behind).
+func stagingScope(c *fiber.Ctx) error {
+	ctx, end := data.WithStaging(c.UserContext())
+	defer end()
+	c.SetUserContext(ctx)
+	return c.Next()
 }
 
 const (

@@ -14,22 +14,6 @@ import (
 // items waiting for thumbnails (the library's largest page is 100).
 const maxStatusIDs = 100
 
-// mediaStatus is what a waiting tile needs to update itself: the state of its
-// thumbnails and, once they are ready, their URLs by width (JPEG/PNG only,
-// as thumbnail() shows them).
-type mediaStatus struct {
-	ID         int64             `json:"id"`
-	Processing string            `json:"processing"`
-	Error      string            `json:"processing_error,omitempty"`
-	Renditions []statusRendition `json:"renditions"`
-	Summary    string            `json:"summary"`
-}
-
-type statusRendition struct {
-	URL   string `json:"url"`
-	Width int    `json:"width"`
-}
-
 // handleMediaStatus answers the thumbnail state of the items a page is
 // waiting for (?ids=1,2,3), so tiles, gallery images and the detail panel
 // clear "Making thumbnails…" without a reload. Ids that are not the
@@ -69,5 +53,5 @@ func (h *Handlers) handleMediaStatus(c *fiber.Ctx) error {
 		items = append(items, st)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": items})
+	return c.JSON(mediaStatusAnswer{Items: items})
 }

@@ -14,37 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// withBulkRoutes puts bulkRoutes into the UI's routes just before the first
-// /media/:id route, which would otherwise match their paths.
-func (h *Handlers) withBulkRoutes(r []web.Route) []web.Route {
-	i := slices.IndexFunc(r, func(rt web.Route) bool { return strings.HasPrefix(rt.Path, "/media/:") })
-	if i < 0 {
-		i = len(r)
-	}
-	return slices.Insert(r, i, h.bulkRoutes()...)
-}
-
-// bulkRoutes are the library's and the trash's actions on a selection, and
-// the bulk alt text editor.
-func (h *Handlers) bulkRoutes() []web.Route {
-	del, update, write := data.ScopeMediaDelete, data.ScopeMediaUpdate, data.ScopeProductsWrite
-	page := func(method, path string, scope data.Scope, fn fiber.Handler) web.Route {
-		return web.Route{Method: method, Path: path, Scope: scope, Handler: fn}
-	}
-	return []web.Route{
-		page("POST", "/media/bulk", update, h.handleBulkForm),
-		page("GET", "/media/bulk/delete", del, h.handleBulkDeleteConfirm),
-		page("POST", "/media/bulk/delete", del, h.handleBulkDeleteForm),
-		page("POST", "/media/bulk/restore", del, h.handleBulkRestoreForm),
-		page("GET", "/media/bulk/purge", del, h.handleBulkPurgeConfirm),
-		page("POST", "/media/bulk/purge", del, h.handleBulkPurgeForm),
-		page("GET", "/media/bulk/add", write, h.handleBulkAddDialog),
-		page("POST", "/media/bulk/add", write, h.handleBulkAddForm),
-		page("GET", "/media/alt", update, h.handleAltEditor),
-		page("POST", "/media/alt", update, h.handleAltEditorForm),
-	}
-}
-
 // bulkIDs are the selected ids, in selection order: "ids" (comma-separated,
 // what library.js sends: the whole selection, across pages, in the order it
 // was made), else the ticked "id" checkboxes of a form posted without
@@ -489,14 +458,6 @@ func (h *Handlers) saveAlt(ctx context.Context, f altField, skipSame bool) (r al
 	return r, true, nil
 }
 
-// altSaved is what the bulk alt editor's save answers library.js for one image.
-type altSaved struct {
-	ID    int64  `json:"id"`
-	Alt   string `json:"alt"`
-	Saved bool   `json:"saved"`
-	Error string `json:"error,omitempty"`
-}
-
 // handleAltEditorForm saves alt text fields named alt-<id>, each through
 // UpdateMedia (the API's validation path). library.js posts one field at a
 // time as the merchant leaves it and reads JSON; without JavaScript the
@@ -520,7 +481,7 @@ func (h *Handlers) handleAltEditorForm(c *fiber.Ctx) error {
 		if failed {
 			status = fiber.StatusUnprocessableEntity
 		}
-		return c.Status(status).JSON(fiber.Map{"items": out})
+		return c.Status(status).JSON(altSaveAnswer{Items: out})
 	}
 	if failed {
 		a, aerr := h.altEditor(c)
