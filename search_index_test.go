@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,84 @@ func TestServerIndexesPendingRowsAtStart(t *testing.T) {
 			t.Fatalf("search %q after indexing: %d %s", q, st, body)
 		}
 	}
+}
+
+// TestTotalsAboveTheCount: a search matching more than
+// data.MaxCountedTotal items says "more than" (API: total_exact false; the
+// library: "1000+ items", pages without a last page number, Next while
+// pages are full), the whole library is still counted exactly, and a
+// narrow search gets its exact count.
+func TestTotalsAboveTheCount(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	seedMedia(t, e, 1300) // "product-i.jpg", alt "Ceramic mug number i" on two in three
+	e.app.handlers.SetAnswerCache(false)
+	list := func(query string) (float64, bool, int) {
+		t.Helper()
+		r := e.getJSON(t, "/api/media?"+query, tok)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", query, r.Status, r.Body)
+		}
+		j := r.json(t)
+		return j["total"].(float64), j["total_exact"].(bool), len(j["data"].([]any))
+	}
+	for _, c := range []struct {
+		query string
+		total float64
+		exact bool
+	}{
+		{"limit=10", 1300, true},                     // the counters
+		{"limit=10&q=product", 1000, false},          // every row
+		{"limit=10&q=mug", 867, true},                // two in three: below the cap
+		{"limit=10&q=number+12", 1 + 10 + 100, true}, // 12, 120-129, 1200-1299 but the multiples of 3
+		{"limit=10&q=zzz", 0, true},
+		{"limit=10&missing_alt=true", 433, true}, // every third: exactly counted below the cap
+		{"limit=10&q=product&kind=image", 1000, false},
+	} {
+		total, exact, _ := list(c.query)
+		want := c.total
+		if c.query == "limit=10&q=number+12" {
+			want = float64(len(numberTerms(1300, "12")))
+		}
+		if total != want || exact != c.exact {
+			t.Errorf("%s: total %v exact %v, want %v %v", c.query, total, exact, want, c.exact)
+		}
+	}
+	// Deep pages of a "more than" list go on while they are full.
+	if _, _, n := list("limit=100&offset=1200&q=product"); n != 100 {
+		t.Fatalf("offset 1200 of a 1300-match search: %d items", n)
+	}
+
+	c := loggedInClient(t, e)
+	st, body := c.get(t, "/media?q=product")
+	if st != 200 {
+		t.Fatalf("library search: %d", st)
+	}
+	for _, want := range []string{"1–48 of 1000+ items", ">Page 1<", `rel="next"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("library search lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Page 1 of") || strings.Contains(body, "1001") {
+		t.Error("library search shows a count it did not make")
+	}
+	st, body = c.get(t, "/media?q=product&offset=1296")
+	if st != 200 || !strings.Contains(body, "1297–1300 of 1000+ items") || strings.Contains(body, `rel="next"`) {
+		t.Errorf("the last page of a 1000+ search: %d, range or Next wrong", st)
+	}
+	st, body = c.get(t, "/media")
+	if st != 200 || !strings.Contains(body, "of 1,300 items") && !strings.Contains(body, "of 1300 items") {
+		t.Errorf("the whole library is counted exactly: %d", st)
+	}
+}
+
+// numberTerms lists the seeded rows (seedMedia) whose alt text holds "number <sub>".
+func numberTerms(n int, sub string) []int {
+	var out []int
+	for i := 1; i <= n; i++ {
+		if i%3 != 0 && strings.Contains("ceramic mug number "+strconv.Itoa(i), "number "+sub) {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -518,10 +518,9 @@ type MediaService interface {
 	Discard(s *Staged)
 	CreateMedia(ctx context.Context, mc MediaCreate) ([]*Media, error)
 	FindMediaByID(ctx context.Context, id int64) (*Media, error)
-	// FindMedia lists media matching f, with the total count before
-	// pagination. Totals the counters cannot answer are counted up to
-	// MaxCountedTotal: a total above it means "more than MaxCountedTotal".
-	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, int, error)
+	// FindMedia lists media matching f, with the total before pagination
+	// (counted up to MaxCountedTotal where the counters cannot answer).
+	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, Total, error)
 	UpdateMedia(ctx context.Context, id int64, upd MediaUpdate) (*Media, error)
 	// TrashMedia moves an item to the trash; force detaches it everywhere first.
 	TrashMedia(ctx context.Context, id int64, force bool) error
@@ -557,12 +556,17 @@ type MediaService interface {
 
 // MaxCountedTotal is how far a filtered list's total is counted: beyond it
 // counting would cost more than the page (a million rows for a common
-// term), so a list says "more than MaxCountedTotal" instead.
+// term), so a list says "more than MaxCountedTotal" instead. The whole
+// library and each kind are always counted exactly (by counters).
 const MaxCountedTotal = 1000
 
-// TotalIsExact reports whether a list's total is a count, not "more than
-// MaxCountedTotal".
-func TotalIsExact(total int) bool { return total <= MaxCountedTotal }
+// Total is how many items a list's filter matches, before pagination.
+type Total struct {
+	N int
+	// Exact is false when counting stopped: more than MaxCountedTotal
+	// match, and N is MaxCountedTotal.
+	Exact bool
+}
 
 // Blob is an open stored file.
 type Blob interface {

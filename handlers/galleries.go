@@ -739,15 +739,20 @@ func (h *Handlers) picker(c *fiber.Ctx, pk *views.Picker) error {
 	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
 		pk.Offset = n
 	}
-	var err error
-	pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset})
-	if err != nil {
+	find := func() error {
+		var total data.Total
+		var err error
+		pk.Items, total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset})
+		pk.Total, pk.TotalExact = total.N, total.Exact
+		return err
+	}
+	if err := find(); err != nil {
 		return err
 	}
 	if len(pk.Items) == 0 && pk.Offset > 0 && pk.Total > 0 {
 		// Past the end (the library shrank): show the last page instead.
 		pk.Offset = (pk.Total - 1) / pk.Limit * pk.Limit
-		if pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset}); err != nil {
+		if err := find(); err != nil {
 			return err
 		}
 	}

@@ -204,7 +204,9 @@ func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		return listOf(items, total, f.Limit, f.Offset, fields, func(m *data.Media) any { return h.mediaJSON(c, m) })
+		l, err := listOf(items, total.N, f.Limit, f.Offset, fields, func(m *data.Media) any { return h.mediaJSON(c, m) })
+		l.TotalExact = total.Exact // false: "more than" (see data.Total)
+		return l, err
 	})
 }
 
@@ -463,15 +465,15 @@ func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(items) == 0 && total > 0 && f.Offset > 0 {
+	if len(items) == 0 && total.N > 0 && f.Offset > 0 {
 		// Past the end (the last page's items were just deleted): show the last page.
-		f.Offset = (total - 1) / f.Limit * f.Limit
+		f.Offset = (total.N - 1) / f.Limit * f.Limit
 		if items, total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
 			return nil, err
 		}
 	}
-	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total,
-		Limit: f.Limit, Offset: f.Offset}
+	l := &views.Library{Q: f.Q, Kind: string(f.Kind), Sort: f.Sort, MissingAlt: f.MissingAlt, Items: items, Total: total.N,
+		TotalExact: total.Exact, Limit: f.Limit, Offset: f.Offset}
 	l.Unused = f.Used != nil && !*f.Used
 	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
 	return l, nil
@@ -754,7 +756,7 @@ func (h *Handlers) handleTrash(c *fiber.Ctx) error {
 		return b.DeletedAt.Compare(*a.DeletedAt)
 	})
 	p := h.page(c, "Trash", "trash")
-	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total, Now: nowFunc(), Grace: h.trashGrace()}))
+	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total.N, Now: nowFunc(), Grace: h.trashGrace()}))
 }
 
 // handleLibraryUpload takes files from the dropzone and the Upload button

@@ -268,10 +268,10 @@ func (s *MediaService) FindMediaByID(ctx context.Context, id int64) (*data.Media
 }
 
 // FindMedia lists media matching f, with the total count before pagination.
-func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, int, error) {
+func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, data.Total, error) {
 	org, err := orgID(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	where, args := []string{"m.org_id = ?"}, []any{org}
 	var search *searchWhere
@@ -297,7 +297,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if q := strings.TrimSpace(f.Q); q != "" {
 		sw, err := s.db.planSearchWhere(ctx, org, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, data.Total{}, err
 		}
 		where, args = append(where, sw.cond), append(args, sw.args...)
 		if sw.rare {
@@ -326,25 +326,25 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	}
 	order, orderArgs, err := mediaOrder(f)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 24
 	}
 	w := strings.Join(where, " AND ")
-	countSQL, countArgs := s.countQuery(org, f, w, args, search)
+	countSQL, countArgs, counted := s.countQuery(org, f, w, args, search)
 	// Prepare before taking a connection for the transaction: preparing needs
 	// a connection of its own, and a pool full of waiting transactions would
 	// never give it one.
 	countStmt, err := s.db.readStmt(ctx, countSQL)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	pageStmt, err := s.db.readStmt(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	var out []*data.Media
 	var total int
@@ -372,7 +372,13 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 		return loadRenditions(ctx, tx, out)
 	})
-	return out, total, err
+	if err != nil {
+		return nil, data.Total{}, err
+	}
+	if counted && total > data.MaxCountedTotal {
+		return out, data.Total{N: data.MaxCountedTotal}, nil
+	}
+	return out, data.Total{N: total, Exact: true}, nil
 }
 
 // mediaSortColumns are the columns of MediaSortFields but position.
@@ -425,19 +431,19 @@ func sqlDir(desc bool) string {
 
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
-// counters; a rare search term counts its few candidates; any other filter
-// counts rows only up to data.MaxCountedTotal+1 (a common term from its
-// rarest gram's list), so no request counts a million rows.
-func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (string, []any) {
+// counters; any other filter counts rows only up to data.MaxCountedTotal+1
+// (a common search term from its rarest gram's list), so no request counts
+// a million rows: capped says so.
+func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (q string, qargs []any, capped bool) {
 	switch {
 	case f.CountedByKind():
-		return countByKind(org, f)
-	case search != nil && search.rare:
-		return `SELECT COUNT(*) FROM media m WHERE ` + where, args // the few candidates
-	case search != nil:
-		return search.countCommonSQL(org, where, args)
+		q, qargs = countByKind(org, f)
+		return q, qargs, false
+	case search != nil && !search.rare:
+		q, qargs = search.countCommonSQL(org, where, args)
+		return q, qargs, true
 	}
-	return `SELECT COUNT(*) FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1)
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1), true
 }
 
 // countByKind answers a list's total from the counters media_counts keeps.
