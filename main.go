@@ -60,6 +60,9 @@ Usage:
                           adds files named by product handle (red-mug.jpg, red-mug-2.jpg,
                           red-mug_3.png) or listed in the folder's import.csv
                           (handle,position,file,alt) to those products' galleries, in order
+  gallerist reindex --data DIR
+                          rebuilds the search index from the media rows (the server indexes
+                          rows written by other tools at start, in the background)
   gallerist help | --help
 
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
@@ -214,6 +217,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runVerify(ctx, args, getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args, getenv, stdout, stderr)
+	case "reindex":
+		return runReindex(ctx, args, getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", cmd)
@@ -258,6 +263,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer stopMetrics()
 
 	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
+	go indexPendingSearch(ctx, a, log)
 	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()

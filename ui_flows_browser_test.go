@@ -70,8 +70,8 @@ func TestBrowserLibraryUploadSearchAlt(t *testing.T) {
 	b.waitJS(t, "the duplicate notice", `document.querySelector("[data-upload-state=duplicate]") &&
 		document.querySelector("[data-upload-state=duplicate]").innerText.includes("Already in your library")`)
 	_, total, _ := b.app.media.FindMedia(b.ownerCtx(), data.MediaFilter{})
-	if total != 3 {
-		t.Fatalf("%d items after uploading a duplicate", total)
+	if total.N != 3 {
+		t.Fatalf("%d items after uploading a duplicate", total.N)
 	}
 
 	b.navigate(t, "/media")

@@ -458,7 +458,7 @@ func TestBrowserGalleryAddTileAndDropAtPosition(t *testing.T) {
 	if got := b.galleryImageNames(t, p.ID); !slices.Equal(got, names) {
 		t.Fatalf("after Upload in the Add images tile: %v, want %v", got, names)
 	}
-	if _, total, _ := b.app.media.FindMedia(b.ownerCtx(), data.MediaFilter{}); total != 8 {
-		t.Fatalf("%d media items, want 8", total)
+	if _, total, _ := b.app.media.FindMedia(b.ownerCtx(), data.MediaFilter{}); total.N != 8 {
+		t.Fatalf("%d media items, want 8", total.N)
 	}
 }

@@ -20,7 +20,7 @@ func (b *browserEnv) mediaTotal(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return total
+	return total.N
 }
 
 // openGalleryFromProducts reaches a product's gallery editor as a person

@@ -432,7 +432,9 @@ type MediaService interface {
 	Discard(s *Staged)
 	CreateMedia(ctx context.Context, mc MediaCreate) ([]*Media, error)
 	FindMediaByID(ctx context.Context, id int64) (*Media, error)
-	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, int, error)
+	// FindMedia lists media matching f, with the total before pagination
+	// (counted up to MaxCountedTotal where the counters cannot answer).
+	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, Total, error)
 	UpdateMedia(ctx context.Context, id int64, upd MediaUpdate) (*Media, error)
 	// TrashMedia moves an item to the trash; force detaches it everywhere first.
 	TrashMedia(ctx context.Context, id int64, force bool) error
@@ -464,6 +466,20 @@ type MediaService interface {
 	// key, only while one organization exists (with several, answering
 	// would tell one what another holds): not found otherwise.
 	LegacyFileKey(ctx context.Context, sha256 string) (string, error)
+}
+
+// MaxCountedTotal is how far a filtered list's total is counted: beyond it
+// counting would cost more than the page (a million rows for a common
+// term), so a list says "more than MaxCountedTotal" instead. The whole
+// library and each kind are always counted exactly (by counters).
+const MaxCountedTotal = 1000
+
+// Total is how many items a list's filter matches, before pagination.
+type Total struct {
+	N int
+	// Exact is false when counting stopped: more than MaxCountedTotal
+	// match, and N is MaxCountedTotal.
+	Exact bool
 }
 
 // Blob is an open stored file.

@@ -59,10 +59,14 @@ func (h *Handlers) handlePing(c *fiber.Ctx) error {
 
 // List is the envelope of every list.
 type List[T any] struct {
-	Data   []T `json:"data"`
-	Total  int `json:"total"`
-	Limit  int `json:"limit"`
-	Offset int `json:"offset"`
+	Data  []T `json:"data"`
+	Total int `json:"total"`
+	// TotalExact is false when total is a floor: a media list whose filter
+	// matches more than data.MaxCountedTotal items says so, and total is
+	// data.MaxCountedTotal ("1,000+"), rather than count a million rows.
+	TotalExact bool `json:"total_exact"`
+	Limit      int  `json:"limit"`
+	Offset     int  `json:"offset"`
 }
 
 // The list parameters every list takes, with the same meaning everywhere.
@@ -393,7 +397,7 @@ func sendList[T any](c *fiber.Ctx, items []T, total, limit, offset int, fields [
 
 // listOf renders items into the list envelope, each cut to fields (all when empty).
 func listOf[T any](items []T, total, limit, offset int, fields []string, render func(T) any) (List[any], error) {
-	out := List[any]{Data: make([]any, 0, len(items)), Total: total, Limit: limit, Offset: offset}
+	out := List[any]{Data: make([]any, 0, len(items)), Total: total, TotalExact: true, Limit: limit, Offset: offset}
 	for _, it := range items {
 		v, err := sparse(render(it), fields)
 		if err != nil {

@@ -739,17 +739,22 @@ func (h *Handlers) picker(c *fiber.Ctx, pk *views.Picker) error {
 	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
 		pk.Offset = n
 	}
-	f := data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit, Offset: pk.Offset}
-	var err error
-	pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), f)
-	if err != nil {
+	f := data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit}
+	find := func() error {
+		var total data.Total
+		var err error
+		f.Offset = pk.Offset
+		pk.Items, total, err = h.Media.FindMedia(c.UserContext(), f)
+		pk.Total, pk.TotalExact = total.N, total.Exact
+		return err
+	}
+	if err := find(); err != nil {
 		return err
 	}
 	if len(pk.Items) == 0 && pk.Offset > 0 && pk.Total > 0 {
 		// Past the end (the library shrank): show the last page instead.
 		pk.Offset = (pk.Total - 1) / pk.Limit * pk.Limit
-		f.Offset = pk.Offset
-		if pk.Items, pk.Total, err = h.Media.FindMedia(c.UserContext(), f); err != nil {
+		if err := find(); err != nil {
 			return err
 		}
 	}

@@ -150,7 +150,9 @@ func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		return listOf(items, total, f.Limit, f.Offset, fields, func(m *data.Media) any { return h.mediaJSON(c, m) })
+		l, err := listOf(items, total.N, f.Limit, f.Offset, fields, func(m *data.Media) any { return h.mediaJSON(c, m) })
+		l.TotalExact = total.Exact // false: "more than" (see data.Total)
+		return l, err
 	})
 }
 
@@ -411,15 +413,15 @@ func (h *Handlers) libraryFromQuery(c *fiber.Ctx) (*views.Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(items) == 0 && total > 0 && q.Offset > 0 {
+	if len(items) == 0 && total.N > 0 && q.Offset > 0 {
 		// Past the end (the last page's items were just deleted): show the last page.
-		q.Offset = (total - 1) / q.Limit * q.Limit
+		q.Offset = (total.N - 1) / q.Limit * q.Limit
 		if items, total, err = h.Media.FindMedia(c.UserContext(), q); err != nil {
 			return nil, err
 		}
 		f.Offset = q.Offset
 	}
-	l := &views.Library{MediaFilter: f, PageSize: q.Limit, Items: items, Total: total}
+	l := &views.Library{MediaFilter: f, PageSize: q.Limit, Items: items, Total: total.N, TotalExact: total.Exact}
 	l.Filtered = f.Q != "" || f.Kind != "" || f.Used != nil || f.MissingAlt
 	return l, nil
 }
@@ -701,7 +703,7 @@ func (h *Handlers) handleTrash(c *fiber.Ctx) error {
 		return b.DeletedAt.Compare(*a.DeletedAt)
 	})
 	p := h.page(c, "Trash", "trash")
-	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total, Now: nowFunc(), Grace: h.trashGrace()}))
+	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total.N, Now: nowFunc(), Grace: h.trashGrace()}))
 }
 
 // handleLibraryUpload takes files from the dropzone and the Upload button

@@ -365,7 +365,7 @@ func (h *Handlers) altEditor(c *fiber.Ctx) (*views.AltEditor, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Items, a.Remaining, a.More = items, total, total-len(items)
+		a.Items, a.Remaining, a.RemainingExact, a.More = items, total.N, total.Exact, total.N-len(items)
 		return a, nil
 	}
 	items, err := h.selected(c, isLive)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"maps"
 	"slices"
+	"strconv"
 
 	"gallerist/data"
 )
@@ -23,12 +24,13 @@ var usageSchema = obj{
 // listSchema is the list envelope of items.
 func listSchema(item string) obj {
 	return obj{
-		"type": "object", "required": []string{"data", "total", "limit", "offset"}, "additionalProperties": false,
+		"type": "object", "required": []string{"data", "total", "total_exact", "limit", "offset"}, "additionalProperties": false,
 		"properties": obj{
-			"data":   obj{"type": "array", "items": ref(item)},
-			"total":  obj{"type": "integer", "minimum": 0, "description": "Items matching, before limit and offset."},
-			"limit":  obj{"type": "integer", "minimum": 1},
-			"offset": obj{"type": "integer", "minimum": 0},
+			"data":        obj{"type": "array", "items": ref(item)},
+			"total":       obj{"type": "integer", "minimum": 0, "description": "Items matching, before limit and offset. A media list whose filter matches more than " + strconv.Itoa(data.MaxCountedTotal) + " items (a search for a common term, say) is not counted to the end: total is then " + strconv.Itoa(data.MaxCountedTotal) + " and total_exact is false. The whole library and each kind are always counted exactly."},
+			"total_exact": obj{"type": "boolean", "description": "false when total is a floor (\"" + strconv.Itoa(data.MaxCountedTotal) + "+\"): see total. Page with since_id to go through everything."},
+			"limit":       obj{"type": "integer", "minimum": 1},
+			"offset":      obj{"type": "integer", "minimum": 0},
 		},
 	}
 }

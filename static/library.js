@@ -193,6 +193,8 @@
   function remaining () {
     var counter = $('[data-alt-remaining]')
     if (!counter) return 0
+    // No data-total: more than the server counts (data.MaxCountedTotal); nothing to recount.
+    if (!counter.hasAttribute('data-total')) return 1
     var n = parseInt(counter.getAttribute('data-total'), 10) || 0
     $$('[data-alt-row]').forEach(function (row) {
       var was = row.getAttribute('data-was-missing') === 'true'

@@ -56,7 +56,8 @@ func TestAutoincrementMigration(t *testing.T) {
 		{`SELECT COUNT(*) FROM media WHERE id IN (1, 7)`, 2},
 		{`SELECT media_id FROM gallery_images WHERE id = 9 AND product_id = 5`, 7},
 		{`SELECT COUNT(*) FROM media_counts`, 1},
-		{`SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'media'`, 3},
+		{`SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'media' AND name LIKE 'media_counts_%'`, 3},
+		{`SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'media' AND name LIKE 'media_search_%'`, 3},
 		{`SELECT seq FROM sqlite_sequence WHERE name = 'media'`, 7},
 	} {
 		var got int64

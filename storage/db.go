@@ -103,6 +103,9 @@ func OpenDB(ctx context.Context, path string) (*DB, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
+	// The one writer keeps 32 MB of pages: indexing search text touches
+	// postings all over media_grams, and SQLite's default 2 MB thrashes.
+	q.Set("_cache_size", "-32768")
 	write, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err

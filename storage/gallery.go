@@ -283,9 +283,11 @@ func setAlt(ctx context.Context, tx *sql.Tx, org, mediaID int64, alt string, now
 	if err := tx.QueryRowContext(ctx, `SELECT filename FROM media WHERE id = ? AND org_id = ?`, mediaID, org).Scan(&filename); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE media SET alt = ?, search = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-		alt, searchText(filename, alt), now, mediaID, org)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+		alt, now, mediaID, org); err != nil {
+		return err
+	}
+	return setSearch(ctx, tx, mediaID, searchText(filename, alt))
 }
 
 // findImagesByIDs returns gallery images in the order of ids, with the gallery version.

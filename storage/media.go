@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -201,6 +202,9 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 				return err
 			}
 			id, _ := res.LastInsertId()
+			if err := indexSearch(ctx, tx, id); err != nil {
+				return err
+			}
 			m, err := findMediaByID(ctx, tx, org, id)
 			if err != nil {
 				return err
@@ -264,12 +268,13 @@ func (s *MediaService) FindMediaByID(ctx context.Context, id int64) (*data.Media
 }
 
 // FindMedia lists media matching f, with the total count before pagination.
-func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, int, error) {
+func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, data.Total, error) {
 	org, err := orgID(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	where, args := []string{"m.org_id = ?"}, []any{org}
+	var search *searchWhere
 	switch f.Deleted {
 	case data.DeletedOnly:
 		where = append(where, "m.deleted_at IS NOT NULL")
@@ -290,7 +295,15 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		where, args = append(where, `m.search LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(strings.ToLower(q))+"%")
+		sw, err := s.db.planSearchWhere(ctx, org, q)
+		if err != nil {
+			return nil, data.Total{}, err
+		}
+		where, args = append(where, sw.cond), append(args, sw.args...)
+		if sw.rare {
+			where[0] = "+m.org_id = ?" // fetch the candidates by id, not by walking the organization's index
+		}
+		search = &sw
 	}
 	if f.SinceID != 0 {
 		where, args = append(where, "m.id > ?"), append(args, f.SinceID)
@@ -313,25 +326,25 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	}
 	order, orderArgs, err := mediaOrder(f)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = data.DefaultPage
 	}
 	w := strings.Join(where, " AND ")
-	countSQL, countArgs := s.countQuery(org, f, w, args)
+	countSQL, countArgs, counted := s.countQuery(org, f, w, args, search)
 	// Prepare before taking a connection for the transaction: preparing needs
 	// a connection of its own, and a pool full of waiting transactions would
 	// never give it one.
 	countStmt, err := s.db.readStmt(ctx, countSQL)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	pageStmt, err := s.db.readStmt(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`)
 	if err != nil {
-		return nil, 0, err
+		return nil, data.Total{}, err
 	}
 	var out []*data.Media
 	var total int
@@ -359,7 +372,13 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 		return loadRenditions(ctx, tx, out)
 	})
-	return out, total, err
+	if err != nil {
+		return nil, data.Total{}, err
+	}
+	if counted && total > data.MaxCountedTotal {
+		return out, data.Total{N: data.MaxCountedTotal}, nil
+	}
+	return out, data.Total{N: total, Exact: true}, nil
 }
 
 // mediaSortColumns are the columns of MediaSortFields but position.
@@ -412,11 +431,23 @@ func sqlDir(desc bool) string {
 
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
-// counters; any other filter counts rows.
-func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any) (string, []any) {
-	if !f.CountedByKind() {
-		return `SELECT COUNT(*) FROM media m WHERE ` + where, args
+// counters; any other filter counts rows only up to data.MaxCountedTotal+1
+// (a common search term from its rarest gram's list), so no request counts
+// a million rows: capped says so.
+func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (q string, qargs []any, capped bool) {
+	switch {
+	case f.CountedByKind():
+		q, qargs = countByKind(org, f)
+		return q, qargs, false
+	case search != nil && !search.rare:
+		q, qargs = search.countCommonSQL(org, where, args)
+		return q, qargs, true
 	}
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1), true
+}
+
+// countByKind answers a list's total from the counters media_counts keeps.
+func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	cw, cargs := []string{"org_id = ?"}, []any{org}
 	switch f.Deleted {
 	case data.DeletedOnly:
@@ -466,8 +497,11 @@ func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.Media
 		if upd.Alt != nil {
 			cur.Alt = alt
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, search = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-			cur.Filename, cur.Alt, searchText(cur.Filename, cur.Alt), ms(s.db.Now()), id, org); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+			cur.Filename, cur.Alt, ms(s.db.Now()), id, org); err != nil {
+			return err
+		}
+		if err := setSearch(ctx, tx, id, searchText(cur.Filename, cur.Alt)); err != nil {
 			return err
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
@@ -827,6 +861,9 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.Media) ([]string, error) {
 	var freed []string
 	for _, m := range items {
+		if err := unindexSearch(ctx, tx, m.ID); err != nil {
+			return nil, err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
 			return nil, err
 		}

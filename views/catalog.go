@@ -164,15 +164,17 @@ func (g *GalleryEditor) ImageByID(id int64) *data.GalleryImage {
 // Picker is the "Choose from library" dialog: library images to add to a
 // product's gallery (several) or to set as a collection's image (one).
 type Picker struct {
-	Action   string // where the form posts
-	Self     string // the picker's own URL (for searching)
-	Cancel   string
-	Q        string
-	Items    []*data.Media
-	Total    int
-	Taken    map[int64]bool // already in the gallery
-	Multiple bool
-	Title    string
+	Action string // where the form posts
+	Self   string // the picker's own URL (for searching)
+	Cancel string
+	Q      string
+	Items  []*data.Media
+	Total  int
+	// TotalExact is false when Total is only "more than" (see data.Total).
+	TotalExact bool
+	Taken      map[int64]bool // already in the gallery
+	Multiple   bool
+	Title      string
 	// Offset and Limit are the page of the library shown.
 	Offset, Limit int
 }
@@ -188,4 +190,12 @@ type Collections struct {
 type CollectionPage struct {
 	C    *data.Collection
 	Form *ProductForm
+}
+
+// HasNext tells whether another page of the library follows the picker's.
+func (pk *Picker) HasNext() bool {
+	if !pk.TotalExact {
+		return len(pk.Items) == pk.Limit
+	}
+	return pk.Total > pk.Offset+len(pk.Items)
 }

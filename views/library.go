@@ -19,6 +19,8 @@ type Library struct {
 	PageSize int // items per page: the URL's limit or the library's own
 	Items    []*data.Media
 	Total    int
+	// TotalExact is false when Total is only "more than" (see data.Total).
+	TotalExact bool
 	// Filtered is true when any filter narrows the list (for the empty state).
 	Filtered bool
 	Detail   *MediaDetail
@@ -158,8 +160,26 @@ func pageRange(l *Library) string {
 	if l.Total == 0 {
 		return "No items"
 	}
-	from, to := l.Offset+1, min(l.Offset+len(l.Items), l.Total)
-	return strconv.Itoa(from) + "–" + strconv.Itoa(to) + " of " + Plural(l.Total, "item", "items")
+	from, to := l.Offset+1, l.Offset+len(l.Items)
+	return strconv.Itoa(from) + "–" + strconv.Itoa(to) + " of " + CountedPlural(l.Total, l.TotalExact, "item", "items")
+}
+
+// HasNext tells whether a page follows this one: by the total when it is
+// counted, by a full page when it is "more than" (see data.MaxCountedTotal).
+func (l *Library) HasNext() bool {
+	if !l.TotalExact {
+		return len(l.Items) == l.PageSize
+	}
+	return l.Offset+l.PageSize < l.Total
+}
+
+// PageOf is "Page 3 of 12", or "Page 3" when the total is not counted to the end.
+func (l *Library) PageOf() string {
+	page := "Page " + strconv.Itoa(l.Offset/l.PageSize+1)
+	if !l.TotalExact {
+		return page
+	}
+	return page + " of " + strconv.Itoa((l.Total+l.PageSize-1)/l.PageSize)
 }
 
 // Here is the list's own URL, page included: where a bulk action on it
@@ -258,6 +278,8 @@ type AltEditor struct {
 	// Remaining is how many images of the set lack alt text (in Missing
 	// mode, all of them in the library, also those not listed).
 	Remaining int
+	// RemainingExact is false when Remaining is only "more than" (see data.Total).
+	RemainingExact bool
 	// More is how many images without alt text are not listed (Missing mode).
 	More int
 	// Skipped is how many selected items are not images.
@@ -293,7 +315,10 @@ func (a *AltEditor) URL() string {
 	return withQuery("/media/alt", q)
 }
 
-func remainingText(n int) string {
+func remainingText(n int, exact bool) string {
+	if !exact {
+		return CountedTotal(n, exact) + " images still need alt text."
+	}
 	switch n {
 	case 0:
 		return "Every image here has alt text."

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gallerist/data"
+
+	"github.com/a-h/templ"
 )
 
 // Assets are the cache-busting URLs of the embedded assets.
@@ -126,6 +128,33 @@ func Plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// countedTotalAttr is data-total for scripts that recount a media list's
+// total, left out when the total is only "more than" (nothing to recount).
+func countedTotalAttr(n int, exact bool) templ.Attributes {
+	if !exact {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"data-total": strconv.Itoa(n)}
+}
+
+// CountedTotal is a media list's total as a number, or "1000+" when
+// counting stopped (see data.Total).
+func CountedTotal(n int, exact bool) string {
+	if !exact {
+		return strconv.Itoa(n) + "+"
+	}
+	return strconv.Itoa(n)
+}
+
+// CountedPlural is Plural for a media list's total: "1000+ items" when
+// counting stopped.
+func CountedPlural(n int, exact bool, one, many string) string {
+	if !exact {
+		return CountedTotal(n, exact) + " " + many
+	}
+	return Plural(n, one, many)
 }
 
 func missingAlt(m *data.Media) bool {

@@ -1,0 +1,291 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"gallerist/data"
+)
+
+// The search index (migration 011): media_grams holds every three-character
+// window of each row's search text, padded at the end with two char(1), so
+// every position starts a gram. The grams only narrow the candidates: the
+// row's search text decides, with the same LIKE as a full scan, so answers
+// are the scan's answers (TestSearchMatchesScan checks it).
+//
+// Grams are cut by SQL (substr counts characters, as Go counts runes), in
+// the transaction that writes the text, so the index and the rows commit
+// together and the rebuild (`gallerist reindex`) uses the very same code.
+
+// gramsOf is a SELECT of (org_id, gram, media_id) for the rows cond selects.
+func gramsOf(cond string) string {
+	return `WITH RECURSIVE g(org, id, s, i) AS (
+		SELECT org_id, id, search || char(1, 1), 1 FROM media WHERE ` + cond + `
+		UNION ALL SELECT org, id, s, i + 1 FROM g WHERE i + 3 <= length(s))
+		SELECT DISTINCT org, substr(s, i, 3), id FROM g`
+}
+
+// indexSearch indexes the search text of the rows ids name, as they are now.
+func indexSearch(ctx context.Context, tx *sql.Tx, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	in, args := inList(ids)
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_grams (org_id, gram, media_id) `+gramsOf("id IN "+in), args...); err != nil {
+		return fmt.Errorf("index search text: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM media_search_dirty WHERE media_id IN `+in, args...)
+	return err
+}
+
+// unindexSearch removes the postings of the rows ids name, for their text
+// as it is now: before the text changes or the row goes.
+func unindexSearch(ctx context.Context, tx *sql.Tx, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	in, args := inList(ids)
+	_, err := tx.ExecContext(ctx, `DELETE FROM media_grams WHERE (org_id, gram, media_id) IN (`+gramsOf("id IN "+in)+`)`, args...)
+	return err
+}
+
+// setSearch gives a row a new search text, keeping the index in step.
+func setSearch(ctx context.Context, tx *sql.Tx, id int64, text string) error {
+	if err := unindexSearch(ctx, tx, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET search = ? WHERE id = ?`, text, id); err != nil {
+		return err
+	}
+	return indexSearch(ctx, tx, id)
+}
+
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}
+
+// searchPlan is how one q= term is answered.
+type searchPlan struct {
+	like string // the LIKE pattern every answer's text matches
+	// grams the text of every answer has (terms of 3+ characters), or
+	// prefix, which starts one of its grams (shorter terms).
+	grams  []string
+	prefix string
+}
+
+func planSearch(q string) searchPlan {
+	term := strings.ToLower(q)
+	p := searchPlan{like: "%" + escapeLike(term) + "%"}
+	r := []rune(term)
+	if len(r) < 3 {
+		p.prefix = term
+		return p
+	}
+	seen := map[string]bool{}
+	for i := 0; i+3 <= len(r); i++ {
+		if g := string(r[i : i+3]); !seen[g] {
+			seen[g] = true
+			p.grams = append(p.grams, g)
+		}
+	}
+	return p
+}
+
+// minRareLimit is the least number of postings a gram may have for a
+// search to be answered from its list; see rareLimit.
+const minRareLimit = 2000
+
+// rareLimit is how many postings the rarest gram may have for the search to
+// be answered from its list: every candidate fetched, tested and sorted.
+// Above it the rows are walked in the list's order and tested until a page
+// is full, about 24·live/postings rows. The two costs meet near
+// sqrt(24·live), so that is the limit (at least minRareLimit).
+var rareLimit = func(live int) int {
+	return max(int(math.Sqrt(24*float64(live))), minRareLimit)
+}
+
+// gramCond is the SQL condition on media_grams (aliased p) of one gram or prefix.
+func gramCond(gram, prefix string) (string, []any) {
+	if prefix != "" {
+		return "p.gram >= ? AND p.gram < ?", []any{prefix, prefix + string(utf8.MaxRune)}
+	}
+	return "p.gram = ?", []any{gram}
+}
+
+// searchWhere is how FindMedia answers one q= term in org.
+type searchWhere struct {
+	cond string // the WHERE condition on media m
+	args []any
+	// rare: cond names the candidates (the rarest gram's list and the rows
+	// not indexed yet), so the list is fetched by id, not walked.
+	rare bool
+	// gram and gramArgs are the rarest gram's condition on media_grams p,
+	// for counting a common term's matches from its list.
+	gram     string
+	gramArgs []any
+}
+
+// planSearchWhere finds the gram (or the prefix) with the fewest postings
+// in org, each counted only up to the rare limit, and makes the condition:
+// the text test, with the candidates when that gram's list is short.
+func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchWhere, error) {
+	tx := db.read
+	p := planSearch(q)
+	text := searchWhere{cond: `m.search LIKE ? ESCAPE '\'`, args: []any{p.like}}
+	var live int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE org_id = ?`, org).Scan(&live); err != nil {
+		return text, err
+	}
+	limit := rareLimit(live)
+	try := p.grams
+	if p.prefix != "" {
+		try = []string{""}
+	}
+	best := limit + 2
+	for _, g := range try {
+		c, a := gramCond(g, p.prefix)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
+			append(append([]any{org}, a...), limit+1)...).Scan(&n); err != nil {
+			return text, err
+		}
+		if n < best {
+			best, text.gram, text.gramArgs = n, c, a
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if best > limit {
+		return text, nil
+	}
+	text.rare = true
+	text.cond = `m.id IN (SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + text.gram + `
+		UNION ALL SELECT media_id FROM media_search_dirty) AND ` + text.cond
+	text.args = append(append([]any{org}, text.gramArgs...), p.like)
+	return text, nil
+}
+
+// countCommonSQL counts, up to data.MaxCountedTotal+1, the matches of a
+// common term from its rarest gram's list (most postings of which match),
+// plus the rows not indexed yet; where is the list's whole condition.
+func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
+	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT p.media_id FROM media_grams p JOIN media m ON m.id = p.media_id
+			WHERE p.org_id = ? AND ` + sw.gram + ` AND p.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
+		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `)`
+	a := append(append(append([]any{org}, sw.gramArgs...), args...), data.MaxCountedTotal+1)
+	return q, append(a, args...)
+}
+
+// reindexBatch is how many rows one indexing transaction takes, so the
+// write lock is never held for long.
+const reindexBatch = 2000
+
+// IndexPending indexes the rows whose search text is not indexed yet (see
+// media_search_dirty), in short transactions, and reports how many it did;
+// progress, if set, is told after each batch. Searches are right meanwhile,
+// only slower.
+func (s *MediaService) IndexPending(ctx context.Context, progress func(done int)) (int, error) {
+	done := 0
+	for {
+		var ids []int64
+		err := s.db.update(ctx, func(tx *sql.Tx) error {
+			ids = ids[:0]
+			rows, err := tx.QueryContext(ctx, `SELECT media_id FROM media_search_dirty LIMIT ?`, reindexBatch)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return indexSearch(ctx, tx, ids...)
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(ids)
+		if progress != nil && len(ids) > 0 {
+			progress(done)
+		}
+		if len(ids) < reindexBatch {
+			return done, nil
+		}
+	}
+}
+
+// MarkUnindexed finds rows that have no postings and are not marked
+// pending (an index lost or damaged by hand, a database pieced together by
+// other tools) and marks them pending, in batches of rows by id. Every
+// indexed row has the gram its text starts with, so one lookup per row tells.
+func (s *MediaService) MarkUnindexed(ctx context.Context) (int, error) {
+	var maxID int64
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM media`).Scan(&maxID); err != nil {
+		return 0, err
+	}
+	const step = 50_000
+	marked := 0
+	for from := int64(0); from < maxID; from += step {
+		err := s.db.update(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id)
+				SELECT id FROM media m WHERE id > ? AND id <= ? AND NOT EXISTS (SELECT 1 FROM media_grams p
+					WHERE p.org_id = m.org_id AND p.gram = substr(m.search || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			marked += int(n)
+			return nil
+		})
+		if err != nil {
+			return marked, err
+		}
+	}
+	return marked, nil
+}
+
+// PendingIndex counts the rows whose search text is not indexed yet.
+func (s *MediaService) PendingIndex(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM media_search_dirty`).Scan(&n)
+	return n, err
+}
+
+// Reindex rebuilds the search index from the media rows: it forgets every
+// posting, marks every row pending and indexes them (see IndexPending).
+func (s *MediaService) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
+	var total int
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_grams`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id) SELECT id FROM media`); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media_search_dirty`).Scan(&total)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.IndexPending(ctx, func(done int) {
+		if progress != nil {
+			progress(done, total)
+		}
+	})
+}
