@@ -141,6 +141,11 @@ type app struct {
 	sessions *web.Sessions
 }
 
+// now is the one clock: the database's (storage reads it once per
+// transaction), which every other part reads through this, so a test that
+// moves it moves them all.
+func (a *app) now() time.Time { return a.db.Now() }
+
 func openApp(ctx context.Context, cfg config) (*app, error) {
 	if err := os.MkdirAll(cfg.dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -173,6 +178,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	a.sessions.Limiter.Now = a.now
 	if a.defOrg, err = a.orgs.EnsureDefaultOrg(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -280,7 +286,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL})
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a)}
@@ -353,7 +359,7 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	}
 	var exp *time.Time
 	if *expires > 0 {
-		t := time.Now().Add(*expires)
+		t := a.now().Add(*expires)
 		exp = &t
 	}
 	pctx := data.WithPrincipal(ctx, data.Principal{OrgID: org.ID, Actor: "cli"})

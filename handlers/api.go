@@ -37,6 +37,10 @@ type Deps struct {
 	Sessions   *web.Sessions
 	TrashGrace time.Duration
 
+	// Now is the one clock (main threads the database's through; nil:
+	// time.Now): days left in the trash, token expiry.
+	Now func() time.Time
+
 	// PublicURL, if set, is the absolute base of file URLs ("https://cdn.example.com");
 	// otherwise URLs are built from the request's scheme and host.
 	PublicURL string
@@ -47,6 +51,14 @@ type Handlers struct {
 	Deps
 	answers   answerCache
 	noAnswers atomic.Bool
+}
+
+// now reads the clock.
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // New returns the handlers.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"gallerist/data"
 	"gallerist/views"
@@ -703,7 +702,7 @@ func (h *Handlers) handleTrash(c *fiber.Ctx) error {
 		return b.DeletedAt.Compare(*a.DeletedAt)
 	})
 	p := h.page(c, "Trash", "trash")
-	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total.N, Now: nowFunc(), Grace: h.trashGrace()}))
+	return render(c, views.TrashPage(p, &views.Trash{Items: items, Total: total.N, Now: h.now(), Grace: h.trashGrace()}))
 }
 
 // handleLibraryUpload takes files from the dropzone and the Upload button
@@ -768,6 +767,3 @@ func (h *Handlers) uploadFailed(c *fiber.Ctx, err error) error {
 	}
 	return web.WriteJSONError(c, e)
 }
-
-// nowFunc is the clock of the pages (days left in the trash, token expiry).
-var nowFunc = time.Now

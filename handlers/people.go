@@ -26,7 +26,7 @@ func (h *Handlers) peopleModel(c *fiber.Ctx) (*views.People, error) {
 		return nil, err
 	}
 	p, _ := data.PrincipalFrom(c.UserContext())
-	return &views.People{List: list, Me: p.UserID, Now: nowFunc()}, nil
+	return &views.People{List: list, Me: p.UserID, Now: h.now()}, nil
 }
 
 func (h *Handlers) peoplePage(c *fiber.Ctx, status int, pp *views.People, t ...views.Toast) error {

@@ -16,7 +16,7 @@ func (h *Handlers) tokensModel(c *fiber.Ctx) (*views.Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &views.Tokens{List: list, Now: nowFunc()}, nil
+	return &views.Tokens{List: list, Now: h.now()}, nil
 }
 
 func (h *Handlers) handleTokensPage(c *fiber.Ctx) error {
@@ -65,7 +65,7 @@ func (h *Handlers) handleTokenCreateForm(c *fiber.Ctx) error {
 	}
 	var exp *time.Time
 	if d > 0 {
-		e := nowFunc().Add(d)
+		e := h.now().Add(d)
 		exp = &e
 	}
 	tok, secret, err := h.Auth.CreateToken(c.UserContext(), t.Name, scopes, exp)
