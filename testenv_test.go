@@ -510,7 +510,7 @@ func (c *uiClient) login(t testing.TB, email, password string) {
 	}
 }
 
-func (e *testEnv) createUser(t *testing.T, email string, role data.Role) {
+func (e *testEnv) createUser(t testing.TB, email string, role data.Role) {
 	t.Helper()
 	e.app.users.Cost = bcrypt.MinCost
 	if _, err := e.app.users.CreateUser(context.Background(), data.UserCreate{Email: email, Password: testOwnerPassword, Role: role}); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // loggedInClient is the no-JavaScript client, logged in as the owner.
-func loggedInClient(t *testing.T, e *testEnv) *uiClient {
+func loggedInClient(t testing.TB, e *testEnv) *uiClient {
 	t.Helper()
 	e.createUser(t, testOwnerEmail, data.RoleOwner)
 	c := e.client()

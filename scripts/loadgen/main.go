@@ -1,6 +1,7 @@
 // Command loadgen is Gallerist's load generator: it sends GET requests to one
 // URL from C concurrent keep-alive connections for a duration, and prints
-// requests/s and latency percentiles as JSON. Benchmarks run it as a second
+// requests/s and latency percentiles as JSON. A "{n}" in the URL becomes a
+// number that changes with every request (a search term no cache has seen). Benchmarks run it as a second
 // process so the server under test does not share its Go runtime.
 package main
 
@@ -12,8 +13,10 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +46,7 @@ func main() {
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	name, value, _ := strings.Cut(*hdr, ":")
 	deadline := time.Now().Add(*dur)
+	var seq atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
 	errs := 0
@@ -55,7 +59,11 @@ func main() {
 			local := make([]time.Duration, 0, 4096)
 			e := 0
 			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest("GET", *url, nil)
+				u := *url
+				if strings.Contains(u, "{n}") {
+					u = strings.ReplaceAll(u, "{n}", strconv.FormatInt(seq.Add(1), 10))
+				}
+				req, _ := http.NewRequest("GET", u, nil)
 				if name != "" {
 					req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
 				}
