@@ -482,6 +482,14 @@ type Total struct {
 	Exact bool
 }
 
+// RangeLimiter is a Blob that reads a range best when told where it ends:
+// a remote store then requests exactly those bytes, not the rest of the
+// object (a "bytes=0-0" probe of a video must not start a whole download).
+type RangeLimiter interface {
+	// LimitRange says that reads from the current offset stop before end.
+	LimitRange(end int64)
+}
+
 // Blob is an open stored file.
 type Blob interface {
 	io.ReadSeekCloser

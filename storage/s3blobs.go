@@ -456,27 +456,49 @@ func (s *S3Blobs) Open(ctx context.Context, key string) (data.Blob, error) {
 }
 
 // s3Blob reads an object lazily: Seek only moves the offset; the first Read
-// after it issues one GET for the bytes from there to the end, streamed as
-// they are read (never buffered whole); Close drops the response.
+// after it issues one GET for the bytes from there to the end (or to the
+// limit LimitRange set), streamed as they are read (never buffered whole);
+// Close drops the response.
 type s3Blob struct {
 	s    *S3Blobs
 	ctx  context.Context
 	name string
 	info BlobInfo
 	off  int64
+	end  int64 // reads stop here (0: the object's end)
 	body io.ReadCloser
+}
+
+// LimitRange makes the next GET ask for the bytes up to end only.
+func (b *s3Blob) LimitRange(end int64) {
+	if b.body != nil {
+		b.body.Close()
+		b.body = nil
+	}
+	b.end = min(max(end, b.off), b.info.Size)
+}
+
+func (b *s3Blob) stop() int64 {
+	if b.end > 0 {
+		return b.end
+	}
+	return b.info.Size
 }
 
 func (b *s3Blob) Size() int64        { return b.info.Size }
 func (b *s3Blob) ModTime() time.Time { return b.info.ModTime }
 
 func (b *s3Blob) Read(p []byte) (int, error) {
-	if b.off >= b.info.Size {
+	stop := b.stop()
+	if b.off >= stop {
 		return 0, io.EOF
 	}
 	if b.body == nil {
 		opts := minio.GetObjectOptions{}
-		if b.off > 0 {
+		switch {
+		case stop < b.info.Size:
+			opts.SetRange(b.off, stop-1) // inclusive: exactly the range asked for
+		case b.off > 0:
 			opts.SetRange(b.off, 0)
 		}
 		body, _, _, err := b.s.core.GetObject(b.ctx, b.s.cfg.Bucket, b.name, opts)
@@ -488,10 +510,16 @@ func (b *s3Blob) Read(p []byte) (int, error) {
 		}
 		b.body = body
 	}
+	if int64(len(p)) > stop-b.off {
+		p = p[:stop-b.off]
+	}
 	n, err := b.body.Read(p)
 	b.off += int64(n)
-	if err == io.EOF && b.off < b.info.Size {
+	if err == io.EOF && b.off < stop {
 		err = io.ErrUnexpectedEOF
+	}
+	if err == nil && b.off >= stop {
+		err = io.EOF
 	}
 	return n, err
 }
@@ -515,7 +543,7 @@ func (b *s3Blob) Seek(offset int64, whence int) (int64, error) {
 		b.body.Close()
 		b.body = nil
 	}
-	b.off = abs
+	b.off, b.end = abs, 0 // a limit is set after the seek it goes with
 	return abs, nil
 }
 

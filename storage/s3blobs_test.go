@@ -10,10 +10,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
+	"gallerist/data"
 	"gallerist/storage/s3test"
 
 	"github.com/minio/minio-go/v7"
@@ -184,6 +187,61 @@ func TestS3BlobStore(t *testing.T) {
 		}
 		if failures.Load() < 8 {
 			t.Fatalf("only %d requests reached the flaky server", failures.Load())
+		}
+	})
+
+	t.Run("RangedReadsAskForTheRange", func(t *testing.T) {
+		bucket := srv.NewBucket(t)
+		target, _ := url.Parse(srv.Endpoint)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		var mu sync.Mutex
+		var ranges []string
+		recording := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && !r.URL.Query().Has("list-type") && r.URL.Query().Get("location") == "" {
+				mu.Lock()
+				ranges = append(ranges, r.Header.Get("Range"))
+				mu.Unlock()
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		defer recording.Close()
+		s := openS3(t, srv, bucket, "", func(c *S3Config) { c.Endpoint, _ = url.Parse(recording.URL) })
+		ctx := context.Background()
+		body := bytes.Repeat([]byte("0123456789"), 100_000) // 1 MB
+		sha := shaOf(body)
+		if _, err := s.Put(ctx, sha, bytes.NewReader(body), int64(len(body)), sha); err != nil {
+			t.Fatal(err)
+		}
+		read := func(off, n int64) []byte {
+			t.Helper()
+			b, err := s.Open(ctx, sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if _, err := b.Seek(off, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			b.(data.RangeLimiter).LimitRange(off + n)
+			got, err := io.ReadAll(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		mu.Lock()
+		ranges = nil
+		mu.Unlock()
+		if got := read(0, 1); string(got) != "0" {
+			t.Fatalf("bytes 0-0: %q", got)
+		}
+		if got := read(12345, 10); !bytes.Equal(got, body[12345:12355]) {
+			t.Fatalf("bytes 12345-12354: %q", got)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(ranges, []string{"bytes=0-0", "bytes=12345-12354"}) {
+			t.Fatalf("the store asked for %q, want exactly the ranges read", ranges)
 		}
 	})
 

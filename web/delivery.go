@@ -90,6 +90,9 @@ func SendFile(c *fiber.Ctx, f FileResponse) error {
 		f.Blob.Close()
 		return err
 	}
+	if rl, ok := f.Blob.(data.RangeLimiter); ok {
+		rl.LimitRange(start + length)
+	}
 	c.Response().SetBodyStream(&limitedCloser{r: io.LimitReader(f.Blob, length), c: f.Blob}, int(length))
 	return nil
 }
