@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gallerist/data"
@@ -144,7 +145,14 @@ func (c S3Config) String() string {
 type S3Blobs struct {
 	cfg  S3Config
 	core minio.Core
+	// wrote is when Check last wrote and removed its test object: a
+	// public /readyz may come every second, and writes are billed.
+	wrote atomic.Int64
 }
+
+// checkWriteEvery is how often Check writes a test object; in between it
+// only lists the bucket (which tells bad keys and missing buckets apart).
+const checkWriteEvery = time.Minute
 
 // NewS3Blobs makes a client for the store; it contacts nothing (Check does).
 func NewS3Blobs(cfg S3Config) (*S3Blobs, error) {
@@ -605,9 +613,22 @@ func (s *S3Blobs) list(ctx context.Context, objPrefix, keyPrefix string, fn func
 // removed with these credentials, and says what to fix when not.
 func (s *S3Blobs) Check(ctx context.Context) error {
 	// A listing (not HEAD, whose answers have no body) tells bad keys,
-	// bad secrets and missing buckets apart by their error codes.
-	if _, err := s.core.ListObjectsV2(s.cfg.Bucket, s.cfg.Prefix, "", "", "/", 1); err != nil {
-		return s.explain("check", err)
+	// bad secrets and missing buckets apart by their error codes. It runs
+	// under ctx (minio's Core.ListObjectsV2 does not take one, so a probe
+	// of a silent endpoint would hang through every retry).
+	lctx, cancel := context.WithCancel(ctx) // ends the lister when we stop reading
+	defer cancel()
+	for obj := range s.core.Client.ListObjects(lctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.cfg.Prefix, MaxKeys: 1}) {
+		if obj.Err != nil {
+			return s.explain("check", obj.Err)
+		}
+		break
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if last := s.wrote.Load(); last != 0 && time.Since(time.Unix(0, last)) < checkWriteEvery {
+		return nil
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
@@ -620,6 +641,7 @@ func (s *S3Blobs) Check(ctx context.Context) error {
 	if err := s.core.RemoveObject(ctx, s.cfg.Bucket, name, minio.RemoveObjectOptions{}); err != nil {
 		return s.explain("remove the test object", err)
 	}
+	s.wrote.Store(time.Now().UnixNano())
 	return nil
 }
 

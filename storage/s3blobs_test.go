@@ -245,6 +245,34 @@ func TestS3BlobStore(t *testing.T) {
 		}
 	})
 
+	t.Run("CheckWritesOncePerMinute", func(t *testing.T) {
+		// /readyz is public and asks Check every few seconds: the bucket
+		// must not take a billed write (and delete) each time.
+		bucket := srv.NewBucket(t)
+		target, _ := url.Parse(srv.Endpoint)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		var writes, lists atomic.Int32
+		counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == http.MethodPut:
+				writes.Add(1)
+			case r.Method == http.MethodGet && r.URL.Query().Has("list-type"):
+				lists.Add(1)
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		defer counting.Close()
+		s := openS3(t, srv, bucket, "", func(c *S3Config) { c.Endpoint, _ = url.Parse(counting.URL) })
+		for range 5 {
+			if err := s.Check(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if writes.Load() != 1 || lists.Load() < 5 {
+			t.Fatalf("5 checks made %d writes and %d listings; want 1 write, a listing each", writes.Load(), lists.Load())
+		}
+	})
+
 	t.Run("CheckSaysWhatIsWrong", func(t *testing.T) {
 		bucket := srv.NewBucket(t)
 		ctx := context.Background()
