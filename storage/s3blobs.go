@@ -618,11 +618,9 @@ func (s *S3Blobs) Check(ctx context.Context) error {
 	// of a silent endpoint would hang through every retry).
 	lctx, cancel := context.WithCancel(ctx) // ends the lister when we stop reading
 	defer cancel()
-	for obj := range s.core.Client.ListObjects(lctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.cfg.Prefix, MaxKeys: 1}) {
-		if obj.Err != nil {
-			return s.explain("check", obj.Err)
-		}
-		break
+	objects := s.core.Client.ListObjects(lctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.cfg.Prefix, MaxKeys: 1})
+	if obj, ok := <-objects; ok && obj.Err != nil {
+		return s.explain("check", obj.Err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
