@@ -178,3 +178,44 @@ func TestBlobsMigrateRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestBackupOfS3Store: with the server's files in a bucket, `gallerist
+// backup --to DIR` copies them (originals and renditions, through the store)
+// into the backup, whose restore serves every file byte for byte.
+func TestBackupOfS3Store(t *testing.T) {
+	e := newTestEnv(t, withS3(t))
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	var ids []float64
+	for i := range 3 {
+		m := e.uploadOK(t, tok, fmt.Sprintf("photo-%d.jpg", i), photoJPEG(t, 500+100*i, 400))
+		ids = append(ids, m["id"].(float64))
+		e.waitProcessed(t, tok, ids[i])
+	}
+	urls := e.fileURLs(t, tok, ids)
+	want := e.download(t, urls)
+	var keys int
+	e.app.blobs.List(context.Background(), "", func(storage.BlobInfo) error { keys++; return nil })
+
+	dest := filepath.Join(t.TempDir(), "backup")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "--data", e.dir, "--to", dest}, e.getenv(), nil, &out, &errOut); err != nil {
+		t.Fatalf("backup: %v\n%s", err, errOut.String())
+	}
+	m, err := storage.ReadManifest(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Blobs.Count != 3 || m.Blobs.Count+m.Renditions.Count != int64(keys) {
+		t.Fatalf("manifest: blobs %+v, renditions %+v; the bucket has %d keys", m.Blobs, m.Renditions, keys)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "tmp")); !os.IsNotExist(err) {
+		t.Fatalf("the backup kept its staging folder: %v", err)
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	if err := run(context.Background(), []string{"restore", "--from", dest, "--data", restored}, envOf(), nil, &out, &errOut); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	local := newTestEnv(t, func(c *config) { c.dataDir = restored; c.blobs = blobsConfig{} })
+	assertSameFiles(t, local, urls, want)
+}

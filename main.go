@@ -49,8 +49,9 @@ Usage:
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
   gallerist gc [--dry-run] [--trash-days 7] [--blobs local|s3://...]
-  gallerist backup --data DIR --to NEWDIR
-                          consistent snapshot of a running or stopped instance
+  gallerist backup --data DIR --to NEWDIR [--blobs local|s3://...]
+                          consistent snapshot of a running or stopped instance, with its files
+                          (read from the bucket when they live in one)
   gallerist restore --from BACKUPDIR --data NEWDIR
                           checks the backup against its manifest; NEWDIR must be new or empty
   gallerist verify --data DIR
@@ -74,7 +75,7 @@ Usage:
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
-serve, gc, import and blobs migrate take --blobs (env GALLERIST_BLOBS): where files live.
+serve, gc, import, backup and blobs migrate take --blobs (env GALLERIST_BLOBS): where files live.
 
 serve flags (each also as an environment variable):
 `

@@ -2,13 +2,9 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -177,45 +173,12 @@ func (m *migrator) copy(ctx context.Context, j fileJob, buf []byte) copyResult {
 			return copyResult{err: fmt.Errorf("remove the target's copy of the wrong size: %w", err)}
 		}
 	}
-	in, err := m.src.Open(ctx, j.key)
-	if err != nil {
-		return copyResult{err: fmt.Errorf("open in the source: %w", err)}
+	r := copyBlob(ctx, m.src, m.dst, m.spool, j.key, j.size, buf)
+	switch {
+	case errors.Is(r.err, ErrBlobCorrupt) && j.kind == kindBlob:
+		r.err = fmt.Errorf("the source's bytes do not hash to the key (%w): not copied", r.err)
+	case errors.Is(r.err, ErrBlobCorrupt):
+		r.err = fmt.Errorf("%w: not copied", r.err)
 	}
-	defer in.Close()
-	if j.kind == kindBlob {
-		if _, err := m.dst.Put(ctx, j.key, in, j.size, j.key); err != nil {
-			if errors.Is(err, ErrBlobCorrupt) {
-				err = fmt.Errorf("the source's bytes do not hash to the key (%w): not copied", err)
-			}
-			return copyResult{err: err}
-		}
-		return copyResult{size: j.size, sum: j.key}
-	}
-	return m.copyRendition(ctx, j, in, buf)
-}
-
-// copyRendition reads a rendition into a spool file while hashing it, then
-// puts the file with that hash: dst checks what it stores against it.
-func (m *migrator) copyRendition(ctx context.Context, j fileJob, in io.Reader, buf []byte) copyResult {
-	f, err := m.spool.CreateTemp()
-	if err != nil {
-		return copyResult{err: err}
-	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(in, j.size+1), buf)
-	if err != nil {
-		return copyResult{err: fmt.Errorf("read from the source: %w", err)}
-	}
-	if n != j.size {
-		return copyResult{err: fmt.Errorf("the source gave %d bytes, %d expected: not copied", n, j.size)}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return copyResult{err: err}
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if _, err := m.dst.Put(ctx, j.key, f, n, sum); err != nil {
-		return copyResult{err: err}
-	}
-	return copyResult{size: n, sum: sum}
+	return r
 }
