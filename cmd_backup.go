@@ -15,7 +15,7 @@ import (
 
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
-	fs := commonFlags("backup", getenv, &cfg)
+	fs := newFlags("backup", getenv, &cfg, append([]setting{dataSetting}, blobSettings...)...)
 	to := fs.String("to", "", "new directory for the backup")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -23,7 +23,16 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if *to == "" {
 		return errors.New("backup needs --to DIR (a new or empty directory)")
 	}
-	res, err := storage.Backup(ctx, cfg.dataDir, *to, storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update})
+	// The files are copied from wherever the server keeps them; the store
+	// is only read (no start-up probe object is written to a bucket).
+	opt := storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update}
+	if cfg.blobs.s3 != nil {
+		var err error
+		if opt.Blobs, err = openStore(ctx, cfg.blobs, cfg.dataDir, nil, false); err != nil {
+			return err
+		}
+	}
+	res, err := storage.Backup(ctx, cfg.dataDir, *to, opt)
 	if err != nil {
 		return err
 	}

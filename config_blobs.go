@@ -65,14 +65,23 @@ const blobCheckTimeout = 30 * time.Second
 // anything else starts: a server that cannot read or write its files
 // should not start at all, and the message says what to fix.
 func openBlobs(ctx context.Context, cfg config, staging *storage.Staging) (storage.BlobStore, error) {
-	if cfg.blobs.s3 == nil {
-		return storage.NewLocalBlobs(cfg.dataDir, staging)
+	return openStore(ctx, cfg.blobs, cfg.dataDir, staging, true)
+}
+
+// openStore opens the store bc names (the local folder of dataDir when it
+// names no bucket), checking a bucket first when check is set.
+func openStore(ctx context.Context, bc blobsConfig, dataDir string, staging *storage.Staging, check bool) (storage.BlobStore, error) {
+	if bc.s3 == nil {
+		return storage.NewLocalBlobs(dataDir, staging)
 	}
-	s3cfg := *cfg.blobs.s3
-	s3cfg.AccessKey, s3cfg.SecretKey = cfg.blobs.accessKey, cfg.blobs.secretKey
+	s3cfg := *bc.s3
+	s3cfg.AccessKey, s3cfg.SecretKey = bc.accessKey, bc.secretKey
 	s, err := storage.NewS3Blobs(s3cfg)
 	if err != nil {
 		return nil, err
+	}
+	if !check {
+		return s, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, blobCheckTimeout)
 	defer cancel()

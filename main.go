@@ -49,8 +49,9 @@ Usage:
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
   gallerist gc [--dry-run] [--trash-days 7] [--blobs local|s3://...]
-  gallerist backup --data DIR --to NEWDIR
-                          consistent snapshot of a running or stopped instance
+  gallerist backup --data DIR --to NEWDIR [--blobs local|s3://...]
+                          consistent snapshot of a running or stopped instance, with its files
+                          (read from the bucket when they live in one)
   gallerist restore --from BACKUPDIR --data NEWDIR
                           checks the backup against its manifest; NEWDIR must be new or empty
   gallerist verify --data DIR
@@ -63,12 +64,18 @@ Usage:
   gallerist reindex --data DIR
                           rebuilds the search index from the media rows (the server indexes
                           rows written by other tools at start, in the background)
+  gallerist blobs migrate --to local|s3://BUCKET/PREFIX?... [--blobs SOURCE] --data DIR
+                          copies every original and rendition into another store, each
+                          checked against its SHA-256 (or its database row); resumable (files
+                          already there are skipped), safe while serving (it only reads the
+                          source); to switch: stop the server, run it once more, start the
+                          server with --blobs TARGET
   gallerist help | --help
 
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
-serve, gc and import take --blobs (env GALLERIST_BLOBS): where files live.
+serve, gc, import, backup and blobs migrate take --blobs (env GALLERIST_BLOBS): where files live.
 
 serve flags (each also as an environment variable):
 `
@@ -191,7 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (cmd == "org" || cmd == "token" || cmd == "product" || cmd == "user") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && (cmd == "org" || cmd == "token" || cmd == "product" || cmd == "user" || cmd == "blobs") {
 		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	for _, a := range args {
@@ -225,6 +232,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runImport(ctx, args, getenv, stdout, stderr)
 	case "reindex":
 		return runReindex(ctx, args, getenv, stdout, stderr)
+	case "blobs migrate":
+		return runBlobsMigrate(ctx, args, getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", cmd)

@@ -155,6 +155,9 @@ type BackupOptions struct {
 	Progress func(Progress)
 	// Workers is how many files are copied at once (default 4).
 	Workers int
+	// Blobs is the store the instance keeps its files in (nil: the local
+	// folders of the data directory); the backup copies them from there.
+	Blobs BlobStore
 
 	afterSnapshot func() // tests: runs between the snapshot and the copying of files
 }
@@ -290,7 +293,10 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	if err != nil {
 		return nil, err
 	}
-	src := &LocalBlobs{root: dataDir}
+	src := opt.Blobs
+	if src == nil {
+		src = &LocalBlobs{root: dataDir}
+	}
 	dst := &LocalBlobs{root: dest}
 	for _, name := range sessionKeyFiles {
 		if st, err := os.Stat(filepath.Join(dataDir, name)); err == nil && st.Mode().IsRegular() {
@@ -299,14 +305,21 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	}
 	var problems []string
 	var dropped []fileJob
-	err = copyFiles(ctx, jobs, opt.Workers, func(j fileJob) (string, string) {
+	var dirs sync.Map
+	err = eachFile(ctx, jobs, opt.Workers, "files", func(j fileJob, buf []byte) copyResult {
 		if j.kind == kindKey {
-			return filepath.Join(dataDir, j.key), filepath.Join(dest, j.key)
+			return copyVerified(filepath.Join(dataDir, j.key), filepath.Join(dest, j.key), "", buf, &dirs)
 		}
-		s, _ := src.path(j.key)
+		// Read through the store (local or a bucket), written straight to
+		// the backup's folders: each file fsynced, the folders at the end.
+		in, err := src.Open(ctx, j.key)
+		if err != nil {
+			return copyResult{err: err}
+		}
+		defer in.Close()
 		d, _ := dst.path(j.key)
-		return s, d
-	}, func(p Progress) { report(p) }, func(j fileJob, r copyResult) {
+		return copyVerifiedFrom(in, d, j.want, buf, &dirs)
+	}, report, func(j fileJob, r copyResult) {
 		switch {
 		case r.err == nil:
 			res.Bytes += r.size
@@ -319,9 +332,9 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 				m.Renditions.Count++
 				m.Renditions.Bytes += r.size
 			}
-		case j.kind == kindRendition && errors.Is(r.err, fs.ErrNotExist):
+		case j.kind == kindRendition && isMissing(r.err):
 			dropped = append(dropped, j)
-		case errors.Is(r.err, fs.ErrNotExist):
+		case isMissing(r.err):
 			problems = append(problems, fmt.Sprintf("%s: blob %s is missing", mediaOf(ctx, snap, j.key), j.key))
 		case errors.Is(r.err, errHashMismatch):
 			problems = append(problems, fmt.Sprintf("%s: blob %s is corrupt: %v", mediaOf(ctx, snap, j.key), j.key, r.err))
@@ -572,6 +585,11 @@ func mediaOf(ctx context.Context, db *sql.DB, sha string) string {
 
 var errHashMismatch = errors.New("content does not match its SHA-256")
 
+// isMissing reports whether err says a file or blob is not there.
+func isMissing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrBlobNotFound)
+}
+
 type copyResult struct {
 	size int64
 	sum  string
@@ -653,6 +671,11 @@ func copyVerified(src, dst, want string, buf []byte, dirs *sync.Map) copyResult 
 		return copyResult{err: err}
 	}
 	defer in.Close()
+	return copyVerifiedFrom(in, dst, want, buf, dirs)
+}
+
+// copyVerifiedFrom is copyVerified reading from in.
+func copyVerifiedFrom(in io.Reader, dst, want string, buf []byte, dirs *sync.Map) copyResult {
 	dir := filepath.Dir(dst)
 	if _, ok := dirs.Load(dir); !ok {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
