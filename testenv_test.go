@@ -518,7 +518,8 @@ func (e *testEnv) createUser(t testing.TB, email string, role data.Role) {
 	}
 }
 
-// seedMedia inserts n media rows for the default organization in one statement.
+// seedMedia inserts n media rows for the default organization in one
+// statement and indexes their search text.
 func seedMedia(tb testing.TB, e *testEnv, n int) {
 	tb.Helper()
 	err := e.app.db.ExecForTest(`
@@ -533,6 +534,7 @@ func seedMedia(tb testing.TB, e *testEnv, n int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	indexLibrary(tb, e) // as the server does at start
 }
 
 // TestHelperFailureKeepsSiblingsRunning runs TestHelperFailureDemo in a child
