@@ -53,6 +53,28 @@ func (e *testEnv) gated() *gatedStore {
 	return g
 }
 
+// uploadFailingSecondPut uploads two files (the first JPEG and PNG of the
+// test data) through a store that refuses the second put, checks the
+// upload failed, and returns the two staged files.
+func (e *testEnv) uploadFailingSecondPut(t testing.TB) (a, b *data.Staged) {
+	t.Helper()
+	g := e.gated()
+	a = e.stage(t, e.ctx, "a.jpg", imageTestdata(t, jpegA))
+	b = e.stage(t, e.ctx, "b.png", imageTestdata(t, pngA))
+	g.fail[b.SHA256] = errors.New("the store refused")
+	close(g.open)
+	go func() {
+		for range g.entered {
+		}
+	}()
+	_, err := e.media.CreateMedia(e.ctx, data.MediaCreate{Files: []*data.Staged{a, b}})
+	close(g.entered)
+	if err == nil {
+		t.Fatal("an upload whose second put failed succeeded")
+	}
+	return a, b
+}
+
 func TestUploadLeases(t *testing.T) {
 	t.Run("PutHoldsNoWriteLock", func(t *testing.T) {
 		e := newTestEnv(t)
@@ -120,20 +142,7 @@ func TestUploadLeases(t *testing.T) {
 	})
 	t.Run("FailedPutRemovesWhatItStored", func(t *testing.T) {
 		e := newTestEnv(t)
-		g := e.gated()
-		a := e.stage(t, e.ctx, "a.jpg", imageTestdata(t, jpegA))
-		b := e.stage(t, e.ctx, "b.png", imageTestdata(t, pngA))
-		g.fail[b.SHA256] = errors.New("the store refused")
-		close(g.open)
-		go func() {
-			for range g.entered {
-			}
-		}()
-		_, err := e.media.CreateMedia(e.ctx, data.MediaCreate{Files: []*data.Staged{a, b}})
-		close(g.entered)
-		if err == nil {
-			t.Fatal("an upload whose second put failed succeeded")
-		}
+		a, b := e.uploadFailingSecondPut(t)
 		if exists(t, e.blobPath(a.SHA256)) || exists(t, e.blobPath(b.SHA256)) {
 			t.Fatal("a failed upload left a blob")
 		}
@@ -147,20 +156,7 @@ func TestUploadLeases(t *testing.T) {
 	t.Run("FailedUploadKeepsBytesOthersNeed", func(t *testing.T) {
 		e := newTestEnv(t)
 		keep := e.createMedia(t, e.ctx, "keep.jpg", jpegA)
-		g := e.gated()
-		a := e.stage(t, e.ctx, "a.jpg", imageTestdata(t, jpegA))
-		b := e.stage(t, e.ctx, "b.png", imageTestdata(t, pngA))
-		g.fail[b.SHA256] = errors.New("the store refused")
-		close(g.open)
-		go func() {
-			for range g.entered {
-			}
-		}()
-		_, err := e.media.CreateMedia(e.ctx, data.MediaCreate{Files: []*data.Staged{a, b}})
-		close(g.entered)
-		if err == nil {
-			t.Fatal("an upload whose second put failed succeeded")
-		}
+		e.uploadFailingSecondPut(t)
 		if !exists(t, e.blobPath(keep.SHA256)) {
 			t.Fatal("a failed upload removed bytes another item has")
 		}
