@@ -890,12 +890,19 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 // took its lease first and keeps the file, or stores it anew afterwards. A file that cannot
 // be deleted is logged and left for GC: the rows are gone either way. It runs
 // to the end even when ctx is cancelled (the caller was told it is done),
-// and reports the blobs it deleted.
+// and reports the blobs it deleted. The deletes (network round trips on S3)
+// must happen under the lock, so each transaction takes gcBatch of them at
+// most: a purge of many rows never stalls uploads for long.
 func (s *MediaService) freeBlobs(ctx context.Context, shas []string) (deleted []string) {
-	if len(shas) == 0 {
-		return nil
-	}
 	ctx = context.WithoutCancel(ctx)
+	for start := 0; start < len(shas); start += gcBatch {
+		deleted = append(deleted, s.freeBlobBatch(ctx, shas[start:min(start+gcBatch, len(shas))])...)
+	}
+	return deleted
+}
+
+// freeBlobBatch is one transaction of freeBlobs.
+func (s *MediaService) freeBlobBatch(ctx context.Context, shas []string) (deleted []string) {
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		deleted = deleted[:0]
 		// While a backup holds file deletion, the files stay as orphans.
