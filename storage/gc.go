@@ -130,19 +130,7 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 	candidates := map[string]bool{}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT DISTINCT sha256 FROM renditions r
 		WHERE NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		candidates[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := eachString(rows, err, func(k string) { candidates[k] = true }); err != nil {
 		return nil, err
 	}
 	stale := s.db.Now().Add(-OrphanBlobAge)
@@ -211,23 +199,28 @@ func (db *DB) keysWhere(ctx context.Context, keys []string, cond string, args ..
 		}
 		rows, err := db.read.QueryContext(ctx, `SELECT k.value FROM json_each(?) k WHERE `+cond+` ORDER BY k.key`,
 			append([]any{string(list)}, args...)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := eachString(rows, err, func(k string) { out = append(out, k) }); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// eachString calls fn with each row's one text column, and closes rows;
+// err is the query's.
+func eachString(rows *sql.Rows, err error, fn func(string)) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		fn(k)
+	}
+	return rows.Err()
 }
 
 // inBatches runs fn on keys, gcBatch of them a transaction (a write
