@@ -209,7 +209,10 @@ func TestBackupUnderLoad(t *testing.T) {
 	var mu sync.Mutex
 	items := map[int64]*item{}
 	var order []int64
-	var gcStarts []time.Time
+	// Each gc run, start to end: a run purges what was trashed before any of
+	// its batches looked, so a trash sent while a run is under way may be
+	// purged by it even though the run started earlier.
+	var gcRuns [][2]time.Time
 	var n int
 	next := func() int { mu.Lock(); defer mu.Unlock(); n++; return n }
 
@@ -313,10 +316,12 @@ func TestBackupUnderLoad(t *testing.T) {
 				return
 			default:
 			}
+			start := time.Now()
+			out, err := exec.Command(bin, "gc", "--data", s.dir, "--trash-days", "0").CombinedOutput()
 			mu.Lock()
-			gcStarts = append(gcStarts, time.Now())
+			gcRuns = append(gcRuns, [2]time.Time{start, time.Now()})
 			mu.Unlock()
-			if out, err := exec.Command(bin, "gc", "--data", s.dir, "--trash-days", "0").CombinedOutput(); err != nil {
+			if err != nil {
 				errs <- fmt.Errorf("gc: %v\n%s", err, out)
 				return
 			}
@@ -359,8 +364,8 @@ func TestBackupUnderLoad(t *testing.T) {
 		if it.trashSent.IsZero() || !it.trashSent.Before(backupEnd) {
 			return false
 		}
-		for _, g := range gcStarts {
-			if g.After(it.trashSent) && g.Before(backupEnd) {
+		for _, g := range gcRuns {
+			if g[1].After(it.trashSent) && g[0].Before(backupEnd) {
 				return true
 			}
 		}

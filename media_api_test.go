@@ -226,6 +226,14 @@ func TestMediaListParameters(t *testing.T) {
 			t.Errorf("%s: error does not name the parameter: %s", bad, r.Body)
 		}
 	}
+	// Deep offsets cost as much as reading every row skipped: since_id goes further.
+	if r := e.getJSON(t, fmt.Sprintf("/api/media?offset=%d", data.MaxMediaOffset), tok); r.Status != 200 {
+		t.Errorf("offset=%d: %d %s", data.MaxMediaOffset, r.Status, r.Body)
+	}
+	if r := e.getJSON(t, fmt.Sprintf("/api/media?q=a&offset=%d", data.MaxMediaOffset+1), tok); r.Status != 400 || r.errCode(t) != data.ECInvalidParameter ||
+		r.json(t)["error"].(map[string]any)["message"] != "offset can be at most 10000 in a media list; to go through more, page with since_id (the last id of the page before)." {
+		t.Errorf("offset past the cap: %d %s", r.Status, r.Body)
+	}
 	// PATCH rules.
 	p := fmt.Sprintf("/api/media/%d", ids[0])
 	for body, code := range map[string]string{

@@ -477,8 +477,10 @@ const MaxCountedTotal = 1000
 // Total is how many items a list's filter matches, before pagination.
 type Total struct {
 	N int
-	// Exact is false when counting stopped: more than MaxCountedTotal
-	// match, and N is MaxCountedTotal.
+	// Exact is false when counting stopped, and N is a floor: at least N
+	// match. N is MaxCountedTotal when more than that match; it can be less
+	// when a search for a term whose every three-letter piece is common
+	// stopped before it found MaxCountedTotal matches.
 	Exact bool
 }
 
@@ -489,6 +491,10 @@ type RangeLimiter interface {
 	// LimitRange says that reads from the current offset stop before end.
 	LimitRange(end int64)
 }
+
+// MaxMediaOffset is the largest offset a media list takes: skipping rows
+// costs as much as reading them, so deep pages are reached with since_id.
+const MaxMediaOffset = 10_000
 
 // Blob is an open stored file.
 type Blob interface {

@@ -27,8 +27,8 @@ func listSchema(item string) obj {
 		"type": "object", "required": []string{"data", "total", "total_exact", "limit", "offset"}, "additionalProperties": false,
 		"properties": obj{
 			"data":        obj{"type": "array", "items": ref(item)},
-			"total":       obj{"type": "integer", "minimum": 0, "description": "Items matching, before limit and offset. A media list whose filter matches more than " + strconv.Itoa(data.MaxCountedTotal) + " items (a search for a common term, say) is not counted to the end: total is then " + strconv.Itoa(data.MaxCountedTotal) + " and total_exact is false. The whole library and each kind are always counted exactly."},
-			"total_exact": obj{"type": "boolean", "description": "false when total is a floor (\"" + strconv.Itoa(data.MaxCountedTotal) + "+\"): see total. Page with since_id to go through everything."},
+			"total":       obj{"type": "integer", "minimum": 0, "description": "Items matching, before limit and offset. A media list whose filter matches more than " + strconv.Itoa(data.MaxCountedTotal) + " items (a search for a common term, say) is not counted to the end: total is then " + strconv.Itoa(data.MaxCountedTotal) + " and total_exact is false. A search for a term whose every three-letter piece is common may also stop counting sooner: total is then the matches found so far (perhaps fewer than " + strconv.Itoa(data.MaxCountedTotal) + ") and total_exact is false. The whole library and each kind are always counted exactly."},
+			"total_exact": obj{"type": "boolean", "description": "false when total is a floor (at least total items match): see total. Page with since_id to go through everything."},
 			"limit":       obj{"type": "integer", "minimum": 1},
 			"offset":      obj{"type": "integer", "minimum": 0},
 		},
@@ -123,7 +123,11 @@ func init() {
 	boolean := func(name, desc string) obj {
 		return obj{"name": name, "in": "query", "description": desc + " true or false (1 or 0 also work; anything else is 400).", "schema": obj{"type": "boolean"}}
 	}
-	listParams := append(listParamDocs(mediaList, pageLimitDoc, maxPage),
+	listParams := listParamDocs(mediaList, pageLimitDoc, maxPage)
+	listParams[1] = obj{"name": "offset", "in": "query", "description": "Items to skip, at most " + strconv.Itoa(data.MaxMediaOffset) +
+		" (more is 400 invalid_parameter: skipping costs as much as reading). Page with since_id to go further.",
+		"schema": obj{"type": "integer", "minimum": 0, "maximum": data.MaxMediaOffset}}
+	listParams = append(listParams,
 		obj{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": data.Kinds}},
 		commaListDoc("mime_type", "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp).", data.MIMETypes),
 		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text.", "schema": obj{"type": "string", "maxLength": 200}},

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -122,25 +123,14 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 
 // collectOrphanRenditions removes renditions whose original is gone: rows
 // of the renditions table, and stored renditions older than OrphanBlobAge
-// that no media row's bytes account for. Each is checked again and deleted
-// under the write lock, like blobs.
+// that no media row's bytes account for. Candidates are narrowed on a
+// reader; each is checked again and deleted under the write lock, a batch
+// per transaction, like blobs.
 func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool) ([]string, error) {
 	candidates := map[string]bool{}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT DISTINCT sha256 FROM renditions r
 		WHERE NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		candidates[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := eachString(rows, err, func(k string) { candidates[k] = true }); err != nil {
 		return nil, err
 	}
 	stale := s.db.Now().Add(-OrphanBlobAge)
@@ -153,42 +143,110 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 	if err != nil || len(candidates) == 0 {
 		return nil, err
 	}
+	keys := make([]string, 0, len(candidates))
+	for k := range candidates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	keys, err = s.db.keysWhere(ctx, keys, `NOT EXISTS (SELECT 1 FROM media WHERE sha256 = k.value)`)
+	if err != nil {
+		return nil, err
+	}
 	var gone []string
-	check := func(tx *sql.Tx) error {
-		gone = gone[:0]
+	err = s.db.inBatches(ctx, keys, dryRun, func(tx *sql.Tx, batch []string) (bool, error) {
 		held, err := s.db.filesHeld(ctx, tx)
 		if err != nil {
-			return err
+			return false, err
 		}
-		for k := range candidates {
+		for _, k := range batch {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, k).Scan(&n); err != nil {
-				return err
+				return false, err
 			}
 			if n > 0 {
 				continue
 			}
 			if !dryRun {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ?`, k); err != nil {
-					return err
+					return false, err
 				}
 				if !held {
 					if err := deleteRenditions(ctx, s.blobs, k); err != nil {
-						return err
+						return false, err
 					}
 				}
 			}
 			gone = append(gone, k)
 		}
-		sort.Strings(gone)
-		return nil
-	}
-	if dryRun {
-		err = s.db.view(ctx, check)
-	} else {
-		err = s.db.update(ctx, check)
-	}
+		return true, nil
+	})
 	return gone, err
+}
+
+// prefilterBatch bounds the keys one reader query looks up.
+const prefilterBatch = 500
+
+// keysWhere returns those of keys (in their order) for which cond holds,
+// read on a reader connection, prefilterBatch keys a query: GC narrows its
+// candidates without the write lock this way, then checks the few left
+// again under it. cond names the key k.value.
+func (db *DB) keysWhere(ctx context.Context, keys []string, cond string, args ...any) ([]string, error) {
+	var out []string
+	for start := 0; start < len(keys); start += prefilterBatch {
+		list, err := json.Marshal(keys[start:min(start+prefilterBatch, len(keys))])
+		if err != nil {
+			return nil, err
+		}
+		rows, err := db.read.QueryContext(ctx, `SELECT k.value FROM json_each(?) k WHERE `+cond+` ORDER BY k.key`,
+			append([]any{string(list)}, args...)...)
+		if err := eachString(rows, err, func(k string) { out = append(out, k) }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// eachString calls fn with each row's one text column, and closes rows;
+// err is the query's.
+func eachString(rows *sql.Rows, err error, fn func(string)) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		fn(k)
+	}
+	return rows.Err()
+}
+
+// inBatches runs fn on keys, gcBatch of them a transaction (a write
+// transaction, or a read one on a dry run), so that GC gives the write lock
+// up between batches and uploads and edits wait for one batch at most. fn
+// returns false to stop.
+func (db *DB) inBatches(ctx context.Context, keys []string, dryRun bool, fn func(tx *sql.Tx, batch []string) (bool, error)) error {
+	for start := 0; start < len(keys); start += gcBatch {
+		batch := keys[start:min(start+gcBatch, len(keys))]
+		more := false
+		run := func(tx *sql.Tx) error {
+			var err error
+			more, err = fn(tx, batch)
+			return err
+		}
+		var err error
+		if dryRun {
+			err = db.view(ctx, run)
+		} else {
+			err = db.update(ctx, run)
+		}
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 func findExpiredTrash(ctx context.Context, tx *sql.Tx, cutoff int64, limit int) ([]GCItem, error) {
@@ -213,8 +271,9 @@ func findExpiredTrash(ctx context.Context, tx *sql.Tx, cutoff int64, limit int) 
 
 // collectOrphans removes blobs older than OrphanBlobAge that no media row
 // and no live lease needs (expired leases are forgotten first). Candidates
-// are listed without the write lock; each is checked again and deleted
-// under it.
+// are listed and narrowed without the write lock (in a mature store nearly
+// every blob is old and referenced); each left is checked again and deleted
+// under it, a batch per transaction.
 func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]string, error) {
 	old := s.db.Now().Add(-OrphanBlobAge)
 	var candidates []string
@@ -227,38 +286,37 @@ func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]strin
 	if err != nil {
 		return nil, err
 	}
+	if !dryRun {
+		if err := s.db.update(ctx, func(tx *sql.Tx) error { return s.db.dropExpiredLeases(ctx, tx) }); err != nil {
+			return nil, err
+		}
+	}
+	candidates, err = s.db.keysWhere(ctx, candidates, `NOT EXISTS (SELECT 1 FROM media WHERE sha256 = k.value)
+		AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = k.value AND expires_at > ?)`, ms(s.db.Now()))
+	if err != nil {
+		return nil, err
+	}
 	var orphans []string
-	check := func(tx *sql.Tx) error {
-		orphans = orphans[:0]
-		if !dryRun {
-			if err := s.db.dropExpiredLeases(ctx, tx); err != nil {
-				return err
-			}
-		}
+	err = s.db.inBatches(ctx, candidates, dryRun, func(tx *sql.Tx, batch []string) (bool, error) {
 		if held, err := s.db.filesHeld(ctx, tx); err != nil || (held && !dryRun) {
-			return err // a backup holds file deletion: the orphans wait for the next run
+			return false, err // a backup holds file deletion: the orphans wait for the next run
 		}
-		for _, key := range candidates {
+		for _, key := range batch {
 			needed, err := s.db.blobNeeded(ctx, tx, key)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if needed {
 				continue
 			}
 			if !dryRun {
 				if err := s.deleteFreed(ctx, key); err != nil {
-					return err
+					return false, err
 				}
 			}
 			orphans = append(orphans, key)
 		}
-		return nil
-	}
-	if dryRun {
-		err = s.db.view(ctx, check)
-	} else {
-		err = s.db.update(ctx, check)
-	}
+		return true, nil
+	})
 	return orphans, err
 }

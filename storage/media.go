@@ -273,6 +273,9 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
+	if f.Offset > data.MaxMediaOffset {
+		return nil, data.Total{}, data.ParamError("offset", "offset can be at most %d in a media list; to go through more, page with since_id (the last id of the page before).", data.MaxMediaOffset)
+	}
 	where, args := []string{"m.org_id = ?"}, []any{org}
 	var search *searchWhere
 	switch f.Deleted {
@@ -348,8 +351,9 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	}
 	var out []*data.Media
 	var total int
+	var walkCut bool
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total); err != nil {
+		if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total, &walkCut); err != nil {
 			return err
 		}
 		pageArgs := append(append(append([]any{}, args...), orderArgs...), limit, f.Offset)
@@ -378,7 +382,22 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if counted && total > data.MaxCountedTotal {
 		return out, data.Total{N: data.MaxCountedTotal}, nil
 	}
+	if walkCut {
+		return out, walkedTotal(total, f.Offset, limit, len(out)), nil
+	}
 	return out, data.Total{N: total, Exact: true}, nil
+}
+
+// walkedTotal is the total of a common term whose count stopped walking
+// with found matches: a floor, raised to what the page shows (the page
+// walks in its own order and may find matches the count did not reach);
+// a page that is not full, and not past the end, ends the list, so its end
+// is the exact total.
+func walkedTotal(found, offset, limit, got int) data.Total {
+	if got < limit && (got > 0 || offset == 0) {
+		return data.Total{N: offset + got, Exact: true}
+	}
+	return data.Total{N: max(found, offset+got)}
 }
 
 // mediaSortColumns are the columns of MediaSortFields but position.
@@ -432,8 +451,9 @@ func sqlDir(desc bool) string {
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
 // counters; any other filter counts rows only up to data.MaxCountedTotal+1
-// (a common search term from its rarest gram's list), so no request counts
-// a million rows: capped says so.
+// (a common search term from the first postings of its rarest gram's list),
+// so no request counts a million rows: capped says so. The query's second
+// column is 1 when a common term's count stopped walking before the end.
 func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (q string, qargs []any, capped bool) {
 	switch {
 	case f.CountedByKind():
@@ -443,7 +463,7 @@ func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, a
 		q, qargs = search.countCommonSQL(org, where, args)
 		return q, qargs, true
 	}
-	return `SELECT COUNT(*) FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1), true
+	return `SELECT COUNT(*), 0 FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1), true
 }
 
 // countByKind answers a list's total from the counters media_counts keeps.
@@ -459,7 +479,7 @@ func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	if f.Kind != "" {
 		cw, cargs = append(cw, "kind = ?"), append(cargs, f.Kind)
 	}
-	return `SELECT COALESCE(SUM(n), 0) FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
+	return `SELECT COALESCE(SUM(n), 0), 0 FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
 }
 
 // UpdateMedia changes a live item's filename or alt text.
@@ -890,12 +910,19 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 // took its lease first and keeps the file, or stores it anew afterwards. A file that cannot
 // be deleted is logged and left for GC: the rows are gone either way. It runs
 // to the end even when ctx is cancelled (the caller was told it is done),
-// and reports the blobs it deleted.
+// and reports the blobs it deleted. The deletes (network round trips on S3)
+// must happen under the lock, so each transaction takes gcBatch of them at
+// most: a purge of many rows never stalls uploads for long.
 func (s *MediaService) freeBlobs(ctx context.Context, shas []string) (deleted []string) {
-	if len(shas) == 0 {
-		return nil
-	}
 	ctx = context.WithoutCancel(ctx)
+	for start := 0; start < len(shas); start += gcBatch {
+		deleted = append(deleted, s.freeBlobBatch(ctx, shas[start:min(start+gcBatch, len(shas))])...)
+	}
+	return deleted
+}
+
+// freeBlobBatch is one transaction of freeBlobs.
+func (s *MediaService) freeBlobBatch(ctx context.Context, shas []string) (deleted []string) {
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		deleted = deleted[:0]
 		// While a backup holds file deletion, the files stay as orphans.

@@ -96,7 +96,27 @@ func planSearch(q string) searchPlan {
 			p.grams = append(p.grams, g)
 		}
 	}
+	p.grams = spread(p.grams, maxProbedGrams)
 	return p
+}
+
+// maxProbedGrams bounds the grams of a term whose postings are counted to
+// pick the rarest: a 200-character term would otherwise probe 198 lists.
+// Any of a term's grams names all the candidates (every answer has them
+// all), so probing fewer only may pick a longer list.
+const maxProbedGrams = 8
+
+// spread keeps n of list, first and last included, evenly spaced (grams
+// far apart in a term say more together than neighbours).
+func spread(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = list[i*(len(list)-1)/(n-1)]
+	}
+	return out
 }
 
 // minRareLimit is the least number of postings a gram may have for a
@@ -174,15 +194,30 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 	return text, nil
 }
 
+// maxCountWalk bounds the postings of the rarest gram a count walks (a
+// variable for tests): when every gram of a term is common but few rows (or
+// none) have the term, a count to the end would test every row of the
+// organization.
+var maxCountWalk = 20_000
+
 // countCommonSQL counts, up to data.MaxCountedTotal+1, the matches of a
-// common term from its rarest gram's list (most postings of which match),
-// plus the rows not indexed yet; where is the list's whole condition.
+// common term among the first maxCountWalk postings of its rarest gram's
+// list (most postings of which match), plus the rows not indexed yet;
+// where is the list's whole condition. Its second column is 1 when the
+// list is longer than the walk: fewer matches than data.MaxCountedTotal+1
+// are then a floor, not the total.
 func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
-	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT p.media_id FROM media_grams p JOIN media m ON m.id = p.media_id
-			WHERE p.org_id = ? AND ` + sw.gram + ` AND p.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
-		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `)`
-	a := append(append(append([]any{org}, sw.gramArgs...), args...), data.MaxCountedTotal+1)
-	return q, append(a, args...)
+	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT w.media_id FROM
+				(SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?) w
+			JOIN media m ON m.id = w.media_id
+			WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
+		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ?`
+	a := append(append([]any{org}, sw.gramArgs...), maxCountWalk)
+	a = append(append(a, args...), data.MaxCountedTotal+1)
+	a = append(a, args...)
+	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
+	return q, a
 }
 
 // reindexBatch is how many rows one indexing transaction takes, so the

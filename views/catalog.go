@@ -192,8 +192,12 @@ type CollectionPage struct {
 	Form *ProductForm
 }
 
-// HasNext tells whether another page of the library follows the picker's.
+// HasNext tells whether another page of the library follows the picker's
+// (never past the deepest offset a media list takes, data.MaxMediaOffset).
 func (pk *Picker) HasNext() bool {
+	if pk.Offset+len(pk.Items) > data.MaxMediaOffset {
+		return false
+	}
 	if !pk.TotalExact {
 		return len(pk.Items) == pk.Limit
 	}

@@ -165,8 +165,12 @@ func pageRange(l *Library) string {
 }
 
 // HasNext tells whether a page follows this one: by the total when it is
-// counted, by a full page when it is "more than" (see data.MaxCountedTotal).
+// counted, by a full page when it is "more than" (see data.MaxCountedTotal);
+// never past the deepest offset a media list takes (data.MaxMediaOffset).
 func (l *Library) HasNext() bool {
+	if l.Offset+l.PageSize > data.MaxMediaOffset {
+		return false
+	}
 	if !l.TotalExact {
 		return len(l.Items) == l.PageSize
 	}

@@ -140,7 +140,8 @@ func countedTotalAttr(n int, exact bool) templ.Attributes {
 }
 
 // CountedTotal is a media list's total as a number, or "1000+" when
-// counting stopped (see data.Total).
+// counting stopped (see data.Total): N+ is true of any floor, the 1000 of a
+// common term as well as the fewer matches a count that gave up found.
 func CountedTotal(n int, exact bool) string {
 	if !exact {
 		return strconv.Itoa(n) + "+"

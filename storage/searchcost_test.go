@@ -1,0 +1,116 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gallerist/data"
+)
+
+// seedCommonGrams inserts n rows named abc-bcd-N.jpg: every gram of "abcd"
+// is in every row, and "abcd" in none.
+func (e *testEnv) seedCommonGrams(t testing.TB, n int) {
+	t.Helper()
+	err := e.db.update(context.Background(), func(tx *sql.Tx) error {
+		for i := range n {
+			name := fmt.Sprintf("abc-bcd-%d.jpg", i)
+			if _, err := tx.Exec(`INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
+				created_by, created_at, updated_at, search) VALUES (?, 'image', ?, ?, 'image/jpeg', 1, ?, 'seed', ?, ?, ?)`,
+				e.org.ID, name, name, fmt.Sprintf("%064x", i), 1700000000000+i, 1700000000000+i, searchText(name, "")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.media.IndexPending(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchCostMeasure is a measurement, not a check (GALLERIST_MEASURE=1):
+// searches a client can make slow on purpose, on 200,000 rows.
+func TestSearchCostMeasure(t *testing.T) {
+	if os.Getenv("GALLERIST_MEASURE") == "" {
+		t.Skip("set GALLERIST_MEASURE=1 to measure")
+	}
+	e := newTestEnv(t)
+	e.seedCommonGrams(t, 200_000)
+filters:
+	for _, f := range []data.MediaFilter{{Q: "abcd"}, {Q: "abc", Offset: 9950}, {Q: "abc", Offset: 190000}} {
+		best := time.Hour
+		var total data.Total
+		var n int
+		for range 5 {
+			start := time.Now()
+			out, tot, err := e.media.FindMedia(e.ctx, f)
+			if err != nil {
+				t.Logf("q=%s offset=%d: %v", f.Q, f.Offset, err)
+				continue filters
+			}
+			best, total, n = min(best, time.Since(start)), tot, len(out)
+		}
+		t.Logf("q=%s offset=%d: best of 5 %v, %d items, total %+v", f.Q, f.Offset, best, n, total)
+	}
+}
+
+// TestSearchCountStopsWalking: when every gram of a term is common, the
+// count walks at most maxCountWalk postings of the rarest; matches beyond
+// the walk make the total a floor (never a wrong exact number), raised to
+// what the page shows, and exact again when the page ends the list.
+func TestSearchCountStopsWalking(t *testing.T) {
+	defer func(l func(int) int, w int) { rareLimit, maxCountWalk = l, w }(rareLimit, maxCountWalk)
+	rareLimit = func(int) int { return 10 }
+	maxCountWalk = 50
+	e := newTestEnv(t)
+	e.seedCommonGrams(t, 200)
+	var want []int64
+	for _, name := range []string{"x-abcd-1.jpg", "x-abcd-2.jpg", "x-abcd-3.jpg", "x-abcd-4.jpg", "x-abcd-5.jpg"} {
+		want = append(want, e.createMedia(t, e.ctx, name, jpegA).ID)
+	}
+	_, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 2})
+	if err != nil || total != (data.Total{N: 2}) {
+		t.Fatalf("a full page of 2: total %+v (%v), want at least 2, inexact", total, err)
+	}
+	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 10})
+	if err != nil || total != (data.Total{N: 5, Exact: true}) || len(out) != len(want) {
+		t.Fatalf("the whole list: %d items, total %+v (%v), want 5 exactly", len(out), total, err)
+	}
+	maxCountWalk = 1000
+	if _, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 2}); err != nil || total != (data.Total{N: 5, Exact: true}) {
+		t.Fatalf("a walk to the end: total %+v (%v), want 5 exactly", total, err)
+	}
+}
+
+// TestSearchProbesFewGrams: a long term probes maxProbedGrams of its grams
+// (its ten distinct ones here, abc to jab), and is still found.
+func TestSearchProbesFewGrams(t *testing.T) {
+	term := strings.Repeat("abcdefghij", 20)
+	p := planSearch(term)
+	if len(p.grams) != maxProbedGrams || p.grams[0] != "abc" || p.grams[len(p.grams)-1] != "jab" {
+		t.Fatalf("%d grams %v of a 200-character term, want %d from first to last", len(p.grams), p.grams, maxProbedGrams)
+	}
+	e := newTestEnv(t)
+	m := e.createMedia(t, e.ctx, term[:100]+".jpg", jpegA)
+	out, _, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: term[5:95]})
+	if err != nil || len(out) != 1 || out[0].ID != m.ID {
+		t.Fatalf("search for a long term: %v %v", out, err)
+	}
+}
+
+// TestMediaOffsetCap: a media list skips at most MaxMediaOffset items.
+func TestMediaOffsetCap(t *testing.T) {
+	e := newTestEnv(t)
+	if _, _, err := e.media.FindMedia(e.ctx, data.MediaFilter{Offset: data.MaxMediaOffset}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.media.FindMedia(e.ctx, data.MediaFilter{Offset: data.MaxMediaOffset + 1})
+	wantError(t, err, data.ECInvalidParameter, "offset can be at most 10000 in a media list; to go through more, page with since_id (the last id of the page before).")
+}
