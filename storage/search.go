@@ -127,9 +127,15 @@ const minRareLimit = 2000
 // be answered from its list: every candidate fetched, tested and sorted.
 // Above it the rows are walked in the list's order and tested until a page
 // is full, about 24·live/postings rows. The two costs meet near
-// sqrt(24·live), so that is the limit (at least minRareLimit).
+// sqrt(24·live) when every posting matches, so that is the limit (at least
+// minRareLimit). But a term can be much rarer than each of its grams
+// ("-4242." in a million names: every gram has 10,000 postings, the term a
+// handful of rows), and then the walk tests every row; the list costs at
+// most its length. So the limit is at least a fiftieth of the rows: no
+// list answer costs more than 2% of a scan, and a selective term never
+// costs a whole one.
 var rareLimit = func(live int) int {
-	return max(int(math.Sqrt(24*float64(live))), minRareLimit)
+	return max(int(math.Sqrt(24*float64(live))), minRareLimit, live/50)
 }
 
 // gramCond is the SQL condition on media_grams (aliased p) of one gram or prefix.
