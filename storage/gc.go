@@ -70,18 +70,7 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.sha256 FROM media m WHERE m.deleted_at <= ?
 				AND NOT EXISTS (SELECT 1 FROM media o WHERE o.sha256 = m.sha256 AND (o.deleted_at IS NULL OR o.deleted_at > ?))
 				ORDER BY 1`, cutoff, cutoff)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var k string
-				if err := rows.Scan(&k); err != nil {
-					return err
-				}
-				rep.Blobs = append(rep.Blobs, k)
-			}
-			return rows.Err()
+			return eachString(rows, err, func(k string) { rep.Blobs = append(rep.Blobs, k) })
 		})
 		if err != nil {
 			return rep, err
