@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,12 +23,7 @@ func TestBackupToS3(t *testing.T) {
 	srv := s3test.Shared(t)
 	bucket := srv.NewBucket(t)
 	bin := buildBinary(t)
-	s := startBinary(t, bin, "--render-workers", "1")
-	var ids []float64
-	for i := 0; i < 4; i++ {
-		ids = append(ids, s.upload(t, fmt.Sprintf("item-%d.png", i), bkPNG(i, 120, 80)))
-	}
-	s.waitReady(t, ids...)
+	s, _ := bkSeeded(t, bin, 4)
 	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
 	to := srv.URL(bucket, "backups/one")
 	bkMustRun(t, bin, append([]string{"backup", "--data", s.dir, "--to", to}, keys...)...)
