@@ -433,12 +433,7 @@ func TestBackupUnderLoad(t *testing.T) {
 // orphan file alone is a warning with exit 0.
 func TestVerify(t *testing.T) {
 	bin := buildBinary(t)
-	s := startBinary(t, bin, "--render-workers", "1")
-	var ids []float64
-	for i := 0; i < 6; i++ {
-		ids = append(ids, s.upload(t, fmt.Sprintf("item-%d.png", i), bkPNG(i, 120, 80)))
-	}
-	s.waitReady(t, ids...)
+	s, ids := bkSeeded(t, bin, 6)
 	sha := s.get(t, fmt.Sprintf("/api/media/%d", int64(ids[0])))["sha256"].(string)
 	st, b := s.request(t, "POST", "/api/products", strings.NewReader(`{"title": "Mug"}`), "application/json")
 	if st != 201 {
@@ -532,14 +527,21 @@ func TestVerify(t *testing.T) {
 }
 
 // bkBackup starts a server with a few items and returns a backup of it.
-func bkBackup(t *testing.T, bin string) (*server, string) {
+// bkSeeded starts the binary with n small images uploaded and rendered.
+func bkSeeded(t testing.TB, bin string, n int) (*server, []float64) {
 	t.Helper()
 	s := startBinary(t, bin, "--render-workers", "1")
 	var ids []float64
-	for i := 0; i < 4; i++ {
+	for i := 0; i < n; i++ {
 		ids = append(ids, s.upload(t, fmt.Sprintf("item-%d.png", i), bkPNG(i, 120, 80)))
 	}
 	s.waitReady(t, ids...)
+	return s, ids
+}
+
+func bkBackup(t *testing.T, bin string) (*server, string) {
+	t.Helper()
+	s, _ := bkSeeded(t, bin, 4)
 	dir := filepath.Join(t.TempDir(), "backup")
 	bkMustRun(t, bin, "backup", "--data", s.dir, "--to", dir)
 	return s, dir

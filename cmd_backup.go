@@ -16,7 +16,7 @@ import (
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
 	fs := newFlags("backup", getenv, &cfg, append([]setting{dataSetting}, blobSettings...)...)
-	to := fs.String("to", "", "new directory for the backup")
+	to := fs.String("to", "", "new directory, or new s3://BUCKET/PREFIX?endpoint=...&region=...&path_style=true, for the backup")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,7 +25,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	// The files are copied from wherever the server keeps them; the store
 	// is only read (no start-up probe object is written to a bucket).
-	opt := storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update}
+	opt := storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update,
+		AccessKey: cfg.blobs.accessKey, SecretKey: cfg.blobs.secretKey}
 	if cfg.blobs.s3 != nil {
 		var err error
 		if opt.Blobs, err = openStore(ctx, cfg.blobs, cfg.dataDir, nil, false); err != nil {
@@ -47,8 +48,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 
 func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
-	fs := commonFlags("restore", getenv, &cfg)
-	from := fs.String("from", "", "backup directory")
+	fs := newFlags("restore", getenv, &cfg, append([]setting{dataSetting}, blobSettings[1:]...)...)
+	from := fs.String("from", "", "backup directory, or s3://BUCKET/PREFIX?... of a backup")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,7 +61,8 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if !explicit {
 		return errors.New("restore needs --data NEWDIR (a new or empty directory for the restored instance)")
 	}
-	res, err := storage.Restore(ctx, *from, cfg.dataDir, storage.RestoreOptions{Progress: newProgressLine(stderr, "restore").update})
+	res, err := storage.Restore(ctx, *from, cfg.dataDir, storage.RestoreOptions{Progress: newProgressLine(stderr, "restore").update,
+		AccessKey: cfg.blobs.accessKey, SecretKey: cfg.blobs.secretKey})
 	if err != nil {
 		return err
 	}

@@ -158,8 +158,11 @@ type BackupOptions struct {
 	// Blobs is the store the instance keeps its files in (nil: the local
 	// folders of the data directory); the backup copies them from there.
 	Blobs BlobStore
+	// AccessKey and SecretKey sign in to the bucket of an s3:// destination.
+	AccessKey, SecretKey string
 
 	afterSnapshot func() // tests: runs between the snapshot and the copying of files
+	afterFile     func() // tests: runs after each file is copied
 }
 
 // BackupResult is what a backup wrote.
@@ -216,7 +219,14 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	if same, _ := sameDir(dataDir, dest); same {
 		return nil, errors.New("the backup must go to a new directory, not the data directory")
 	}
-	cleanup, err := makeEmptyDir(dest, "--to")
+	if dest == "" {
+		return nil, errors.New("--to is required")
+	}
+	area, err := openBackupArea(dest, opt.AccessKey, opt.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	cleanup, err := area.create(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +281,19 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	}
 
 	// The snapshot.
-	snapPath := filepath.Join(dest, DBFileName)
+	snapPath := area.localDB()
+	if snapPath == "" {
+		// A bucket: the snapshot is staged in the data dir's temp folder.
+		tmp, err := os.MkdirTemp(filepath.Join(dataDir, "tmp"), "backup-")
+		if errors.Is(err, fs.ErrNotExist) {
+			tmp, err = os.MkdirTemp("", "gallerist-backup-")
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		snapPath = filepath.Join(tmp, DBFileName)
+	}
 	m.CreatedAt = time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	if err := snapshotDB(ctx, db, snapPath); err != nil {
 		return nil, fmt.Errorf("snapshot the database: %w", err)
@@ -297,7 +319,6 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	if src == nil {
 		src = &LocalBlobs{root: dataDir}
 	}
-	dst := &LocalBlobs{root: dest}
 	for _, name := range sessionKeyFiles {
 		if st, err := os.Stat(filepath.Join(dataDir, name)); err == nil && st.Mode().IsRegular() {
 			jobs = append(jobs, fileJob{kind: kindKey, key: name, size: st.Size()})
@@ -305,20 +326,25 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	}
 	var problems []string
 	var dropped []fileJob
-	var dirs sync.Map
 	err = eachFile(ctx, jobs, opt.Workers, "files", func(j fileJob, buf []byte) copyResult {
-		if j.kind == kindKey {
-			return copyVerified(filepath.Join(dataDir, j.key), filepath.Join(dest, j.key), "", buf, &dirs)
+		if opt.afterFile != nil {
+			defer opt.afterFile()
 		}
-		// Read through the store (local or a bucket), written straight to
-		// the backup's folders: each file fsynced, the folders at the end.
-		in, err := src.Open(ctx, j.key)
+		var in io.ReadCloser
+		var err error
+		if j.kind == kindKey {
+			in, err = os.Open(filepath.Join(dataDir, j.key))
+		} else {
+			// Read through the store (local or a bucket), written straight
+			// to the backup (each file of a directory fsynced, the folders
+			// at the end).
+			in, err = src.Open(ctx, j.key)
+		}
 		if err != nil {
 			return copyResult{err: err}
 		}
 		defer in.Close()
-		d, _ := dst.path(j.key)
-		return copyVerifiedFrom(in, d, j.want, buf, &dirs)
+		return area.write(ctx, j.relPath(), in, j.size, j.want, buf)
 	}, report, func(j fileJob, r copyResult) {
 		switch {
 		case r.err == nil:
@@ -372,13 +398,19 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	if err != nil {
 		return nil, err
 	}
+	if area.localDB() == "" {
+		if err := uploadFile(ctx, area, snapPath, sum); err != nil {
+			return nil, fmt.Errorf("write the database: %w", err)
+		}
+	}
 	res.Bytes += size
 	m.Database = ManifestFile{Path: DBFileName, Size: size, SHA256: sum}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
-	if err := syncTree(dest); err != nil {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
 		return nil, err
 	}
-	if err := writeManifest(dest, m); err != nil {
+	if err := area.seal(ctx, append(b, '\n')); err != nil {
 		return nil, err
 	}
 	res.Manifest = m
@@ -596,19 +628,6 @@ type copyResult struct {
 	err  error
 }
 
-// copyFiles copies jobs with workers goroutines, paths giving each job's
-// source and destination, and calls done (on the calling goroutine) with
-// each result and progress after it. A job whose want is set must hash to
-// it. It returns early only when ctx is cancelled.
-func copyFiles(ctx context.Context, jobs []fileJob, workers int, paths func(fileJob) (string, string),
-	progress func(Progress), done func(fileJob, copyResult)) error {
-	var dirs sync.Map
-	return eachFile(ctx, jobs, workers, "files", func(j fileJob, buf []byte) copyResult {
-		s, d := paths(j)
-		return copyVerified(s, d, j.want, buf, &dirs)
-	}, progress, done)
-}
-
 // eachFile runs work on every job with workers goroutines (each with its
 // own 256 KB buffer) and calls done, then progress, on the calling
 // goroutine with each result as it comes. It returns early only when ctx is
@@ -662,19 +681,9 @@ func eachFile(ctx context.Context, jobs []fileJob, workers int, phase string, wo
 	return nil
 }
 
-// copyVerified copies src to a new file dst (making its folder), fsyncs it
-// and returns its size and SHA-256, which must be want if want is set (dst
-// is removed otherwise).
-func copyVerified(src, dst, want string, buf []byte, dirs *sync.Map) copyResult {
-	in, err := os.Open(src)
-	if err != nil {
-		return copyResult{err: err}
-	}
-	defer in.Close()
-	return copyVerifiedFrom(in, dst, want, buf, dirs)
-}
-
-// copyVerifiedFrom is copyVerified reading from in.
+// copyVerifiedFrom copies in to a new file dst (making its folder), fsyncs
+// it and returns its size and SHA-256, which must be want if want is set
+// (dst is removed otherwise).
 func copyVerifiedFrom(in io.Reader, dst, want string, buf []byte, dirs *sync.Map) copyResult {
 	dir := filepath.Dir(dst)
 	if _, ok := dirs.Load(dir); !ok {
@@ -746,17 +755,13 @@ func syncDir(p string) error {
 
 // writeManifest writes manifest.json durably, last: its presence marks a
 // complete backup.
-func writeManifest(dir string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
+func writeManifest(dir string, b []byte) error {
 	tmp := filepath.Join(dir, ManifestName+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}
@@ -830,6 +835,8 @@ func problemsError(what string, problems []string) error {
 type RestoreOptions struct {
 	Progress func(Progress)
 	Workers  int // files copied at once (default 4)
+	// AccessKey and SecretKey sign in to the bucket of an s3:// source.
+	AccessKey, SecretKey string
 }
 
 // RestoreResult is what a restore wrote.
@@ -846,7 +853,11 @@ var (
 
 // ReadManifest reads and checks the shape of a backup's manifest.
 func ReadManifest(from string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(from, ManifestName))
+	return readManifest(context.Background(), &dirArea{dir: from})
+}
+
+func readManifest(ctx context.Context, from backupArea) (*Manifest, error) {
+	b, err := readArea(ctx, from, ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s has no %s: it is not a complete Gallerist backup (an interrupted backup writes none)", from, ManifestName)
 	}
@@ -907,11 +918,10 @@ func manifestJobs(m *Manifest) ([]fileJob, error) {
 	return jobs, nil
 }
 
-// checkBackupDB checks a backup's database against its manifest: its hash,
-// SQLite's quick check, the row counts, and that every file its rows need
-// is listed.
-func checkBackupDB(ctx context.Context, from string, m *Manifest, jobs []fileJob) error {
-	p := filepath.Join(from, DBFileName)
+// checkBackupDB checks a backup's database (copied to p) against its
+// manifest: its hash, SQLite's quick check, the row counts, and that every
+// file its rows need is listed.
+func checkBackupDB(ctx context.Context, p string, m *Manifest, jobs []fileJob) error {
 	size, sum, err := hashFile(p)
 	if err != nil {
 		return fmt.Errorf("the backup's database: %w", err)
@@ -975,7 +985,11 @@ func Restore(ctx context.Context, from, dataDir string, opt RestoreOptions) (res
 	if opt.Workers <= 0 {
 		opt.Workers = 4
 	}
-	m, err := ReadManifest(from)
+	area, err := openBackupArea(from, opt.AccessKey, opt.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	m, err := readManifest(ctx, area)
 	if err != nil {
 		return nil, err
 	}
@@ -984,9 +998,6 @@ func Restore(ctx context.Context, from, dataDir string, opt RestoreOptions) (res
 	}
 	jobs, err := manifestJobs(m)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkBackupDB(ctx, from, m, jobs); err != nil {
 		return nil, err
 	}
 	report := func(p Progress) {
@@ -1007,22 +1018,24 @@ func Restore(ctx context.Context, from, dataDir string, opt RestoreOptions) (res
 	res = &RestoreResult{Manifest: m}
 	// The database first, under a name no server opens.
 	pending := filepath.Join(dataDir, DBFileName+".restoring")
-	r := copyVerified(filepath.Join(from, DBFileName), pending, m.Database.SHA256, make([]byte, 256<<10), &sync.Map{})
+	dirs := &sync.Map{}
+	r := copyFromArea(ctx, area, DBFileName, pending, "", make([]byte, 256<<10), dirs)
 	if r.err != nil {
 		return nil, fmt.Errorf("copy the database: %w", r.err)
 	}
+	if err := checkBackupDB(ctx, pending, m, jobs); err != nil {
+		return nil, err
+	}
 	res.Bytes += r.size
 	report(Progress{Phase: "database", Files: 1, TotalFiles: 1, Bytes: r.size, TotalBytes: r.size, Done: true})
-	src := &LocalBlobs{root: from}
 	dst := &LocalBlobs{root: dataDir}
 	var problems []string
-	err = copyFiles(ctx, jobs, opt.Workers, func(j fileJob) (string, string) {
-		if j.kind == kindKey {
-			return filepath.Join(from, j.key), filepath.Join(dataDir, j.key)
+	err = eachFile(ctx, jobs, opt.Workers, "files", func(j fileJob, buf []byte) copyResult {
+		d := filepath.Join(dataDir, j.key)
+		if j.kind != kindKey {
+			d, _ = dst.path(j.key)
 		}
-		s, _ := src.path(j.key)
-		d, _ := dst.path(j.key)
-		return s, d
+		return copyFromArea(ctx, area, j.relPath(), d, j.want, buf, dirs)
 	}, report, func(j fileJob, r copyResult) {
 		switch {
 		case r.err == nil && r.size != j.size:
