@@ -162,7 +162,6 @@ type BackupOptions struct {
 	AccessKey, SecretKey string
 
 	afterSnapshot func() // tests: runs between the snapshot and the copying of files
-	afterFile     func() // tests: runs after each file is copied
 }
 
 // BackupResult is what a backup wrote.
@@ -327,9 +326,6 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	var problems []string
 	var dropped []fileJob
 	err = eachFile(ctx, jobs, opt.Workers, "files", func(j fileJob, buf []byte) copyResult {
-		if opt.afterFile != nil {
-			defer opt.afterFile()
-		}
 		var in io.ReadCloser
 		var err error
 		if j.kind == kindKey {
