@@ -30,6 +30,7 @@ type Media struct {
 	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
 	DurationMS    int64 // video and audio; 0 if unknown
 	Alt           string
+	Focal         *FocalPoint // nil: crops are centred
 	SourceURL     string
 	CreatedBy     string
 	CreatedAt     time.Time
@@ -261,6 +262,9 @@ func (f MediaFilter) CountedByKind() bool {
 type MediaUpdate struct {
 	Filename *string
 	Alt      *string // "" clears
+	// SetFocal changes the focal point to Focal (nil clears it).
+	SetFocal bool
+	Focal    *FocalPoint
 }
 
 // Limits are the upload rules; all configurable.

@@ -46,7 +46,7 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, '')`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -61,14 +61,18 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var kind string
 	var w, h, dur, deleted sql.NullInt64
 	var created, updated int64
+	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	m.Kind = data.Kind(kind)
 	m.Width, m.Height, m.DurationMS = int(w.Int64), int(h.Int64), dur.Int64
 	m.CreatedAt, m.UpdatedAt, m.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	if fx.Valid && fy.Valid {
+		m.Focal = &data.FocalPoint{X: fx.Float64, Y: fy.Float64}
+	}
 	return &m, nil
 }
 
@@ -482,14 +486,19 @@ func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	return `SELECT COALESCE(SUM(n), 0), 0 FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
 }
 
-// UpdateMedia changes a live item's filename or alt text.
+// UpdateMedia changes a live item's filename, alt text or focal point.
 func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.MediaUpdate) (*data.Media, error) {
 	org, err := orgID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if upd.Filename == nil && upd.Alt == nil {
-		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename or alt.")
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
+		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename, alt or focal_x and focal_y.")
+	}
+	if upd.SetFocal && upd.Focal != nil {
+		if err := upd.Focal.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	var filename, alt string
 	if upd.Filename != nil {
@@ -517,8 +526,15 @@ func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.Media
 		if upd.Alt != nil {
 			cur.Alt = alt
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-			cur.Filename, cur.Alt, ms(s.db.Now()), id, org); err != nil {
+		if upd.SetFocal {
+			cur.Focal = upd.Focal
+		}
+		var fx, fy sql.NullFloat64
+		if cur.Focal != nil {
+			fx, fy = sql.NullFloat64{Float64: cur.Focal.X, Valid: true}, sql.NullFloat64{Float64: cur.Focal.Y, Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, focal_x = ?, focal_y = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+			cur.Filename, cur.Alt, fx, fy, ms(s.db.Now()), id, org); err != nil {
 			return err
 		}
 		if err := setSearch(ctx, tx, id, searchText(cur.Filename, cur.Alt)); err != nil {
