@@ -146,8 +146,8 @@ func (c Crop) Name() string {
 	return strconv.Itoa(c.Slot) + "x" + strconv.Itoa(c.Ratio.HeightFor(c.Slot)) + "-" + strconv.Itoa(c.FX) + "-" + strconv.Itoa(c.FY)
 }
 
-// cropSlotBase: a crop's storage slot is above every width.
-const cropSlotBase = 1_000_000_000_000
+// CropSlotBase is where crops' storage slots start, above every width.
+const CropSlotBase = 1_000_000_000_000
 
 // StorageSlot is the integer the crop is stored under beside the plain
 // renditions (whose slot is their width): ratio, width and focal point
@@ -159,11 +159,11 @@ func (c Crop) StorageSlot() int {
 			ri = i
 		}
 	}
-	return (ri+1)*cropSlotBase + c.Slot*100_000_000 + c.FX*10_000 + c.FY
+	return (ri+1)*CropSlotBase + c.Slot*100_000_000 + c.FX*10_000 + c.FY
 }
 
 // IsCropSlot reports whether a stored slot is a crop's, not a width.
-func IsCropSlot(slot int) bool { return slot >= cropSlotBase }
+func IsCropSlot(slot int) bool { return slot >= CropSlotBase }
 
 // ParseCropName reads a crop's name ("640x360-800-300"): a RenditionWidth,
 // the height of one of CropRatios at it, and a focal point in thousandths,

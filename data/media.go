@@ -526,4 +526,7 @@ type Usage struct {
 // RenditionService serves renditions, making a missing one on demand.
 type RenditionService interface {
 	OpenRendition(ctx context.Context, sha256 string, slot int, ext string) (*Rendition, Blob, error)
+	// OpenCrop opens a fixed-ratio crop of a processed image (its type is
+	// mime), making it on demand, under the same budgets, the first time.
+	OpenCrop(ctx context.Context, sha256, mime string, crop Crop, ext string) (*Rendition, Blob, error)
 }

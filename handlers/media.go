@@ -49,7 +49,7 @@ type MediaJSON struct {
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "focal_x", "focal_y", "crops"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -228,8 +228,10 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 		return err
 	}
 	var body struct {
-		Filename optionalString `json:"filename"`
-		Alt      optionalString `json:"alt"`
+		Filename optionalString    `json:"filename"`
+		Alt      optionalString    `json:"alt"`
+		FocalX   optional[float64] `json:"focal_x"`
+		FocalY   optional[float64] `json:"focal_y"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err
@@ -243,6 +245,16 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	}
 	if body.Alt.Set {
 		upd.Alt = &body.Alt.Value
+	}
+	focal := data.FocalInput{XSet: body.FocalX.Set, YSet: body.FocalY.Set}
+	if body.FocalX.Set && !body.FocalX.Null {
+		focal.X = &body.FocalX.Value
+	}
+	if body.FocalY.Set && !body.FocalY.Null {
+		focal.Y = &body.FocalY.Value
+	}
+	if upd.SetFocal, upd.Focal, err = focal.Update(); err != nil {
+		return err
 	}
 	defer lockResource(kindMedia, id)()
 	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
@@ -368,6 +380,12 @@ type RenditionsJSON struct {
 	Srcset          string            `json:"srcset"`
 	RenditionsWebP  map[string]string `json:"renditions_webp,omitempty"`
 	SrcsetWebP      string            `json:"srcset_webp,omitempty"`
+	// FocalX and FocalY are the focal point (null: crops are centred).
+	FocalX *float64 `json:"focal_x"`
+	FocalY *float64 `json:"focal_y"`
+	// Crops are the fixed-ratio crops around the focal point, by ratio
+	// ("1:1") and width ("640"), once the image is processed.
+	Crops map[string]map[string]string `json:"crops,omitempty"`
 }
 
 func renditionsJSON(base string, m *data.Media) RenditionsJSON {
@@ -376,7 +394,39 @@ func renditionsJSON(base string, m *data.Media) RenditionsJSON {
 	if j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true); len(j.RenditionsWebP) == 0 {
 		j.RenditionsWebP = nil
 	}
+	if m.Focal != nil {
+		x, y := m.Focal.X, m.Focal.Y
+		j.FocalX, j.FocalY = &x, &y
+	}
+	j.Crops = cropSet(base, m)
 	return j
+}
+
+// cropSet lists an image's crops, in the format of its renditions (JPEG,
+// or PNG for a transparent original; crops have no WebP).
+func cropSet(base string, m *data.Media) map[string]map[string]string {
+	if m.Kind != data.KindImage || m.Processing != data.ProcessingReady || m.Width == 0 || m.Height == 0 {
+		return nil
+	}
+	ext := ""
+	for _, r := range m.Renditions {
+		if r.Ext != "webp" {
+			ext = r.Ext
+			break
+		}
+	}
+	if ext == "" {
+		return nil
+	}
+	out := map[string]map[string]string{}
+	for _, r := range data.CropRatios {
+		urls := map[string]string{}
+		for _, slot := range data.CropSlots(m.Width, m.Height, r) {
+			urls[strconv.Itoa(slot)] = base + CropURL(m, r, slot, ext)
+		}
+		out[r.Name] = urls
+	}
+	return out
 }
 
 // renditionSet builds the {"320": url} map and the srcset string of an

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -612,8 +613,10 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 }
 
 func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[string][]*data.Media) error {
+	// Crops (slots above every width) depend on each row's focal point: they
+	// are listed from it (handlers), not from here.
 	rows, err := tx.QueryContext(ctx, `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
-		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY sha256, slot, ext`, args...)
+		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) AND slot < ? ORDER BY sha256, slot, ext`, append(args, data.CropSlotBase)...)
 	if err != nil {
 		return err
 	}
@@ -629,4 +632,90 @@ func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[s
 		}
 	}
 	return rows.Err()
+}
+
+// OpenCrop opens a crop of a live image whose renditions are made, making
+// it first if it does not exist yet (once, however many ask), in the
+// format its renditions have (JPEG, or PNG for a transparent original: a
+// request for the other extension is not found). Crops are stored beside
+// the renditions under their data.Crop.StorageSlot, so backups, GC,
+// verify and blob migration treat them as renditions, and shared, like
+// them, by every row with the same bytes and focal point. The caller
+// checks the crop is one the item has (its focal point, a slot it fits).
+func (r *Renderer) OpenCrop(ctx context.Context, sha, mime string, c data.Crop, ext string) (*data.Rendition, data.Blob, error) {
+	if ext != "jpg" && ext != "png" {
+		return nil, nil, ErrNoRendition
+	}
+	slot := c.StorageSlot()
+	rd, err := r.lookup(ctx, sha, slot, ext)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := r.makeCrop(ctx, sha, mime, c); err != nil {
+			return nil, nil, err
+		}
+		rd, err = r.findRendition(ctx, sha, slot, ext)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, ErrNoRendition
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := r.blobs.Open(ctx, sha+"/"+strconv.Itoa(slot)+"."+ext)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, ErrNoRendition
+	}
+	return rd, b, err
+}
+
+// makeCrop makes and stores one crop, unless it is made already (in either
+// format) or the original is no longer live and processed.
+func (r *Renderer) makeCrop(ctx context.Context, sha, mime string, c data.Crop) error {
+	slot := c.StorageSlot()
+	_, err, _ := r.sf.Do(sha+"/"+strconv.Itoa(slot), func() (any, error) {
+		var made, live bool
+		if err := r.db.read.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM renditions WHERE sha256 = ? AND slot = ?),
+			EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND deleted_at IS NULL AND kind = 'image' AND processing = 'ready')`,
+			sha, slot, sha).Scan(&made, &live); err != nil {
+			return nil, err
+		}
+		if made || !live {
+			return nil, nil
+		}
+		// Detached from the request: the first caller's hang-up must not fail the others.
+		wctx := context.WithoutCancel(ctx)
+		blob, err := r.blobs.Open(wctx, sha)
+		if err != nil {
+			return nil, err
+		}
+		defer blob.Close()
+		var rd render.Rendition
+		a := &admission{r: r, ctx: ctx}
+		defer a.release()
+		if err := data.Safely(func() (err error) {
+			rd, err = render.MakeCrop(blob, mime, cropFunc(c), r.opts(false, a))
+			return err
+		}); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if isPanic(err) {
+				r.db.Log.Error("crop panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
+			} else {
+				r.db.Log.Warn("crop failed", "media_ids", r.mediaIDs(sha), "sha256", sha, "crop", c.Name(), "err", err)
+			}
+			return nil, ErrNoRendition
+		}
+		a.release()
+		return nil, r.store(wctx, sha, slot, rd)
+	})
+	return err
+}
+
+// cropFunc is the crop's window and size for the decoded original.
+func cropFunc(c data.Crop) render.CropFunc {
+	return func(ow, oh int) (image.Rectangle, int, int) {
+		w, h := data.CropSize(ow, oh, c.Ratio, c.Slot)
+		return data.CropWindow(ow, oh, c.Ratio, c.Focal()), w, h
+	}
 }

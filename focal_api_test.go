@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"strings"
+	"testing"
+
+	"gallerist/data/render/rendertest"
+	"gallerist/storage"
+)
+
+// decodeCrop fetches a crop URL and decodes it.
+func (e *testEnv) decodeCrop(t *testing.T, u string) image.Image {
+	t.Helper()
+	r := e.do(t, "GET", pathOf(u), "", nil, "")
+	if r.Status != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("GET %s: %d %v", u, r.Status, r.Header)
+	}
+	m, _, err := image.Decode(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	return m
+}
+
+func cropURLOf(t *testing.T, m map[string]any, ratio, width string) string {
+	t.Helper()
+	crops, _ := m["crops"].(map[string]any)
+	u, _ := crops[ratio].(map[string]any)[width].(string)
+	if u == "" {
+		t.Fatalf("no %s crop at %s in %v", ratio, width, m["crops"])
+	}
+	return u
+}
+
+// TestFocalPointCrops: a red dot on white at 80%, 30% of a wide PNG; with
+// the focal point set there, the 1:1 and 16:9 crops (decoded) hold the dot;
+// without one, the square centre crop cuts it off. A new focal point gives
+// new crop URLs and the old ones 404; bad focal points are 422 naming the
+// field and change nothing; sizes outside the allow-list are 404.
+func TestFocalPointCrops(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	// 1600×600: the square window is 600 wide; the dot at x=1280 is outside
+	// the centre one (500..1100), and 16:9 is 1067 wide (267..1333 centred).
+	src := rendertest.Dot(1600, 600, 0.8, 0.3, 24, "png")
+	up := e.uploadOK(t, tok, "dot.png", src)
+	id := up["id"].(float64)
+	m := e.waitProcessed(t, tok, id)
+	path := fmt.Sprintf("/api/media/%d", int64(id))
+	if m["focal_x"] != nil || m["focal_y"] != nil {
+		t.Fatalf("new item has a focal point: %v %v", m["focal_x"], m["focal_y"])
+	}
+	centre := cropURLOf(t, m, "1:1", "480")
+	if !strings.HasSuffix(centre, "/480x480-500-500.jpg") {
+		t.Fatalf("centre crop URL %s", centre)
+	}
+	if _, _, n := rendertest.FindDot(e.decodeCrop(t, centre)); n != 0 {
+		t.Fatalf("the centre square crop holds %d red pixels; the dot at 80%% should be cut off", n)
+	}
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, tc := range []struct {
+			body, field string
+		}{
+			{`{"focal_x": 1.2, "focal_y": 0.5}`, "focal_x"},
+			{`{"focal_x": 0.5, "focal_y": -0.01}`, "focal_y"},
+			{`{"focal_x": 0.5}`, "focal_y"},
+			{`{"focal_y": 0.5}`, "focal_x"},
+			{`{"focal_x": 0.5, "focal_y": null}`, "focal_y"},
+			{`{"focal_x": "0.5", "focal_y": 0.5}`, "focal_x"},
+		} {
+			r := e.sendJSON(t, "PATCH", path, tok, tc.body)
+			if r.Status != 422 || r.errCode(t) != "invalid_field" || errField(t, r) != tc.field {
+				t.Fatalf("%s: %d %s", tc.body, r.Status, r.Body)
+			}
+		}
+		if got := e.getJSON(t, path, tok).json(t); got["focal_x"] != nil || got["updated_at"] != m["updated_at"] {
+			t.Fatalf("a refused PATCH changed the item: %v %v", got["focal_x"], got["updated_at"])
+		}
+	})
+
+	var square, wide string
+	t.Run("OK", func(t *testing.T) {
+		r := e.sendJSON(t, "PATCH", path, tok, `{"focal_x": 0.8, "focal_y": 0.3}`)
+		if r.Status != 200 {
+			t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+		}
+		m := r.json(t)
+		if m["focal_x"] != 0.8 || m["focal_y"] != 0.3 {
+			t.Fatalf("focal %v %v", m["focal_x"], m["focal_y"])
+		}
+		square, wide = cropURLOf(t, m, "1:1", "480"), cropURLOf(t, m, "16:9", "640")
+		if !strings.HasSuffix(square, "/480x480-800-300.jpg") || !strings.HasSuffix(wide, "/640x360-800-300.jpg") {
+			t.Fatalf("crop URLs %s %s", square, wide)
+		}
+		for _, tc := range []struct {
+			u    string
+			w, h int
+		}{{square, 480, 480}, {wide, 640, 360}, {cropURLOf(t, m, "4:5", "320"), 320, 400}} {
+			img := e.decodeCrop(t, tc.u)
+			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+				t.Fatalf("%s is %v, want %dx%d", tc.u, b, tc.w, tc.h)
+			}
+			x, y, n := rendertest.FindDot(img)
+			// The dot (48 px across in the original) is whole and away from the edges.
+			if n < 100 || x < 5 || y < 5 || x > float64(tc.w-5) || y > float64(tc.h-5) {
+				t.Fatalf("%s: dot at (%.0f, %.0f), %d px", tc.u, x, y, n)
+			}
+		}
+		// The list and fields= show the same.
+		l := e.getJSON(t, "/api/media?fields=id,focal_x,focal_y,crops", tok).json(t)["data"].([]any)[0].(map[string]any)
+		if len(l) != 4 || l["focal_x"] != 0.8 || cropURLOf(t, l, "1:1", "480") != square {
+			t.Fatalf("fields=: %v", l)
+		}
+		// The centre crop is gone with the centre: its URL names a focal point the item no longer has.
+		if r := e.do(t, "GET", pathOf(centre), "", nil, ""); r.Status != 404 {
+			t.Fatalf("old crop URL: %d", r.Status)
+		}
+	})
+
+	t.Run("ErrNotAllowed", func(t *testing.T) {
+		key := strings.Split(pathOf(square), "/")[2]
+		for _, name := range []string{"500x500-800-300.jpg", "480x481-800-300.jpg", "480x480-800-300.webp", "480x480-800-301.jpg",
+			"480x480-0800-300.jpg", "1024x1024-800-300.jpg", "480x480-800-300.png", "480x480.jpg"} {
+			if r := e.do(t, "GET", "/files/"+key+"/"+name, "", nil, ""); r.Status != 404 {
+				t.Fatalf("%s: %d", name, r.Status)
+			}
+		}
+	})
+
+	t.Run("Clear", func(t *testing.T) {
+		r := e.sendJSON(t, "PATCH", path, tok, `{"focal_x": null, "focal_y": null}`)
+		if r.Status != 200 || r.json(t)["focal_x"] != nil {
+			t.Fatalf("clear: %d %s", r.Status, r.Body)
+		}
+		if got := cropURLOf(t, r.json(t), "1:1", "480"); got != centre {
+			t.Fatalf("after clearing, %s, want the centre crop %s again", got, centre)
+		}
+		if r := e.do(t, "GET", pathOf(square), "", nil, ""); r.Status != 404 {
+			t.Fatalf("crop of the cleared focal point: %d", r.Status)
+		}
+	})
+
+	// Crops are stored as renditions: verify finds each file with its row.
+	t.Run("Verify", func(t *testing.T) {
+		rep, err := storage.Verify(context.Background(), e.dir, storage.VerifyOptions{})
+		if err != nil || !rep.Clean() || len(rep.Warnings) > 0 || rep.OrphanRenditions != 0 || rep.Renditions < 7+4 {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+	})
+}
