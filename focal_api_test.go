@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
 	"strings"
 	"testing"
 
+	"gallerist/data"
 	"gallerist/data/render/rendertest"
 	"gallerist/storage"
 )
@@ -155,4 +158,46 @@ func TestFocalPointCrops(t *testing.T) {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}
 	})
+}
+
+// TestUIFocalForm: the detail panel's focal form without JavaScript (a
+// plain post, then a redirect with a toast) and with htmx (the form back
+// with Saved, or 422 with the reason); a refused value changes nothing.
+func TestUIFocalForm(t *testing.T) {
+	e := newTestEnv(t)
+	c := loggedInClient(t, e)
+	up := e.uploadOK(t, e.token(t, 0), "dot.png", rendertest.Dot(200, 100, 0.8, 0.3, 5, "png"))
+	id := int64(up["id"].(float64))
+	path := fmt.Sprintf("/media/%d", id)
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test"})
+	if st, body := c.get(t, path); st != 200 || !strings.Contains(body, `id="focal-form"`) || !strings.Contains(body, "not set (crops are centred)") {
+		t.Fatalf("panel: %d, focal form shown: %v", st, strings.Contains(body, "focal-form"))
+	}
+	if st, _ := c.post(t, path+"/focal", url.Values{"focal_x": {"0.25"}, "focal_y": {"0.75"}}); st != http.StatusSeeOther {
+		t.Fatalf("plain post: %d", st)
+	}
+	if m, _ := e.app.media.FindMediaByID(ctx, id); m.Focal == nil || *m.Focal != (data.FocalPoint{X: 0.25, Y: 0.75}) {
+		t.Fatalf("saved focal %v", m.Focal)
+	}
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"focal_x": {"abc"}, "focal_y": {"0.5"}}, "focal_x must be a number from 0"},
+		{url.Values{"focal_x": {"0.5"}, "focal_y": {"2"}}, "focal_y must be a number from 0"},
+		{url.Values{"focal_x": {"0.5"}}, "Send focal_y with focal_x"},
+		{url.Values{}, "Click the picture where the product is"},
+	} {
+		st, body := c.post(t, path+"/focal", tc.form, "HX-Request", "true")
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, tc.want) || !strings.Contains(body, "25.0% across, 75.0% down") {
+			t.Fatalf("%v: %d %s", tc.form, st, body)
+		}
+	}
+	st, body := c.post(t, path+"/focal", url.Values{"clear": {"1"}}, "HX-Request", "true")
+	if st != 200 || !strings.Contains(body, "data-saved") || !strings.Contains(body, "not set (crops are centred)") {
+		t.Fatalf("clear: %d %s", st, body)
+	}
+	if m, _ := e.app.media.FindMediaByID(ctx, id); m.Focal != nil {
+		t.Fatalf("focal after clear %v", *m.Focal)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -557,8 +558,8 @@ func withQueryString(path string, q url.Values) string {
 	return path
 }
 
-// mediaField saves one inline-edited field (alt text or filename) through the
-// same UpdateMedia the API's PATCH uses.
+// mediaField saves one inline-edited field (alt text, filename or focal
+// point) through the same UpdateMedia the API's PATCH uses.
 func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {
@@ -566,12 +567,18 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	}
 	value := c.FormValue(field)
 	var upd data.MediaUpdate
-	if field == "alt" {
+	switch field {
+	case "alt":
 		upd.Alt = &value
-	} else {
+	case "focal":
+		upd.SetFocal, upd.Focal, err = focalForm(c)
+	default:
 		upd.Filename = &value
 	}
-	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	var m *data.Media
+	if err == nil {
+		m, err = h.Media.UpdateMedia(c.UserContext(), id, upd)
+	}
 	st := views.FieldState{Value: value, Saved: err == nil}
 	if err != nil {
 		if code := data.ErrorCode(err); code != data.ECInvalidField {
@@ -587,6 +594,12 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 			return data.FieldError(field, "%s", st.Error)
 		}
 		label := "Alt text saved."
+		if field == "focal" {
+			label = "Focal point saved."
+			if m.Focal == nil {
+				label = "Focal point cleared: crops are centred."
+			}
+		}
 		if field == "filename" {
 			label = "Renamed to " + m.Filename + "."
 		}
@@ -600,9 +613,12 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	}
 	c.Status(status)
 	var field1 web.Component
-	if field == "alt" {
+	switch field {
+	case "alt":
 		field1 = views.AltTextField(p, m, st)
-	} else {
+	case "focal":
+		field1 = views.FocalField(p, m, st)
+	default:
 		field1 = views.RenameField(p, m, st)
 	}
 	if err := web.Render(c, status, field1); err != nil {
@@ -624,6 +640,34 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 
 func (h *Handlers) handleMediaAltForm(c *fiber.Ctx) error    { return h.mediaField(c, "alt") }
 func (h *Handlers) handleMediaRenameForm(c *fiber.Ctx) error { return h.mediaField(c, "filename") }
+func (h *Handlers) handleMediaFocalForm(c *fiber.Ctx) error  { return h.mediaField(c, "focal") }
+
+// focalForm reads the detail panel's focal point form: clear, or focal_x
+// and focal_y (as the API takes them, checked by data.FocalInput).
+func focalForm(c *fiber.Ctx) (bool, *data.FocalPoint, error) {
+	if c.FormValue("clear") != "" {
+		return true, nil, nil
+	}
+	in := data.FocalInput{XSet: true, YSet: true}
+	for _, f := range []struct {
+		name string
+		to   **float64
+	}{{"focal_x", &in.X}, {"focal_y", &in.Y}} {
+		s := strings.TrimSpace(c.FormValue(f.name))
+		if s == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			v = math.NaN() // refused by FocalPoint.Validate, with its message
+		}
+		*f.to = &v
+	}
+	if in.X == nil && in.Y == nil {
+		return false, nil, data.FieldError("focal_x", "Click the picture where the product is to set a focal point.")
+	}
+	return in.Update()
+}
 
 // confirmWith renders a confirmation: a modal dialog for htmx, else a page.
 func (h *Handlers) confirmWith(c *fiber.Ctx, status int, p *views.Page, body templ.Component) error {

@@ -106,6 +106,7 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id", mRead, h.handleMediaPage),
 		page("POST", "/media/:id/alt", mUpdate, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
+		page("POST", "/media/:id/focal", mUpdate, h.handleMediaFocalForm),
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),
