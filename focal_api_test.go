@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
