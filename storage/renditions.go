@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -466,9 +467,15 @@ func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext 
 	if !data.IsRenditionWidth(slot) {
 		return nil, nil, ErrNoRendition
 	}
+	return r.open(ctx, sha, slot, ext, func() error { return r.makeOnDemand(ctx, sha, slot, ext) })
+}
+
+// open opens the stored rendition (or crop) at slot in the format of ext,
+// calling create first when there is none yet.
+func (r *Renderer) open(ctx context.Context, sha string, slot int, ext string, create func() error) (*data.Rendition, data.Blob, error) {
 	rd, err := r.lookup(ctx, sha, slot, ext)
 	if errors.Is(err, sql.ErrNoRows) {
-		if err := r.makeOnDemand(ctx, sha, slot, ext); err != nil {
+		if err := create(); err != nil {
 			return nil, nil, err
 		}
 		rd, err = r.findRendition(ctx, sha, slot, ext)
@@ -547,35 +554,47 @@ func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext s
 	if !slices.Contains(data.RenditionSlots(width), slot) {
 		return ErrNoRendition
 	}
-	// Detached from the request: the first caller's hang-up must not fail the others.
 	_, err, _ = r.sf.Do(sha+"/"+strconv.Itoa(slot)+"/"+ext, func() (any, error) {
 		if _, err := r.findRendition(ctx, sha, slot, ext); err == nil {
 			return nil, nil
 		}
-		wctx := context.WithoutCancel(ctx)
-		blob, err := r.blobs.Open(wctx, sha)
-		if err != nil {
-			return nil, err
-		}
-		defer blob.Close()
-		var rd render.Rendition
-		a := &admission{r: r, ctx: ctx}
-		defer a.release()
-		if err := data.Safely(func() (err error) {
-			rd, err = render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp", a))
-			return err
-		}); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if isPanic(err) {
-				r.db.Log.Error("on-demand rendition panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
-			}
-			return nil, ErrNoRendition
-		}
-		return nil, r.store(wctx, sha, slot, rd)
+		return nil, r.makeStored(ctx, sha, slot, "on-demand rendition", func(blob io.Reader, a *admission) (render.Rendition, error) {
+			return render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp", a))
+		})
 	})
 	return err
+}
+
+// makeStored makes one rendition or crop of the original on request, through
+// mk under the decode budget, and stores it at slot. It is detached from
+// the request: the first caller's hang-up must not fail the others waiting
+// on it. A failure to make it reads as not found (and is logged).
+func (r *Renderer) makeStored(ctx context.Context, sha string, slot int, what string, mk func(io.Reader, *admission) (render.Rendition, error)) error {
+	wctx := context.WithoutCancel(ctx)
+	blob, err := r.blobs.Open(wctx, sha)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	var rd render.Rendition
+	a := &admission{r: r, ctx: ctx}
+	defer a.release()
+	if err := data.Safely(func() (err error) {
+		rd, err = mk(blob, a)
+		return err
+	}); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if isPanic(err) {
+			r.db.Log.Error(what+" panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
+		} else {
+			r.db.Log.Warn(what+" failed", "media_ids", r.mediaIDs(sha), "sha256", sha, "slot", slot, "err", err)
+		}
+		return ErrNoRendition
+	}
+	a.release()
+	return r.store(wctx, sha, slot, rd)
 }
 
 // loadRenditions fills Renditions on image items: those made so far, or, for
@@ -646,25 +665,7 @@ func (r *Renderer) OpenCrop(ctx context.Context, sha, mime string, c data.Crop, 
 	if ext != "jpg" && ext != "png" {
 		return nil, nil, ErrNoRendition
 	}
-	slot := c.StorageSlot()
-	rd, err := r.lookup(ctx, sha, slot, ext)
-	if errors.Is(err, sql.ErrNoRows) {
-		if err := r.makeCrop(ctx, sha, mime, c); err != nil {
-			return nil, nil, err
-		}
-		rd, err = r.findRendition(ctx, sha, slot, ext)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, ErrNoRendition
-		}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := r.blobs.Open(ctx, sha+"/"+strconv.Itoa(slot)+"."+ext)
-	if errors.Is(err, ErrBlobNotFound) {
-		return nil, nil, ErrNoRendition
-	}
-	return rd, b, err
+	return r.open(ctx, sha, c.StorageSlot(), ext, func() error { return r.makeCrop(ctx, sha, mime, c) })
 }
 
 // makeCrop makes and stores one crop, unless it is made already (in either
@@ -682,32 +683,9 @@ func (r *Renderer) makeCrop(ctx context.Context, sha, mime string, c data.Crop) 
 		if made || !live {
 			return nil, nil
 		}
-		// Detached from the request: the first caller's hang-up must not fail the others.
-		wctx := context.WithoutCancel(ctx)
-		blob, err := r.blobs.Open(wctx, sha)
-		if err != nil {
-			return nil, err
-		}
-		defer blob.Close()
-		var rd render.Rendition
-		a := &admission{r: r, ctx: ctx}
-		defer a.release()
-		if err := data.Safely(func() (err error) {
-			rd, err = render.MakeCrop(blob, mime, cropFunc(c), r.opts(false, a))
-			return err
-		}); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if isPanic(err) {
-				r.db.Log.Error("crop panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
-			} else {
-				r.db.Log.Warn("crop failed", "media_ids", r.mediaIDs(sha), "sha256", sha, "crop", c.Name(), "err", err)
-			}
-			return nil, ErrNoRendition
-		}
-		a.release()
-		return nil, r.store(wctx, sha, slot, rd)
+		return nil, r.makeStored(ctx, sha, slot, "crop "+c.Name(), func(blob io.Reader, a *admission) (render.Rendition, error) {
+			return render.MakeCrop(blob, mime, cropFunc(c), r.opts(false, a))
+		})
 	})
 	return err
 }
