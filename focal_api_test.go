@@ -128,6 +128,47 @@ func TestFocalPointCrops(t *testing.T) {
 		}
 	})
 
+	// Another store with the same bytes and no focal point: its crops are
+	// its own (centred), and this store's focal crop is not found under its key.
+	t.Run("OtherStore", func(t *testing.T) {
+		other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+		if err != nil {
+			t.Fatal(err)
+		}
+		otok := e.token(t, other.ID)
+		theirs := e.waitProcessed(t, otok, e.uploadOK(t, otok, "copy.png", src)["id"].(float64))
+		if theirs["focal_x"] != nil {
+			t.Fatalf("the other store sees a focal point: %v", theirs["focal_x"])
+		}
+		tc := cropURLOf(t, theirs, "1:1", "480")
+		if !strings.HasSuffix(tc, "/480x480-500-500.jpg") {
+			t.Fatalf("their crop %s", tc)
+		}
+		if _, _, n := rendertest.FindDot(e.decodeCrop(t, tc)); n != 0 {
+			t.Fatalf("their centre crop holds the dot (%d px)", n)
+		}
+		ours := strings.Split(pathOf(square), "/")[3]
+		theirKey := strings.Split(pathOf(tc), "/")[2]
+		if r := e.do(t, "GET", "/files/"+theirKey+"/"+ours, "", nil, ""); r.Status != 404 {
+			t.Fatalf("our focal crop under their key: %d", r.Status)
+		}
+	})
+
+	// A tiny image: one crop per ratio, its window's own size, never upscaled.
+	t.Run("Tiny", func(t *testing.T) {
+		tiny := e.waitProcessed(t, tok, e.uploadOK(t, tok, "tiny.png", rendertest.Dot(30, 20, 0.9, 0.9, 2, "png"))["id"].(float64))
+		for ratio, size := range map[string][2]int{"1:1": {20, 20}, "16:9": {30, 17}} {
+			crops := tiny["crops"].(map[string]any)[ratio].(map[string]any)
+			if len(crops) != 1 {
+				t.Fatalf("%s crops of 30×20: %v", ratio, crops)
+			}
+			img := e.decodeCrop(t, cropURLOf(t, tiny, ratio, "50"))
+			if b := img.Bounds(); b.Dx() != size[0] || b.Dy() != size[1] {
+				t.Fatalf("%s crop of 30×20 is %v, want %v", ratio, b, size)
+			}
+		}
+	})
+
 	t.Run("ErrNotAllowed", func(t *testing.T) {
 		key := strings.Split(pathOf(square), "/")[2]
 		for _, name := range []string{"500x500-800-300.jpg", "480x481-800-300.jpg", "480x480-800-300.webp", "480x480-800-301.jpg",
