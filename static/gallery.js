@@ -387,10 +387,7 @@
     try { on = window.localStorage.getItem(cropsKey) === 'square' } catch (e) {}
     if (on) editor.setAttribute('data-crops', 'square')
     else editor.removeAttribute('data-crops')
-    $$('[data-crops-toggle]', editor).forEach(function (b) {
-      b.hidden = false
-      b.setAttribute('aria-pressed', String(on))
-    })
+    $$('[data-crops-toggle]', editor).forEach(function (b) { b.setAttribute('aria-pressed', String(on)) })
   }
   document.addEventListener('click', function (e) {
     var b = e.target.closest && e.target.closest('[data-crops-toggle]')
