@@ -72,6 +72,7 @@ func TestBrowserFocalPoint(t *testing.T) {
 	b.do(t, chromedp.Reload())
 	b.waitJS(t, "the panel after reload", `document.querySelector("#focal-area img") !== null && document.querySelector("#focal-area img").getBoundingClientRect().width > 0`)
 	wantNear("after reload", 0.8, 0.3)
+	b.shot("focal-panel")
 	if txt := evalJS[string](t, b, `document.querySelector("[data-focal-text]").textContent`); txt != "80.0% across, 30.0% down" {
 		t.Errorf("focal text %q", txt)
 	}
@@ -117,6 +118,7 @@ func TestBrowserFocalPoint(t *testing.T) {
 	if pos := evalJS[string](t, b, `getComputedStyle(`+tileImg+`).objectPosition`); pos != "53.8% 50%" {
 		t.Errorf("object-position %q, want the 1:1 crop's window", pos)
 	}
+	b.shot("focal-gallery-crops")
 	b.do(t, chromedp.Reload())
 	b.waitJS(t, "square crops kept after reload", `getComputedStyle(`+tileImg+`).objectFit === "cover"`)
 }
