@@ -167,6 +167,20 @@ func TestFocalPointCrops(t *testing.T) {
 				t.Fatalf("%s crop of 30×20 is %v, want %v", ratio, b, size)
 			}
 		}
+		// Purged, its crops go with its renditions: rows and files.
+		sha, tid := tiny["sha256"].(string), int64(tiny["id"].(float64))
+		e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", tid), tok, nil, "")
+		if r := e.do(t, "GET", pathOf(cropURLOf(t, tiny, "1:1", "50")), "", nil, ""); r.Status != 404 {
+			t.Fatalf("trashed item's crop served: %d", r.Status)
+		}
+		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?purge=true", tid), tok, nil, ""); r.Status != 204 {
+			t.Fatalf("purge: %d", r.Status)
+		}
+		var n int
+		e.app.db.QueryRowForTest("SELECT COUNT(*) FROM renditions WHERE sha256 = ?", sha).Scan(&n)
+		if left := e.storeKeys(t, sha+"/"); len(left) != 0 || n != 0 {
+			t.Fatalf("after purge: files %v, %d rows", left, n)
+		}
 	})
 
 	t.Run("ErrNotAllowed", func(t *testing.T) {
