@@ -90,6 +90,7 @@ func TestFocalPointCrops(t *testing.T) {
 	})
 
 	var square, wide string
+	before := e.getJSON(t, path, tok).Header.Get("ETag")
 	t.Run("OK", func(t *testing.T) {
 		r := e.sendJSON(t, "PATCH", path, tok, `{"focal_x": 0.8, "focal_y": 0.3}`)
 		if r.Status != 200 {
@@ -98,6 +99,11 @@ func TestFocalPointCrops(t *testing.T) {
 		m := r.json(t)
 		if m["focal_x"] != 0.8 || m["focal_y"] != 0.3 {
 			t.Fatalf("focal %v %v", m["focal_x"], m["focal_y"])
+		}
+		// The focal point is part of the item's version: an editor holding
+		// the tag from before it moved is told (412), and nothing changes.
+		if r := e.do(t, "PATCH", path, tok, strings.NewReader(`{"focal_x": 0.1, "focal_y": 0.1}`), "application/json", "If-Match", before); r.Status != 412 {
+			t.Fatalf("PATCH with the tag from before the focal point moved: %d", r.Status)
 		}
 		square, wide = cropURLOf(t, m, "1:1", "480"), cropURLOf(t, m, "16:9", "640")
 		if !strings.HasSuffix(square, "/480x480-800-300.jpg") || !strings.HasSuffix(wide, "/640x360-800-300.jpg") {
