@@ -90,6 +90,16 @@ func TestBrowserFocalPoint(t *testing.T) {
 	if !evalJS[bool](t, b, `document.activeElement && document.activeElement.id === "focal-area"`) {
 		t.Errorf("focus left the picture after saving: %s", evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 80)`))
 	}
+	// A press while a save is on its way (a slow connection) is not lost:
+	// it is sent again once that answer has replaced the form.
+	b.setNetwork(t, false, 400)
+	b.do(t, chromedp.KeyEvent(kb.ArrowUp))
+	b.waitJS(t, "the first save in flight", `document.querySelector("#focal-form").classList.contains("htmx-request")`)
+	b.do(t, chromedp.KeyEvent(kb.ArrowUp))
+	b.waitFocal(t, ids[0], 0.77, 0.38, "the press made during a save")
+	b.waitJS(t, "the form showing the last press", `document.querySelector("[data-focal-text]").textContent === "77.0% across, 38.0% down" &&
+		document.querySelector("[data-focal-y]").value === "0.38" && !document.querySelector("#focal-form").classList.contains("htmx-request")`)
+	b.setNetwork(t, false, 0)
 	b.axe(t, "detail panel with a focal point")
 
 	// Clear.
