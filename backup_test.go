@@ -526,11 +526,11 @@ func TestVerify(t *testing.T) {
 	})
 }
 
-// bkBackup starts a server with a few items and returns a backup of it.
-// bkSeeded starts the binary with n small images uploaded and rendered.
-func bkSeeded(t testing.TB, bin string, n int) (*server, []float64) {
+// bkSeeded starts the binary (with extra serve flags) with n small images
+// uploaded and rendered; item i's bytes are bkPNG(i, 120, 80).
+func bkSeeded(t testing.TB, bin string, n int, extra ...string) (*server, []float64) {
 	t.Helper()
-	s := startBinary(t, bin, "--render-workers", "1")
+	s := startBinary(t, bin, append([]string{"--render-workers", "1"}, extra...)...)
 	var ids []float64
 	for i := 0; i < n; i++ {
 		ids = append(ids, s.upload(t, fmt.Sprintf("item-%d.png", i), bkPNG(i, 120, 80)))
@@ -539,6 +539,7 @@ func bkSeeded(t testing.TB, bin string, n int) (*server, []float64) {
 	return s, ids
 }
 
+// bkBackup starts a server with a few items and returns a backup of it.
 func bkBackup(t *testing.T, bin string) (*server, string) {
 	t.Helper()
 	s, _ := bkSeeded(t, bin, 4)

@@ -718,8 +718,14 @@ func hashFile(p string) (int64, string, error) {
 		return 0, "", err
 	}
 	defer f.Close()
+	return hashReader(f, nil)
+}
+
+// hashReader returns the size and SHA-256 of what r yields, read with buf
+// (nil: a buffer of io.Copy's).
+func hashReader(r io.Reader, buf []byte) (int64, string, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.CopyBuffer(h, r, buf)
 	if err != nil {
 		return 0, "", err
 	}

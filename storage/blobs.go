@@ -235,6 +235,27 @@ func (b *LocalBlobs) path(key string) (string, error) {
 	return filepath.Join(b.BlobDir(), key[0:2], key[2:4], key), nil
 }
 
+// location names where key lives, for messages: its path in the data dir.
+func (b *LocalBlobs) location(key string) string {
+	p, err := b.path(key)
+	if err != nil {
+		return key
+	}
+	if rel, err := filepath.Rel(b.root, p); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return p
+}
+
+// blobLocation names where key lives in store, for messages (the path in
+// the data dir, the object in its bucket), or the key itself.
+func blobLocation(store BlobStore, key string) string {
+	if l, ok := store.(interface{ location(string) string }); ok {
+		return l.location(key)
+	}
+	return key
+}
+
 // moveFile renames the (already fsynced) staged file into place and syncs the directory.
 func (b *LocalBlobs) moveFile(key, tempPath string) (bool, error) {
 	p, err := b.path(key)

@@ -3,10 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +16,9 @@ type VerifyOptions struct {
 	Progress func(Progress)
 	// Workers is how many blobs are hashed at once (default 4).
 	Workers int
+	// Blobs is the store the instance keeps its files in (nil: the local
+	// folders of the data directory); every file is read through it.
+	Blobs BlobStore
 }
 
 // VerifyReport is what Verify found. Problems are errors (the instance is
@@ -46,7 +46,9 @@ func (r *VerifyReport) Clean() bool { return len(r.Problems) == 0 }
 // integrity and foreign key checks, that every gallery's positions are
 // 1..n, that every media row's blob exists, has the row's size and hashes to
 // its name, that every rendition row's file exists, and which blob and
-// rendition files no row refers to (warnings). The rows are read in one
+// rendition files no row refers to (warnings). Files are listed and read
+// through the instance's store (opt.Blobs), local or a bucket alike; the
+// store is only read. The rows are read in one
 // snapshot; a file found missing is a problem only if, checked again
 // against the latest committed state with no commit in between, a row still
 // needs it (a server may purge while Verify runs). It returns an error only
@@ -114,23 +116,41 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			return n > 0, err
 		}
 	}
-	lb := &LocalBlobs{root: dataDir}
+	store := opt.Blobs
+	if store == nil {
+		store = &LocalBlobs{root: dataDir}
+	}
+	stored := func(key string) func() bool {
+		return func() bool {
+			_, err := store.Stat(ctx, key)
+			return isMissing(err)
+		}
+	}
 
-	// Blobs: present, the right size, hashing to their names.
+	// What the store holds, listed once: renditions are checked against
+	// it (a listing, not a request per file) and the rest are orphans.
+	listed := map[string]bool{}
+	if err := store.List(ctx, "", func(b BlobInfo) error {
+		listed[b.Key] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list %s: %w", store, err)
+	}
+
+	// Blobs: present, the right size, hashing to their names, each read
+	// through the store.
 	var jobs []fileJob
 	for sha, b := range blobs {
 		jobs = append(jobs, fileJob{kind: kindBlob, key: sha, size: b.size})
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].key < jobs[j].key })
 	var missing []fileJob
-	err = eachFile(ctx, jobs, opt.Workers, "blobs", func(j fileJob, _ []byte) copyResult {
-		p, _ := lb.path(j.key)
-		size, sum, err := hashFile(p)
-		return copyResult{size: size, sum: sum, err: err}
+	err = eachFile(ctx, jobs, opt.Workers, "blobs", func(j fileJob, buf []byte) copyResult {
+		return hashBlob(ctx, store, j.key, buf)
 	}, report, func(j fileJob, o copyResult) {
 		b := blobs[j.key]
 		switch {
-		case errors.Is(o.err, fs.ErrNotExist):
+		case isMissing(o.err):
 			missing = append(missing, j)
 		case o.err != nil:
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, j.key, o.err))
@@ -148,20 +168,18 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 		return nil, err
 	}
 	for _, j := range missing {
-		p, _ := lb.path(j.key)
-		gone, err := confirm(mediaNeeds(j.key), func() bool { return !present(p) })
+		gone, err := confirm(mediaNeeds(j.key), stored(j.key))
 		if err != nil {
 			return nil, err
 		}
 		if gone {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, filepath.ToSlash(mustRel(dataDir, p))))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, blobLocation(store, j.key)))
 		}
 	}
 
 	// Renditions: every row's file is there.
 	for key := range rends {
-		p, _ := lb.path(key)
-		if present(p) {
+		if listed[key] {
 			rep.Renditions++
 			continue
 		}
@@ -171,7 +189,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions r WHERE r.sha256 = ? AND r.slot || '.' || r.ext = ?
 				AND EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`, sha, name).Scan(&n)
 			return n > 0, err
-		}, func() bool { return !present(p) })
+		}, stored(key))
 		if err != nil {
 			return nil, err
 		}
@@ -180,61 +198,46 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			if of == "" {
 				of = "bytes " + sha
 			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, filepath.ToSlash(mustRel(dataDir, p))))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, blobLocation(store, key)))
 		} else {
 			rep.Renditions++
 		}
 	}
 
 	// Orphans: files no row refers to (a warning: a later GC removes them).
-	err = lb.List(ctx, "", func(b BlobInfo) error {
-		key := b.Key
-		if !IsOriginalKey(key) {
-			return nil // renditions are checked below
-		}
-		if _, ok := blobs[key]; ok {
-			return nil
-		}
-		if need, err := mediaNeeds(key)(); err != nil || need {
-			return err // uploaded after the snapshot
-		}
-		rep.OrphanBlobs++
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob blobs/%s/%s/%s: no media row has these bytes (gc removes it after an hour)", key[0:2], key[2:4], key))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	keys := make([]string, 0, len(listed))
+	for key := range listed {
+		keys = append(keys, key)
 	}
-	err = filepath.WalkDir(lb.RenditionDir(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+	sort.Strings(keys)
+	for _, key := range keys {
+		if IsOriginalKey(key) {
+			if _, ok := blobs[key]; ok {
+				continue
 			}
-			return err
+			if need, err := mediaNeeds(key)(); err != nil || need {
+				if err != nil {
+					return nil, err
+				}
+				continue // uploaded after the snapshot
+			}
+			rep.OrphanBlobs++
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob %s: no media row has these bytes (gc removes it after an hour)", blobLocation(store, key)))
+			continue
 		}
-		if d.IsDir() {
-			return nil
+		if rends[key] {
+			continue
 		}
-		rel := filepath.ToSlash(mustRel(dataDir, p))
-		g := renditionPathRE.FindStringSubmatch(rel)
-		if g == nil || g[1]+g[2] != g[4][:4] {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("unexpected file %s in the renditions folder", rel))
-			return nil
-		}
-		if rends[g[3]] {
-			return nil
-		}
-		sha, name, _ := strings.Cut(g[3], "/")
+		sha, name, _ := strings.Cut(key, "/")
 		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ? AND slot || '.' || ext = ?`, sha, name).Scan(&n); err != nil || n > 0 {
-			return err // made after the snapshot
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ? AND slot || '.' || ext = ?`, sha, name).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			continue // made after the snapshot
 		}
 		rep.OrphanRenditions++
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", rel))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", blobLocation(store, key)))
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
@@ -370,14 +373,13 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 	return blobs, rends, rows.Err()
 }
 
-func present(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-func mustRel(base, p string) string {
-	if r, err := filepath.Rel(base, p); err == nil {
-		return r
+// hashBlob reads key through store and returns its size and SHA-256.
+func hashBlob(ctx context.Context, store BlobStore, key string, buf []byte) copyResult {
+	r, err := store.Open(ctx, key)
+	if err != nil {
+		return copyResult{err: err}
 	}
-	return p
+	defer r.Close()
+	n, sum, err := hashReader(r, buf)
+	return copyResult{size: n, sum: sum, err: err}
 }
