@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -37,22 +34,7 @@ func TestBackupToS3(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "restored")
 	bkMustRun(t, bin, append([]string{"restore", "--from", to, "--data", dir}, keys...)...)
-	want, got := bkRows(t, s.dir), bkRows(t, dir)
-	if len(want) != 4 || len(got) != len(want) {
-		t.Fatalf("media rows: %d restored, %d backed up", len(got), len(want))
-	}
-	for id, r := range want {
-		if got[id] != r {
-			t.Fatalf("media %d: restored %+v, backed up %+v", id, got[id], r)
-		}
-		b, err := os.ReadFile(bkBlobPath(dir, r.sha))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.sha {
-			t.Fatalf("media %d: restored blob does not hash to %s", id, r.sha)
-		}
-	}
+	bkCheckRestored(t, s.dir, dir, 4)
 	bkMustRun(t, bin, "verify", "--data", dir)
 
 	// An interrupted backup never wrote its manifest.

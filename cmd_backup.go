@@ -31,6 +31,10 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	res, err := storage.Backup(ctx, cfg.dataDir, *to, opt)
+	if err != nil && ctx.Err() != nil {
+		// SIGINT or SIGTERM: Backup removed what it wrote before returning.
+		return fmt.Errorf("backup interrupted; what it wrote to %s was removed", *to)
+	}
 	if err != nil {
 		return err
 	}
