@@ -207,10 +207,11 @@ func bkExec(t testing.TB, dir, query string, args ...any) {
 	}
 }
 
-// bkCount runs a COUNT query on a data dir's database, read-only.
+// bkCount runs a COUNT query on a data dir's database, read-only (beside
+// a process that may be writing it).
 func bkCount(t testing.TB, dir, query string, args ...any) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "gallerist.db")+"?mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "gallerist.db")+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
