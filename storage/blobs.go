@@ -44,6 +44,9 @@ type BlobStore interface {
 	// Check reports whether the store can be reached and written (at start
 	// and for /readyz), as an error that says what to fix.
 	Check(ctx context.Context) error
+	// Location names where key lives, for messages: its path in the data
+	// dir, or s3://BUCKET/NAME.
+	Location(key string) string
 }
 
 // BlobInfo describes one stored key.
@@ -235,8 +238,8 @@ func (b *LocalBlobs) path(key string) (string, error) {
 	return filepath.Join(b.BlobDir(), key[0:2], key[2:4], key), nil
 }
 
-// location names where key lives, for messages: its path in the data dir.
-func (b *LocalBlobs) location(key string) string {
+// Location names where key lives: its path in the data dir.
+func (b *LocalBlobs) Location(key string) string {
 	p, err := b.path(key)
 	if err != nil {
 		return key
@@ -245,15 +248,6 @@ func (b *LocalBlobs) location(key string) string {
 		return filepath.ToSlash(rel)
 	}
 	return p
-}
-
-// blobLocation names where key lives in store, for messages (the path in
-// the data dir, the object in its bucket), or the key itself.
-func blobLocation(store BlobStore, key string) string {
-	if l, ok := store.(interface{ location(string) string }); ok {
-		return l.location(key)
-	}
-	return key
 }
 
 // moveFile renames the (already fsynced) staged file into place and syncs the directory.

@@ -202,8 +202,8 @@ func (s *S3Blobs) objectName(key string) (string, error) {
 	return s.cfg.Prefix + "originals/" + key, nil
 }
 
-// location names key's object, for messages: s3://BUCKET/NAME.
-func (s *S3Blobs) location(key string) string {
+// Location names key's object: s3://BUCKET/NAME.
+func (s *S3Blobs) Location(key string) string {
 	name, err := s.objectName(key)
 	if err != nil {
 		return key

@@ -173,7 +173,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			return nil, err
 		}
 		if gone {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, blobLocation(store, j.key)))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, store.Location(j.key)))
 		}
 	}
 
@@ -198,7 +198,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			if of == "" {
 				of = "bytes " + sha
 			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, blobLocation(store, key)))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, store.Location(key)))
 		} else {
 			rep.Renditions++
 		}
@@ -222,7 +222,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 				continue // uploaded after the snapshot
 			}
 			rep.OrphanBlobs++
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob %s: no media row has these bytes (gc removes it after an hour)", blobLocation(store, key)))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob %s: no media row has these bytes (gc removes it after an hour)", store.Location(key)))
 			continue
 		}
 		if rends[key] {
@@ -237,7 +237,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			continue // made after the snapshot
 		}
 		rep.OrphanRenditions++
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", blobLocation(store, key)))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", store.Location(key)))
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
