@@ -73,6 +73,10 @@ func TestVerifyS3(t *testing.T) {
 	}
 	clean(t, "of a clean running instance on S3")
 	s.stop()
+	if _, errOut, code := bkRun(t, bin, "verify", "--data", s.dir); code == 0 ||
+		!strings.Contains(errOut, s.dir+", and not one blob in its folders: if the server keeps its files in a bucket, give verify the same --blobs") {
+		t.Fatalf("verify of an instance on S3 without --blobs: exit %d\n%s", code, errOut)
+	}
 
 	ctx := context.Background()
 	c := srv.Client()

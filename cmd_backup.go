@@ -103,6 +103,11 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 		thousands(rep.Blobs), megabytes(rep.BlobBytes), plural(int(rep.Renditions), "rendition"),
 		plural(int(rep.OrphanBlobs), "orphan blob"), plural(int(rep.OrphanRenditions), "orphan rendition"))
 	if !rep.Clean() {
+		if opt.Blobs == nil && rep.Media > 0 && rep.Blobs == 0 {
+			// Not one blob in the data dir: most likely the files are elsewhere.
+			return fmt.Errorf("verify found %s in %s, and not one blob in its folders: if the server keeps its files in a bucket, give verify the same --blobs (or GALLERIST_BLOBS)",
+				plural(len(rep.Problems), "problem"), cfg.dataDir)
+		}
 		return fmt.Errorf("verify found %s in %s", plural(len(rep.Problems), "problem"), cfg.dataDir)
 	}
 	fmt.Fprintln(stdout, "OK: no problems.")
