@@ -75,7 +75,8 @@ Usage:
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
-serve, gc, import, backup, verify and blobs migrate take --blobs (env GALLERIST_BLOBS): where files live.
+serve, gc, import, backup, verify and blobs migrate take --blobs (env GALLERIST_BLOBS):
+where files live.
 
 serve flags (each also as an environment variable):
 `
