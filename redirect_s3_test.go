@@ -133,7 +133,11 @@ func TestBlobsRedirectPresign(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			counts.take()
 			res, _ := doReq(t, noFollow, "GET", base+c.path)
+			if n := counts.take(); c.name != "Rendition" && (n["HEAD"] != 1 || len(n) != 1) {
+				t.Errorf("a redirected GET makes one HEAD request to the bucket, made %v", n)
+			}
 			loc := res.Header.Get("Location")
 			if res.StatusCode != 302 || !strings.HasPrefix(loc, endpoint+"/") {
 				t.Fatalf("GET: %d, Location %q", res.StatusCode, loc)

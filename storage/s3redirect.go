@@ -55,11 +55,11 @@ func ParseBlobRedirect(v string) (BlobRedirect, error) {
 func (r BlobRedirect) String() string {
 	switch {
 	case r.Presign:
-		return fmt.Sprintf("presigned URLs valid for %s", r.ttl())
+		return fmt.Sprintf("302 to presigned URLs valid for %s", r.ttl())
 	case r.CDN != nil:
-		return "the CDN at " + r.CDN.String()
+		return "302 to the CDN at " + r.CDN.String()
 	}
-	return "off"
+	return "streamed"
 }
 
 func (r BlobRedirect) ttl() time.Duration {

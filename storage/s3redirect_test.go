@@ -8,10 +8,10 @@ import (
 
 func TestParseBlobRedirect(t *testing.T) {
 	for in, want := range map[string]string{
-		"": "off", "off": "off", "OFF": "off", "presign": "presigned URLs valid for 15m0s",
-		"https://cdn.example.com":        "the CDN at https://cdn.example.com",
-		"https://cdn.example.com/media/": "the CDN at https://cdn.example.com/media",
-		"http://127.0.0.1:9000/b":        "the CDN at http://127.0.0.1:9000/b",
+		"": "streamed", "off": "streamed", "OFF": "streamed", "presign": "302 to presigned URLs valid for 15m0s",
+		"https://cdn.example.com":        "302 to the CDN at https://cdn.example.com",
+		"https://cdn.example.com/media/": "302 to the CDN at https://cdn.example.com/media",
+		"http://127.0.0.1:9000/b":        "302 to the CDN at http://127.0.0.1:9000/b",
 	} {
 		r, err := ParseBlobRedirect(in)
 		if err != nil || r.String() != want {
