@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gallerist/storage"
+	"gallerist/storage/s3test"
 	"gallerist/web"
 )
 
@@ -314,5 +315,25 @@ func TestBlobsRedirectRefusedWithLocalStore(t *testing.T) {
 	var cfg config
 	if err := newFlags("serve", envOf("GALLERIST_BLOBS_REDIRECT", "off"), &cfg, allSettings()...).Parse(nil); err != nil || cfg.blobs.redirect.On() || cfg.blobs.redirectTTL != storage.DefaultPresignTTL {
 		t.Errorf("off: %v, %+v", err, cfg.blobs)
+	}
+}
+
+// TestServeRedirectsOnS3: the real binary takes --blobs-redirect from its
+// flags, logs it, and answers a file request with a 302 that leads to the bytes.
+func TestServeRedirectsOnS3(t *testing.T) {
+	srv := s3test.Shared(t)
+	s := startBinary(t, buildBinary(t), "--blobs", srv.URL(srv.NewBucket(t), "shop"), "--s3-access-key", srv.AccessKey,
+		"--s3-secret-key", srv.SecretKey, "--blobs-redirect", "presign", "--blobs-redirect-ttl", "2m")
+	body := photoJPEG(t, 400, 300)
+	m := s.waitReady(t, s.upload(t, "photo.jpg", body))
+	res, _ := doReq(t, noFollow, "GET", s.base+strings.TrimPrefix(m["url"].(string), s.base))
+	if res.StatusCode != 302 || res.Header.Get("Cache-Control") != "private, max-age=60" {
+		t.Fatalf("GET: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	if got, b := doReq(t, http.DefaultClient, "GET", res.Header.Get("Location")); got.StatusCode != 200 || !bytes.Equal(b, body) {
+		t.Fatalf("following the Location: %d, %d bytes", got.StatusCode, len(b))
+	}
+	if !strings.Contains(s.log.String(), "302 to presigned URLs valid for 2m0s") {
+		t.Errorf("the start log does not say how files are answered:\n%s", s.log.String())
 	}
 }
