@@ -316,6 +316,11 @@ func TestBlobsRedirectRefusedWithLocalStore(t *testing.T) {
 	if err := newFlags("serve", envOf("GALLERIST_BLOBS_REDIRECT", "off"), &cfg, allSettings()...).Parse(nil); err != nil || cfg.blobs.redirect.On() || cfg.blobs.redirectTTL != storage.DefaultPresignTTL {
 		t.Errorf("off: %v, %+v", err, cfg.blobs)
 	}
+	cfg = config{}
+	env := envOf("GALLERIST_BLOBS_REDIRECT", "presign", "GALLERIST_BLOBS_REDIRECT_TTL", "1h")
+	if err := newFlags("serve", env, &cfg, allSettings()...).Parse(nil); err != nil || !cfg.blobs.redirect.Presign || cfg.blobs.redirectTTL != time.Hour {
+		t.Errorf("from the environment: %v, %+v", err, cfg.blobs)
+	}
 }
 
 // TestServeRedirectsOnS3: the real binary takes --blobs-redirect from its
