@@ -92,7 +92,7 @@ func BenchmarkS3VsLocal(b *testing.B) {
 // verify of that instance and of a second one holding the same photos in a
 // bucket. Ratios are S3 over local; files fsynced, page cache warm.
 //
-//	go test -run '^$' -bench 'BackupS3VsDir' -benchtime 3x .
+//	go test -run '^$' -bench 'BackupS3VsDir' -benchtime 5x .
 func BenchmarkBackupS3VsDir(b *testing.B) {
 	const n = 300
 	srv := s3test.Shared(b)
@@ -147,4 +147,43 @@ func BenchmarkBackupS3VsDir(b *testing.B) {
 	b.ReportMetric(hashed/verS3.Seconds(), "verify-s3-MB/s")
 	b.ReportMetric(verLocal.Seconds()/verS3.Seconds(), "s3/local-verify")
 	b.ReportMetric(float64(stored)/1e6, "store-MB")
+}
+
+// BenchmarkS3Redirect measures, in one run against the same versitygw on
+// loopback, one 320 px rendition under 8 connections from a second process:
+// streamed through the server (the default), answered with a 302 to a
+// presigned URL (--blobs-redirect presign; the client does not follow),
+// and fetched end to end (302, then the bytes from the bucket). Ratios are
+// over streamed. Run with -benchtime=1x.
+func BenchmarkS3Redirect(b *testing.B) {
+	stores := []struct {
+		name string
+		e    *testEnv
+	}{{"streamed", newTestEnv(b, withS3(b))}, {"redirect", newTestEnv(b, withS3(b), withRedirect(b, "presign", 0))}}
+	bin := buildLoadgen(b)
+	photo := photoJPEG(b, 1200, 800)
+	urls := make([]string, len(stores))
+	for i, s := range stores {
+		base := s.e.serveLoopback(b)
+		m := s.e.uploadOK(b, s.e.token(b, 0), "photo.jpg", photo)
+		urls[i] = base + pathOf(m["renditions"].(map[string]any)["320"].(string))
+		if res, err := noFollow.Get(urls[i]); err != nil || res.StatusCode >= 400 { // made on demand the first time
+			b.Fatalf("%s rendition: %v %v", s.name, res, err)
+		} else {
+			res.Body.Close()
+		}
+	}
+	b.ResetTimer()
+	d := loadDuration().String()
+	streamed := loadArgs(b, bin, "-url", urls[0], "-c", "8", "-d", d)
+	redirect := loadArgs(b, bin, "-url", urls[1], "-c", "8", "-d", d, "-no-follow")
+	followed := loadArgs(b, bin, "-url", urls[1], "-c", "8", "-d", d)
+	b.StopTimer()
+	b.ReportMetric(streamed.RPS, "streamed-req/s")
+	b.ReportMetric(redirect.RPS, "redirect-req/s")
+	b.ReportMetric(followed.RPS, "followed-req/s")
+	b.ReportMetric(redirect.RPS/streamed.RPS, "redirect/streamed")
+	b.ReportMetric(followed.RPS/streamed.RPS, "followed/streamed")
+	b.ReportMetric(streamed.P50MS, "streamed-p50-ms")
+	b.ReportMetric(redirect.P50MS, "redirect-p50-ms")
 }

@@ -283,7 +283,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()
-	log.Info("blob store", "store", a.blobs)
+	redirect := cfg.blobs.redirect
+	redirect.TTL = cfg.blobs.redirectTTL
+	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.renderer.Wait()

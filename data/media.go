@@ -492,6 +492,17 @@ type RangeLimiter interface {
 	LimitRange(end int64)
 }
 
+// Redirector is a Blob whose store can let clients fetch its bytes
+// themselves (serve's --blobs-redirect): from a short-lived presigned URL
+// or a CDN, so the server answers a redirect instead of streaming them.
+type Redirector interface {
+	// Redirect returns where a client gets the bytes (with a HEAD request
+	// when head is set), served with this Content-Type and
+	// Content-Disposition, and how long that answer may be cached; "" when
+	// the store does not redirect.
+	Redirect(head bool, contentType, disposition string) (location string, cacheFor time.Duration, err error)
+}
+
 // MaxMediaOffset is the largest offset a media list takes: skipping rows
 // costs as much as reading them, so deep pages are reached with since_id.
 const MaxMediaOffset = 10_000

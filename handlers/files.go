@@ -40,7 +40,7 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 	}
 	return web.SendFile(c, web.FileResponse{
 		Blob: blob, ContentType: m.MIMEType, ETag: m.FileKey, Immutable: true, Modified: m.CreatedAt,
-		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(),
+		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(), Public: true,
 	})
 }
 
@@ -81,7 +81,7 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt})
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt, Public: true})
 }
 
 // RenditionURL is the path of a rendition.
