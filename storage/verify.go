@@ -120,7 +120,8 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 	if store == nil {
 		store = &LocalBlobs{root: dataDir}
 	}
-	stored := func(key string) func() bool {
+	// absent reports whether key is missing from the store now.
+	absent := func(key string) func() bool {
 		return func() bool {
 			_, err := store.Stat(ctx, key)
 			return isMissing(err)
@@ -168,7 +169,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 		return nil, err
 	}
 	for _, j := range missing {
-		gone, err := confirm(mediaNeeds(j.key), stored(j.key))
+		gone, err := confirm(mediaNeeds(j.key), absent(j.key))
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +190,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions r WHERE r.sha256 = ? AND r.slot || '.' || r.ext = ?
 				AND EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`, sha, name).Scan(&n)
 			return n > 0, err
-		}, stored(key))
+		}, absent(key))
 		if err != nil {
 			return nil, err
 		}
