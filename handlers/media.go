@@ -44,12 +44,14 @@ type MediaJSON struct {
 	RenditionsJSON
 	UsedBy      []UsageJSON `json:"used_by,omitempty"`
 	DuplicateOf *int64      `json:"duplicate_of,omitempty"`
+	// StableURL redirects to the current file, whatever replaces it (single items only).
+	StableURL string `json:"stable_url,omitempty"`
 }
 
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -178,6 +180,9 @@ func (h *Handlers) handleMediaGet(c *fiber.Ctx) error {
 	}
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
+	if j.StableURL, err = h.stableURL(c, m); err != nil {
+		return err
+	}
 	v, err := sparse(withUsedBy(j), fields)
 	if err != nil {
 		return err
@@ -269,7 +274,23 @@ func (h *Handlers) sendMediaAfterWrite(c *fiber.Ctx, id int64) error {
 	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
-	return c.JSON(h.mediaJSON(c, m))
+	j := h.mediaJSON(c, m)
+	if j.StableURL, err = h.stableURL(c, m); err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+// stableURL is the absolute stable URL of a live item ("" in the trash).
+func (h *Handlers) stableURL(c *fiber.Ctx, m *data.Media) (string, error) {
+	if m.DeletedAt != nil {
+		return "", nil
+	}
+	key, err := h.Media.StableKey(c.UserContext(), m.ID)
+	if err != nil {
+		return "", err
+	}
+	return h.baseURL(c) + StableURL(m.ID, key), nil
 }
 
 func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {

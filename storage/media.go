@@ -873,7 +873,7 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 	return nil
 }
 
-// purgeRows deletes media rows, and the rendition rows and queued jobs of
+// purgeRows deletes media rows and their versions, and the rendition rows and queued jobs of
 // bytes no remaining row has, which it returns: their files are deleted by
 // freeBlobs once this transaction has committed, never before, so an
 // interruption leaves orphan files (which GC removes), never rows without
@@ -887,17 +887,24 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
 			return nil, err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, m.SHA256).Scan(&n); err != nil {
+		versions, err := dropVersionRows(ctx, tx, m.ID)
+		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		for _, sha := range append([]string{m.SHA256}, versions...) {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 || slices.Contains(freed, sha) {
+				continue
+			}
 			for _, q := range []string{`DELETE FROM renditions WHERE sha256 = ?`, `DELETE FROM rendition_jobs WHERE sha256 = ?`} {
-				if _, err := tx.ExecContext(ctx, q, m.SHA256); err != nil {
+				if _, err := tx.ExecContext(ctx, q, sha); err != nil {
 					return nil, err
 				}
 			}
-			freed = append(freed, m.SHA256)
+			freed = append(freed, sha) // freeBlobs keeps what versions of other items still need
 		}
 	}
 	return freed, nil

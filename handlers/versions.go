@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"gallerist/data"
+	"gallerist/web"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Replacing an item's file, its previous files (versions), and its stable
+// URL. A replacement is read exactly as an upload (readMultipart,
+// readJSONBody: the same staging, sniffing and budgets), one file, with the
+// item's filename and alt text changed only when the request sends them.
+
+var (
+	replaceForm = formSpec{fields: []string{"alt", "filename"}, may: mayReplaceMedia,
+		unknown: "Unknown form field %q; send the new file as \"file\", and \"filename\" or \"alt\" to change them too."}
+	replaceJSONFields = []string{"attachment", "filename", "alt"}
+)
+
+// mayReplaceMedia is checked before a replacement is staged.
+func mayReplaceMedia(ctx context.Context) error {
+	return data.RequireScope(ctx, data.ScopeMediaUpdate, "replacing the file of a media item")
+}
+
+// readReplace reads a replacement: multipart ("file", optional "filename"
+// and "alt") or JSON (base64 "attachment", "filename" naming it and the
+// item, "alt" string or null).
+func (h *Handlers) readReplace(c *fiber.Ctx) (data.MediaReplace, error) {
+	var r data.MediaReplace
+	var files []*data.Staged
+	switch mt, params := uploadType(c); mt {
+	case "multipart/form-data":
+		body, err := h.readMultipart(c, params["boundary"], replaceForm)
+		if err != nil {
+			return r, err
+		}
+		files = body.files
+		if v, ok := body.form["filename"]; ok && v != "" {
+			r.Filename = &v
+		}
+		if v, ok := body.form["alt"]; ok {
+			r.Alt = &v
+		}
+	case "application/json":
+		body, err := h.readJSONBody(c, replaceJSONFields, replaceForm)
+		if err != nil {
+			return r, err
+		}
+		if body.attachment != nil {
+			files = []*data.Staged{body.attachment}
+		}
+		if _, ok := body.fields["filename"]; ok && body.attachment != nil && body.attachment.Filename != "" {
+			r.Filename = &body.attachment.Filename
+		}
+		if _, ok := body.fields["alt"]; ok {
+			r.Alt = &body.alt
+		}
+	default:
+		return r, errUploadType
+	}
+	switch {
+	case len(files) == 0:
+		return r, data.Errorf(data.ECMissingFile, "The request has no file; send the new file as a \"file\" part, or as base64 in \"attachment\".")
+	case len(files) > 1:
+		return r, data.Errorf(data.ECTooManyFiles, "Send one file to replace an item's file.").With("max_files", 1)
+	}
+	r.File = files[0]
+	return r, nil
+}
+
+func (h *Handlers) handleMediaReplace(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	defer lockResource(kindMedia, id)()
+	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+		return err
+	}
+	r, err := h.readReplace(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Media.ReplaceMedia(c.UserContext(), id, r); err != nil {
+		return err
+	}
+	return h.sendMediaAfterWrite(c, id)
+}
+
+// VersionJSON is a previous file of a media item.
+type VersionJSON struct {
+	ID               int64  `json:"id"`
+	MediaID          int64  `json:"media_id"`
+	OriginalFilename string `json:"original_filename"`
+	MIMEType         string `json:"mime_type"`
+	Size             int64  `json:"size"`
+	SHA256           string `json:"sha256"`
+	Width            *int   `json:"width"`
+	Height           *int   `json:"height"`
+	DurationMS       *int64 `json:"duration_ms"`
+	UploadedAt       string `json:"uploaded_at"`
+	UploadedBy       string `json:"uploaded_by"`
+	ReplacedAt       string `json:"replaced_at"`
+	ReplacedBy       string `json:"replaced_by"`
+	ExpiresAt        string `json:"expires_at"`
+}
+
+// versionFields are the names fields= accepts on the versions list.
+var versionFields = []string{"id", "media_id", "original_filename", "mime_type", "size", "sha256", "width", "height",
+	"duration_ms", "uploaded_at", "uploaded_by", "replaced_at", "replaced_by", "expires_at"}
+
+var versionList = listSpec{fields: versionFields}
+
+func (h *Handlers) versionJSON(v *data.MediaVersion) VersionJSON {
+	j := VersionJSON{ID: v.ID, MediaID: v.MediaID, OriginalFilename: v.OriginalFilename, MIMEType: v.MIMEType, Size: v.Size,
+		SHA256: v.SHA256, Width: optInt(v.Width), Height: optInt(v.Height),
+		UploadedAt: web.FormatTime(v.UploadedAt), UploadedBy: v.UploadedBy,
+		ReplacedAt: web.FormatTime(v.CreatedAt), ReplacedBy: v.CreatedBy, ExpiresAt: web.FormatTime(v.CreatedAt.Add(h.trashGrace()))}
+	if v.DurationMS > 0 {
+		d := v.DurationMS
+		j.DurationMS = &d
+	}
+	return j
+}
+
+func (h *Handlers) handleMediaVersions(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	lq, err := parseList(c, versionList, defaultPage, maxPage)
+	if err != nil {
+		return err
+	}
+	items, total, err := h.Media.FindMediaVersions(c.UserContext(), id, lq.Limit, lq.Offset)
+	if err != nil {
+		return err
+	}
+	return sendList(c, items, total, lq.Limit, lq.Offset, lq.Fields, func(v *data.MediaVersion) any { return h.versionJSON(v) })
+}
+
+func (h *Handlers) handleMediaVersionRestore(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	vid, err := pathID(c, "vid", "Version")
+	if err != nil {
+		return err
+	}
+	defer lockResource(kindMedia, id)()
+	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+		return err
+	}
+	if _, err := h.Media.RestoreMediaVersion(c.UserContext(), id, vid); err != nil {
+		return err
+	}
+	return h.sendMediaAfterWrite(c, id)
+}
+
+// StableURL is the path of an item's stable URL.
+func StableURL(id int64, key string) string { return "/m/" + itoa(id) + "/" + key }
+
+// handleStableURL answers /m/{id}/{key} with a redirect to the item's
+// current original, or with ?w= to its rendition of that width (the
+// original while it is being made). Any wrong part is the same 404.
+func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	key := c.Params("key")
+	if err != nil || id <= 0 || !fileKeyRE.MatchString(key) {
+		return data.NotFound("File")
+	}
+	m, err := h.Media.FindStable(c.UserContext(), id, key)
+	if err != nil {
+		return err
+	}
+	target := FileURL(m)
+	if w := c.Query("w"); w != "" {
+		slot, err := strconv.Atoi(w)
+		if err != nil || !data.IsRenditionWidth(slot) || m.Kind != data.KindImage || m.Processing == data.ProcessingFailed {
+			return data.NotFound("File")
+		}
+		for _, r := range m.Renditions {
+			if r.Slot == slot && r.Ext != "webp" {
+				target = RenditionURL(m, r)
+			}
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.Redirect(h.baseURL(c)+target, http.StatusFound)
+}
