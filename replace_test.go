@@ -422,3 +422,45 @@ func TestReplaceBackupKeepsVersions(t *testing.T) {
 		t.Fatalf("verify with a version's blob gone: %+v %v", vr, err)
 	}
 }
+
+// Without JavaScript, Replace is a plain multipart form and Restore a plain
+// form: each redirects to the item, whose panel shows the new state; a file
+// of another kind answers a page that says why, and nothing changes.
+func TestReplaceFormWithoutJS(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	v1, v2 := pngOf(t, 1), pngOf(t, 2)
+	id := idOf(e.uploadOK(t, tok, "mug.png", v1))
+	e.createUser(t, "editor@example.com", data.RoleEditor)
+	c := e.client()
+	c.login(t, "editor@example.com", testOwnerPassword)
+	st, page := c.get(t, fmt.Sprintf("/media/%d", id))
+	if st != 200 || !strings.Contains(page, `id="replace-form"`) || !strings.Contains(page, "No earlier files.") {
+		t.Fatalf("panel: %d", st)
+	}
+	send := func(name string, body []byte) (int, string) {
+		mb, ct := multipartBody(t, []upFile{{name: name, body: body}}, map[string]string{"_csrf": c.csrf})
+		return c.req(t, "POST", fmt.Sprintf("/media/%d/replace", id), mb, ct)
+	}
+	if st, body := send("list.pdf", realPDF(t)); st != 422 || !strings.Contains(body, "list.pdf is a document, but mug.png is an image") {
+		t.Fatalf("kind mismatch: %d %.400s", st, body)
+	}
+	c.get(t, fmt.Sprintf("/media/%d", id))
+	if st, _ := send("mug-v2.png", v2); st != 303 || c.location() != fmt.Sprintf("/media/%d", id) {
+		t.Fatalf("replace: %d %s", st, c.location())
+	}
+	_, page = c.get(t, fmt.Sprintf("/media/%d", id))
+	if !strings.Contains(page, "Replaced the file.") || !strings.Contains(page, "data-version-id") || !strings.Contains(page, "mug.png") {
+		t.Fatalf("panel after replace: %.2000s", page)
+	}
+	vid := idOf(e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any))
+	if st, _ := c.post(t, fmt.Sprintf("/media/%d/versions/%d/restore", id, vid), nil); st != 303 {
+		t.Fatalf("restore: %d", st)
+	}
+	if got := e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); got["sha256"] != shaHex(v1) {
+		t.Fatalf("after restore: %v", got["sha256"])
+	}
+	if left := leftovers(t, e.dir); len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

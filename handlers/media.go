@@ -472,7 +472,11 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 		return nil, err
 	}
 	h.loadPictures(c, m, used)
-	return &views.MediaDetail{M: m, Usage: used}, nil
+	d := &views.MediaDetail{M: m, Usage: used}
+	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // loadPictures fills in the picture of each place an item is used, so lists

@@ -113,6 +113,8 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id", mRead, h.handleMediaPage),
 		page("POST", "/media/:id/alt", mUpdate, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
+		streamed(page("POST", "/media/:id/replace", mUpdate, h.handleMediaReplaceForm)), // versions.go
+		page("POST", "/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestoreForm),
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),

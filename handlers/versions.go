@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"gallerist/data"
+	"gallerist/views"
 	"gallerist/web"
 
 	"github.com/gofiber/fiber/v2"
@@ -193,4 +194,90 @@ func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.Redirect(h.baseURL(c)+target, http.StatusFound)
+}
+
+// The panel's side of the same services: Replace and a version's Restore.
+
+// panelVersions is how many versions the detail panel lists.
+const panelVersions = 10
+
+// replaceAnswer is the JSON library.js reads after a replace from the
+// panel: the panel again (with the tile behind it, out of band).
+type replaceAnswer struct {
+	Panel   string `json:"panel"`
+	Message string `json:"message"`
+}
+
+// handleMediaReplaceForm takes the panel's Replace: one file from
+// library.js (answered with JSON) or the plain form (a redirect to the
+// item, or the error page). It reads the file with readReplace, the API's
+// reader, and calls the same ReplaceMedia.
+func (h *Handlers) handleMediaReplaceForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	r, err := h.readReplace(c)
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	m, err := h.Media.ReplaceMedia(c.UserContext(), id, r)
+	if err != nil {
+		return h.uploadFailed(c, err)
+	}
+	msg := "Replaced the file. The previous one is under Versions."
+	if !wantsJSON(c) {
+		toast(c, web.Toast{Message: msg})
+		return web.RedirectAfterPost(c, "/media/"+itoa(m.ID))
+	}
+	html, err := h.panelHTML(c, id, msg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(replaceAnswer{Panel: html, Message: msg})
+}
+
+// handleMediaVersionRestoreForm is a version's Restore in the panel: the
+// panel again for htmx, else a redirect to the item.
+func (h *Handlers) handleMediaVersionRestoreForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	vid, err := pathID(c, "vid", "Version")
+	if err != nil {
+		return err
+	}
+	if _, err := h.Media.RestoreMediaVersion(c.UserContext(), id, vid); err != nil {
+		return err
+	}
+	msg := "Restored the earlier file. The one it replaced is under Versions."
+	if !web.WantsFragment(c) {
+		toast(c, web.Toast{Message: msg})
+		return web.RedirectAfterPost(c, "/media/"+itoa(id))
+	}
+	html, err := h.panelHTML(c, id, msg)
+	if err != nil {
+		return err
+	}
+	c.Type("html")
+	return c.SendString(html)
+}
+
+// panelHTML renders the detail panel of an item after a change, saying
+// notice, with its tile in the grid behind, out of band.
+func (h *Handlers) panelHTML(c *fiber.Ctx, id int64, notice string) (string, error) {
+	d, err := h.mediaDetail(c, id)
+	if err != nil {
+		return "", err
+	}
+	d.Notice = notice
+	d.Close = withQueryString("/media", listQueryFromCurrent(c))
+	p := h.page(c, d.M.Filename, "library")
+	panel, err := renderString(c, views.MediaPanel(p, d))
+	if err != nil {
+		return "", err
+	}
+	card, err := renderString(c, views.MediaCardOOB(p, d.M, withQueryString("/media/"+itoa(id), listQueryFromCurrent(c))))
+	return panel + card, err
 }
