@@ -250,13 +250,18 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 		upd.Alt = &body.Alt.Value
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	if _, err := h.Media.UpdateMedia(c.UserContext(), id, upd); err != nil {
 		return err
 	}
 	return h.sendMediaAfterWrite(c, id)
+}
+
+// mediaPrecondition checks a write's If-Match against the item's current tag.
+func (h *Handlers) mediaPrecondition(c *fiber.Ctx, id int64) error {
+	return precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) })
 }
 
 // sendMediaAfterWrite answers a write with the item as it now is (as a
@@ -307,7 +312,7 @@ func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	if purge != nil && *purge {
@@ -333,7 +338,7 @@ func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	m, err := h.Media.RestoreMedia(c.UserContext(), id)

@@ -119,7 +119,7 @@ func init() {
 				"expires_at":        obj{"type": "string", "format": "date-time", "description": "replaced_at plus the trash grace period: after it, garbage collection removes the version and its file."},
 			},
 		},
-		"MediaVersionList": listSchema("MediaVersionFields"),
+		"MediaVersionList": listSchema("MediaVersion"),
 		"MediaPatch": obj{
 			"type": "object", "additionalProperties": false, "minProperties": 1,
 			"properties": obj{
@@ -142,10 +142,9 @@ func init() {
 		"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place no longer exists."}
 	unrestored["required"] = append(slices.Clone(usageSchema["required"].([]string)), "reason")
 	addSchemas(obj{
-		"MediaFields":        partialOf(media, "A Media item, or the subset of its properties named by fields."),
-		"MediaRestored":      restored,
-		"MediaVersionFields": partialOf(openapiSchemas["MediaVersion"].(obj), "A MediaVersion, or the subset of its properties named by fields."),
-		"Unrestored":         unrestored,
+		"MediaFields":   partialOf(media, "A Media item, or the subset of its properties named by fields."),
+		"MediaRestored": restored,
+		"Unrestored":    unrestored,
 	})
 	boolean := func(name, desc string) obj {
 		return obj{"name": name, "in": "query", "description": desc + " true or false (1 or 0 also work; anything else is 400).", "schema": obj{"type": "boolean"}}
@@ -253,7 +252,7 @@ func init() {
 			"get": obj{
 				"summary": "Previous files", "operationId": "listMediaVersions", "tags": []string{"media"},
 				"description": "Scope media:read. The files the item had before it was replaced, newest first. Each is kept for the trash grace period after it was replaced (expires_at), then garbage collection removes it.",
-				"parameters":  append(listParamDocs(versionList, pageLimitDoc, maxPage)[:2:2], fieldsParamDoc(versionFields, "Fields to include (sparse objects), comma-separated.")),
+				"parameters":  listParamDocs(versionList, pageLimitDoc, maxPage)[:2],
 				"responses":   respond("200", "A page of versions.", ref("MediaVersionList"), errs("400", "401", "403", "404")),
 			},
 		},

@@ -38,7 +38,7 @@ func (h *Handlers) table() []endpoint {
 		api("GET", "/api/media/:id/usage", mRead, h.handleMediaUsage),
 		// Replacing the file, previous files (versions.go)
 		streamed(api("POST", "/api/media/:id/replace", mUpdate, h.handleMediaReplace)),
-		api("GET", "/api/media/:id/versions", mRead, h.handleMediaVersions, "limit", "offset", "fields"),
+		api("GET", "/api/media/:id/versions", mRead, h.handleMediaVersions, "limit", "offset"),
 		api("POST", "/api/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestore),
 		api("GET", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		api("HEAD", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),

@@ -80,7 +80,7 @@ func (h *Handlers) handleMediaReplace(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	r, err := h.readReplace(c)
@@ -111,11 +111,8 @@ type VersionJSON struct {
 	ExpiresAt        string `json:"expires_at"`
 }
 
-// versionFields are the names fields= accepts on the versions list.
-var versionFields = []string{"id", "media_id", "original_filename", "mime_type", "size", "sha256", "width", "height",
-	"duration_ms", "uploaded_at", "uploaded_by", "replaced_at", "replaced_by", "expires_at"}
-
-var versionList = listSpec{fields: versionFields}
+// versionList is the versions list's spec: limit and offset only.
+var versionList = listSpec{}
 
 func (h *Handlers) versionJSON(v *data.MediaVersion) VersionJSON {
 	j := VersionJSON{ID: v.ID, MediaID: v.MediaID, OriginalFilename: v.OriginalFilename, MIMEType: v.MIMEType, Size: v.Size,
@@ -146,22 +143,27 @@ func (h *Handlers) handleMediaVersions(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) handleMediaVersionRestore(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", "Media item")
-	if err != nil {
-		return err
-	}
-	vid, err := pathID(c, "vid", "Version")
+	id, vid, err := versionPath(c)
 	if err != nil {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	if _, err := h.Media.RestoreMediaVersion(c.UserContext(), id, vid); err != nil {
 		return err
 	}
 	return h.sendMediaAfterWrite(c, id)
+}
+
+// versionPath reads /media/{id}/versions/{vid}.
+func versionPath(c *fiber.Ctx) (id, vid int64, err error) {
+	if id, err = pathID(c, "id", "Media item"); err != nil {
+		return 0, 0, err
+	}
+	vid, err = pathID(c, "vid", "Version")
+	return id, vid, err
 }
 
 // StableURL is the path of an item's stable URL.
@@ -240,11 +242,7 @@ func (h *Handlers) handleMediaReplaceForm(c *fiber.Ctx) error {
 // handleMediaVersionRestoreForm is a version's Restore in the panel: the
 // panel again for htmx, else a redirect to the item.
 func (h *Handlers) handleMediaVersionRestoreForm(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", "Media item")
-	if err != nil {
-		return err
-	}
-	vid, err := pathID(c, "vid", "Version")
+	id, vid, err := versionPath(c)
 	if err != nil {
 		return err
 	}

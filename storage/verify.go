@@ -242,6 +242,39 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 }
 
 // blobRows are the media rows sharing one blob.
+// readBlobRows reads the blobs a query's rows refer to (sha256, rows, the
+// largest and smallest size, names) into blobs, counting the rows in n;
+// bytes already in blobs keep what was read first. label starts the names.
+func readBlobRows(ctx context.Context, tx *sql.Tx, query, label string, n *int64, blobs map[string]blobRows, rep *VerifyReport) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha, names string
+		var k int64
+		var b blobRows
+		if err := rows.Scan(&sha, &k, &b.size, &b.minSize, &names); err != nil {
+			return err
+		}
+		*n += k
+		if _, ok := blobs[sha]; ok {
+			continue
+		}
+		if len(names) > 200 {
+			names = names[:200] + "…"
+		}
+		b.media = label + names
+		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
+			continue
+		}
+		blobs[sha] = b
+	}
+	return rows.Err()
+}
+
 type blobRows struct {
 	size, minSize int64 // the largest and smallest size the rows give
 	media         string
@@ -322,65 +355,15 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 	}
 
 	blobs := map[string]blobRows{}
-	rows, err = tx.QueryContext(ctx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
-		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`)
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
+		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`, "media ", &rep.Media, blobs, rep)
 	if err != nil {
 		return nil, nil, err
 	}
-	for rows.Next() {
-		var sha, names string
-		var n int64
-		var b blobRows
-		if err := rows.Scan(&sha, &n, &b.size, &b.minSize, &names); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		rep.Media += n
-		if len(names) > 200 {
-			names = names[:200] + "…"
-		}
-		b.media = "media " + names
-		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
-			continue
-		}
-		blobs[sha] = b
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-
-	// Versions' blobs: kept for the grace period, checked like the rows'.
-	rows, err = tx.QueryContext(ctx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(DISTINCT media_id)
-		FROM media_versions GROUP BY sha256`)
+	// Versions' blobs (kept for the grace period) are checked like the rows'.
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(DISTINCT media_id)
+		FROM media_versions GROUP BY sha256`, "previous files of media ", &rep.Versions, blobs, rep)
 	if err != nil {
-		return nil, nil, err
-	}
-	for rows.Next() {
-		var sha, ids string
-		var n int64
-		var b blobRows
-		if err := rows.Scan(&sha, &n, &b.size, &b.minSize, &ids); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		rep.Versions += n
-		if _, ok := blobs[sha]; ok {
-			continue // a media row has these bytes too: checked as its
-		}
-		if len(ids) > 200 {
-			ids = ids[:200] + "…"
-		}
-		b.media = "previous files of media " + ids
-		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
-			continue
-		}
-		blobs[sha] = b
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 

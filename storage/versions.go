@@ -43,16 +43,9 @@ func (s *MediaService) ReplaceMedia(ctx context.Context, id int64, r data.MediaR
 	if tmp, _ := st.Handle.(string); tmp == "" {
 		return nil, errors.New("staged file was discarded")
 	}
-	var filename, alt string
-	if r.Filename != nil {
-		if filename, err = data.ValidateFilename(*r.Filename); err != nil {
-			return nil, err
-		}
-	}
-	if r.Alt != nil {
-		if alt, err = data.ValidateAlt(*r.Alt); err != nil {
-			return nil, err
-		}
+	upd, err := validMediaUpdate(data.MediaUpdate{Filename: r.Filename, Alt: r.Alt})
+	if err != nil {
+		return nil, err
 	}
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
 		_, err := replaceable(ctx, tx, org, id, st)
@@ -78,20 +71,8 @@ func (s *MediaService) ReplaceMedia(ctx context.Context, id int64, r data.MediaR
 					return err
 				}
 			}
-			if r.Filename != nil || r.Alt != nil {
-				if r.Filename != nil {
-					cur.Filename = filename
-				}
-				if r.Alt != nil {
-					cur.Alt = alt
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-					cur.Filename, cur.Alt, ms(s.db.Now()), id, org); err != nil {
-					return err
-				}
-				if err := setSearch(ctx, tx, id, searchText(cur.Filename, cur.Alt)); err != nil {
-					return err
-				}
+			if err := s.writeMediaUpdate(ctx, tx, cur, upd); err != nil {
+				return err
 			}
 			if err := releaseLease(ctx, tx, lease); err != nil {
 				return err
@@ -113,12 +94,9 @@ func (s *MediaService) ReplaceMedia(ctx context.Context, id int64, r data.MediaR
 
 // replaceable finds a live item whose file st may replace.
 func replaceable(ctx context.Context, tx *sql.Tx, org, id int64, st *data.Staged) (*data.Media, error) {
-	cur, err := findMediaByID(ctx, tx, org, id)
+	cur, err := findLiveMedia(ctx, tx, org, id, "to replace its file")
 	if err != nil {
 		return nil, err
-	}
-	if cur.DeletedAt != nil {
-		return nil, data.Errorf(data.ECNotFound, "Media item not found (it is in the trash; restore it to replace its file).")
 	}
 	if cur.Kind != st.Kind {
 		name := st.Filename
@@ -230,12 +208,9 @@ func (s *MediaService) RestoreMediaVersion(ctx context.Context, id, versionID in
 	}
 	var m *data.Media
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
-		cur, err := findMediaByID(ctx, tx, org, id)
+		cur, err := findLiveMedia(ctx, tx, org, id, "first")
 		if err != nil {
 			return err
-		}
-		if cur.DeletedAt != nil {
-			return data.Errorf(data.ECNotFound, "Media item not found (it is in the trash; restore it first).")
 		}
 		v, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM media_versions WHERE id = ? AND media_id = ? AND org_id = ?`,
 			versionID, id, org))
