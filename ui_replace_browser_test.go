@@ -33,6 +33,10 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	before := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)
 
 	b.openPanelFromLibrary(t, id)
+	stable := pathOf(before["stable_url"].(string))
+	if link := evalJS[string](t, b, `document.querySelector("#media-panel [data-copy]").getAttribute("data-copy")`); !strings.HasPrefix(link, "http") || !strings.HasSuffix(link, stable) {
+		t.Errorf("Copy link copies %s, want the stable link %s", link, stable)
+	}
 	preview := `document.querySelector("#media-panel img").getAttribute("src")`
 	oldPreview := evalJS[string](t, b, preview)
 	oldTile := evalJS[string](t, b, fmt.Sprintf(`document.querySelector("#media-%d img").getAttribute("src")`, id))

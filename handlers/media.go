@@ -481,6 +481,9 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
 		return nil, err
 	}
+	if d.StableURL, err = h.stableURL(c, m); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -110,6 +110,9 @@ type MediaDetail struct {
 	VersionTotal int
 	// Notice says what the last action did (a replace, a restore).
 	Notice string
+	// StableURL is the item's stable link (it follows a replace), which
+	// Copy link copies.
+	StableURL string
 	// Close is the list URL the panel closes to.
 	Close string
 	Alt   FieldState
