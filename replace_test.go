@@ -192,6 +192,10 @@ func TestReplaceRefused(t *testing.T) {
 		{"unknown field", func() *resp {
 			return e.replaceFile(t, tok, id, "ok.png", realPNG(t, 8, 8), map[string]string{"colour": "red"})
 		}, 422, data.ECUnknownField},
+		{"stale If-Match", func() *resp {
+			mb, ct := multipartBody(t, []upFile{{name: "ok.png", body: realPNG(t, 8, 8)}}, nil)
+			return e.do(t, "POST", fmt.Sprintf("/api/media/%d/replace", id), tok, mb, ct, "If-Match", `W/"m1-0000-0000"`)
+		}, 412, data.ECPreconditionFailed},
 		{"no such item", func() *resp { return e.replaceFile(t, tok, id+99, "ok.png", realPNG(t, 8, 8), nil) }, 404, data.ECNotFound},
 		{"token without media:update", func() *resp {
 			return e.replaceFile(t, e.tokenWithout(t, data.ScopeMediaUpdate), id, "ok.png", realPNG(t, 8, 8), nil)
@@ -244,9 +248,9 @@ func TestReplacedVersionGC(t *testing.T) {
 	e.replaceOK(t, tok, id, "c.png", v3)
 
 	list := e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)
-	data := list["data"].([]any)
-	if list["total"] != 2.0 || len(data) != 2 || data[0].(map[string]any)["sha256"] != shaHex(v2) || data[1].(map[string]any)["sha256"] != shaHex(v1) ||
-		data[1].(map[string]any)["replaced_by"] != "token:test" || data[1].(map[string]any)["original_filename"] != "a.png" {
+	items := list["data"].([]any)
+	if list["total"] != 2.0 || len(items) != 2 || items[0].(map[string]any)["sha256"] != shaHex(v2) || items[1].(map[string]any)["sha256"] != shaHex(v1) ||
+		items[1].(map[string]any)["replaced_by"] != "token:test" || items[1].(map[string]any)["original_filename"] != "a.png" {
 		t.Fatalf("versions: %v", list)
 	}
 	if page := e.getJSON(t, fmt.Sprintf("/api/media/%d/versions?limit=1&offset=1", id), tok).json(t); len(page["data"].([]any)) != 1 ||
@@ -274,7 +278,31 @@ func TestReplacedVersionGC(t *testing.T) {
 	if vr, err := storage.Verify(ctx, e.dir, storage.VerifyOptions{}); err != nil || !vr.Clean() || vr.Versions != 1 {
 		t.Fatalf("verify: %+v %v", vr, err)
 	}
+	// A pinned version outlives the grace period; unpinned, it goes.
+	v2id := idOf(e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any))
+	pin := func(on bool) map[string]any {
+		r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d/versions/%d", id, v2id), tok, map[string]any{"pinned": on})
+		if r.Status != 200 {
+			t.Fatalf("pin %v: %d %s", on, r.Status, r.Body)
+		}
+		return r.json(t)
+	}
+	if j := pin(true); j["pinned"] != true || j["expires_at"] != nil {
+		t.Fatalf("pinned: %v", j)
+	}
 	clock.Advance(3 * 24 * time.Hour)
+	if rep, err := e.app.media.CollectGarbage(ctx, true, grace); err != nil || len(rep.Versions)+len(rep.Blobs) != 0 {
+		t.Fatalf("dry run with v2 pinned: %+v %v", rep, err)
+	}
+	if rep, err := e.app.media.CollectGarbage(ctx, false, grace); err != nil || len(rep.Versions)+len(rep.Blobs) != 0 || !e.hasBlob(t, shaHex(v2)) {
+		t.Fatalf("gc removed a pinned version: %+v %v", rep, err)
+	}
+	if j := pin(false); j["pinned"] != false || j["expires_at"] == nil {
+		t.Fatalf("unpinned: %v", j)
+	}
+	if r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d/versions/%d", id, v2id), tok, map[string]any{}); r.Status != 400 || r.errCode(t) != data.ECEmptyUpdate {
+		t.Fatalf("empty patch: %d %s", r.Status, r.Body)
+	}
 	rep, err = e.app.media.CollectGarbage(ctx, false, grace)
 	if err != nil || len(rep.Versions) != 1 || rep.Versions[0].SHA256 != shaHex(v2) || e.hasBlob(t, shaHex(v2)) || !e.hasBlob(t, shaHex(v3)) {
 		t.Fatalf("gc past v2's grace: %+v %v", rep, err)
@@ -365,6 +393,12 @@ func TestReplaceTenancy(t *testing.T) {
 	}
 	if r := e.do(t, "POST", fmt.Sprintf("/api/media/%d/versions/%d/restore", id, vid), theirs, nil, ""); r.Status != 404 {
 		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	if r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d/versions/%d", id, vid), theirs, map[string]any{"pinned": true}); r.Status != 404 {
+		t.Fatalf("pin: %d %s", r.Status, r.Body)
+	}
+	if r := e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any); r["pinned"] != false {
+		t.Fatalf("their pin changed ours: %v", r)
 	}
 	if after := e.snapshot(t); after != before {
 		t.Fatalf("changed:\n%s\n%s", before, after)

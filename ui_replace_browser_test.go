@@ -86,9 +86,12 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 		t.Errorf("gallery image %s, want the new file %s", src, after["url"])
 	}
 
-	// Restore from Versions.
+	// Pin, then Restore from Versions.
 	b.openPanelFromLibrary(t, id)
-	b.click(t, "[data-versions] button")
+	b.click(t, "[data-versions] [data-pin]")
+	b.waitJS(t, "the pinned version", `document.querySelector("[data-versions] [data-pinned]") !== null &&
+		document.querySelector("[data-versions] [data-pin]").textContent.trim() === "Unpin"`)
+	b.click(t, "[data-versions] button[aria-label^=Restore]")
 	b.waitJS(t, "the restored file", `document.querySelector("[data-panel-notice]") !== null &&
 		document.querySelector("[data-panel-notice]").textContent.includes("Restored")`)
 	if now := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); now["sha256"] != before["sha256"] {

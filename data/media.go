@@ -444,6 +444,8 @@ type MediaVersion struct {
 	// CreatedAt/CreatedBy: when it stopped being current (was replaced), and by whom.
 	CreatedAt time.Time
 	CreatedBy string
+	// Pinned versions are kept past the grace period, until unpinned.
+	Pinned bool
 }
 
 // MediaService is the media library.
@@ -482,6 +484,9 @@ type MediaService interface {
 	// RestoreMediaVersion makes a version the item's current file again;
 	// the current file becomes a version.
 	RestoreMediaVersion(ctx context.Context, id, versionID int64) (*Media, error)
+	// PinMediaVersion keeps a version past the grace period (pinned), or
+	// lets it expire again (not pinned).
+	PinMediaVersion(ctx context.Context, id, versionID int64, pinned bool) (*MediaVersion, error)
 	// StableKey is the key of an item's stable URL (/m/{id}/{key}): an HMAC
 	// of its id under its organization's file secret.
 	StableKey(ctx context.Context, id int64) (string, error)

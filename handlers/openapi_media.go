@@ -101,7 +101,7 @@ func init() {
 			"type": "object", "additionalProperties": false,
 			"description": "A previous file of a media item, kept (and restorable) until expires_at, then removed by garbage collection.",
 			"required": []string{"id", "media_id", "original_filename", "mime_type", "size", "sha256", "width", "height", "duration_ms",
-				"uploaded_at", "uploaded_by", "replaced_at", "replaced_by", "expires_at"},
+				"uploaded_at", "uploaded_by", "replaced_at", "replaced_by", "pinned", "expires_at"},
 			"properties": obj{
 				"id":                obj{"type": "integer", "minimum": 1},
 				"media_id":          obj{"type": "integer", "minimum": 1},
@@ -116,7 +116,8 @@ func init() {
 				"uploaded_by":       obj{"type": "string", "description": "Who made it the item's file (user:… or token:…)."},
 				"replaced_at":       obj{"type": "string", "format": "date-time", "description": "When another file replaced it."},
 				"replaced_by":       obj{"type": "string", "description": "Who replaced it."},
-				"expires_at":        obj{"type": "string", "format": "date-time", "description": "replaced_at plus the trash grace period: after it, garbage collection removes the version and its file."},
+				"pinned":            obj{"type": "boolean", "description": "Pinned versions are kept past the grace period, until unpinned (PATCH), restored, or the item is purged."},
+				"expires_at":        obj{"type": []string{"string", "null"}, "format": "date-time", "description": "replaced_at plus the trash grace period: after it, garbage collection removes the version and its file. null while pinned."},
 			},
 		},
 		"MediaVersionList": listSchema("MediaVersion"),
@@ -254,6 +255,18 @@ func init() {
 				"description": "Scope media:read. The files the item had before it was replaced, newest first. Each is kept for the trash grace period after it was replaced (expires_at), then garbage collection removes it.",
 				"parameters":  listParamDocs(versionList, pageLimitDoc, maxPage)[:2],
 				"responses":   respond("200", "A page of versions.", ref("MediaVersionList"), errs("400", "401", "403", "404")),
+			},
+		},
+		"/api/media/{id}/versions/{vid}": obj{
+			"parameters": []obj{id, idParam("vid", "Version id.")},
+			"patch": obj{
+				"summary": "Pin or unpin a previous file", "operationId": "updateMediaVersion", "tags": []string{"media"},
+				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"pinned"},
+					"properties": obj{"pinned": obj{"type": "boolean"}},
+				}}}},
+				"responses": respond("200", "The version.", ref("MediaVersion"), errs("400", "401", "403", "404", "415", "422")),
 			},
 		},
 		"/api/media/{id}/versions/{vid}/restore": obj{

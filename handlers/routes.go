@@ -39,6 +39,7 @@ func (h *Handlers) table() []endpoint {
 		// Replacing the file, previous files (versions.go)
 		streamed(api("POST", "/api/media/:id/replace", mUpdate, h.handleMediaReplace)),
 		api("GET", "/api/media/:id/versions", mRead, h.handleMediaVersions, "limit", "offset"),
+		api("PATCH", "/api/media/:id/versions/:vid", mUpdate, h.handleMediaVersionPatch),
 		api("POST", "/api/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestore),
 		api("GET", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		api("HEAD", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
@@ -115,6 +116,7 @@ func (h *Handlers) table() []endpoint {
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
 		streamed(page("POST", "/media/:id/replace", mUpdate, h.handleMediaReplaceForm)), // versions.go
 		page("POST", "/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestoreForm),
+		page("POST", "/media/:id/versions/:vid/pin", mUpdate, h.handleMediaVersionPinForm),
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),

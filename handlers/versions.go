@@ -95,20 +95,21 @@ func (h *Handlers) handleMediaReplace(c *fiber.Ctx) error {
 
 // VersionJSON is a previous file of a media item.
 type VersionJSON struct {
-	ID               int64  `json:"id"`
-	MediaID          int64  `json:"media_id"`
-	OriginalFilename string `json:"original_filename"`
-	MIMEType         string `json:"mime_type"`
-	Size             int64  `json:"size"`
-	SHA256           string `json:"sha256"`
-	Width            *int   `json:"width"`
-	Height           *int   `json:"height"`
-	DurationMS       *int64 `json:"duration_ms"`
-	UploadedAt       string `json:"uploaded_at"`
-	UploadedBy       string `json:"uploaded_by"`
-	ReplacedAt       string `json:"replaced_at"`
-	ReplacedBy       string `json:"replaced_by"`
-	ExpiresAt        string `json:"expires_at"`
+	ID               int64   `json:"id"`
+	MediaID          int64   `json:"media_id"`
+	OriginalFilename string  `json:"original_filename"`
+	MIMEType         string  `json:"mime_type"`
+	Size             int64   `json:"size"`
+	SHA256           string  `json:"sha256"`
+	Width            *int    `json:"width"`
+	Height           *int    `json:"height"`
+	DurationMS       *int64  `json:"duration_ms"`
+	UploadedAt       string  `json:"uploaded_at"`
+	UploadedBy       string  `json:"uploaded_by"`
+	ReplacedAt       string  `json:"replaced_at"`
+	ReplacedBy       string  `json:"replaced_by"`
+	Pinned           bool    `json:"pinned"`
+	ExpiresAt        *string `json:"expires_at"`
 }
 
 // versionList is the versions list's spec: limit and offset only.
@@ -118,7 +119,11 @@ func (h *Handlers) versionJSON(v *data.MediaVersion) VersionJSON {
 	j := VersionJSON{ID: v.ID, MediaID: v.MediaID, OriginalFilename: v.OriginalFilename, MIMEType: v.MIMEType, Size: v.Size,
 		SHA256: v.SHA256, Width: optInt(v.Width), Height: optInt(v.Height),
 		UploadedAt: web.FormatTime(v.UploadedAt), UploadedBy: v.UploadedBy,
-		ReplacedAt: web.FormatTime(v.CreatedAt), ReplacedBy: v.CreatedBy, ExpiresAt: web.FormatTime(v.CreatedAt.Add(h.trashGrace()))}
+		ReplacedAt: web.FormatTime(v.CreatedAt), ReplacedBy: v.CreatedBy, Pinned: v.Pinned}
+	if !v.Pinned {
+		exp := web.FormatTime(v.CreatedAt.Add(h.trashGrace()))
+		j.ExpiresAt = &exp
+	}
 	if v.DurationMS > 0 {
 		d := v.DurationMS
 		j.DurationMS = &d
@@ -155,6 +160,27 @@ func (h *Handlers) handleMediaVersionRestore(c *fiber.Ctx) error {
 		return err
 	}
 	return h.sendMediaAfterWrite(c, id)
+}
+
+func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
+	id, vid, err := versionPath(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Pinned *bool `json:"pinned"`
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	if body.Pinned == nil {
+		return data.Errorf(data.ECEmptyUpdate, "Send pinned: true to keep the version past the grace period, or false to let it expire.")
+	}
+	v, err := h.Media.PinMediaVersion(c.UserContext(), id, vid, *body.Pinned)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h.versionJSON(v))
 }
 
 // versionPath reads /media/{id}/versions/{vid}.
@@ -250,6 +276,33 @@ func (h *Handlers) handleMediaVersionRestoreForm(c *fiber.Ctx) error {
 		return err
 	}
 	msg := "Restored the earlier file. The one it replaced is under Versions."
+	if !web.WantsFragment(c) {
+		toast(c, web.Toast{Message: msg})
+		return web.RedirectAfterPost(c, "/media/"+itoa(id))
+	}
+	html, err := h.panelHTML(c, id, msg)
+	if err != nil {
+		return err
+	}
+	c.Type("html")
+	return c.SendString(html)
+}
+
+// handleMediaVersionPinForm is a version's Pin or Unpin in the panel
+// (pinned=true or false): the panel again for htmx, else a redirect.
+func (h *Handlers) handleMediaVersionPinForm(c *fiber.Ctx) error {
+	id, vid, err := versionPath(c)
+	if err != nil {
+		return err
+	}
+	pinned := c.FormValue("pinned") == "true"
+	if _, err := h.Media.PinMediaVersion(c.UserContext(), id, vid, pinned); err != nil {
+		return err
+	}
+	msg := "Pinned: this version is kept until you unpin it."
+	if !pinned {
+		msg = "Unpinned: this version is removed " + views.Plural(int(h.trashGrace().Hours()/24), "day", "days") + " after it was replaced."
+	}
 	if !web.WantsFragment(c) {
 		toast(c, web.Toast{Message: msg})
 		return web.RedirectAfterPost(c, "/media/"+itoa(id))

@@ -143,14 +143,14 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 }
 
 const versionColumns = `id, media_id, original_filename, mime_type, size, sha256, width, height, duration_ms,
-	uploaded_at, uploaded_by, created_at, created_by`
+	uploaded_at, uploaded_by, created_at, created_by, pinned`
 
 func scanVersion(row scanner) (*data.MediaVersion, error) {
 	var v data.MediaVersion
 	var w, h, dur sql.NullInt64
 	var uploaded, created int64
 	if err := row.Scan(&v.ID, &v.MediaID, &v.OriginalFilename, &v.MIMEType, &v.Size, &v.SHA256, &w, &h, &dur,
-		&uploaded, &v.UploadedBy, &created, &v.CreatedBy); err != nil {
+		&uploaded, &v.UploadedBy, &created, &v.CreatedBy, &v.Pinned); err != nil {
 		return nil, err
 	}
 	v.Width, v.Height, v.DurationMS = int(w.Int64), int(h.Int64), dur.Int64
@@ -242,6 +242,32 @@ func (s *MediaService) RestoreMediaVersion(ctx context.Context, id, versionID in
 	return m, nil
 }
 
+// PinMediaVersion pins a version (GC keeps it past the grace period) or
+// unpins it (it expires a grace period after it was replaced, as before).
+func (s *MediaService) PinMediaVersion(ctx context.Context, id, versionID int64, pinned bool) (*data.MediaVersion, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.RequireScope(ctx, data.ScopeMediaUpdate, "pinning a previous file of a media item"); err != nil {
+		return nil, err
+	}
+	var v *data.MediaVersion
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if _, err := findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		var err error
+		v, err = scanVersion(tx.QueryRowContext(ctx, `UPDATE media_versions SET pinned = ? WHERE id = ? AND media_id = ? AND org_id = ?
+			RETURNING `+versionColumns, pinned, versionID, id, org))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.NotFound("Version")
+		}
+		return err
+	})
+	return v, err
+}
+
 // stableKey is the key of an item's stable URL: the file-key HMAC, under
 // the organization's secret, of a name no content hash can have.
 func stableKey(secret []byte, id int64) string {
@@ -307,11 +333,11 @@ type GCVersion struct {
 	CreatedAt time.Time // when it stopped being current
 }
 
-// findExpiredVersions lists versions that stopped being current at or
-// before cutoff, oldest first, at most limit (-1: all).
+// findExpiredVersions lists the versions not pinned that stopped being
+// current at or before cutoff, oldest first, at most limit (-1: all).
 func findExpiredVersions(ctx context.Context, tx *sql.Tx, cutoff int64, limit int) ([]GCVersion, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, org_id, media_id, sha256, created_at FROM media_versions
-		WHERE created_at <= ? ORDER BY created_at, id LIMIT ?`, cutoff, limit)
+		WHERE created_at <= ? AND pinned = 0 ORDER BY created_at, id LIMIT ?`, cutoff, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -339,9 +365,9 @@ func (s *MediaService) collectVersions(ctx context.Context, dryRun bool, cutoff 
 			if rep.Versions, err = findExpiredVersions(ctx, tx, cutoff, -1); err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT v.sha256 FROM media_versions v WHERE v.created_at <= ?
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT v.sha256 FROM media_versions v WHERE v.created_at <= ? AND v.pinned = 0
 				AND NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = v.sha256 AND (m.deleted_at IS NULL OR m.deleted_at > ?))
-				AND NOT EXISTS (SELECT 1 FROM media_versions o WHERE o.sha256 = v.sha256 AND o.created_at > ?)
+				AND NOT EXISTS (SELECT 1 FROM media_versions o WHERE o.sha256 = v.sha256 AND (o.created_at > ? OR o.pinned = 1))
 				ORDER BY 1`, cutoff, cutoff, cutoff)
 			return eachString(rows, err, func(k string) {
 				if !slices.Contains(rep.Blobs, k) {
