@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -60,7 +61,9 @@ func TestReplaceKeepsPlaces(t *testing.T) {
 	if r := e.sendJSON(t, "PUT", fmt.Sprintf("/api/collections/%d/image", cid), tok, map[string]any{"media_id": id}); r.Status != 200 {
 		t.Fatalf("collection image: %d %s", r.Status, r.Body)
 	}
-	got := e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)
+	gr := e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok)
+	etag := gr.Header.Get("ETag")
+	got := gr.json(t)
 	stable, _ := got["stable_url"].(string)
 	if !strings.Contains(stable, fmt.Sprintf("/m/%d/", id)) {
 		t.Fatalf("stable_url: %v", got["stable_url"])
@@ -76,6 +79,11 @@ func TestReplaceKeepsPlaces(t *testing.T) {
 		after["filename"] != "mug.jpg" || after["original_filename"] != "mug-v2.jpg" || after["stable_url"] != stable || after["size"] != float64(len(newJPG)) {
 		t.Fatalf("replaced item: %v", after)
 	}
+	t.Run("the item's ETag moves", func(t *testing.T) {
+		if r := e.do(t, "GET", fmt.Sprintf("/api/media/%d", id), tok, nil, "", "If-None-Match", etag); r.Status != 200 || r.Header.Get("ETag") == etag {
+			t.Fatalf("If-None-Match with the old tag: %d %s", r.Status, r.Header.Get("ETag"))
+		}
+	})
 	t.Run("gallery", func(t *testing.T) {
 		r := e.getJSON(t, fmt.Sprintf("/api/products/%d/images/%d", pid, img), tok).json(t)
 		if r["src"] != newURL || idOf(r) != img || r["media_id"] != float64(id) {
@@ -496,5 +504,66 @@ func TestReplaceFormWithoutJS(t *testing.T) {
 	}
 	if left := leftovers(t, e.dir); len(left) > 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// Replaces and garbage collection with no grace at all, at the same time:
+// whatever the interleaving, every item's current file is in the store
+// (a version's blob may go, a current one never).
+func TestReplaceDuringGC(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	var ids []int64
+	for i := 0; i < 4; i++ {
+		ids = append(ids, idOf(e.uploadOK(t, tok, fmt.Sprintf("p%d.png", i), pngOf(t, i))))
+	}
+	done := make(chan struct{})
+	gcErr := make(chan error, 1)
+	go func() {
+		defer close(gcErr)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := e.app.media.CollectGarbage(context.Background(), false, 0); err != nil {
+				gcErr <- err
+				return
+			}
+		}
+	}()
+	for round := 1; round <= 15; round++ {
+		for _, id := range ids {
+			body := pngOf(t, int(id)*100+round%3) // bytes come back: a replace may bring a version's bytes back
+			mb, ct := multipartBody(t, []upFile{{name: "n.png", body: body}}, nil)
+			_, r := e.send(t, "POST", fmt.Sprintf("/api/media/%d/replace", id), tok, mb, ct)
+			if r.Status != 200 {
+				t.Fatalf("replace %d: %d %s", id, r.Status, r.Body)
+			}
+		}
+	}
+	close(done)
+	if err := <-gcErr; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		m := e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)
+		if !e.hasBlob(t, m["sha256"].(string)) {
+			t.Fatalf("item %d's current file %s is gone", id, m["sha256"])
+		}
+		f := e.do(t, "GET", pathOf(m["url"].(string)), "", nil, "")
+		if f.Status != 200 || shaHex(f.Body) != m["sha256"] {
+			t.Fatalf("item %d's file: %d", id, f.Status)
+		}
+	}
+	var shas sql.NullString
+	if err := e.app.db.QueryRowForTest(`SELECT group_concat(sha256) FROM media_versions`).Scan(&shas); err != nil {
+		t.Fatal(err)
+	}
+	for _, sha := range strings.Split(shas.String, ",") {
+		if sha != "" && !e.hasBlob(t, sha) {
+			t.Fatalf("a version row's blob %s is gone", sha)
+		}
 	}
 }
