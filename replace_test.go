@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -496,6 +497,12 @@ func TestReplaceFormWithoutJS(t *testing.T) {
 		t.Fatalf("panel after replace: %.2000s", page)
 	}
 	vid := idOf(e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any))
+	if st, _ := c.post(t, fmt.Sprintf("/media/%d/versions/%d/pin", id, vid), url.Values{"pinned": {"true"}}); st != 303 {
+		t.Fatalf("pin: %d", st)
+	}
+	if _, page = c.get(t, fmt.Sprintf("/media/%d", id)); !strings.Contains(page, "data-pinned") || !strings.Contains(page, "Pinned: this version is kept") {
+		t.Fatalf("panel after pin: %.2000s", page)
+	}
 	if st, _ := c.post(t, fmt.Sprintf("/media/%d/versions/%d/restore", id, vid), nil); st != 303 {
 		t.Fatalf("restore: %d", st)
 	}

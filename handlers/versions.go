@@ -276,16 +276,7 @@ func (h *Handlers) handleMediaVersionRestoreForm(c *fiber.Ctx) error {
 		return err
 	}
 	msg := "Restored the earlier file. The one it replaced is under Versions."
-	if !web.WantsFragment(c) {
-		toast(c, web.Toast{Message: msg})
-		return web.RedirectAfterPost(c, "/media/"+itoa(id))
-	}
-	html, err := h.panelHTML(c, id, msg)
-	if err != nil {
-		return err
-	}
-	c.Type("html")
-	return c.SendString(html)
+	return h.panelAfterChange(c, id, msg)
 }
 
 // handleMediaVersionPinForm is a version's Pin or Unpin in the panel
@@ -303,6 +294,12 @@ func (h *Handlers) handleMediaVersionPinForm(c *fiber.Ctx) error {
 	if !pinned {
 		msg = "Unpinned: this version is removed " + views.Plural(int(h.trashGrace().Hours()/24), "day", "days") + " after it was replaced."
 	}
+	return h.panelAfterChange(c, id, msg)
+}
+
+// panelAfterChange answers a change made in the panel: the panel again,
+// saying msg, for htmx; else msg as a toast on the item's page.
+func (h *Handlers) panelAfterChange(c *fiber.Ctx, id int64, msg string) error {
 	if !web.WantsFragment(c) {
 		toast(c, web.Toast{Message: msg})
 		return web.RedirectAfterPost(c, "/media/"+itoa(id))
