@@ -548,10 +548,12 @@ func (j fileJob) relPath() string {
 }
 
 // snapshotFiles lists the files a database's rows refer to: the blob of
-// every media row's bytes, live or trashed, and every rendition.
+// every media row's bytes, live or trashed, and of every version, and
+// every rendition.
 func snapshotFiles(ctx context.Context, db *sql.DB) ([]fileJob, error) {
 	var jobs []fileJob
-	rows, err := db.QueryContext(ctx, `SELECT sha256, MAX(size) FROM media GROUP BY sha256 ORDER BY sha256`)
+	rows, err := db.QueryContext(ctx, `SELECT sha256, MAX(size) FROM
+		(SELECT sha256, size FROM media UNION ALL SELECT sha256, size FROM media_versions) GROUP BY sha256 ORDER BY sha256`)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ type VerifyReport struct {
 	Warnings []string
 
 	Media            int64 // media rows, live and trashed
+	Versions         int64 // previous files of replaced items (media_versions rows)
 	Products         int64 // products with a gallery
 	Blobs            int64 // distinct blobs hashed
 	BlobBytes        int64
@@ -111,9 +112,9 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 	}
 	mediaNeeds := func(sha string) func() (bool, error) {
 		return func() (bool, error) {
-			var n int
-			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n)
-			return n > 0, err
+			var need bool
+			err := conn.QueryRowContext(ctx, `SELECT `+blobRefSQL, sha, sha).Scan(&need)
+			return need, err
 		}
 	}
 	store := opt.Blobs
@@ -245,6 +246,39 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 }
 
 // blobRows are the media rows sharing one blob.
+// readBlobRows reads the blobs a query's rows refer to (sha256, rows, the
+// largest and smallest size, names) into blobs, counting the rows in n;
+// bytes already in blobs keep what was read first. label starts the names.
+func readBlobRows(ctx context.Context, tx *sql.Tx, query, label string, n *int64, blobs map[string]blobRows, rep *VerifyReport) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha, names string
+		var k int64
+		var b blobRows
+		if err := rows.Scan(&sha, &k, &b.size, &b.minSize, &names); err != nil {
+			return err
+		}
+		*n += k
+		if _, ok := blobs[sha]; ok {
+			continue
+		}
+		if len(names) > 200 {
+			names = names[:200] + "…"
+		}
+		b.media = label + names
+		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
+			continue
+		}
+		blobs[sha] = b
+	}
+	return rows.Err()
+}
+
 type blobRows struct {
 	size, minSize int64 // the largest and smallest size the rows give
 	media         string
@@ -325,32 +359,15 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 	}
 
 	blobs := map[string]blobRows{}
-	rows, err = tx.QueryContext(ctx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
-		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`)
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
+		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`, "media ", &rep.Media, blobs, rep)
 	if err != nil {
 		return nil, nil, err
 	}
-	for rows.Next() {
-		var sha, names string
-		var n int64
-		var b blobRows
-		if err := rows.Scan(&sha, &n, &b.size, &b.minSize, &names); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		rep.Media += n
-		if len(names) > 200 {
-			names = names[:200] + "…"
-		}
-		b.media = "media " + names
-		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
-			continue
-		}
-		blobs[sha] = b
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// Versions' blobs (kept for the grace period) are checked like the rows'.
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(DISTINCT media_id)
+		FROM media_versions GROUP BY sha256`, "previous files of media ", &rep.Versions, blobs, rep)
+	if err != nil {
 		return nil, nil, err
 	}
 
