@@ -42,7 +42,7 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 	}
 	return web.SendFile(c, web.FileResponse{
 		Blob: blob, ContentType: m.MIMEType, ETag: m.FileKey, Immutable: true, Modified: m.CreatedAt,
-		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(),
+		Attachment: m.Kind != data.KindImage, Filename: m.DownloadName(), Public: true,
 	})
 }
 
@@ -88,7 +88,7 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt})
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt, Public: true})
 }
 
 // fileCrop serves /files/{key}/{w}x{h}-{fx}-{fy}.{ext}: a crop at one of

@@ -45,12 +45,14 @@ type MediaJSON struct {
 	RenditionsJSON
 	UsedBy      []UsageJSON `json:"used_by,omitempty"`
 	DuplicateOf *int64      `json:"duplicate_of,omitempty"`
+	// StableURL redirects to the current file, whatever replaces it (single items only).
+	StableURL string `json:"stable_url,omitempty"`
 }
 
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "focal_x", "focal_y", "crops"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url", "focal_x", "focal_y", "crops"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -179,6 +181,9 @@ func (h *Handlers) handleMediaGet(c *fiber.Ctx) error {
 	}
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
+	if j.StableURL, err = h.stableURL(c, m); err != nil {
+		return err
+	}
 	v, err := sparse(withUsedBy(j), fields)
 	if err != nil {
 		return err
@@ -258,13 +263,18 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	if _, err := h.Media.UpdateMedia(c.UserContext(), id, upd); err != nil {
 		return err
 	}
 	return h.sendMediaAfterWrite(c, id)
+}
+
+// mediaPrecondition checks a write's If-Match against the item's current tag.
+func (h *Handlers) mediaPrecondition(c *fiber.Ctx, id int64) error {
+	return precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) })
 }
 
 // sendMediaAfterWrite answers a write with the item as it now is (as a
@@ -282,7 +292,23 @@ func (h *Handlers) sendMediaAfterWrite(c *fiber.Ctx, id int64) error {
 	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
-	return c.JSON(h.mediaJSON(c, m))
+	j := h.mediaJSON(c, m)
+	if j.StableURL, err = h.stableURL(c, m); err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+// stableURL is the absolute stable URL of a live item ("" in the trash).
+func (h *Handlers) stableURL(c *fiber.Ctx, m *data.Media) (string, error) {
+	if m.DeletedAt != nil {
+		return "", nil
+	}
+	key, err := h.Media.StableKey(c.UserContext(), m.ID)
+	if err != nil {
+		return "", err
+	}
+	return h.baseURL(c) + StableURL(m.ID, key), nil
 }
 
 func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {
@@ -299,7 +325,7 @@ func (h *Handlers) handleMediaDelete(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	if purge != nil && *purge {
@@ -325,7 +351,7 @@ func (h *Handlers) handleMediaRestore(c *fiber.Ctx) error {
 		return err
 	}
 	defer lockResource(kindMedia, id)()
-	if err := precondition(c, "media item", func() (entityTag, error) { return h.currentMediaTag(c, id) }); err != nil {
+	if err := h.mediaPrecondition(c, id); err != nil {
 		return err
 	}
 	m, err := h.Media.RestoreMedia(c.UserContext(), id)
@@ -502,7 +528,14 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 		return nil, err
 	}
 	h.loadPictures(c, m, used)
-	return &views.MediaDetail{M: m, Usage: used}, nil
+	d := &views.MediaDetail{M: m, Usage: used}
+	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
+		return nil, err
+	}
+	if d.StableURL, err = h.stableURL(c, m); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // loadPictures fills in the picture of each place an item is used, so lists

@@ -275,6 +275,8 @@ func errorSchema(codes []string) obj {
 				"allow":              str("method_not_allowed: the methods the path takes, as the Allow header lists them."),
 				"required_scope":     obj{"type": "string", "enum": scopes, "description": "missing_scope, forbidden: the scope the request needs."},
 				"used_by":            obj{"type": "array", "items": ref("Usage"), "description": "in_use: where the item is still used."},
+				"kind":               obj{"type": "string", "enum": data.Kinds, "description": "kind_mismatch: the item's kind, which a replacement must have."},
+				"detected_kind":      obj{"type": "string", "enum": data.Kinds, "description": "kind_mismatch: the kind of the file sent."},
 				"gallery_version":    integer("precondition_failed on a gallery: its current version."),
 				"max_images":         integer("gallery_full: the most images a gallery holds."),
 				"max_files":          integer("too_many_files: the most files one request may carry."),

@@ -290,6 +290,61 @@
     if ($('form[data-alt-editor]') && unsaved().length) { e.preventDefault(); e.returnValue = '' }
   })
 
+  // ---- Replace in the detail panel: the chosen file uploads at once, with
+  // the library's upload tile (progress, then the server's error with Retry
+  // when retrying can help); on success the panel is swapped for the one
+  // the server sends (new preview, facts and Versions, and the tile behind).
+  function replaceFile (form, file) {
+    var list = $('[data-replace-status]', form)
+    var T = G.uploadTile
+    list.innerHTML = ''
+    var tile = T.make(file)
+    list.appendChild(tile)
+    var xhr = new XMLHttpRequest()
+    xhr.open('POST', form.getAttribute('action'))
+    xhr.setRequestHeader('X-CSRF-Token', G.csrfToken())
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('HX-Current-URL', window.location.href)
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) T.progress(tile, e.loaded / e.total) }
+    var retry = function () { replaceFile(form, file) }
+    xhr.onload = function () {
+      var body = null
+      try { body = JSON.parse(xhr.responseText) } catch (e) {}
+      if (xhr.status >= 200 && xhr.status < 300 && body && body.panel) {
+        T.progress(tile, 1)
+        window.htmx.swap('#panel', body.panel, { swapStyle: 'innerHTML' })
+        G.announce(body.message || 'File replaced.')
+        var input = $('#replace-file')
+        if (input) input.focus({ preventScroll: true })
+        document.dispatchEvent(new CustomEvent('gallerist:replaced', { detail: { file: file.name } }))
+        return
+      }
+      var msg = (body && body.error && body.error.message) ||
+        (xhr.status === 413 ? file.name + ' is too large.' : 'Replacing the file with ' + file.name + ' failed (' + xhr.status + '). Try again.')
+      T.fail(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? retry : null)
+      G.announce('The file was not replaced: ' + msg)
+    }
+    xhr.onerror = function () {
+      T.fail(tile, 'The upload of ' + file.name + ' was interrupted. Check your connection and retry.', retry)
+    }
+    var fd = new FormData()
+    fd.append('file', file, file.name)
+    xhr.send(fd)
+  }
+  document.addEventListener('change', function (e) {
+    var input = e.target.matches && e.target.matches('[data-replace-input]') && e.target
+    if (!input || !input.files || !input.files.length || !window.htmx) return
+    replaceFile(input.closest('form'), input.files[0])
+    input.value = ''
+  })
+  document.addEventListener('submit', function (e) {
+    var form = e.target.matches && e.target.matches('form[data-replace-form]') && e.target
+    if (!form || !window.htmx) return
+    e.preventDefault() // the file went when it was chosen
+    var input = $('[data-replace-input]', form)
+    if (input && input.files && input.files.length) replaceFile(form, input.files[0])
+  })
+
   // The first upload into an empty library brings the selection bar (it is
   // on the page, hidden, until there is something to select).
   document.addEventListener('gallerist:uploaded', function () {
