@@ -212,6 +212,26 @@ func TestFocalPointCrops(t *testing.T) {
 		}
 	})
 
+	// A replaced file keeps the item's focal point: the new file's crops are
+	// cut around it, under the new file's key.
+	t.Run("Replace", func(t *testing.T) {
+		if r := e.sendJSON(t, "PATCH", path, tok, `{"focal_x": 0.8, "focal_y": 0.3}`); r.Status != 200 {
+			t.Fatalf("PATCH: %d", r.Status)
+		}
+		e.replaceOK(t, tok, int64(id), "dot-v2.png", rendertest.Dot(1600, 600, 0.8, 0.3, 30, "png"))
+		m := e.waitProcessed(t, tok, id)
+		if m["focal_x"] != 0.8 || m["focal_y"] != 0.3 {
+			t.Fatalf("focal after replace: %v %v", m["focal_x"], m["focal_y"])
+		}
+		u := cropURLOf(t, m, "1:1", "480")
+		if u == square || !strings.HasSuffix(u, "/480x480-800-300.jpg") {
+			t.Fatalf("crop after replace %s (before: %s)", u, square)
+		}
+		if _, _, n := rendertest.FindDot(e.decodeCrop(t, u)); n < 100 {
+			t.Fatalf("the new file's square crop misses the dot (%d px)", n)
+		}
+	})
+
 	// Crops are stored as renditions: verify finds each file with its row.
 	t.Run("Verify", func(t *testing.T) {
 		rep, err := storage.Verify(context.Background(), e.dir, storage.VerifyOptions{})
