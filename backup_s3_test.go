@@ -74,7 +74,7 @@ func TestVerifyS3(t *testing.T) {
 	clean(t, "of a clean running instance on S3")
 	s.stop()
 	if _, errOut, code := bkRun(t, bin, "verify", "--data", s.dir); code == 0 ||
-		!strings.Contains(errOut, s.dir+", and not one blob in its folders: if the server keeps its files in a bucket, give verify the same --blobs") {
+		!strings.Contains(errOut, "this instance keeps its files in s3://"+bucket+"/shop/ at "+srv.Endpoint+", not in the data directory (local): give verify --blobs '") {
 		t.Fatalf("verify of an instance on S3 without --blobs: exit %d\n%s", code, errOut)
 	}
 

@@ -61,6 +61,9 @@ func runGC(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.db.Close()
+	if _, err := a.checkStore(ctx, cfg.blobs, "gc"); err != nil {
+		return err
+	}
 	rep, err := a.media.CollectGarbage(ctx, *dryRun, grace)
 	if err != nil {
 		return err

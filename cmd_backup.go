@@ -23,6 +23,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if *to == "" {
 		return errors.New("backup needs --to DIR (a new or empty directory)")
 	}
+	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "backup"); err != nil {
+		return err
+	}
 	// The files are copied from wherever the server keeps them.
 	opt := storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update,
 		AccessKey: cfg.blobs.accessKey, SecretKey: cfg.blobs.secretKey}
@@ -77,6 +80,9 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	var cfg config
 	fs := newFlags("verify", getenv, &cfg, append([]setting{dataSetting}, blobSettings...)...)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "verify"); err != nil {
 		return err
 	}
 	opt := storage.VerifyOptions{Progress: newProgressLine(stderr, "verify").update}

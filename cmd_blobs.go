@@ -30,6 +30,13 @@ func runBlobsMigrate(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
+	rec, err := storage.ReadStoreOwner(ctx, cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := wrongStore(rec, cfg.blobs, "blobs migrate"); err != nil {
+		return err
+	}
 	spool, err := storage.NewStaging(filepath.Join(cfg.dataDir, migrateSpoolDir))
 	if err != nil {
 		return err
@@ -46,6 +53,9 @@ func runBlobsMigrate(ctx context.Context, args []string, getenv func(string) str
 	}
 	if fmt.Sprint(src) == fmt.Sprint(dst) {
 		return fmt.Errorf("--to names the store the files are in already (%v); give the other one", src)
+	}
+	if err := storage.CheckOwner(ctx, dst, rec.Lineage); err != nil {
+		return fmt.Errorf("--to: %w; give a prefix of its own (nothing was copied)", err)
 	}
 	res, err := storage.MigrateBlobs(ctx, cfg.dataDir, src, dst, storage.MigrateOptions{
 		Spool: spool, Progress: newProgressLine(stderr, "migrate").update})
@@ -72,6 +82,10 @@ func runBlobsMigrate(ctx context.Context, args []string, getenv func(string) str
 		plural(int(res.Skipped.Count), "file"), megabytes(res.Skipped.Bytes), map[bool]string{true: "was", false: "were"}[res.Skipped.Count == 1])
 	if len(res.Problems) > 0 {
 		return fmt.Errorf("%s could not be copied (none of them was written to the target); the source's copies are damaged (gallerist verify tells more)", plural(len(res.Problems), "file"))
+	}
+	// The target is this database's now, and the one store its server may switch to.
+	if err := recordMigrated(ctx, cfg.dataDir, rec.Lineage, dst, storeName(target)); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "To switch: stop the server, run this command once more (it copies only what changed), then start the server with --blobs %s.\n", migrateBlobsFlag(*to))
 	return nil
@@ -104,4 +118,21 @@ func migrateBlobsFlag(to string) string {
 		return "local"
 	}
 	return "'" + to + "'"
+}
+
+// recordMigrated marks the target of a complete migrate as this database's
+// (its owner object) and records it as the store a server may switch to.
+func recordMigrated(ctx context.Context, dataDir, lineage string, dst storage.BlobStore, name string) error {
+	if lineage == "" {
+		return nil // a database from before owners were recorded: nothing to mark
+	}
+	if err := storage.ClaimStore(ctx, dst, lineage); err != nil {
+		return err
+	}
+	db, err := storage.OpenDB(ctx, filepath.Join(dataDir, storage.DBFileName))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.RecordNextStore(ctx, name)
 }

@@ -395,6 +395,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer a.db.Close()
+	if _, err := a.checkStore(ctx, cfg.blobs, "import"); err != nil {
+		return err
+	}
 	org, err := a.orgs.FindOrgBySlug(ctx, *orgSlug)
 	if err != nil {
 		return cliError(err)

@@ -243,6 +243,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := config{limits: data.DefaultLimits()}
 	fs := newFlags("serve", getenv, &cfg, append([]setting{dataSetting}, serveSettings...)...)
+	takeOver := fs.Bool("take-over-store", false, "start on a store another database owns (disaster recovery: a restored copy taking the place of an instance that is gone)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n\n%s", err, usage())
 	}
@@ -259,6 +260,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer unlock()
+	if err := a.claimStore(ctx, cfg.blobs, *takeOver, log); err != nil {
+		return err
+	}
 	// The one server of this data dir: staging files are leftovers of a crash.
 	if err := a.staging.Clear(); err != nil {
 		log.Warn("clear staging files", "err", err)

@@ -1030,6 +1030,12 @@ func Restore(ctx context.Context, from, dataDir string, opt RestoreOptions) (res
 	if err := checkBackupDB(ctx, pending, m, jobs); err != nil {
 		return nil, err
 	}
+	// The copy is a database of its own, with its files in the data dir:
+	// it must never pass for the database it was taken from (whose bucket
+	// it would otherwise collect garbage in).
+	if err := newLineage(ctx, pending); err != nil {
+		return nil, fmt.Errorf("give the restored database its own id: %w", err)
+	}
 	res.Bytes += r.size
 	report(Progress{Phase: "database", Files: 1, TotalFiles: 1, Bytes: r.size, TotalBytes: r.size, Done: true})
 	dst := &LocalBlobs{root: dataDir}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -61,6 +62,15 @@ type GCItem struct {
 // dryRun reports what would go and deletes nothing.
 func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace time.Duration) (GCReport, error) {
 	rep := GCReport{DryRun: dryRun}
+	// Never delete in a store another database owns (a restored copy
+	// pointed at production's bucket would delete production's newer files).
+	owner, err := s.db.StoreOwner(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err := CheckOwner(ctx, s.blobs, owner.Lineage); err != nil {
+		return rep, fmt.Errorf("garbage collection deletes nothing here: %w", err)
+	}
 	if grace < 0 {
 		grace = 0
 	}

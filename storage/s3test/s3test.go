@@ -12,10 +12,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -226,4 +228,31 @@ func (w *lockedWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// Backdate makes every object of bucket under prefix d older, as time
+// passing would: versitygw's posix backend reports a file's modification
+// time as its object's LastModified. (Garbage collection leaves objects
+// younger than an hour alone.)
+func (s *Server) Backdate(tb testing.TB, bucket, prefix string, d time.Duration) {
+	tb.Helper()
+	root := filepath.Join(s.dir, bucket)
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if !strings.HasPrefix(filepath.ToSlash(rel), prefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		old := info.ModTime().Add(-d)
+		return os.Chtimes(p, old, old)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
