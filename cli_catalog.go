@@ -154,13 +154,24 @@ func runProductCreate(ctx context.Context, args []string, getenv func(string) st
 // serve.lock), so one server process at a time writes a data dir; the
 // lock goes with the process, however it ends.
 func lockDataDir(dir string) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, "serve.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	unlock, err = lockFile(filepath.Join(dir, "serve.lock"))
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("another gallerist serve is running on %s (one server per data dir): %w", dir, err)
+	}
+	return unlock, err
+}
+
+// lockFile takes an exclusive lock on the file at p (created if needed),
+// held until unlock or the process ends; syscall.EWOULDBLOCK if another
+// process holds it.
+func lockFile(p string) (unlock func(), err error) {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("another gallerist serve is running on %s (one server per data dir): %w", dir, err)
+		return nil, err
 	}
 	return func() { f.Close() }, nil
 }

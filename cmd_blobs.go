@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"gallerist/storage"
 )
@@ -40,6 +41,18 @@ func runBlobsMigrate(ctx context.Context, args []string, getenv func(string) str
 	spool, err := storage.NewStaging(filepath.Join(cfg.dataDir, migrateSpoolDir))
 	if err != nil {
 		return err
+	}
+	// One migrate at a time: what is in the spool then is a killed run's.
+	unlock, err := lockFile(filepath.Join(cfg.dataDir, "migrate.lock"))
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return fmt.Errorf("another gallerist blobs migrate is running on %s; wait for it to end", cfg.dataDir)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := spool.Clear(); err != nil {
+		return fmt.Errorf("clear what an interrupted migrate left in %s: %w", spool.Dir(), err)
 	}
 	defer os.Remove(spool.Dir()) // only when empty
 	// The source is only read: no start-up probe object is written to it.

@@ -267,6 +267,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := a.staging.Clear(); err != nil {
 		log.Warn("clear staging files", "err", err)
 	}
+	if gone, err := a.staging.RemoveDeadBackups(ctx, a.db); err != nil {
+		log.Warn("remove the database snapshots of killed backups", "err", err)
+	} else if len(gone) > 0 {
+		log.Info("removed the database snapshots of killed backups", "folders", gone)
+	}
 
 	// Listen before any background work starts: an address that is taken
 	// ends the start at once (the workers would hold it until a signal).

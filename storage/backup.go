@@ -283,7 +283,7 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	snapPath := area.localDB()
 	if snapPath == "" {
 		// A bucket: the snapshot is staged in the data dir's temp folder.
-		tmp, err := os.MkdirTemp(filepath.Join(dataDir, "tmp"), "backup-")
+		tmp, err := os.MkdirTemp(filepath.Join(dataDir, "tmp"), backupStagingPrefix)
 		if errors.Is(err, fs.ErrNotExist) {
 			tmp, err = os.MkdirTemp("", "gallerist-backup-")
 		}

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -115,7 +116,8 @@ func (s *Staging) CreateTemp() (*os.File, error) {
 
 // Clear removes every staging file, whatever its age: for the one server
 // process of a data dir, at start and after shutdown, when no upload of
-// its own can be running.
+// its own can be running. A backup's snapshot folder is left alone (a
+// backup may be running; see RemoveDeadBackups).
 func (s *Staging) Clear() error {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -123,11 +125,56 @@ func (s *Staging) Clear() error {
 	}
 	var errs []error
 	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), backupStagingPrefix) {
+			continue
+		}
 		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// backupStagingPrefix begins the names of the folders in the staging
+// folder where a backup into a bucket keeps its database snapshot while it
+// runs (a full copy of the database: password and token hashes too).
+const backupStagingPrefix = "backup-"
+
+// RemoveDeadBackups removes the snapshot folders of backups that were
+// killed (SIGKILL, power loss): every backup-* folder, when no hold on file
+// deletion is live. A running backup takes its hold before it makes its
+// folder and renews it while it runs, so a folder seen while no hold is live
+// is a dead backup's; while any hold is live every folder is kept (a dead
+// one goes at the first start after that hold expires, within HoldTTL).
+// It returns the folders removed.
+func (s *Staging) RemoveDeadBackups(ctx context.Context, db *DB) ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), backupStagingPrefix) {
+			dirs = append(dirs, filepath.Join(s.dir, e.Name()))
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, nil
+	}
+	// Listed before the holds are read: a folder listed was made after its
+	// backup's hold committed, so that hold is seen unless it expired.
+	var held bool
+	if err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		held, err = db.filesHeld(ctx, tx)
+		return err
+	}); err != nil || held {
+		return nil, err
+	}
+	var errs []error
+	for _, d := range dirs {
+		errs = append(errs, os.RemoveAll(d))
+	}
+	return dirs, errors.Join(errs...)
 }
 
 // fileMover is a store that can take a staged file by renaming it, on the
