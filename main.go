@@ -249,6 +249,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	grace, shutdownGrace := cfg.trashGrace, cfg.shutdownGrace
 	log := newLogger(cfg.logFormat, stderr)
+	if cfg.logFormat == "json" {
+		stdout = logWriter{log} // "Gallerist is running on ..." is a JSON object too
+	}
 	a, err := openApp(ctx, cfg)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"gallerist/storage"
@@ -22,6 +23,18 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// logWriter logs each line written to it: with --log-format json, what
+// serve prints for people (where it listens) becomes log lines, so that the
+// journal holds one JSON object per line.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.log.Info(line)
+	}
+	return len(p), nil
 }
 
 // readinessChecks are what /readyz checks: the database and the blob store.

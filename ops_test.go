@@ -319,7 +319,11 @@ func TestReadiness(t *testing.T) {
 // access log's carry the request id (the client's, echoed), method, route
 // pattern, status and duration.
 func TestLogFormatJSON(t *testing.T) {
-	s := startBinary(t, buildBinary(t), "--log-format", "json")
+	s := startBinary(t, buildBinary(t), "--log-format", "json", "--metrics-addr", "127.0.0.1:0")
+	// stdout too: where it listens (the journal gets both streams).
+	s.stop()
+	s.stdout = s.log
+	s.start(t)
 	req, _ := http.NewRequest("GET", s.base+"/api/media/4242", nil)
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	req.Header.Set("X-Request-Id", "probe-7")
@@ -341,6 +345,11 @@ func TestLogFormatJSON(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no access line with the request id:\n%s", s.log)
+	}
+	for _, want := range []string{"Gallerist is running on http://", "Metrics on http://"} {
+		if !strings.Contains(s.log.String(), `"msg":"`+want) {
+			t.Errorf("no JSON line %q:\n%s", want, s.log)
+		}
 	}
 }
 

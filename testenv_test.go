@@ -615,6 +615,7 @@ type server struct {
 	args                  []string
 	cmd                   *exec.Cmd
 	log                   *syncBuffer // stderr of every run
+	stdout                io.Writer   // stdout of every run (nil: discarded)
 	exited                chan struct{}
 }
 
@@ -662,7 +663,7 @@ func (s *server) start(t testing.TB) {
 	addr := ln.Addr().String()
 	ln.Close()
 	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.dir, "--addr", addr}, s.args...)...)
-	s.cmd.Stderr = s.log
+	s.cmd.Stderr, s.cmd.Stdout = s.log, s.stdout
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
