@@ -271,16 +271,19 @@ func TestBlobsRedirectPresignExpires(t *testing.T) {
 }
 
 // TestBlobsRedirectCDN: with a CDN base URL the 302 names the object under
-// it, with the type and disposition the server would send.
+// it, with the type the server would send (and no inline disposition: the
+// file name is an organization's, and a CDN may cache one URL for all).
 func TestBlobsRedirectCDN(t *testing.T) {
 	e := newTestEnv(t, withS3(t), withRedirect(t, "https://cdn.example.com/media/", 0))
 	tok := e.token(t, 0)
 	base := e.serveLoopback(t)
 	m := e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 800, 600))
 	sha := m["sha256"].(string)
+	doc := e.uploadOK(t, tok, "Price list.pdf", minimalPDF())
 	for path, want := range map[string]string{
-		pathOf(m["url"].(string)): "https://cdn.example.com/media/gallerist/originals/" + sha + "?" + url.Values{
-			"response-content-type": {"image/jpeg"}, "response-content-disposition": {web.ContentDisposition(false, "photo.jpg")}}.Encode(),
+		pathOf(doc["url"].(string)): "https://cdn.example.com/media/gallerist/originals/" + doc["sha256"].(string) + "?" + url.Values{
+			"response-content-type": {"application/pdf"}, "response-content-disposition": {web.ContentDisposition(true, "Price list.pdf")}}.Encode(),
+		pathOf(m["url"].(string)):                                "https://cdn.example.com/media/gallerist/originals/" + sha + "?response-content-type=image%2Fjpeg",
 		pathOf(m["renditions"].(map[string]any)["640"].(string)): "https://cdn.example.com/media/gallerist/renditions/" + sha + "/640.jpg?response-content-type=image%2Fjpeg",
 	} {
 		for _, method := range []string{"GET", "HEAD"} {

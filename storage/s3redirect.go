@@ -80,7 +80,12 @@ func (b *s3Blob) Redirect(head bool, contentType, disposition string) (string, t
 	}
 	q := url.Values{}
 	q.Set("response-content-type", contentType)
-	if disposition != "" {
+	// Through a CDN an inline file's disposition is left out: it only
+	// carries the item's file name, which differs between organizations
+	// holding the same bytes, and a CDN whose cache key ignores the query
+	// would serve the first one's name to all (an attachment keeps it: it
+	// is what makes it one).
+	if disposition != "" && (r.CDN == nil || !strings.HasPrefix(disposition, "inline")) {
 		q.Set("response-content-disposition", disposition)
 	}
 	if r.CDN != nil {
