@@ -23,7 +23,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if *to == "" {
 		return errors.New("backup needs --to DIR (a new or empty directory)")
 	}
-	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "backup"); err != nil {
+	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "backup", false); err != nil {
 		return err
 	}
 	// The files are copied from wherever the server keeps them.
@@ -82,7 +82,7 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "verify"); err != nil {
+	if err := checkStoreOf(ctx, cfg.dataDir, cfg.blobs, "verify", true); err != nil {
 		return err
 	}
 	opt := storage.VerifyOptions{Progress: newProgressLine(stderr, "verify").update}

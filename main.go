@@ -41,7 +41,7 @@ func main() {
 const usageCommands = `Gallerist: a self-hosted product media manager.
 
 Usage:
-  gallerist [serve] [--addr 127.0.0.1:8080] [--data ./gallerist_data]
+  gallerist [serve] [--addr 127.0.0.1:8080] [--data ./gallerist_data] [--take-over-store]
   gallerist org create --slug SLUG --name NAME
   gallerist token create --name NAME --scopes media:read,media:create,...
                           [--org SLUG] [--expires 720h]
@@ -49,15 +49,15 @@ Usage:
                           (password from standard input or GALLERIST_PASSWORD)
   gallerist product create --title TITLE [--handle HANDLE] [--org SLUG]
   gallerist gc [--dry-run] [--trash-days 7] [--blobs local|s3://...]
-  gallerist backup --data DIR --to NEWDIR [--blobs local|s3://...]
+  gallerist backup --data DIR --to NEWDIR|s3://BUCKET/PREFIX?... [--blobs local|s3://...]
                           consistent snapshot of a running or stopped instance, with its files
                           (read from the bucket when they live in one)
-  gallerist restore --from BACKUPDIR --data NEWDIR
+  gallerist restore --from BACKUPDIR|s3://BUCKET/PREFIX?... --data NEWDIR
                           checks the backup against its manifest; NEWDIR must be new or empty
   gallerist verify --data DIR [--blobs local|s3://...]
                           checks database, galleries, every blob's SHA-256, renditions, orphans;
                           exit status 0 only when clean (read-only: safe while serving)
-  gallerist import [--create-products] [--dry-run] [--org SLUG] FOLDER|ZIP
+  gallerist import [--create-products] [--dry-run] [--org SLUG] [--blobs local|s3://...] FOLDER|ZIP
                           adds files named by product handle (red-mug.jpg, red-mug-2.jpg,
                           red-mug_3.png) or listed in the folder's import.csv
                           (handle,position,file,alt) to those products' galleries, in order
@@ -76,7 +76,9 @@ Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
 serve, gc, import, backup, verify and blobs migrate take --blobs (env GALLERIST_BLOBS):
-where files live.
+where files live; each refuses a store other than the one the instance's server uses.
+--take-over-store (serve): start on a store another database owns (disaster recovery:
+a restored copy taking the place of an instance that is gone).
 
 serve flags (each also as an environment variable):
 `

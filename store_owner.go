@@ -76,11 +76,15 @@ func wrongStore(rec storage.StoreOwner, bc blobsConfig, cmd string) error {
 }
 
 // checkStoreOf checks that bc names the store of the database in dataDir,
-// reading it without writing (for backup and verify).
-func checkStoreOf(ctx context.Context, dataDir string, bc blobsConfig, cmd string) error {
+// reading it without writing (for backup and verify). With orNext, the
+// target of the last migrate passes too (verify checks it before a switch).
+func checkStoreOf(ctx context.Context, dataDir string, bc blobsConfig, cmd string, orNext bool) error {
 	rec, err := storage.ReadStoreOwner(ctx, dataDir)
 	if err != nil {
 		return nil // no database: the command says so itself
+	}
+	if orNext && rec.Next != "" && sameStore(rec.Next, storeName(bc)) {
+		return nil
 	}
 	return wrongStore(rec, bc, cmd)
 }

@@ -273,6 +273,7 @@ func TestMigrateThenSwitchStore(t *testing.T) {
 	if got := s3Owner(t, srv, bucket, "shop/"); got != lineage.Lineage || !sameStore(lineage.Next, target) {
 		t.Fatalf("after migrate: owner object %q, record %+v", got, lineage)
 	}
+	bkMustRun(t, bin, append([]string{"verify", "--data", s.dir}, blobs...)...) // the target, before the switch
 	for _, d := range []string{"blobs", "renditions"} {
 		if err := os.RemoveAll(filepath.Join(s.dir, d)); err != nil {
 			t.Fatal(err)
