@@ -170,3 +170,35 @@ func TestVerifyS3(t *testing.T) {
 		}
 	})
 }
+
+// TestS3BackupMessagesNameTheSetting is the review's R3: a missing bucket in
+// backup's --to, migrate's --to or restore's --from is named as that flag's;
+// restore lists its prefix first, so a missing bucket, an unknown key id or
+// an empty prefix are said as such, not as "no manifest.json".
+func TestS3BackupMessagesNameTheSetting(t *testing.T) {
+	srv := s3test.Shared(t)
+	bucket := srv.NewBucket(t)
+	bin := buildBinary(t)
+	s, _ := bkSeeded(t, bin, 1)
+	s.stop()
+	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
+	missing := srv.URL("no-such-bucket", "bk")
+	fresh := func() string { return filepath.Join(t.TempDir(), "restored") }
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"BackupTo":       {append([]string{"backup", "--data", s.dir, "--to", missing}, keys...), "the bucket does not exist; create it, or correct the bucket in --to"},
+		"MigrateTo":      {append([]string{"blobs", "migrate", "--data", s.dir, "--to", missing}, keys...), "the bucket does not exist; create it, or correct the bucket in --to"},
+		"RestoreFrom":    {append([]string{"restore", "--from", missing, "--data", fresh()}, keys...), "the bucket does not exist; create it, or correct the bucket in --from"},
+		"RestoreEmpty":   {append([]string{"restore", "--from", srv.URL(bucket, "nothing-here"), "--data", fresh()}, keys...), "nothing is stored under that prefix: no backup there"},
+		"RestoreUnknown": {[]string{"restore", "--from", srv.URL(bucket, "bk"), "--data", fresh(), "--s3-access-key", "nobody", "--s3-secret-key", srv.SecretKey}, "refused the credentials (access key id \"nobody\")"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, errOut, code := bkRun(t, bin, c.args...)
+			if code == 0 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "manifest") {
+				t.Fatalf("exit %d, want %q:\n%s", code, c.want, errOut)
+			}
+		})
+	}
+}

@@ -122,6 +122,7 @@ func parseMigrateTarget(to string, source blobsConfig) (blobsConfig, error) {
 	if err != nil {
 		return blobsConfig{}, fmt.Errorf("--to: %w", err)
 	}
+	s3.Setting = "--to"
 	return blobsConfig{s3: &s3, accessKey: source.accessKey, secretKey: source.secretKey}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -161,10 +162,13 @@ func TestServeRefusesUnusableBlobStore(t *testing.T) {
 	}
 	closed := "s3://" + bucket + "?endpoint=http://" + ln.Addr().String() + "&path_style=true"
 	ln.Close()
+	web := httptest.NewServer(http.FileServer(http.Dir(t.TempDir()))) // an HTTP server, not an S3 one
+	defer web.Close()
 	for name, c := range map[string]struct{ url, secret, want string }{
 		"WrongSecret":    {srv.URL(bucket, ""), "not-the-secret-at-all", "refused the credentials"},
 		"MissingBucket":  {srv.URL("no-such-bucket", ""), srv.SecretKey, "the bucket does not exist"},
 		"NothingListens": {closed, srv.SecretKey, "cannot reach the server"},
+		"NotS3":          {"s3://" + bucket + "?endpoint=" + web.URL + "&path_style=true", srv.SecretKey, "answered 404 without an S3 error or an x-amz-request-id: it does not look like an S3 server; check the endpoint in --blobs"},
 		"NoSecret":       {srv.URL(bucket, ""), "", "AWS_SECRET_ACCESS_KEY"},
 		"BadURL":         {"s3://" + bucket + "?endpoint=nowhere", srv.SecretKey, "--blobs (from GALLERIST_BLOBS="},
 	} {

@@ -221,7 +221,7 @@ func Backup(ctx context.Context, dataDir, dest string, opt BackupOptions) (res *
 	if dest == "" {
 		return nil, errors.New("--to is required")
 	}
-	area, err := openBackupArea(dest, opt.AccessKey, opt.SecretKey)
+	area, err := openBackupArea(dest, "--to", opt.AccessKey, opt.SecretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -989,9 +989,14 @@ func Restore(ctx context.Context, from, dataDir string, opt RestoreOptions) (res
 	if opt.Workers <= 0 {
 		opt.Workers = 4
 	}
-	area, err := openBackupArea(from, opt.AccessKey, opt.SecretKey)
+	area, err := openBackupArea(from, "--from", opt.AccessKey, opt.SecretKey)
 	if err != nil {
 		return nil, err
+	}
+	if b, ok := area.(*bucketArea); ok {
+		if err := b.probe(ctx); err != nil {
+			return nil, err
+		}
 	}
 	m, err := readManifest(ctx, area)
 	if err != nil {

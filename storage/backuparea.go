@@ -37,9 +37,10 @@ type backupArea interface {
 	seal(ctx context.Context, manifest []byte) error
 }
 
-// openBackupArea names the area of a --to or --from value: an s3:// URL
-// (signed in with accessKey and secretKey) or a directory.
-func openBackupArea(where, accessKey, secretKey string) (backupArea, error) {
+// openBackupArea names the area of a --to or --from value (flag): an s3://
+// URL (signed in with accessKey and secretKey; only read for --from) or a
+// directory.
+func openBackupArea(where, flag, accessKey, secretKey string) (backupArea, error) {
 	if !IsS3URL(where) {
 		return &dirArea{dir: where, dirs: &sync.Map{}}, nil
 	}
@@ -51,6 +52,7 @@ func openBackupArea(where, accessKey, secretKey string) (backupArea, error) {
 		return nil, errors.New("a backup in a bucket needs a prefix of its own, as in s3://BUCKET/PREFIX")
 	}
 	cfg.AccessKey, cfg.SecretKey = accessKey, secretKey
+	cfg.Setting, cfg.ReadOnly = flag, flag == "--from"
 	s, err := NewS3Blobs(cfg)
 	if err != nil {
 		return nil, err
@@ -109,6 +111,23 @@ func (b *bucketArea) create(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("--to %s is not empty (it holds %s); give a new prefix (nothing was changed)", b, obj.Key)
 	}
 	return func() { b.removeAll(context.WithoutCancel(ctx)) }, nil
+}
+
+// probe lists the prefix of a backup to be read, so that a missing bucket,
+// refused credentials or an empty prefix are said as such (rather than as
+// a missing manifest).
+func (b *bucketArea) probe(ctx context.Context) error {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	objs := b.s.core.Client.ListObjects(lctx, b.s.cfg.Bucket, minio.ListObjectsOptions{Prefix: b.s.cfg.Prefix, Recursive: true, MaxKeys: 1})
+	obj, ok := <-objs
+	if ok && obj.Err != nil {
+		return b.s.explain("list the backup", obj.Err)
+	}
+	if !ok {
+		return fmt.Errorf("--from %s: nothing is stored under that prefix: no backup there (check the bucket and prefix)", b)
+	}
+	return nil
 }
 
 // removeAll deletes what a failed backup wrote under the prefix.

@@ -50,6 +50,12 @@ type S3Config struct {
 	// Transport carries the client's requests (nil: minio-go's own);
 	// tests count the requests a file request makes through it.
 	Transport http.RoundTripper
+
+	// Setting names the flag the URL came from, for messages ("":
+	// --blobs); ReadOnly says the store is only read (restore's --from),
+	// so a refusal asks for read and list rights only.
+	Setting  string
+	ReadOnly bool
 }
 
 // DefaultS3PartSize is the multipart part size: one part is buffered in
@@ -663,6 +669,14 @@ func (s *S3Blobs) Check(ctx context.Context) error {
 	return nil
 }
 
+// setting is the flag the store's URL came from, for messages.
+func (s *S3Blobs) setting() string {
+	if s.cfg.Setting == "" {
+		return "--blobs"
+	}
+	return s.cfg.Setting
+}
+
 // explain turns a client error into a message that says what to fix. It
 // names the access key's id, never the secret.
 func (s *S3Blobs) explain(op string, err error) error {
@@ -675,9 +689,17 @@ func (s *S3Blobs) explain(op string, err error) error {
 		"XAdminUserNotFound": // versitygw's answer to an unknown access key
 		return fmt.Errorf("%s: %s: the server refused the credentials (access key id %q): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --s3-access-key and --s3-secret-key (%s)", s, op, s.cfg.AccessKey, r.Code)
 	case "AccessDenied":
-		return fmt.Errorf("%s: %s: access denied for access key id %q: the key needs to read, write, list and delete in the bucket", s, op, s.cfg.AccessKey)
+		need := "read, write, list and delete"
+		if s.cfg.ReadOnly {
+			need = "read and list"
+		}
+		return fmt.Errorf("%s: %s: access denied for access key id %q: the key needs to %s in the bucket", s, op, s.cfg.AccessKey, need)
 	case "NoSuchBucket":
-		return fmt.Errorf("%s: %s: the bucket does not exist; create it, or correct the bucket in --blobs", s, op)
+		if r.RequestID == "" && r.HostID == "" {
+			// minio-go's reading of a bare 404: no S3 error body, no request id.
+			return fmt.Errorf("%s: %s: the endpoint answered %d without an S3 error or an x-amz-request-id: it does not look like an S3 server; check the endpoint in %s", s, op, r.StatusCode, s.setting())
+		}
+		return fmt.Errorf("%s: %s: the bucket does not exist; create it, or correct the bucket in %s", s, op, s.setting())
 	}
 	var ne net.Error
 	var ue *url.Error

@@ -347,3 +347,24 @@ func TestParseS3URL(t *testing.T) {
 		}
 	})
 }
+
+// A refusal of a store that is only read (restore's --from) asks for read
+// and list rights, not write and delete (review R3).
+func TestExplainAccessDeniedReadOnly(t *testing.T) {
+	cfg, err := ParseS3URL("s3://backups/bk?endpoint=http://127.0.0.1:1&path_style=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AccessKey, cfg.SecretKey = "reader", "secret"
+	denied := minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403, RequestID: "r1"}
+	for ro, want := range map[bool]string{true: "the key needs to read and list in the bucket", false: "the key needs to read, write, list and delete in the bucket"} {
+		cfg.ReadOnly = ro
+		s, err := NewS3Blobs(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.explain("get manifest.json", denied).Error(); !strings.Contains(got, want) {
+			t.Errorf("read-only %v: %s", ro, got)
+		}
+	}
+}
