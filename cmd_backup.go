@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil && ctx.Err() != nil {
 		// SIGINT or SIGTERM: Backup removed what it wrote before returning.
 		return fmt.Errorf("backup interrupted; what it wrote to %s was removed", *to)
+	}
+	if err != nil && cfg.blobs.s3 == nil && strings.Contains(err.Error(), " is missing") && noLocalBlobs(cfg.dataDir) {
+		// Not one blob in the data dir: most likely the files are elsewhere.
+		return fmt.Errorf("%w\nnot one blob is in %s's folders: if the server keeps its files in a bucket, give backup the same --blobs (or GALLERIST_BLOBS)", err, cfg.dataDir)
 	}
 	if err != nil {
 		return err
@@ -118,6 +123,12 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintln(stdout, "OK: no problems.")
 	return nil
+}
+
+// noLocalBlobs reports whether the data dir's blob folder holds nothing.
+func noLocalBlobs(dataDir string) bool {
+	entries, err := os.ReadDir(filepath.Join(dataDir, "blobs"))
+	return err != nil || len(entries) == 0
 }
 
 // readStore opens the bucket cfg names for a command that only reads it

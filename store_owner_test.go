@@ -237,6 +237,13 @@ func TestCommandsRefuseWrongStore(t *testing.T) {
 		t.Fatal("the imported file is not in the bucket")
 	}
 	bkMustRun(t, bin, append([]string{"backup", "--data", s.dir, "--to", bk, "--blobs", url}, keys...)...)
+
+	// A database from before the store was recorded: backup still hints (R6).
+	execDB(t, s.dir, `UPDATE store_owner SET store = ''`)
+	if _, errOut, code := bkRun(t, bin, "backup", "--data", s.dir, "--to", filepath.Join(t.TempDir(), "bk2")); code == 0 ||
+		!strings.Contains(errOut, "is missing") || !strings.Contains(errOut, "give backup the same --blobs (or GALLERIST_BLOBS)") {
+		t.Fatalf("backup of an unrecorded S3 instance without --blobs: exit %d\n%s", code, errOut)
+	}
 }
 
 func mustBlobs(t testing.TB, url string) blobsConfig {
