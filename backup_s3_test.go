@@ -176,12 +176,9 @@ func TestVerifyS3(t *testing.T) {
 // restore lists its prefix first, so a missing bucket, an unknown key id or
 // an empty prefix are said as such, not as "no manifest.json".
 func TestS3BackupMessagesNameTheSetting(t *testing.T) {
-	srv := s3test.Shared(t)
-	bucket := srv.NewBucket(t)
-	bin := buildBinary(t)
+	srv, bucket, bin, keys := ownerSetup(t)
 	s, _ := bkSeeded(t, bin, 1)
 	s.stop()
-	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
 	missing := srv.URL("no-such-bucket", "bk")
 	fresh := func() string { return filepath.Join(t.TempDir(), "restored") }
 	for name, c := range map[string]struct {

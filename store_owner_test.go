@@ -18,6 +18,14 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
+// ownerSetup is what the store tests share: the S3 server, a new bucket,
+// the binary and the credential flags.
+func ownerSetup(t testing.TB) (*s3test.Server, string, string, []string) {
+	t.Helper()
+	srv := s3test.Shared(t)
+	return srv, srv.NewBucket(t), buildBinary(t), []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
+}
+
 // s3Objects lists the object names of bucket under prefix.
 func s3Objects(t testing.TB, srv *s3test.Server, bucket, prefix string) map[string]bool {
 	t.Helper()
@@ -101,11 +109,8 @@ func serveRefused(t testing.TB, args ...string) error {
 // production instance gone) it takes the bucket over, after which the old
 // production database is refused there.
 func TestRestoredCopyLeavesProductionBucket(t *testing.T) {
-	srv := s3test.Shared(t)
-	bucket := srv.NewBucket(t)
-	bin := buildBinary(t)
+	srv, bucket, bin, keys := ownerSetup(t)
 	prod := srv.URL(bucket, "shop4")
-	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
 	blobs := append([]string{"--blobs", prod}, keys...)
 	s := startBinary(t, bin, append([]string{"--render-workers", "1"}, blobs...)...)
 	a := s.upload(t, "a.png", bkPNG(1, 120, 80))
@@ -192,11 +197,8 @@ func TestRestoredCopyLeavesProductionBucket(t *testing.T) {
 // --blobs (or with another bucket) refuse, saying which --blobs to give, and
 // write nothing: no blob in the data dir, no row, no backup.
 func TestCommandsRefuseWrongStore(t *testing.T) {
-	srv := s3test.Shared(t)
-	bucket := srv.NewBucket(t)
-	bin := buildBinary(t)
+	srv, bucket, bin, keys := ownerSetup(t)
 	url := srv.URL(bucket, "shop3")
-	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
 	s, _ := bkSeeded(t, bin, 1, append([]string{"--blobs", url}, keys...)...)
 	s.stop()
 	folder := t.TempDir()
@@ -263,10 +265,7 @@ func mustBlobs(t testing.TB, url string) blobsConfig {
 // prefix of its own and serves there, but may not migrate into the
 // production prefix another database owns.
 func TestMigrateThenSwitchStore(t *testing.T) {
-	srv := s3test.Shared(t)
-	bucket := srv.NewBucket(t)
-	bin := buildBinary(t)
-	keys := []string{"--s3-access-key", srv.AccessKey, "--s3-secret-key", srv.SecretKey}
+	srv, bucket, bin, keys := ownerSetup(t)
 	s, ids := bkSeeded(t, bin, 2)
 	m := s.get(t, "/api/media/"+strconvID(ids[1]))
 	s.stop()
