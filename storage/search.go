@@ -119,6 +119,10 @@ func spread(list []string, n int) []string {
 	return out
 }
 
+// firstProbe is how many postings the first pass of planSearchWhere counts
+// of each gram.
+const firstProbe = 256
+
 // minRareLimit is the least number of postings a gram may have for a
 // search to be answered from its list; see rareLimit.
 const minRareLimit = 2000
@@ -157,6 +161,9 @@ type searchWhere struct {
 	// for counting a common term's matches from its list.
 	gram     string
 	gramArgs []any
+	// repeats: gram is a range of grams (a prefix), whose postings may name
+	// a row more than once.
+	repeats bool
 }
 
 // planSearchWhere finds the gram (or the prefix) with the fewest postings
@@ -175,18 +182,28 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 	if p.prefix != "" {
 		try = []string{""}
 	}
-	best := limit + 2
-	for _, g := range try {
-		c, a := gramCond(g, p.prefix)
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
-			append(append([]any{org}, a...), limit+1)...).Scan(&n); err != nil {
-			return text, err
+	// Two passes: every gram counted up to firstProbe postings, which finds
+	// a short list at once; only when none is that short, each counted up
+	// to the limit, or to the shortest list seen so far (a longer one would
+	// not be chosen), so a long term pays for one long count, not eight.
+	var best int
+	for _, cut := range []int{min(firstProbe, limit+1), limit + 1} {
+		best = cut + 1
+		for _, g := range try {
+			c, a := gramCond(g, p.prefix)
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
+				append(append([]any{org}, a...), min(cut, best))...).Scan(&n); err != nil {
+				return text, err
+			}
+			if n < best {
+				best, text.gram, text.gramArgs, text.repeats = n, c, a, p.prefix != ""
+			}
+			if n == 0 {
+				break
+			}
 		}
-		if n < best {
-			best, text.gram, text.gramArgs = n, c, a
-		}
-		if n == 0 {
+		if best < cut || cut > limit {
 			break
 		}
 	}
@@ -211,18 +228,33 @@ var maxCountWalk = 20_000
 // list (most postings of which match), plus the rows not indexed yet;
 // where is the list's whole condition. Its second column is 1 when the
 // list is longer than the walk: fewer matches than data.MaxCountedTotal+1
-// are then a floor, not the total.
+// are then a floor, not the total (a count that reached the cap is capped
+// anyway, so the list is not measured then).
+//
+// Each posting's row is tested in a correlated EXISTS, not joined: SQLite
+// reads a LIMITed subquery joined to another table into a temporary table
+// first (every one of maxCountWalk postings, 20,000 at a million rows),
+// but streams it when it is the query's only table, so the count stops at
+// the cap. One gram's postings name distinct rows (its primary key), so
+// only a prefix's walk needs DISTINCT. At 100,000 rows, a three-letter
+// common term: 5.3 ms before, 0.5 ms after.
 func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
-	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT w.media_id FROM
-				(SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?) w
-			JOIN media m ON m.id = w.media_id
-			WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
-		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `),
-		(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ?`
-	a := append(append([]any{org}, sw.gramArgs...), maxCountWalk)
+	walk := `SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?`
+	if sw.repeats {
+		walk = `SELECT DISTINCT media_id FROM (` + walk + `)`
+	}
+	q := `SELECT n, CASE WHEN n > ? THEN 0 ELSE
+			(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ? END
+		FROM (SELECT
+			(SELECT COUNT(*) FROM (SELECT 1 FROM (` + walk + `) w
+				WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty)
+					AND EXISTS (SELECT 1 FROM media m WHERE m.id = w.media_id AND ` + where + `) LIMIT ?))
+			+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `) AS n)`
+	a := []any{data.MaxCountedTotal}
+	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
+	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk)
 	a = append(append(a, args...), data.MaxCountedTotal+1)
 	a = append(a, args...)
-	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
 	return q, a
 }
 
