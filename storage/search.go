@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -119,10 +120,6 @@ func spread(list []string, n int) []string {
 	return out
 }
 
-// firstProbe is how many postings the first pass of planSearchWhere counts
-// of each gram.
-const firstProbe = 256
-
 // minRareLimit is the least number of postings a gram may have for a
 // search to be answered from its list; see rareLimit.
 const minRareLimit = 2000
@@ -167,8 +164,8 @@ type searchWhere struct {
 }
 
 // planSearchWhere finds the gram (or the prefix) with the fewest postings
-// in org, each counted only up to the rare limit, and makes the condition:
-// the text test, with the candidates when that gram's list is short.
+// in org and makes the condition: the text test, with the candidates when
+// that gram's list is short.
 func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchWhere, error) {
 	tx := db.read
 	p := planSearch(q)
@@ -178,35 +175,31 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		return text, err
 	}
 	limit := rareLimit(live)
-	try := p.grams
+	// The counts of media_gram_counts pick the gram (migration 015): the
+	// rarest of the term's, or, for a prefix, the sum over the grams it
+	// starts (postings, which may name a row more than once, as the list
+	// read is).
+	best, c, a := 0, "", []any(nil)
 	if p.prefix != "" {
-		try = []string{""}
-	}
-	// Two passes: every gram counted up to firstProbe postings, which finds
-	// a short list at once; only when none is that short, each counted up
-	// to the limit, or to the shortest list seen so far (a longer one would
-	// not be chosen), so a long term pays for one long count, not eight.
-	var best int
-	for _, cut := range []int{min(firstProbe, limit+1), limit + 1} {
-		best = cut + 1
-		for _, g := range try {
-			c, a := gramCond(g, p.prefix)
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
-				append(append([]any{org}, a...), min(cut, best))...).Scan(&n); err != nil {
-				return text, err
-			}
-			if n < best {
-				best, text.gram, text.gramArgs, text.repeats = n, c, a, p.prefix != ""
-			}
-			if n == 0 {
-				break
-			}
+		c, a = gramCond("", p.prefix)
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM media_gram_counts p WHERE p.org_id = ? AND `+c,
+			append([]any{org}, a...)...).Scan(&best); err != nil {
+			return text, err
 		}
-		if best < cut || cut > limit {
-			break
+	} else {
+		list, err := json.Marshal(p.grams)
+		if err != nil {
+			return text, err
 		}
+		var gram string
+		if err := tx.QueryRowContext(ctx, `SELECT g.value, COALESCE(c.n, 0) FROM json_each(?) g
+			LEFT JOIN media_gram_counts c ON c.org_id = ? AND c.gram = g.value ORDER BY 2, g.key LIMIT 1`,
+			string(list), org).Scan(&gram, &best); err != nil {
+			return text, err
+		}
+		c, a = gramCond(gram, "")
 	}
+	text.gram, text.gramArgs, text.repeats = c, a, p.prefix != ""
 	if best > limit {
 		return text, nil
 	}
@@ -345,6 +338,11 @@ func (s *MediaService) PendingIndex(ctx context.Context) (int, error) {
 func (s *MediaService) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
 	var total int
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		// The counts go first: the trigger then has nothing to count down
+		// for each posting deleted (half the time of the delete).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_gram_counts`); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media_grams`); err != nil {
 			return err
 		}
