@@ -57,16 +57,22 @@ func load(tb testing.TB, bin, url, token string, d time.Duration) loadResult {
 	if token != "" {
 		args = append(args, "-H", "Authorization: Bearer "+token)
 	}
+	return loadArgs(tb, bin, args...)
+}
+
+// loadArgs runs the load generator with args (-url and the rest).
+func loadArgs(tb testing.TB, bin string, args ...string) loadResult {
+	tb.Helper()
 	out, err := exec.CommandContext(context.Background(), bin, args...).Output()
 	if err != nil {
-		tb.Fatalf("loadgen %s: %v", url, err)
+		tb.Fatalf("loadgen %v: %v", args, err)
 	}
 	var r loadResult
 	if err := json.Unmarshal(out, &r); err != nil {
 		tb.Fatalf("loadgen output %q: %v", out, err)
 	}
 	if r.Errors > 0 {
-		tb.Fatalf("loadgen %s: %d errors", url, r.Errors)
+		tb.Fatalf("loadgen %v: %d errors", args, r.Errors)
 	}
 	return r
 }

@@ -175,7 +175,7 @@ var serveSettings = slices.Concat([]setting{
 		parse: boolInto(func(c *config) *bool { return &c.render.keepLocation })},
 	trashSetting,
 	blobSettings[0], blobSettings[1], blobSettings[2],
-})
+}, blobRedirectSettings)
 
 func boolInto(field func(*config) *bool) func(*config, string) error {
 	return func(c *config, v string) error {

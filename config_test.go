@@ -17,6 +17,7 @@ var badValues = map[string]string{
 	"render-workers": "two", "webp": "yes please", "decode-memory-mb": "0", "keep-location": "2",
 	"trash-days": "a week", "metrics-addr": "9090", "log-format": "xml",
 	"blobs": "s3://Bad_Bucket/", "s3-access-key": "has space", "s3-secret-key": "secret with space",
+	"blobs-redirect": "cdn.example.com/media", "blobs-redirect-ttl": "200h",
 }
 
 func allSettings() []setting { return append([]setting{dataSetting}, serveSettings...) }

@@ -43,6 +43,13 @@ type S3Config struct {
 	// and throttling answers, with exponential backoff and full jitter
 	// (200 ms doubling, capped at 1 s between tries). 0: DefaultS3Retries.
 	MaxRetries int
+
+	// Redirect, when on, lets file requests be answered with a 302 to the
+	// object (serve's --blobs-redirect) instead of streaming it.
+	Redirect BlobRedirect
+	// Transport carries the client's requests (nil: minio-go's own);
+	// tests count the requests a file request makes through it.
+	Transport http.RoundTripper
 }
 
 // DefaultS3PartSize is the multipart part size: one part is buffered in
@@ -171,6 +178,9 @@ func NewS3Blobs(cfg S3Config) (*S3Blobs, error) {
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = DefaultS3Retries
 	}
+	if t := cfg.Redirect.TTL; t < 0 || t > MaxPresignTTL {
+		return nil, fmt.Errorf("a presigned URL's lifetime must be more than 0 and at most %s (S3's limit), not %s", MaxPresignTTL, t)
+	}
 	lookup := minio.BucketLookupDNS
 	if cfg.PathStyle {
 		lookup = minio.BucketLookupPath
@@ -181,6 +191,7 @@ func NewS3Blobs(cfg S3Config) (*S3Blobs, error) {
 		Region:       cfg.Region,
 		BucketLookup: lookup,
 		MaxRetries:   cfg.MaxRetries,
+		Transport:    cfg.Transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", cfg, err)
@@ -200,6 +211,15 @@ func (s *S3Blobs) objectName(key string) (string, error) {
 		return s.cfg.Prefix + "renditions/" + key, nil
 	}
 	return s.cfg.Prefix + "originals/" + key, nil
+}
+
+// Location names key's object: s3://BUCKET/NAME.
+func (s *S3Blobs) Location(key string) string {
+	name, err := s.objectName(key)
+	if err != nil {
+		return key
+	}
+	return "s3://" + s.cfg.Bucket + "/" + name
 }
 
 // keyOf maps an object's name back to its store key, if it is one.

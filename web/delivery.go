@@ -26,6 +26,9 @@ type FileResponse struct {
 	// shared by several organizations send the item's own time, so it does
 	// not tell when someone else stored the same bytes.
 	Modified time.Time
+	// Public files (/files/...) may be answered with a 302 to where their
+	// store serves them (--blobs-redirect); logged-in downloads never are.
+	Public bool
 }
 
 // SendFile answers GET and HEAD for stored bytes with ETag/If-None-Match
@@ -55,14 +58,29 @@ func SendFile(c *fiber.Ctx, f FileResponse) error {
 		ct = "application/octet-stream"
 	}
 	h.Set("Content-Type", ct)
+	disposition := ""
 	if f.Attachment || f.Filename != "" {
-		h.Set("Content-Disposition", ContentDisposition(f.Attachment, f.Filename))
+		disposition = ContentDisposition(f.Attachment, f.Filename)
+		h.Set("Content-Disposition", disposition)
 	}
 
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag) {
 		f.Blob.Close()
 		c.Status(http.StatusNotModified)
 		return nil
+	}
+	if r, ok := f.Blob.(data.Redirector); ok && f.Public {
+		loc, cacheFor, err := r.Redirect(c.Method() == fiber.MethodHead, ct, disposition)
+		if err != nil || loc != "" {
+			f.Blob.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if loc != "" {
+			sendRedirect(c, loc, cacheFor)
+			return nil
+		}
 	}
 	start, length, status := int64(0), size, http.StatusOK
 	if rg := c.Get(fiber.HeaderRange); rg != "" && (c.Get(fiber.HeaderIfRange) == "" || c.Get(fiber.HeaderIfRange) == etag) {
@@ -95,6 +113,25 @@ func SendFile(c *fiber.Ctx, f FileResponse) error {
 	}
 	c.Response().SetBodyStream(&limitedCloser{r: io.LimitReader(f.Blob, length), c: f.Blob}, int(length))
 	return nil
+}
+
+// sendRedirect answers 302 to where the store serves the bytes itself. The
+// answer is cached only briefly (a presigned URL expires; a deleted file
+// must stop being sent), and says nothing about the bytes: no validators,
+// type or length of its own.
+func sendRedirect(c *fiber.Ctx, loc string, cacheFor time.Duration) {
+	h := &c.Response().Header
+	for _, k := range []string{"ETag", "Accept-Ranges", "Last-Modified", "Content-Type", "Content-Disposition", "Content-Range"} {
+		h.Del(k)
+	}
+	if s := int(cacheFor / time.Second); s > 0 {
+		h.Set("Cache-Control", "private, max-age="+strconv.Itoa(s))
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
+	h.Set("Location", loc)
+	c.Status(http.StatusFound)
+	c.Response().SkipBody = c.Method() == fiber.MethodHead
 }
 
 type limitedCloser struct {

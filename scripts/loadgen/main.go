@@ -37,6 +37,7 @@ func main() {
 	conc := flag.Int("c", 8, "concurrent connections")
 	dur := flag.Duration("d", 5*time.Second, "duration")
 	hdr := flag.String("H", "", "one extra header, \"Name: value\"")
+	noFollow := flag.Bool("no-follow", false, "count a redirect as the answer instead of following it")
 	flag.Parse()
 	if *url == "" || !strings.HasPrefix(*url, "http://127.") {
 		fmt.Fprintln(os.Stderr, "loadgen: -url must be a loopback http URL")
@@ -44,6 +45,9 @@ func main() {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	if *noFollow {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
 	name, value, _ := strings.Cut(*hdr, ":")
 	deadline := time.Now().Add(*dur)
 	var seq atomic.Int64
