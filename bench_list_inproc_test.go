@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net/http/httptest"
 	"testing"
+
+	"gallerist/data"
 )
 
 // BenchmarkMediaListInProcess measures one list request through the real app
@@ -19,6 +23,19 @@ func BenchmarkMediaListInProcess(b *testing.B) {
 	defer e.app.handlers.SetAnswerCache(true)
 	b.Run("uncached", func(b *testing.B) { benchGetInProcess(b, e, tok, "/api/media?limit=24") })
 	b.Run("search-mug", func(b *testing.B) { benchGetInProcess(b, e, tok, "/api/media?limit=24&q=mug") })
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "bench", Role: data.RoleOwner, Scopes: data.RoleOwner.Scopes()})
+	p, err := e.app.catalog.CreateProduct(ctx, data.ProductCreate{Title: "Big gallery"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, 250)
+	for i := range ids {
+		ids[i] = int64(100_000 - i)
+	}
+	if _, err := e.app.catalog.AttachMedia(ctx, p.ID, data.GalleryAttach{MediaIDs: ids}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("gallery250", func(b *testing.B) { benchGetInProcess(b, e, tok, fmt.Sprintf("/api/products/%d/images", p.ID)) })
 }
 
 func benchGetInProcess(b *testing.B, e *testEnv, tok, path string) {
