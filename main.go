@@ -140,6 +140,8 @@ type app struct {
 	defOrg  *data.Org
 
 	catalog *storage.CatalogService
+	// importer runs bulk imports: the CLI's, the API's and the UI's.
+	importer *storage.Importer
 
 	renderer *storage.Renderer
 	handlers *handlers.Handlers // the last server's, for tests and benchmarks
@@ -180,6 +182,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.renderer.WebP = cfg.render.webp
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
+	a.importer = storage.NewImporter(a.media, a.catalog, staging, cfg.limits)
 	a.users = storage.NewUserService(db)
 	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
 		db.Close()
