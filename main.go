@@ -290,6 +290,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
+	a.importer.Close()
 	a.renderer.Wait()
 	if cerr := a.staging.Clear(); cerr != nil {
 		log.Warn("clear staging files", "err", cerr)
@@ -300,7 +301,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a)}

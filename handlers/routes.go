@@ -64,6 +64,9 @@ func (h *Handlers) table() []endpoint {
 		api("PUT", "/api/products/:id/images/:image_id", pWrite, h.handleGalleryImagePut),
 		api("DELETE", "/api/products/:id/images/:image_id", pWrite, h.handleGalleryImageDelete),
 
+		// Bulk import from a zip (imports.go): also needs products:write, checked before the body is read.
+		streamed(api("POST", "/api/imports", mCreate, h.handleImportCreate, "dry_run", "create_products")),
+
 		// Collections (collections.go)
 		api("GET", "/api/collections", pRead, h.handleCollectionList, collectionList.params()...),
 		api("POST", "/api/collections", pWrite, h.handleCollectionCreate),

@@ -123,7 +123,7 @@ func (im *Importer) StageZip(ctx context.Context, r io.Reader, filename string) 
 	}
 	if n > limit {
 		return nil, "", data.Errorf(data.ECTooLarge, "%s is larger than %s, the most a zip import may be. Split it into smaller zips.",
-			display, data.HumanBytes(limit)).With("max_bytes", limit)
+			display, data.HumanBytes(limit)).With("limit_bytes", limit)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err

@@ -125,7 +125,7 @@ func OpenImportZip(name, display string, maxBytes, maxEntry int64) (src ImportSo
 	}
 	if st.Size() > maxBytes {
 		return nil, data.Errorf(data.ECTooLarge, "%s is %s; a zip import may be at most %s. Split it into smaller zips.",
-			display, data.HumanBytes(st.Size()), data.HumanBytes(maxBytes)).With("max_bytes", maxBytes)
+			display, data.HumanBytes(st.Size()), data.HumanBytes(maxBytes)).With("limit_bytes", maxBytes)
 	}
 	notZip := func(why string) error {
 		return data.Errorf(data.ECCorruptFile, "%s is not a zip file we can read (%s). Make the zip again and retry.", display, why)
@@ -153,7 +153,7 @@ func OpenImportZip(name, display string, maxBytes, maxEntry int64) (src ImportSo
 		}
 		if total += e.UncompressedSize64; total > uint64(maxBytes) || e.UncompressedSize64 > uint64(maxBytes) {
 			return nil, data.Errorf(data.ECTooLarge, "%s expands to more than %s, the most a zip import may hold. Split it into smaller zips.",
-				display, data.HumanBytes(maxBytes)).With("max_bytes", maxBytes)
+				display, data.HumanBytes(maxBytes)).With("limit_bytes", maxBytes)
 		}
 		p := path.Clean(n)
 		switch {
@@ -195,7 +195,7 @@ func checkZipEntry(e *zip.File) error {
 	switch {
 	case n > int64(e.UncompressedSize64):
 		return fmt.Errorf("expands beyond the %s its header declares", data.HumanBytes(int64(e.UncompressedSize64)))
-	case errors.Is(err, zip.ErrFormat) && n >= int64(e.UncompressedSize64):
+	case errors.Is(err, zip.ErrFormat): // archive/zip's own check of the declared size
 		return fmt.Errorf("expands beyond the %s its header declares", data.HumanBytes(int64(e.UncompressedSize64)))
 	case err != nil:
 		return errors.New("cannot be read (" + strings.TrimPrefix(err.Error(), "zip: ") + ")")
