@@ -146,6 +146,12 @@ func (h *Handlers) table() []endpoint {
 		// Products (products.go)
 		page("GET", "/products", pRead, h.handleProductsPage),
 		page("GET", "/products/new", pWrite, h.handleProductNewPage),
+		// Import from a zip (imports.go): also needs media:create, checked before the zip is read.
+		page("GET", "/products/import", pWrite, h.handleImportPage),
+		streamed(page("POST", "/products/import", pWrite, h.handleImportUpload)),
+		page("GET", "/products/import/:id", pWrite, h.handleImportJobPage),
+		page("POST", "/products/import/:id/run", pWrite, h.handleImportRunForm),
+		page("POST", "/products/import/:id/cancel", pWrite, h.handleImportCancelForm),
 		page("POST", "/products", pWrite, h.handleProductCreateForm),
 		page("GET", "/products/:id", pRead, h.handleGalleryEditor),
 		page("POST", "/products/:id", pWrite, h.handleProductUpdateForm),
