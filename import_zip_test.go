@@ -85,7 +85,8 @@ func (e *testEnv) stagingEmpty(t testing.TB) {
 	t.Helper()
 	left, _ := os.ReadDir(e.app.staging.Dir())
 	if len(left) > 0 {
-		t.Errorf("%d files left in the staging folder, e.g. %s", len(left), left[0].Name())
+		head, _ := os.ReadFile(filepath.Join(e.app.staging.Dir(), left[0].Name()))
+		t.Errorf("%d files left in the staging folder, e.g. %s (%d bytes: %q)", len(left), left[0].Name(), len(head), head[:min(len(head), 8)])
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -298,4 +300,11 @@ func (im *Importer) sweepLocked() {
 			delete(im.jobs.jobs, id)
 		}
 	}
+}
+
+// JobIDs lists the jobs held, of every organization (for tests and ops).
+func (im *Importer) JobIDs() []string {
+	im.jobs.mu.Lock()
+	defer im.jobs.mu.Unlock()
+	return slices.Collect(maps.Keys(im.jobs.jobs))
 }
