@@ -74,7 +74,7 @@ func ImportUploadPage(p *Page, u *ImportUpload) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<form method=\"post\" action=\"/products/import\" enctype=\"multipart/form-data\" class=\"space-y-4\" data-zip-upload><input type=\"hidden\" name=\"_csrf\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<form method=\"post\" action=\"/products/import\" enctype=\"multipart/form-data\" class=\"space-y-4\" hx-boost=\"false\" data-zip-upload><input type=\"hidden\" name=\"_csrf\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
