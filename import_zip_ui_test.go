@@ -125,6 +125,24 @@ func TestImportZipForms(t *testing.T) {
 	if st, _ := c.post(t, job+"/run", url.Values{}); st != 409 {
 		t.Errorf("running a finished import again: %d", st)
 	}
+
+	t.Run("Cancel", func(t *testing.T) {
+		before := e.snapshot(t)
+		c.get(t, "/products/import")
+		c.uploadZipForm(t, "one.zip", zipOf(t, map[string][]byte{"blue-jug.jpg": importJPEG(t, 7, 7)}))
+		job := c.location()
+		c.waitImportState(t, job, data.ImportPlanned)
+		if st, _ := c.post(t, job+"/cancel", nil); st != 303 || c.location() != "/products" {
+			t.Fatalf("Cancel: %d to %s", st, c.location())
+		}
+		if st, _ := c.get(t, job); st != 404 {
+			t.Errorf("a cancelled job's page: %d", st)
+		}
+		if after := e.snapshot(t); after != before {
+			t.Errorf("a cancelled import changed something:\n%s\nwas\n%s", after, before)
+		}
+		e.stagingEmpty(t)
+	})
 }
 
 var alertRE = regexp.MustCompile(`(?s)role="alert">(.*?)</div>`)

@@ -81,13 +81,3 @@ func TestBrowserImportZip(t *testing.T) {
 	}
 	b.stagingEmpty(t)
 }
-
-func (e *testEnv) productID(t testing.TB, handle string) int64 {
-	t.Helper()
-	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Scopes: data.RoleOwner.Scopes()})
-	ps, _, err := e.app.catalog.FindProducts(ctx, data.ProductFilter{Handle: handle, Limit: 1})
-	if err != nil || len(ps) == 0 {
-		t.Fatalf("product %s: %v", handle, err)
-	}
-	return ps[0].ID
-}
