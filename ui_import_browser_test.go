@@ -31,6 +31,7 @@ func TestBrowserImportZip(t *testing.T) {
 	b.waitJS(t, "the products page", `location.pathname === "/products"`)
 	b.click(t, `a[href="/products/import"]`)
 	b.waitJS(t, "the import page", `location.pathname === "/products/import" && !!document.querySelector("#import-zip")`)
+	b.axe(t, "the import page")
 	evalJS[chromedp.Void](t, b, `sessionStorage.removeItem("bars"); new MutationObserver(() => {
 			const t = document.querySelector("[data-zip-progress] [role=progressbar]"); if (t) sessionStorage.setItem("bars", (sessionStorage.getItem("bars") || "") + t.getAttribute("aria-valuenow") + ",")
 		}).observe(document.querySelector("[data-zip-progress]"), {childList: true, subtree: true, attributes: true}); undefined`)
@@ -56,6 +57,7 @@ func TestBrowserImportZip(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("input[name=create_products]").checked`) {
 		t.Errorf("Create missing products is not ticked")
 	}
+	b.axe(t, "the import plan")
 	b.click(t, `[data-import-state="planned"] form button.btn-primary`)
 	b.waitJS(t, "the summary", `!!document.querySelector('[data-import-state="done"]')`)
 	counts := evalJS[string](t, b, `document.querySelector("[data-import-counts]").textContent.replace(/\s+/g, " ")`)
@@ -64,6 +66,7 @@ func TestBrowserImportZip(t *testing.T) {
 			t.Errorf("the summary %q does not say %q", counts, s)
 		}
 	}
+	b.axe(t, "the import summary")
 	b.click(t, `[data-import-product="red-mug"] a`)
 	b.waitJS(t, "red-mug's gallery", `location.pathname.startsWith("/products/") && document.querySelectorAll("#gallery > [data-image-id]").length === 5`)
 	pid := b.productID(t, "red-mug")
