@@ -236,6 +236,7 @@ func (im *Importer) run(j *importJob, opt data.ImportOptions) {
 		im.jobs.mu.Lock()
 		defer im.jobs.mu.Unlock()
 		j.busy, j.touched = false, im.jobs.now()
+		time.AfterFunc(ImportJobTTL+time.Second, im.sweep) // a job left waiting goes, zip and all
 		switch {
 		case err != nil:
 			j.job.State = data.ImportFailed
@@ -289,6 +290,12 @@ func (im *Importer) findLocked(ctx context.Context, id string) (*importJob, erro
 		return nil, data.NotFound("Import")
 	}
 	return j, nil
+}
+
+func (im *Importer) sweep() {
+	im.jobs.mu.Lock()
+	defer im.jobs.mu.Unlock()
+	im.sweepLocked()
 }
 
 // sweepLocked forgets the jobs idle for ImportJobTTL.
