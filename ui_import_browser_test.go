@@ -58,6 +58,7 @@ func TestBrowserImportZip(t *testing.T) {
 		t.Errorf("Create missing products is not ticked")
 	}
 	b.axe(t, "the import plan")
+	b.screenshots(t, "import-plan")
 	b.click(t, `[data-import-state="planned"] form button.btn-primary`)
 	b.waitJS(t, "the summary", `!!document.querySelector('[data-import-state="done"]')`)
 	counts := evalJS[string](t, b, `document.querySelector("[data-import-counts]").textContent.replace(/\s+/g, " ")`)
@@ -67,6 +68,7 @@ func TestBrowserImportZip(t *testing.T) {
 		}
 	}
 	b.axe(t, "the import summary")
+	b.screenshots(t, "import-summary")
 	b.click(t, `[data-import-product="red-mug"] a`)
 	b.waitJS(t, "red-mug's gallery", `location.pathname.startsWith("/products/") && document.querySelectorAll("#gallery > [data-image-id]").length === 5`)
 	pid := b.productID(t, "red-mug")
