@@ -163,6 +163,20 @@ func TestImportZipAPI(t *testing.T) {
 		}
 		e.stagingEmpty(t)
 	})
+	t.Run("OnlyIntoTheTokensOrganization", func(t *testing.T) {
+		org, err := e.app.orgs.CreateOrg(t.Context(), "other", "Other shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine := e.galleryNames(t, "red-mug")
+		r := e.importZipAPI(t, e.token(t, org.ID), "?create_products=true", zipOf(t, map[string][]byte{"red-mug.jpg": importJPEG(t, 8, 8)}))
+		if rep := r.json(t); r.Status != 200 || len(rep["created_products"].([]any)) != 1 {
+			t.Fatalf("the other organization's import: %d %s", r.Status, r.Body)
+		}
+		if got := e.galleryNames(t, "red-mug"); !slices.Equal(got, mine) {
+			t.Errorf("another organization's import changed this one's red-mug: %v, was %v", got, mine)
+		}
+	})
 	t.Run("MissingProductsWithoutCreate", func(t *testing.T) {
 		e := newTestEnv(t)
 		r := e.importZipAPI(t, e.token(t, 0), "", zipOf(t, map[string][]byte{"red-mug.jpg": importJPEG(t, 1, 1)}))
