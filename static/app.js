@@ -341,6 +341,15 @@
     if (window.htmx) window.htmx.process(p.actions)
   }
 
+  // uploadFailure is what a failed upload's tile says: the server's message, or the status in words.
+  function uploadFailure (xhr, body, name) {
+    return (body && body.error && body.error.message) ||
+      (xhr.status === 413 ? name + ' is too large.' : 'The upload of ' + name + ' failed (' + xhr.status + '). Try again.')
+  }
+  // Trying again helps only when the server or the network failed, not
+  // when the file itself was refused (unsupported, too large, invalid).
+  function retryable (xhr) { return xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 }
+
   function uploadOne (zone, file, tile, done) {
     var kind = kindOf(zone, file)
     var limit = kind ? kind.max : 0
@@ -388,11 +397,7 @@
         done(true)
         return
       }
-      var msg = (body && body.error && body.error.message) ||
-        (xhr.status === 413 ? file.name + ' is too large.' : 'The upload of ' + file.name + ' failed (' + xhr.status + '). Try again.')
-      // Trying again helps only when the server or the network failed, not
-      // when the file itself was refused (unsupported, too large, invalid).
-      failTile(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? retry : null)
+      failTile(tile, uploadFailure(xhr, body, file.name), retryable(xhr) ? retry : null)
       done(false)
     }
     xhr.onerror = function () {
@@ -534,8 +539,7 @@
           return
         }
         if (button) button.disabled = false
-        var msg = (body && body.error && body.error.message) || (xhr.status === 413 ? file.name + ' is too large.' : 'The upload of ' + file.name + ' failed (' + xhr.status + '). Try again.')
-        failTile(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? send : null)
+        failTile(tile, uploadFailure(xhr, body, file.name), retryable(xhr) ? send : null)
       }
       xhr.onerror = function () {
         if (button) button.disabled = false
