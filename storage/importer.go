@@ -53,7 +53,8 @@ func (im *Importer) Import(ctx context.Context, src ImportSource, opt data.Impor
 		return nil, err
 	}
 	r := &importRun{im: im, src: src, opt: opt, seen: map[string]int64{},
-		rep: &data.ImportReport{DryRun: opt.DryRun, CreateProducts: opt.CreateProducts}}
+		rep: &data.ImportReport{DryRun: opt.DryRun, CreateProducts: opt.CreateProducts, // lists are [] in JSON, never null
+			CreatedProducts: []string{}, Products: []data.ImportProduct{}, Skipped: []data.ImportIssue{}, Failed: []data.ImportIssue{}}}
 	r.rep.Skipped = append(r.rep.Skipped, src.Skipped()...)
 	plan, err := r.plan(ctx)
 	if err != nil {
@@ -160,7 +161,7 @@ func TitleFromHandle(h string) string {
 // product imports one product's files, in order, at the end of its gallery.
 func (r *importRun) product(ctx context.Context, handle string, files []data.ImportFile, step func()) error {
 	rep := r.rep
-	ip := data.ImportProduct{Handle: handle}
+	ip := data.ImportProduct{Handle: handle, Files: []data.ImportPlanFile{}}
 	defer func() { rep.Products = append(rep.Products, ip) }()
 	pr, err := r.findProduct(ctx, handle)
 	switch {
