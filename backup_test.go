@@ -148,6 +148,29 @@ func bkRows(t testing.TB, dir string) map[int64]bkRow {
 	return out
 }
 
+// bkCheckRestored checks, item by item, that the data dir restored holds
+// the n media rows of the data dir src and that each row's blob hashes to
+// its sha256.
+func bkCheckRestored(t testing.TB, src, restored string, n int) {
+	t.Helper()
+	want, got := bkRows(t, src), bkRows(t, restored)
+	if len(want) != n || len(got) != len(want) {
+		t.Fatalf("media rows: %d restored, %d backed up, want %d", len(got), len(want), n)
+	}
+	for id, r := range want {
+		if got[id] != r {
+			t.Fatalf("media %d: restored %+v, backed up %+v", id, got[id], r)
+		}
+		b, err := os.ReadFile(bkBlobPath(restored, r.sha))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bkSHA(b) != r.sha {
+			t.Fatalf("media %d: restored blob does not hash to %s", id, r.sha)
+		}
+	}
+}
+
 // bkCopyDir copies a (stopped) data or backup dir.
 func bkCopyDir(t testing.TB, src, dst string) {
 	t.Helper()
@@ -182,6 +205,22 @@ func bkExec(t testing.TB, dir, query string, args ...any) {
 	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bkCount runs a COUNT query on a data dir's database, read-only (beside
+// a process that may be writing it).
+func bkCount(t testing.TB, dir, query string, args ...any) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "gallerist.db")+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func bkBlobPath(dir, sha string) string { return filepath.Join(dir, "blobs", sha[:2], sha[2:4], sha) }
@@ -526,11 +565,11 @@ func TestVerify(t *testing.T) {
 	})
 }
 
-// bkBackup starts a server with a few items and returns a backup of it.
-// bkSeeded starts the binary with n small images uploaded and rendered.
-func bkSeeded(t testing.TB, bin string, n int) (*server, []float64) {
+// bkSeeded starts the binary (with extra serve flags) with n small images
+// uploaded and rendered; item i's bytes are bkPNG(i, 120, 80).
+func bkSeeded(t testing.TB, bin string, n int, extra ...string) (*server, []float64) {
 	t.Helper()
-	s := startBinary(t, bin, "--render-workers", "1")
+	s := startBinary(t, bin, append([]string{"--render-workers", "1"}, extra...)...)
 	var ids []float64
 	for i := 0; i < n; i++ {
 		ids = append(ids, s.upload(t, fmt.Sprintf("item-%d.png", i), bkPNG(i, 120, 80)))
@@ -539,6 +578,7 @@ func bkSeeded(t testing.TB, bin string, n int) (*server, []float64) {
 	return s, ids
 }
 
+// bkBackup starts a server with a few items and returns a backup of it.
 func bkBackup(t *testing.T, bin string) (*server, string) {
 	t.Helper()
 	s, _ := bkSeeded(t, bin, 4)

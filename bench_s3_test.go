@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"gallerist/storage"
+	"gallerist/storage/s3test"
 )
 
 // BenchmarkS3VsLocal measures, in one run, the local store and S3 (a
@@ -77,6 +83,70 @@ func BenchmarkS3VsLocal(b *testing.B) {
 		b.ReportMetric(rps[i], s.name+"-rendition-req/s")
 	}
 	b.ReportMetric(rps[1]/rps[0], "s3/local-rendition")
+}
+
+// BenchmarkBackupS3VsDir measures, in one run, backup of one instance (300
+// distinct 1024×768 JPEGs seeded through the media service, as in
+// BenchmarkBackupRestore) into a new directory and into a new bucket prefix
+// (a versitygw on loopback, over its own folder on the same disk), and
+// verify of that instance and of a second one holding the same photos in a
+// bucket. Ratios are S3 over local; files fsynced, page cache warm.
+//
+//	go test -run '^$' -bench 'BackupS3VsDir' -benchtime 5x .
+func BenchmarkBackupS3VsDir(b *testing.B) {
+	const n = 300
+	srv := s3test.Shared(b)
+	bucket := srv.NewBucket(b)
+	local, onS3 := newTestEnv(b), newTestEnv(b, withS3(b))
+	stored := bkSeedPhotos(b, local, n)
+	bkSeedPhotos(b, onS3, n)
+	ctx := context.Background()
+	var toDir, toS3, verLocal, verS3 time.Duration
+	var copied int64
+	i := 0
+	for b.Loop() {
+		i++
+		tmp := b.TempDir()
+		t0 := time.Now()
+		res, err := storage.Backup(ctx, local.dir, filepath.Join(tmp, "backup"), storage.BackupOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		res2, err := storage.Backup(ctx, local.dir, srv.URL(bucket, fmt.Sprint("backup-", i)),
+			storage.BackupOptions{AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if res2.Bytes != res.Bytes {
+			b.Fatalf("backup to S3 wrote %d bytes, to a directory %d", res2.Bytes, res.Bytes)
+		}
+		for _, v := range []struct {
+			e *testEnv
+			d *time.Duration
+		}{{local, &verLocal}, {onS3, &verS3}} {
+			t0 := time.Now()
+			rep, err := storage.Verify(ctx, v.e.dir, storage.VerifyOptions{Blobs: v.e.app.blobs})
+			*v.d += time.Since(t0)
+			if err != nil || !rep.Clean() || rep.Blobs != n {
+				b.Fatalf("verify: %+v %v", rep, err)
+			}
+		}
+		toDir += t1.Sub(t0)
+		toS3 += t2.Sub(t1)
+		copied += res.Bytes
+		os.RemoveAll(tmp)
+	}
+	mb := float64(copied) / 1e6
+	b.ReportMetric(mb/toDir.Seconds(), "backup-dir-MB/s")
+	b.ReportMetric(mb/toS3.Seconds(), "backup-s3-MB/s")
+	b.ReportMetric(toDir.Seconds()/toS3.Seconds(), "s3/dir-backup")
+	hashed := float64(stored) / 1e6 * float64(i)
+	b.ReportMetric(hashed/verLocal.Seconds(), "verify-local-MB/s")
+	b.ReportMetric(hashed/verS3.Seconds(), "verify-s3-MB/s")
+	b.ReportMetric(verLocal.Seconds()/verS3.Seconds(), "s3/local-verify")
+	b.ReportMetric(float64(stored)/1e6, "store-MB")
 }
 
 // BenchmarkS3Redirect measures, in one run against the same versitygw on

@@ -35,8 +35,9 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("garbage collection", "err", err)
-		case err == nil && len(rep.Purged)+len(rep.Blobs)+len(rep.Orphans) > 0:
-			log.Info("garbage collection", "purged_media", len(rep.Purged), "deleted_blobs", len(rep.Blobs), "orphan_blobs", len(rep.Orphans))
+		case err == nil && len(rep.Purged)+len(rep.Versions)+len(rep.Blobs)+len(rep.Orphans) > 0:
+			log.Info("garbage collection", "purged_media", len(rep.Purged), "dropped_versions", len(rep.Versions),
+				"deleted_blobs", len(rep.Blobs), "orphan_blobs", len(rep.Orphans))
 		}
 		select {
 		case <-ctx.Done():
@@ -71,6 +72,9 @@ func runGC(ctx context.Context, args []string, getenv func(string) string, stdou
 	for _, it := range rep.Purged {
 		fmt.Fprintf(stdout, "media %d (org %d) %q, trashed %s\n", it.ID, it.OrgID, it.Filename, it.DeletedAt.Format(time.RFC3339))
 	}
+	for _, v := range rep.Versions {
+		fmt.Fprintf(stdout, "version %d of media %d (org %d), replaced %s\n", v.ID, v.MediaID, v.OrgID, v.CreatedAt.Format(time.RFC3339))
+	}
 	for _, k := range rep.Blobs {
 		fmt.Fprintf(stdout, "blob %s\n", k)
 	}
@@ -82,6 +86,9 @@ func runGC(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintf(stdout, "%s %s older than %s, %s no row needs, %s and the renditions of %s.\n", verb, plural(len(rep.Purged), "trashed media item"),
 		humanDays(grace), plural(len(rep.Blobs), "blob"), plural(len(rep.Orphans), "orphan blob file"), plural(len(rep.Renditions), "gone original"))
+	if len(rep.Versions) > 0 {
+		fmt.Fprintf(stdout, "%s %s replaced more than %s ago.\n", verb, plural(len(rep.Versions), "previous file"), humanDays(grace))
+	}
 	return nil
 }
 

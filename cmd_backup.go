@@ -23,17 +23,18 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if *to == "" {
 		return errors.New("backup needs --to DIR (a new or empty directory)")
 	}
-	// The files are copied from wherever the server keeps them; the store
-	// is only read (no start-up probe object is written to a bucket).
+	// The files are copied from wherever the server keeps them.
 	opt := storage.BackupOptions{Progress: newProgressLine(stderr, "backup").update,
 		AccessKey: cfg.blobs.accessKey, SecretKey: cfg.blobs.secretKey}
-	if cfg.blobs.s3 != nil {
-		var err error
-		if opt.Blobs, err = openStore(ctx, cfg.blobs, cfg.dataDir, nil, false); err != nil {
-			return err
-		}
+	var err error
+	if opt.Blobs, err = readStore(ctx, cfg); err != nil {
+		return err
 	}
 	res, err := storage.Backup(ctx, cfg.dataDir, *to, opt)
+	if err != nil && ctx.Err() != nil {
+		// SIGINT or SIGTERM: Backup removed what it wrote before returning.
+		return fmt.Errorf("backup interrupted; what it wrote to %s was removed", *to)
+	}
 	if err != nil {
 		return err
 	}
@@ -74,11 +75,16 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 
 func runVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
-	fs := commonFlags("verify", getenv, &cfg)
+	fs := newFlags("verify", getenv, &cfg, append([]setting{dataSetting}, blobSettings...)...)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rep, err := storage.Verify(ctx, cfg.dataDir, storage.VerifyOptions{Progress: newProgressLine(stderr, "verify").update})
+	opt := storage.VerifyOptions{Progress: newProgressLine(stderr, "verify").update}
+	var err error
+	if opt.Blobs, err = readStore(ctx, cfg); err != nil {
+		return err
+	}
+	rep, err := storage.Verify(ctx, cfg.dataDir, opt)
 	if err != nil {
 		return err
 	}
@@ -88,15 +94,34 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	for _, p := range rep.Problems {
 		fmt.Fprintln(stdout, "PROBLEM:", p)
 	}
+	what := cfg.dataDir
+	if opt.Blobs != nil {
+		what += " (files in " + fmt.Sprint(opt.Blobs) + ")"
+	}
 	fmt.Fprintf(stdout, "Checked %s in %s: database integrity and foreign keys, galleries of %s, %s (%s blobs, %.1f MB hashed), %s; %s, %s.\n",
-		cfg.dataDir, roundDur(rep.Elapsed), plural(int(rep.Products), "product"), plural(int(rep.Media), "media item"),
+		what, roundDur(rep.Elapsed), plural(int(rep.Products), "product"), plural(int(rep.Media), "media item"),
 		thousands(rep.Blobs), megabytes(rep.BlobBytes), plural(int(rep.Renditions), "rendition"),
 		plural(int(rep.OrphanBlobs), "orphan blob"), plural(int(rep.OrphanRenditions), "orphan rendition"))
 	if !rep.Clean() {
+		if opt.Blobs == nil && rep.Media > 0 && rep.Blobs == 0 {
+			// Not one blob in the data dir: most likely the files are elsewhere.
+			return fmt.Errorf("verify found %s in %s, and not one blob in its folders: if the server keeps its files in a bucket, give verify the same --blobs (or GALLERIST_BLOBS)",
+				plural(len(rep.Problems), "problem"), cfg.dataDir)
+		}
 		return fmt.Errorf("verify found %s in %s", plural(len(rep.Problems), "problem"), cfg.dataDir)
 	}
 	fmt.Fprintln(stdout, "OK: no problems.")
 	return nil
+}
+
+// readStore opens the bucket cfg names for a command that only reads it
+// (backup, verify): no start-up probe object is written. It is nil for the
+// local store, which those commands read in the data dir themselves.
+func readStore(ctx context.Context, cfg config) (storage.BlobStore, error) {
+	if cfg.blobs.s3 == nil {
+		return nil, nil
+	}
+	return openStore(ctx, cfg.blobs, cfg.dataDir, nil, false)
 }
 
 func countsLine(c map[string]int64) string {

@@ -22,9 +22,9 @@ type blobsConfig struct {
 }
 
 // blobSettings are taken by every command that reads or writes blobs
-// (serve, gc, import). The credentials' variables are the standard ones
-// every S3 tool reads; the flags exist for completeness, but a secret
-// given as a flag shows in process lists.
+// (serve, gc, import, backup, verify, blobs migrate). The credentials'
+// variables are the standard ones every S3 tool reads; the flags exist for
+// completeness, but a secret given as a flag shows in process lists.
 var blobSettings = []setting{
 	{flag: "blobs", env: "GALLERIST_BLOBS", arg: "STORE", def: "local",
 		help: "where files live: local (the data dir) or an S3 URL, s3://BUCKET/PREFIX?endpoint=https://HOST&region=REGION&path_style=true",

@@ -54,7 +54,7 @@ Usage:
                           (read from the bucket when they live in one)
   gallerist restore --from BACKUPDIR --data NEWDIR
                           checks the backup against its manifest; NEWDIR must be new or empty
-  gallerist verify --data DIR
+  gallerist verify --data DIR [--blobs local|s3://...]
                           checks database, galleries, every blob's SHA-256, renditions, orphans;
                           exit status 0 only when clean (read-only: safe while serving)
   gallerist import [--create-products] [--dry-run] [--org SLUG] FOLDER|ZIP
@@ -75,7 +75,8 @@ Usage:
 Every command takes --data DIR (env GALLERIST_DATA, default ./gallerist_data),
 creates it if needed, runs migrations and makes sure an organization exists;
 except restore (DIR must be new or empty) and verify (never writes).
-serve, gc, import, backup and blobs migrate take --blobs (env GALLERIST_BLOBS): where files live.
+serve, gc, import, backup, verify and blobs migrate take --blobs (env GALLERIST_BLOBS):
+where files live.
 
 serve flags (each also as an environment variable):
 `

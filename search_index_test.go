@@ -41,16 +41,7 @@ func unindexedRows(t *testing.T, dir string, n int, losePostings bool) {
 
 func pendingIndex(t *testing.T, dir string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "gallerist.db")+"?mode=ro&_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM media_search_dirty`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return bkCount(t, dir, `SELECT COUNT(*) FROM media_search_dirty`)
 }
 
 // TestReindexCommand: `gallerist reindex` indexes rows another tool wrote

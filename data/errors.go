@@ -38,6 +38,7 @@ const (
 	ECCorruptFile         = "corrupt_file"                 // 422: truncated or malformed content
 	ECEmptyFile           = "empty_file"                   // 422: a file of 0 bytes
 	ECNotTrashed          = "not_trashed"                  // 422: purge of an item that is not in the trash
+	ECKindMismatch        = "kind_mismatch"                // 422: a replacement file of another kind than the item
 	ECGalleryFull         = "gallery_full"                 // 422: a gallery at its image limit
 	ECURLNotAllowed       = "url_not_allowed"              // 422: an import URL whose address is refused
 	ECFetchFailed         = "fetch_failed"                 // 422: an import URL that could not be fetched

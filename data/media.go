@@ -30,6 +30,7 @@ type Media struct {
 	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
 	DurationMS    int64 // video and audio; 0 if unknown
 	Alt           string
+	Focal         *FocalPoint // nil: crops are centred
 	SourceURL     string
 	CreatedBy     string
 	CreatedAt     time.Time
@@ -261,6 +262,9 @@ func (f MediaFilter) CountedByKind() bool {
 type MediaUpdate struct {
 	Filename *string
 	Alt      *string // "" clears
+	// SetFocal changes the focal point to Focal (nil clears it).
+	SetFocal bool
+	Focal    *FocalPoint
 }
 
 // Limits are the upload rules; all configurable.
@@ -421,6 +425,36 @@ type MediaCreate struct {
 	ReuseExisting bool
 }
 
+// MediaReplace is a request to give an item a new file: File becomes its
+// current file (the old one becomes a version); Filename and Alt change
+// only when set.
+type MediaReplace struct {
+	File     *Staged
+	Filename *string
+	Alt      *string
+}
+
+// MediaVersion is a file a media item had before it was replaced: kept,
+// with its blob, for the trash grace period after it stopped being current.
+type MediaVersion struct {
+	ID               int64
+	MediaID          int64
+	OriginalFilename string
+	MIMEType         string
+	Size             int64
+	SHA256           string
+	Width, Height    int
+	DurationMS       int64
+	// UploadedAt/UploadedBy: when this file became current, and by whom.
+	UploadedAt time.Time
+	UploadedBy string
+	// CreatedAt/CreatedBy: when it stopped being current (was replaced), and by whom.
+	CreatedAt time.Time
+	CreatedBy string
+	// Pinned versions are kept past the grace period, until unpinned.
+	Pinned bool
+}
+
 // MediaService is the media library.
 type MediaService interface {
 	// Stage streams src to temporary storage, enforcing type, size and pixel rules.
@@ -444,8 +478,28 @@ type MediaService interface {
 	RestoreMedia(ctx context.Context, id int64) (*Media, error)
 	// Usage lists every place the item is used.
 	Usage(ctx context.Context, id int64) ([]Usage, error)
-	// PurgeMedia removes a trashed item for good (its blob goes when nothing needs it).
+	// PurgeMedia removes a trashed item for good, with its versions (blobs
+	// go when nothing needs them).
 	PurgeMedia(ctx context.Context, id int64) error
+
+	// ReplaceMedia gives a live item a new file of the same kind (422
+	// kind_mismatch otherwise, nothing changed): its id, places and alt text
+	// stay, its previous file becomes a version.
+	ReplaceMedia(ctx context.Context, id int64, r MediaReplace) (*Media, error)
+	// FindMediaVersions lists an item's previous files, newest first, with their total.
+	FindMediaVersions(ctx context.Context, id int64, limit, offset int) ([]*MediaVersion, int, error)
+	// RestoreMediaVersion makes a version the item's current file again;
+	// the current file becomes a version.
+	RestoreMediaVersion(ctx context.Context, id, versionID int64) (*Media, error)
+	// PinMediaVersion keeps a version past the grace period (pinned), or
+	// lets it expire again (not pinned).
+	PinMediaVersion(ctx context.Context, id, versionID int64, pinned bool) (*MediaVersion, error)
+	// StableKey is the key of an item's stable URL (/m/{id}/{key}): an HMAC
+	// of its id under its organization's file secret.
+	StableKey(ctx context.Context, id int64) (string, error)
+	// FindStable finds the live item a stable URL names (any organization;
+	// not found unless key is its StableKey).
+	FindStable(ctx context.Context, id int64, key string) (*Media, error)
 
 	// Bulk actions: each call is one transaction over all the items, which
 	// come back in the order of ids (unknown and other organizations' ids
@@ -536,4 +590,7 @@ type Usage struct {
 // RenditionService serves renditions, making a missing one on demand.
 type RenditionService interface {
 	OpenRendition(ctx context.Context, sha256 string, slot int, ext string) (*Rendition, Blob, error)
+	// OpenCrop opens a fixed-ratio crop of a processed image (its type is
+	// mime), making it on demand, under the same budgets, the first time.
+	OpenCrop(ctx context.Context, sha256, mime string, crop Crop, ext string) (*Rendition, Blob, error)
 }

@@ -188,7 +188,7 @@ func lockResource(kind byte, id int64) func() {
 func (h *Handlers) mediaTag(c *fiber.Ctx, m *data.Media, used []data.Usage) (entityTag, error) {
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
-	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt})
+	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt, m.Focal})
 }
 
 // currentMediaTag loads an item and its uses and makes its tag.

@@ -39,7 +39,8 @@ type GalleryImageJSON struct {
 }
 
 var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
-	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
+	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp",
+	"focal_x", "focal_y", "crops"}
 
 func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryImageJSON {
 	j := GalleryImageJSON{ID: gi.ID, ProductID: gi.ProductID, MediaID: gi.MediaID, Position: gi.Position,
@@ -377,6 +378,9 @@ func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
 		Srcset          json.RawMessage `json:"srcset"`
 		RenditionsWebP  json.RawMessage `json:"renditions_webp"`
 		SrcsetWebP      json.RawMessage `json:"srcset_webp"`
+		FocalX          json.RawMessage `json:"focal_x"`
+		FocalY          json.RawMessage `json:"focal_y"`
+		Crops           json.RawMessage `json:"crops"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err

@@ -275,6 +275,8 @@ func errorSchema(codes []string) obj {
 				"allow":              str("method_not_allowed: the methods the path takes, as the Allow header lists them."),
 				"required_scope":     obj{"type": "string", "enum": scopes, "description": "missing_scope, forbidden: the scope the request needs."},
 				"used_by":            obj{"type": "array", "items": ref("Usage"), "description": "in_use: where the item is still used."},
+				"kind":               obj{"type": "string", "enum": data.Kinds, "description": "kind_mismatch: the item's kind, which a replacement must have."},
+				"detected_kind":      obj{"type": "string", "enum": data.Kinds, "description": "kind_mismatch: the kind of the file sent."},
 				"gallery_version":    integer("precondition_failed on a gallery: its current version."),
 				"max_images":         integer("gallery_full: the most images a gallery holds."),
 				"max_files":          integer("too_many_files: the most files one request may carry."),
@@ -457,6 +459,27 @@ func renditionMap(desc string) obj {
 	}
 	return obj{"type": "object", "propertyNames": obj{"enum": widths}, "additionalProperties": obj{"type": "string", "format": "uri"},
 		"description": desc + " Keyed by width (" + strings.Join(widths, ", ") + "; never upscaled)."}
+}
+
+// focalProps are the focal point and crops of an image, as media items and
+// gallery images both show them.
+func focalProps() obj {
+	coord := func(axis string) obj {
+		return obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
+			"description": "The focal point's " + axis + ", as a fraction of the image (0 to 1); null when none is set (crops are then centred). Set with PATCH /api/media/{id}."}
+	}
+	ratios := make([]string, len(data.CropRatios))
+	for i, r := range data.CropRatios {
+		ratios[i] = r.Name
+	}
+	return obj{
+		"focal_x": coord("x (from the left)"),
+		"focal_y": coord("y (from the top)"),
+		"crops": obj{"type": "object", "propertyNames": obj{"enum": ratios}, "additionalProperties": renditionMap("Crop URLs at this ratio."),
+			"description": "Processed images: crops at each ratio (" + strings.Join(ratios, ", ") + "), by width, cut around the focal point " +
+				"(the largest window of the ratio inside the image, moved inside at the edges): /files/{key}/{w}x{h}-{fx}-{fy}.{ext}, " +
+				"fx and fy in thousandths. A crop URL names its focal point, so moving the point gives new URLs; the old ones answer 404."},
+	}
 }
 
 // processingStates are the values of processing.

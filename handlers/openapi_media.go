@@ -52,7 +52,7 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-				"processing", "processing_error", "renditions", "srcset"},
+				"processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y"},
 			"additionalProperties": false,
 			"properties": obj{
 				"id":                obj{"type": "integer", "minimum": 1},
@@ -82,6 +82,9 @@ func init() {
 				"srcset":            obj{"type": "string", "description": "Ready-made srcset of the renditions."},
 				"renditions_webp":   renditionMap("WebP renditions, where made."),
 				"srcset_webp":       obj{"type": "string"},
+				"stable_url": obj{"type": "string", "format": "uri", "description": "On single items (GET of one item, and the answers of writes to it): the item's stable URL, /m/{id}/{key}, " +
+					"which answers 302 to its current original (and with ?w=N, N one of the rendition widths, to that rendition; to the original while it is being made), whatever file replaces it. " +
+					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404. url, by contrast, names these bytes and changes when the file is replaced."},
 			},
 		},
 		"MediaList": listSchema("MediaFields"),
@@ -94,16 +97,44 @@ func init() {
 			"type": "object", "required": []string{"used_by"}, "additionalProperties": false,
 			"properties": obj{"used_by": obj{"type": "array", "items": ref("Usage")}},
 		},
+		"MediaVersion": obj{
+			"type": "object", "additionalProperties": false,
+			"description": "A previous file of a media item, kept (and restorable) until expires_at, then removed by garbage collection.",
+			"required": []string{"id", "media_id", "original_filename", "mime_type", "size", "sha256", "width", "height", "duration_ms",
+				"uploaded_at", "uploaded_by", "replaced_at", "replaced_by", "pinned", "expires_at"},
+			"properties": obj{
+				"id":                obj{"type": "integer", "minimum": 1},
+				"media_id":          obj{"type": "integer", "minimum": 1},
+				"original_filename": obj{"type": "string", "description": "The name the file was uploaded under."},
+				"mime_type":         obj{"type": "string", "enum": data.MIMETypes},
+				"size":              obj{"type": "integer", "minimum": 0, "description": "Bytes."},
+				"sha256":            obj{"type": "string", "pattern": "^[0-9a-f]{64}$"},
+				"width":             nullable("integer"),
+				"height":            nullable("integer"),
+				"duration_ms":       nullable("integer"),
+				"uploaded_at":       obj{"type": "string", "format": "date-time", "description": "When this file became the item's file."},
+				"uploaded_by":       obj{"type": "string", "description": "Who made it the item's file (user:… or token:…)."},
+				"replaced_at":       obj{"type": "string", "format": "date-time", "description": "When another file replaced it."},
+				"replaced_by":       obj{"type": "string", "description": "Who replaced it."},
+				"pinned":            obj{"type": "boolean", "description": "Pinned versions are kept past the grace period, until unpinned (PATCH), restored, or the item is purged."},
+				"expires_at":        obj{"type": []string{"string", "null"}, "format": "date-time", "description": "replaced_at plus the trash grace period: after it, garbage collection removes the version and its file. null while pinned."},
+			},
+		},
+		"MediaVersionList": listSchema("MediaVersion"),
 		"MediaPatch": obj{
 			"type": "object", "additionalProperties": false, "minProperties": 1,
 			"properties": obj{
 				"filename": obj{"type": "string", "minLength": 1, "maxLength": 255},
 				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "null or \"\" clears."},
+				"focal_x": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
+					"description": "With focal_y: the focal point crops are cut around, as fractions of the image from the top left. Both null clear it; one without the other is 422 invalid_field."},
+				"focal_y": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1, "description": "See focal_x."},
 			},
 		},
 	})
 	id := idParam("id", "Media item id.")
 	media := openapiSchemas["Media"].(obj)
+	maps.Copy(media["properties"].(obj), focalProps())
 	restored := maps.Clone(media)
 	restored["properties"] = maps.Clone(media["properties"].(obj))
 	restored["properties"].(obj)["not_restored"] = obj{"type": "array", "items": ref("Unrestored"),
@@ -195,6 +226,59 @@ func init() {
 				"summary": "Restore from the trash", "operationId": "restoreMedia", "tags": []string{"media"},
 				"description": "Scope media:delete. Takes the item out of the trash and puts a force-deleted item back where it was, where still possible; not_restored lists the places it could not go back to, and why (e.g. a gallery that is now full).",
 				"responses":   respond("200", "The restored item.", ref("MediaRestored"), errs("401", "403", "404", "422")),
+			}, "IfMatch"),
+		},
+		"/api/media/{id}/replace": obj{
+			"parameters": []obj{id},
+			"post": conditional(obj{
+				"summary": "Replace the file", "operationId": "replaceMedia", "tags": []string{"media"},
+				"description": "Scope media:update. Gives a live item a new file, read and checked exactly as an upload (same sniffing, size and pixel limits), keeping its id, " +
+					"every gallery, variant and collection it is in (they show the new file at once), and its filename and alt text unless the request sends new ones. " +
+					"The previous file becomes a version (GET /api/media/{id}/versions). url, sha256 and the renditions change (renditions are made again); stable_url does not. " +
+					"A file of another kind (a PDF for an image) is 422 kind_mismatch, and nothing changes. multipart/form-data with one \"file\" part and optional \"filename\" and \"alt\"; " +
+					"or JSON with a base64 \"attachment\", \"filename\" (names the file and the item) and \"alt\" (null clears).",
+				"requestBody": obj{"required": true, "content": obj{
+					"multipart/form-data": obj{"schema": obj{"type": "object", "required": []string{"file"}, "properties": obj{
+						"file":     obj{"type": "string", "format": "binary"},
+						"filename": obj{"type": "string", "maxLength": 255},
+						"alt":      obj{"type": "string", "maxLength": 1000},
+					}}},
+					"application/json": obj{"schema": obj{"type": "object", "required": []string{"attachment"}, "additionalProperties": false, "properties": obj{
+						"attachment": obj{"type": "string", "contentEncoding": "base64"},
+						"filename":   obj{"type": "string", "maxLength": 255},
+						"alt":        obj{"type": []string{"string", "null"}, "maxLength": 1000},
+					}}},
+				}},
+				"responses": respond("200", "The item with its new file.", ref("Media"), errs("400", "401", "403", "404", "413", "415", "422")),
+			}, "IfMatch"),
+		},
+		"/api/media/{id}/versions": obj{
+			"parameters": []obj{id},
+			"get": obj{
+				"summary": "Previous files", "operationId": "listMediaVersions", "tags": []string{"media"},
+				"description": "Scope media:read. The files the item had before it was replaced, newest first. Each is kept for the trash grace period after it was replaced (expires_at), then garbage collection removes it.",
+				"parameters":  listParamDocs(versionList, pageLimitDoc, maxPage)[:2],
+				"responses":   respond("200", "A page of versions.", ref("MediaVersionList"), errs("400", "401", "403", "404")),
+			},
+		},
+		"/api/media/{id}/versions/{vid}": obj{
+			"parameters": []obj{id, idParam("vid", "Version id.")},
+			"patch": obj{
+				"summary": "Pin or unpin a previous file", "operationId": "updateMediaVersion", "tags": []string{"media"},
+				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"pinned"},
+					"properties": obj{"pinned": obj{"type": "boolean"}},
+				}}}},
+				"responses": respond("200", "The version.", ref("MediaVersion"), errs("400", "401", "403", "404", "415", "422")),
+			},
+		},
+		"/api/media/{id}/versions/{vid}/restore": obj{
+			"parameters": []obj{id, idParam("vid", "Version id.")},
+			"post": conditional(obj{
+				"summary": "Restore a previous file", "operationId": "restoreMediaVersion", "tags": []string{"media"},
+				"description": "Scope media:update. Makes the version the item's file again; the current file becomes a version. Places, filename and alt text stay.",
+				"responses":   respond("200", "The item with the restored file.", ref("Media"), errs("401", "403", "404")),
 			}, "IfMatch"),
 		},
 		"/api/media/{id}/usage": obj{

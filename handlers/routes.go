@@ -36,6 +36,11 @@ func (h *Handlers) table() []endpoint {
 		api("DELETE", "/api/media/:id", mDelete, h.handleMediaDelete, "force", "purge"),
 		api("POST", "/api/media/:id/restore", mDelete, h.handleMediaRestore),
 		api("GET", "/api/media/:id/usage", mRead, h.handleMediaUsage),
+		// Replacing the file, previous files (versions.go)
+		streamed(api("POST", "/api/media/:id/replace", mUpdate, h.handleMediaReplace)),
+		api("GET", "/api/media/:id/versions", mRead, h.handleMediaVersions, "limit", "offset"),
+		api("PATCH", "/api/media/:id/versions/:vid", mUpdate, h.handleMediaVersionPatch),
+		api("POST", "/api/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestore),
 		api("GET", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		api("HEAD", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 
@@ -80,6 +85,9 @@ func (h *Handlers) table() []endpoint {
 		public("HEAD", "/files/:name", h.handleFileOriginal),
 		public("GET", "/files/:key/:file", h.handleFileRendition),
 		public("HEAD", "/files/:key/:file", h.handleFileRendition),
+		// A media item's stable URL: a redirect to its current file (versions.go).
+		public("GET", "/m/:id/:key", h.handleStableURL),
+		public("HEAD", "/m/:id/:key", h.handleStableURL),
 
 		// ---- Admin UI: login session, HTML (and the small JSON of uijson.go).
 		// Setup and login (login.go)
@@ -109,6 +117,10 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id", mRead, h.handleMediaPage),
 		page("POST", "/media/:id/alt", mUpdate, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
+		page("POST", "/media/:id/focal", mUpdate, h.handleMediaFocalForm),
+		streamed(page("POST", "/media/:id/replace", mUpdate, h.handleMediaReplaceForm)), // versions.go
+		page("POST", "/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestoreForm),
+		page("POST", "/media/:id/versions/:vid/pin", mUpdate, h.handleMediaVersionPinForm),
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),

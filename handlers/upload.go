@@ -52,6 +52,9 @@ type galleryAdd struct {
 type formSpec struct {
 	fields  []string // text fields, each at most once, 8 KiB at most
 	unknown string   // the message refusing any other field (%q: its name)
+	// may is checked before a file is staged: the principal may send one
+	// here (mayCreateMedia when nil).
+	may func(context.Context) error
 }
 
 var (
@@ -106,7 +109,7 @@ func (h *Handlers) readUpload(c *fiber.Ctx) (mediaUpload, error) {
 // readMediaJSON reads a JSON upload to the library: an attachment, or urls
 // to import.
 func (h *Handlers) readMediaJSON(c *fiber.Ctx) (mediaUpload, error) {
-	body, err := h.readJSONBody(c, mediaJSONFields)
+	body, err := h.readJSONBody(c, mediaJSONFields, mediaForm)
 	if err != nil {
 		return mediaUpload{}, err
 	}
@@ -196,7 +199,7 @@ func (h *Handlers) readGalleryMultipart(c *fiber.Ctx, boundary string) (galleryA
 }
 
 func (h *Handlers) readGalleryJSON(c *fiber.Ctx) (galleryAdd, error) {
-	body, err := h.readJSONBody(c, galleryJSONFields)
+	body, err := h.readJSONBody(c, galleryJSONFields, galleryForm)
 	if err != nil {
 		return galleryAdd{}, err
 	}
@@ -266,7 +269,7 @@ func (h *Handlers) readPart(c *fiber.Ctx, part *multipart.Part, n int, spec form
 			return data.Errorf(data.ECTooManyFiles, "Send at most %d files per request.", h.Limits.MaxFilesPerRequest).
 				With("max_files", h.Limits.MaxFilesPerRequest)
 		}
-		if err := mayCreateMedia(c.UserContext()); err != nil {
+		if err := spec.mayStage(c.UserContext()); err != nil {
 			return err
 		}
 		st, err := h.Media.Stage(c.UserContext(), &bodyReader{r: part}, part.FileName())
@@ -305,10 +308,13 @@ type jsonBody struct {
 // readJSONBody streams a JSON upload whose fields are among allowed: a
 // base64 "attachment" is staged as it arrives, named by "filename"; "alt"
 // is a string or null.
-func (h *Handlers) readJSONBody(c *fiber.Ctx, allowed []string) (jsonBody, error) {
+func (h *Handlers) readJSONBody(c *fiber.Ctx, allowed []string, spec formSpec) (jsonBody, error) {
 	var body jsonBody
 	ctx := c.UserContext()
 	fields, err := streamJSONObject(web.Body(c), "attachment", func(r io.Reader) error {
+		if err := spec.mayStage(ctx); err != nil {
+			return err
+		}
 		var err error
 		body.attachment, err = h.stageAttachment(ctx, r)
 		return err
@@ -344,9 +350,6 @@ func (h *Handlers) readJSONBody(c *fiber.Ctx, allowed []string) (jsonBody, error
 
 // stageAttachment stages a base64 attachment as it streams in.
 func (h *Handlers) stageAttachment(ctx context.Context, r io.Reader) (*data.Staged, error) {
-	if err := mayCreateMedia(ctx); err != nil {
-		return nil, err
-	}
 	st, err := h.Media.Stage(ctx, attachmentDecoder(&bodyReader{r: r}), "")
 	if err == nil {
 		return st, nil
@@ -613,6 +616,13 @@ func (h *Handlers) stageURLs(ctx context.Context, urls []string) ([]*data.Staged
 		return nil, err
 	}
 	return h.Media.StageURLs(ctx, urls)
+}
+
+func (s formSpec) mayStage(ctx context.Context) error {
+	if s.may != nil {
+		return s.may(ctx)
+	}
+	return mayCreateMedia(ctx)
 }
 
 // mayCreateMedia is checked before an upload is staged or a URL fetched: a

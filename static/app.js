@@ -868,6 +868,9 @@
   document.addEventListener('htmx:load', function (e) { init(e.detail.elt) })
   G.$ = $; G.$$ = $$; G.el = el; G.announce = announce; G.showToast = showToast
   G.csrfToken = csrfToken; G.humanBytes = humanBytes
+  // An upload's tile (progress bar, status, error with Retry), for uploads
+  // that are not into a grid (the panel's Replace, library.js).
+  G.uploadTile = { make: makeTile, progress: setProgress, fail: failTile }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { init(document) })
   else init(document)
 

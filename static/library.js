@@ -290,11 +290,123 @@
     if ($('form[data-alt-editor]') && unsaved().length) { e.preventDefault(); e.returnValue = '' }
   })
 
+  // ---- Replace in the detail panel: the chosen file uploads at once, with
+  // the library's upload tile (progress, then the server's error with Retry
+  // when retrying can help); on success the panel is swapped for the one
+  // the server sends (new preview, facts and Versions, and the tile behind).
+  function replaceFile (form, file) {
+    var list = $('[data-replace-status]', form)
+    var T = G.uploadTile
+    list.innerHTML = ''
+    var tile = T.make(file)
+    list.appendChild(tile)
+    var xhr = new XMLHttpRequest()
+    xhr.open('POST', form.getAttribute('action'))
+    xhr.setRequestHeader('X-CSRF-Token', G.csrfToken())
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('HX-Current-URL', window.location.href)
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) T.progress(tile, e.loaded / e.total) }
+    var retry = function () { replaceFile(form, file) }
+    xhr.onload = function () {
+      var body = null
+      try { body = JSON.parse(xhr.responseText) } catch (e) {}
+      if (xhr.status >= 200 && xhr.status < 300 && body && body.panel) {
+        T.progress(tile, 1)
+        window.htmx.swap('#panel', body.panel, { swapStyle: 'innerHTML' })
+        G.announce(body.message || 'File replaced.')
+        var input = $('#replace-file')
+        if (input) input.focus({ preventScroll: true })
+        document.dispatchEvent(new CustomEvent('gallerist:replaced', { detail: { file: file.name } }))
+        return
+      }
+      var msg = (body && body.error && body.error.message) ||
+        (xhr.status === 413 ? file.name + ' is too large.' : 'Replacing the file with ' + file.name + ' failed (' + xhr.status + '). Try again.')
+      T.fail(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? retry : null)
+      G.announce('The file was not replaced: ' + msg)
+    }
+    xhr.onerror = function () {
+      T.fail(tile, 'The upload of ' + file.name + ' was interrupted. Check your connection and retry.', retry)
+    }
+    var fd = new FormData()
+    fd.append('file', file, file.name)
+    xhr.send(fd)
+  }
+  document.addEventListener('change', function (e) {
+    var input = e.target.matches && e.target.matches('[data-replace-input]') && e.target
+    if (!input || !input.files || !input.files.length || !window.htmx) return
+    replaceFile(input.closest('form'), input.files[0])
+    input.value = ''
+  })
+  document.addEventListener('submit', function (e) {
+    var form = e.target.matches && e.target.matches('form[data-replace-form]') && e.target
+    if (!form || !window.htmx) return
+    e.preventDefault() // the file went when it was chosen
+    var input = $('[data-replace-input]', form)
+    if (input && input.files && input.files.length) replaceFile(form, input.files[0])
+  })
+
   // The first upload into an empty library brings the selection bar (it is
   // on the page, hidden, until there is something to select).
   document.addEventListener('gallerist:uploaded', function () {
     var bar = $('#bulk-form[hidden]')
     if (bar && $('#media-grid [data-select]')) { bar.hidden = false; initSelection() }
+  })
+
+  // ---- Focal point, in the detail panel: a click on the picture sets it,
+  // the arrow keys move it (Shift: ten times further). Each change fills
+  // the form's two numbers and submits it (htmx swaps the form back with
+  // the saved state; #focal-area keeps the focus across the swap).
+  // pendingFocal is the last point set here and not yet answered: a key
+  // pressed while a save is on its way is sent again once that answer
+  // has replaced the form, so the last press is never lost.
+  var pendingFocal = null
+  function pct (v) { return (Math.round(v * 1000) / 10) + '%' }
+  function setFocal (form, x, y, wait) {
+    x = Math.min(1, Math.max(0, Math.round(x * 1000) / 1000))
+    y = Math.min(1, Math.max(0, Math.round(y * 1000) / 1000))
+    pendingFocal = { action: form.getAttribute('action'), x: x, y: y }
+    $('[data-focal-x]', form).value = String(x)
+    $('[data-focal-y]', form).value = String(y)
+    var mark = $('[data-focal-marker]', form)
+    mark.hidden = false
+    mark.style.left = pct(x)
+    mark.style.top = pct(y)
+    $('[data-focal-text]', form).textContent = pct(x) + ' across, ' + pct(y) + ' down'
+    clearTimeout(form._focalTimer)
+    form._focalTimer = setTimeout(function () { form.requestSubmit() }, wait)
+  }
+  document.addEventListener('htmx:afterSwap', function () {
+    var form = $('#focal-form')
+    var p = pendingFocal
+    if (!form || !p) return
+    var x = parseFloat($('[data-focal-x]', form).value)
+    var y = parseFloat($('[data-focal-y]', form).value)
+    if (form.getAttribute('action') !== p.action || $('#focal-error', form) || (x === p.x && y === p.y)) {
+      pendingFocal = null // another item, refused, or saved as set
+      return
+    }
+    setFocal(form, p.x, p.y, 0)
+  })
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('[data-focal-clear]')) pendingFocal = null
+    var area = e.target.closest && e.target.closest('[data-focal-area]')
+    var img = area && $('img', area)
+    if (!img) return
+    var r = img.getBoundingClientRect()
+    if (!r.width || !r.height) return
+    setFocal(area.closest('[data-focal-form]'), (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height, 0)
+  })
+  document.addEventListener('keydown', function (e) {
+    var area = e.target.closest && e.target.closest('[data-focal-area]')
+    var d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key]
+    if (!area || !d || e.altKey || e.ctrlKey || e.metaKey) return
+    e.preventDefault()
+    var form = area.closest('[data-focal-form]')
+    var x = parseFloat($('[data-focal-x]', form).value)
+    var y = parseFloat($('[data-focal-y]', form).value)
+    var step = e.shiftKey ? 0.1 : 0.01
+    // Saved once the keys rest, not on every press.
+    setFocal(form, (isNaN(x) ? 0.5 : x) + d[0] * step, (isNaN(y) ? 0.5 : y) + d[1] * step, 500)
   })
 
   G.onLoad(function () { initSelection() })

@@ -548,10 +548,12 @@ func (j fileJob) relPath() string {
 }
 
 // snapshotFiles lists the files a database's rows refer to: the blob of
-// every media row's bytes, live or trashed, and every rendition.
+// every media row's bytes, live or trashed, and of every version, and
+// every rendition.
 func snapshotFiles(ctx context.Context, db *sql.DB) ([]fileJob, error) {
 	var jobs []fileJob
-	rows, err := db.QueryContext(ctx, `SELECT sha256, MAX(size) FROM media GROUP BY sha256 ORDER BY sha256`)
+	rows, err := db.QueryContext(ctx, `SELECT sha256, MAX(size) FROM
+		(SELECT sha256, size FROM media UNION ALL SELECT sha256, size FROM media_versions) GROUP BY sha256 ORDER BY sha256`)
 	if err != nil {
 		return nil, err
 	}
@@ -718,8 +720,14 @@ func hashFile(p string) (int64, string, error) {
 		return 0, "", err
 	}
 	defer f.Close()
+	return hashReader(f, nil)
+}
+
+// hashReader returns the size and SHA-256 of what r yields, read with buf
+// (nil: a buffer of io.Copy's).
+func hashReader(r io.Reader, buf []byte) (int64, string, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.CopyBuffer(h, r, buf)
 	if err != nil {
 		return 0, "", err
 	}

@@ -44,6 +44,9 @@ type BlobStore interface {
 	// Check reports whether the store can be reached and written (at start
 	// and for /readyz), as an error that says what to fix.
 	Check(ctx context.Context) error
+	// Location names where key lives, for messages: its path in the data
+	// dir, or s3://BUCKET/NAME.
+	Location(key string) string
 }
 
 // BlobInfo describes one stored key.
@@ -233,6 +236,18 @@ func (b *LocalBlobs) path(key string) (string, error) {
 		return filepath.Join(b.RenditionDir(), key[0:2], key[2:4], filepath.FromSlash(key)), nil
 	}
 	return filepath.Join(b.BlobDir(), key[0:2], key[2:4], key), nil
+}
+
+// Location names where key lives: its path in the data dir.
+func (b *LocalBlobs) Location(key string) string {
+	p, err := b.path(key)
+	if err != nil {
+		return key
+	}
+	if rel, err := filepath.Rel(b.root, p); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return p
 }
 
 // moveFile renames the (already fsynced) staged file into place and syncs the directory.

@@ -32,6 +32,9 @@ type GCReport struct {
 	// Orphans are the keys of blob files no row referenced (left by a crash
 	// between storing a blob and committing its row).
 	Orphans []string
+	// Versions are the previous files of replaced items dropped because
+	// they stopped being current longer than the grace period ago.
+	Versions []GCVersion
 	// Renditions are the originals (content hashes) whose renditions were
 	// removed because no media row has those bytes any more.
 	Renditions []string
@@ -47,7 +50,8 @@ type GCItem struct {
 }
 
 // CollectGarbage purges media trashed longer than grace ago (in every
-// organization) and deletes the blobs no remaining row needs, then removes
+// organization) and the versions replaced longer than grace ago, and deletes
+// the blobs no remaining row needs, then removes
 // blob files that no row references and that are older than OrphanBlobAge.
 // Files are deleted only after the transaction that forgets their rows has
 // committed, by a second write transaction that checks again that no row and
@@ -100,6 +104,9 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 				break
 			}
 		}
+	}
+	if err := s.collectVersions(ctx, dryRun, cutoff, &rep); err != nil {
+		return rep, err
 	}
 	orphans, err := s.collectOrphans(ctx, dryRun)
 	rep.Orphans = orphans
@@ -281,6 +288,7 @@ func (s *MediaService) collectOrphans(ctx context.Context, dryRun bool) ([]strin
 		}
 	}
 	candidates, err = s.db.keysWhere(ctx, candidates, `NOT EXISTS (SELECT 1 FROM media WHERE sha256 = k.value)
+		AND NOT EXISTS (SELECT 1 FROM media_versions WHERE sha256 = k.value)
 		AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = k.value AND expires_at > ?)`, ms(s.db.Now()))
 	if err != nil {
 		return nil, err

@@ -47,12 +47,12 @@ func releaseLease(ctx context.Context, tx *sql.Tx, lease int64) error {
 	return err
 }
 
-// blobNeeded reports whether some media row has the bytes sha, or a live
-// lease holds them.
+// blobNeeded reports whether some media or version row has the bytes sha,
+// or a live lease holds them.
 func (db *DB) blobNeeded(ctx context.Context, tx *sql.Tx, sha string) (bool, error) {
 	var needed bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?)
-		OR EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = ? AND expires_at > ?)`, sha, sha, ms(db.Now())).Scan(&needed)
+	err := tx.QueryRowContext(ctx, `SELECT `+blobRefSQL+`
+		OR EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = ? AND expires_at > ?)`, sha, sha, sha, ms(db.Now())).Scan(&needed)
 	return needed, err
 }
 

@@ -46,7 +46,7 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, '')`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -61,14 +61,18 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var kind string
 	var w, h, dur, deleted sql.NullInt64
 	var created, updated int64
+	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	m.Kind = data.Kind(kind)
 	m.Width, m.Height, m.DurationMS = int(w.Int64), int(h.Int64), dur.Int64
 	m.CreatedAt, m.UpdatedAt, m.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	if fx.Valid && fy.Valid {
+		m.Focal = &data.FocalPoint{X: fx.Float64, Y: fy.Float64}
+	}
 	return &m, nil
 }
 
@@ -482,52 +486,94 @@ func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	return `SELECT COALESCE(SUM(n), 0), 0 FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
 }
 
-// UpdateMedia changes a live item's filename or alt text.
+// UpdateMedia changes a live item's filename, alt text or focal point.
 func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.MediaUpdate) (*data.Media, error) {
 	org, err := orgID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if upd.Filename == nil && upd.Alt == nil {
-		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename or alt.")
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
+		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename, alt or focal_x and focal_y.")
 	}
-	var filename, alt string
-	if upd.Filename != nil {
-		if filename, err = data.ValidateFilename(*upd.Filename); err != nil {
-			return nil, err
-		}
-	}
-	if upd.Alt != nil {
-		if alt, err = data.ValidateAlt(*upd.Alt); err != nil {
-			return nil, err
-		}
+	upd, err = validMediaUpdate(upd)
+	if err != nil {
+		return nil, err
 	}
 	var m *data.Media
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
-		cur, err := findMediaByID(ctx, tx, org, id)
+		cur, err := findLiveMedia(ctx, tx, org, id, "to edit it")
 		if err != nil {
 			return err
 		}
-		if cur.DeletedAt != nil {
-			return data.Errorf(data.ECNotFound, "Media item not found (it is in the trash; restore it to edit it).")
-		}
-		if upd.Filename != nil {
-			cur.Filename = filename
-		}
-		if upd.Alt != nil {
-			cur.Alt = alt
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-			cur.Filename, cur.Alt, ms(s.db.Now()), id, org); err != nil {
-			return err
-		}
-		if err := setSearch(ctx, tx, id, searchText(cur.Filename, cur.Alt)); err != nil {
+		if err := s.writeMediaUpdate(ctx, tx, cur, upd); err != nil {
 			return err
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
 		return err
 	})
 	return m, err
+}
+
+// findLiveMedia finds an item that is not in the trash; a trashed one is
+// not found, with a message saying to restore it first (then: "to edit it").
+func findLiveMedia(ctx context.Context, tx *sql.Tx, org, id int64, then string) (*data.Media, error) {
+	m, err := findMediaByID(ctx, tx, org, id)
+	if err == nil && m.DeletedAt != nil {
+		return nil, data.Errorf(data.ECNotFound, "Media item not found (it is in the trash; restore it %s).", then)
+	}
+	return m, err
+}
+
+// validMediaUpdate checks the filename and alt text an update sets, and
+// returns it with them as they will be stored.
+func validMediaUpdate(upd data.MediaUpdate) (data.MediaUpdate, error) {
+	if upd.Filename != nil {
+		v, err := data.ValidateFilename(*upd.Filename)
+		if err != nil {
+			return upd, err
+		}
+		upd.Filename = &v
+	}
+	if upd.Alt != nil {
+		v, err := data.ValidateAlt(*upd.Alt)
+		if err != nil {
+			return upd, err
+		}
+		upd.Alt = &v
+	}
+	if upd.SetFocal && upd.Focal != nil {
+		if err := upd.Focal.Validate(); err != nil {
+			return upd, err
+		}
+	}
+	return upd, nil
+}
+
+// writeMediaUpdate sets the validated filename, alt text and focal point of
+// upd (nil, or SetFocal false: unchanged) on the item cur, and its search
+// text; nothing when upd sets none.
+func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *data.Media, upd data.MediaUpdate) error {
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
+		return nil
+	}
+	if upd.Filename != nil {
+		cur.Filename = *upd.Filename
+	}
+	if upd.Alt != nil {
+		cur.Alt = *upd.Alt
+	}
+	if upd.SetFocal {
+		cur.Focal = upd.Focal
+	}
+	var fx, fy sql.NullFloat64
+	if cur.Focal != nil {
+		fx, fy = sql.NullFloat64{Float64: cur.Focal.X, Valid: true}, sql.NullFloat64{Float64: cur.Focal.Y, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, focal_x = ?, focal_y = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+		cur.Filename, cur.Alt, fx, fy, ms(s.db.Now()), cur.ID, cur.OrgID); err != nil {
+		return err
+	}
+	return setSearch(ctx, tx, cur.ID, searchText(cur.Filename, cur.Alt))
 }
 
 // Usage lists every place a media item is used.
@@ -873,7 +919,7 @@ func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 	return nil
 }
 
-// purgeRows deletes media rows, and the rendition rows and queued jobs of
+// purgeRows deletes media rows and their versions, and the rendition rows and queued jobs of
 // bytes no remaining row has, which it returns: their files are deleted by
 // freeBlobs once this transaction has committed, never before, so an
 // interruption leaves orphan files (which GC removes), never rows without
@@ -887,17 +933,24 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
 			return nil, err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, m.SHA256).Scan(&n); err != nil {
+		versions, err := dropVersionRows(ctx, tx, m.ID)
+		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		for _, sha := range append([]string{m.SHA256}, versions...) {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 || slices.Contains(freed, sha) {
+				continue
+			}
 			for _, q := range []string{`DELETE FROM renditions WHERE sha256 = ?`, `DELETE FROM rendition_jobs WHERE sha256 = ?`} {
-				if _, err := tx.ExecContext(ctx, q, m.SHA256); err != nil {
+				if _, err := tx.ExecContext(ctx, q, sha); err != nil {
 					return nil, err
 				}
 			}
-			freed = append(freed, m.SHA256)
+			freed = append(freed, sha) // freeBlobs keeps what versions of other items still need
 		}
 	}
 	return freed, nil

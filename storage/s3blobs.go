@@ -213,6 +213,15 @@ func (s *S3Blobs) objectName(key string) (string, error) {
 	return s.cfg.Prefix + "originals/" + key, nil
 }
 
+// Location names key's object: s3://BUCKET/NAME.
+func (s *S3Blobs) Location(key string) string {
+	name, err := s.objectName(key)
+	if err != nil {
+		return key
+	}
+	return "s3://" + s.cfg.Bucket + "/" + name
+}
+
 // keyOf maps an object's name back to its store key, if it is one.
 func (s *S3Blobs) keyOf(name string) (string, bool) {
 	rest, ok := strings.CutPrefix(name, s.cfg.Prefix)

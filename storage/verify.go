@@ -3,10 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,6 +16,9 @@ type VerifyOptions struct {
 	Progress func(Progress)
 	// Workers is how many blobs are hashed at once (default 4).
 	Workers int
+	// Blobs is the store the instance keeps its files in (nil: the local
+	// folders of the data directory); every file is read through it.
+	Blobs BlobStore
 }
 
 // VerifyReport is what Verify found. Problems are errors (the instance is
@@ -29,6 +29,7 @@ type VerifyReport struct {
 	Warnings []string
 
 	Media            int64 // media rows, live and trashed
+	Versions         int64 // previous files of replaced items (media_versions rows)
 	Products         int64 // products with a gallery
 	Blobs            int64 // distinct blobs hashed
 	BlobBytes        int64
@@ -46,7 +47,9 @@ func (r *VerifyReport) Clean() bool { return len(r.Problems) == 0 }
 // integrity and foreign key checks, that every gallery's positions are
 // 1..n, that every media row's blob exists, has the row's size and hashes to
 // its name, that every rendition row's file exists, and which blob and
-// rendition files no row refers to (warnings). The rows are read in one
+// rendition files no row refers to (warnings). Files are listed and read
+// through the instance's store (opt.Blobs), local or a bucket alike; the
+// store is only read. The rows are read in one
 // snapshot; a file found missing is a problem only if, checked again
 // against the latest committed state with no commit in between, a row still
 // needs it (a server may purge while Verify runs). It returns an error only
@@ -109,28 +112,47 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 	}
 	mediaNeeds := func(sha string) func() (bool, error) {
 		return func() (bool, error) {
-			var n int
-			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM media WHERE sha256 = ?`, sha).Scan(&n)
-			return n > 0, err
+			var need bool
+			err := conn.QueryRowContext(ctx, `SELECT `+blobRefSQL, sha, sha).Scan(&need)
+			return need, err
 		}
 	}
-	lb := &LocalBlobs{root: dataDir}
+	store := opt.Blobs
+	if store == nil {
+		store = &LocalBlobs{root: dataDir}
+	}
+	// absent reports whether key is missing from the store now.
+	absent := func(key string) func() bool {
+		return func() bool {
+			_, err := store.Stat(ctx, key)
+			return isMissing(err)
+		}
+	}
 
-	// Blobs: present, the right size, hashing to their names.
+	// What the store holds, listed once: renditions are checked against
+	// it (a listing, not a request per file) and the rest are orphans.
+	listed := map[string]bool{}
+	if err := store.List(ctx, "", func(b BlobInfo) error {
+		listed[b.Key] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list %s: %w", store, err)
+	}
+
+	// Blobs: present, the right size, hashing to their names, each read
+	// through the store.
 	var jobs []fileJob
 	for sha, b := range blobs {
 		jobs = append(jobs, fileJob{kind: kindBlob, key: sha, size: b.size})
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].key < jobs[j].key })
 	var missing []fileJob
-	err = eachFile(ctx, jobs, opt.Workers, "blobs", func(j fileJob, _ []byte) copyResult {
-		p, _ := lb.path(j.key)
-		size, sum, err := hashFile(p)
-		return copyResult{size: size, sum: sum, err: err}
+	err = eachFile(ctx, jobs, opt.Workers, "blobs", func(j fileJob, buf []byte) copyResult {
+		return hashBlob(ctx, store, j.key, buf)
 	}, report, func(j fileJob, o copyResult) {
 		b := blobs[j.key]
 		switch {
-		case errors.Is(o.err, fs.ErrNotExist):
+		case isMissing(o.err):
 			missing = append(missing, j)
 		case o.err != nil:
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, j.key, o.err))
@@ -148,20 +170,18 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 		return nil, err
 	}
 	for _, j := range missing {
-		p, _ := lb.path(j.key)
-		gone, err := confirm(mediaNeeds(j.key), func() bool { return !present(p) })
+		gone, err := confirm(mediaNeeds(j.key), absent(j.key))
 		if err != nil {
 			return nil, err
 		}
 		if gone {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, filepath.ToSlash(mustRel(dataDir, p))))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is missing (%s)", blobs[j.key].media, j.key, store.Location(j.key)))
 		}
 	}
 
 	// Renditions: every row's file is there.
 	for key := range rends {
-		p, _ := lb.path(key)
-		if present(p) {
+		if listed[key] {
 			rep.Renditions++
 			continue
 		}
@@ -171,7 +191,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions r WHERE r.sha256 = ? AND r.slot || '.' || r.ext = ?
 				AND EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)`, sha, name).Scan(&n)
 			return n > 0, err
-		}, func() bool { return !present(p) })
+		}, absent(key))
 		if err != nil {
 			return nil, err
 		}
@@ -180,67 +200,85 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			if of == "" {
 				of = "bytes " + sha
 			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, filepath.ToSlash(mustRel(dataDir, p))))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, store.Location(key)))
 		} else {
 			rep.Renditions++
 		}
 	}
 
 	// Orphans: files no row refers to (a warning: a later GC removes them).
-	err = lb.List(ctx, "", func(b BlobInfo) error {
-		key := b.Key
-		if !IsOriginalKey(key) {
-			return nil // renditions are checked below
-		}
-		if _, ok := blobs[key]; ok {
-			return nil
-		}
-		if need, err := mediaNeeds(key)(); err != nil || need {
-			return err // uploaded after the snapshot
-		}
-		rep.OrphanBlobs++
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob blobs/%s/%s/%s: no media row has these bytes (gc removes it after an hour)", key[0:2], key[2:4], key))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	keys := make([]string, 0, len(listed))
+	for key := range listed {
+		keys = append(keys, key)
 	}
-	err = filepath.WalkDir(lb.RenditionDir(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+	sort.Strings(keys)
+	for _, key := range keys {
+		if IsOriginalKey(key) {
+			if _, ok := blobs[key]; ok {
+				continue
 			}
-			return err
+			if need, err := mediaNeeds(key)(); err != nil || need {
+				if err != nil {
+					return nil, err
+				}
+				continue // uploaded after the snapshot
+			}
+			rep.OrphanBlobs++
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob %s: no media row has these bytes (gc removes it after an hour)", store.Location(key)))
+			continue
 		}
-		if d.IsDir() {
-			return nil
+		if rends[key] {
+			continue
 		}
-		rel := filepath.ToSlash(mustRel(dataDir, p))
-		g := renditionPathRE.FindStringSubmatch(rel)
-		if g == nil || g[1]+g[2] != g[4][:4] {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("unexpected file %s in the renditions folder", rel))
-			return nil
-		}
-		if rends[g[3]] {
-			return nil
-		}
-		sha, name, _ := strings.Cut(g[3], "/")
+		sha, name, _ := strings.Cut(key, "/")
 		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ? AND slot || '.' || ext = ?`, sha, name).Scan(&n); err != nil || n > 0 {
-			return err // made after the snapshot
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM renditions WHERE sha256 = ? AND slot || '.' || ext = ?`, sha, name).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			continue // made after the snapshot
 		}
 		rep.OrphanRenditions++
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", rel))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan rendition %s: no rendition row refers to it (gc removes it)", store.Location(key)))
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
 
 // blobRows are the media rows sharing one blob.
+// readBlobRows reads the blobs a query's rows refer to (sha256, rows, the
+// largest and smallest size, names) into blobs, counting the rows in n;
+// bytes already in blobs keep what was read first. label starts the names.
+func readBlobRows(ctx context.Context, tx *sql.Tx, query, label string, n *int64, blobs map[string]blobRows, rep *VerifyReport) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha, names string
+		var k int64
+		var b blobRows
+		if err := rows.Scan(&sha, &k, &b.size, &b.minSize, &names); err != nil {
+			return err
+		}
+		*n += k
+		if _, ok := blobs[sha]; ok {
+			continue
+		}
+		if len(names) > 200 {
+			names = names[:200] + "…"
+		}
+		b.media = label + names
+		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
+			continue
+		}
+		blobs[sha] = b
+	}
+	return rows.Err()
+}
+
 type blobRows struct {
 	size, minSize int64 // the largest and smallest size the rows give
 	media         string
@@ -321,32 +359,15 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 	}
 
 	blobs := map[string]blobRows{}
-	rows, err = tx.QueryContext(ctx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
-		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`)
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(id || ' (' || filename || ')', ', ')
+		FROM (SELECT sha256, id, size, filename FROM media ORDER BY sha256, id) GROUP BY sha256`, "media ", &rep.Media, blobs, rep)
 	if err != nil {
 		return nil, nil, err
 	}
-	for rows.Next() {
-		var sha, names string
-		var n int64
-		var b blobRows
-		if err := rows.Scan(&sha, &n, &b.size, &b.minSize, &names); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		rep.Media += n
-		if len(names) > 200 {
-			names = names[:200] + "…"
-		}
-		b.media = "media " + names
-		if !keyRE.MatchString(sha) || strings.Contains(sha, "/") {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: malformed sha256 %q", b.media, sha))
-			continue
-		}
-		blobs[sha] = b
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// Versions' blobs (kept for the grace period) are checked like the rows'.
+	err = readBlobRows(ctx, tx, `SELECT sha256, COUNT(*), MAX(size), MIN(size), group_concat(DISTINCT media_id)
+		FROM media_versions GROUP BY sha256`, "previous files of media ", &rep.Versions, blobs, rep)
+	if err != nil {
 		return nil, nil, err
 	}
 
@@ -370,14 +391,13 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 	return blobs, rends, rows.Err()
 }
 
-func present(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-func mustRel(base, p string) string {
-	if r, err := filepath.Rel(base, p); err == nil {
-		return r
+// hashBlob reads key through store and returns its size and SHA-256.
+func hashBlob(ctx context.Context, store BlobStore, key string, buf []byte) copyResult {
+	r, err := store.Open(ctx, key)
+	if err != nil {
+		return copyResult{err: err}
 	}
-	return p
+	defer r.Close()
+	n, sum, err := hashReader(r, buf)
+	return copyResult{size: n, sum: sum, err: err}
 }

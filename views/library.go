@@ -104,10 +104,20 @@ var sortOptions = []sortOption{
 type MediaDetail struct {
 	M     *data.Media
 	Usage []data.Usage
+	// Versions are the item's previous files, newest first (the first
+	// page), of VersionTotal.
+	Versions     []*data.MediaVersion
+	VersionTotal int
+	// Notice says what the last action did (a replace, a restore).
+	Notice string
+	// StableURL is the item's stable link (it follows a replace), which
+	// Copy link copies.
+	StableURL string
 	// Close is the list URL the panel closes to.
 	Close string
 	Alt   FieldState
 	Name  FieldState
+	Focal FieldState
 }
 
 // FieldState is an inline-edited field after a save: what was typed, whether

@@ -40,6 +40,7 @@ var statusByCode = map[string]int{
 	data.ECCorruptFile:         http.StatusUnprocessableEntity,
 	data.ECEmptyFile:           http.StatusUnprocessableEntity,
 	data.ECNotTrashed:          http.StatusUnprocessableEntity,
+	data.ECKindMismatch:        http.StatusUnprocessableEntity,
 	data.ECGalleryFull:         http.StatusUnprocessableEntity,
 	data.ECURLNotAllowed:       http.StatusUnprocessableEntity,
 	data.ECFetchFailed:         http.StatusUnprocessableEntity,

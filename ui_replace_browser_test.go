@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Issue 16, item 1, in the browser as a merchant does it: log in, the
+// library, open the item, Replace (a PDF first: a readable refusal, nothing
+// changed), then a corrected photo: progress, the new preview, the tile
+// behind and the product's gallery show it; Versions lists the old file,
+// and Restore brings it back.
+func TestBrowserReplaceAndRestore(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "mug", 2)
+	id := ids[0]
+	p := b.seedProduct(t, "Mug", id)
+	dir := t.TempDir()
+	fixed := filepath.Join(dir, "mug-corrected.png")
+	pdf := filepath.Join(dir, "price-list.pdf")
+	if err := os.WriteFile(fixed, testPNG(t, 320, 240, tileColors[3]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pdf, realPDF(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok := b.token(t, 0)
+	before := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)
+
+	b.openPanelFromLibrary(t, id)
+	stable := pathOf(before["stable_url"].(string))
+	if link := evalJS[string](t, b, `document.querySelector("#media-panel [data-copy]").getAttribute("data-copy")`); !strings.HasPrefix(link, "http") || !strings.HasSuffix(link, stable) {
+		t.Errorf("Copy link copies %s, want the stable link %s", link, stable)
+	}
+	preview := `document.querySelector("#media-panel img").getAttribute("src")`
+	oldPreview := evalJS[string](t, b, preview)
+	oldTile := evalJS[string](t, b, fmt.Sprintf(`document.querySelector("#media-%d img").getAttribute("src")`, id))
+	if !evalJS[bool](t, b, `document.querySelector("#versions").textContent.includes("No earlier files")`) {
+		t.Fatal("the panel has no empty Versions list")
+	}
+
+	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#replace-file"), []string{pdf}))
+	b.waitJS(t, "the refusal", `document.querySelector("[data-replace-status] [data-upload-state=error]") !== null`)
+	msg := evalJS[string](t, b, `document.querySelector("[data-replace-status] [role=alert]").textContent`)
+	if !strings.Contains(msg, "price-list.pdf is a document, but mug-1.png is an image") {
+		t.Fatalf("refusal: %q", msg)
+	}
+	if now := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); now["sha256"] != before["sha256"] {
+		t.Fatal("the refused file changed the item")
+	}
+
+	evalJS[chromedp.Void](t, b, `window.__progress = 0; document.addEventListener("gallerist:upload-progress", e => { window.__progress = Math.max(window.__progress, e.detail.percent) }); undefined`)
+	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#replace-file"), []string{fixed}))
+	b.waitJS(t, "the new preview", fmt.Sprintf(`document.querySelector("[data-panel-notice]") !== null && %s !== %q`, preview, oldPreview))
+	if n := evalJS[int](t, b, `window.__progress`); n != 100 {
+		t.Errorf("upload progress reached %d%%", n)
+	}
+	after := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)
+	if after["sha256"] != shaHex(testPNG(t, 320, 240, tileColors[3])) || after["filename"] != "mug-1.png" {
+		t.Fatalf("after replace: %v", after)
+	}
+	if tile := evalJS[string](t, b, fmt.Sprintf(`document.querySelector("#media-%d img").getAttribute("src")`, id)); tile == oldTile {
+		t.Error("the tile behind the panel still shows the old file")
+	}
+	if !evalJS[bool](t, b, `document.querySelector("#media-panel").contains(document.activeElement)`) {
+		t.Error("focus left the panel after the replace")
+	}
+	b.waitJS(t, "one version", `document.querySelectorAll("[data-versions] [data-version-id]").length === 1 &&
+		document.querySelector("[data-versions]").textContent.includes("mug-1.png")`)
+	b.axe(t, "the detail panel with a version")
+
+	// The product's gallery shows the new file (it names the media id).
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "the panel to close", `document.querySelector("#media-panel") === null`)
+	b.click(t, `aside nav a[href="/products"]`)
+	b.waitJS(t, "the products page", `location.pathname === "/products"`)
+	b.click(t, fmt.Sprintf(`a[href="/products/%d"]`, p.ID))
+	b.waitJS(t, "the gallery", `document.querySelector("#gallery [data-image-id] img") !== null`)
+	src := evalJS[string](t, b, `document.querySelector("#gallery [data-image-id] img").getAttribute("src")`)
+	if !strings.Contains(src, after["url"].(string)[strings.LastIndex(after["url"].(string), "/")+1:][:32]) {
+		t.Errorf("gallery image %s, want the new file %s", src, after["url"])
+	}
+
+	// Pin, then Restore from Versions.
+	b.openPanelFromLibrary(t, id)
+	b.click(t, "[data-versions] [data-pin]")
+	b.waitJS(t, "the pinned version", `document.querySelector("[data-versions] [data-pinned]") !== null &&
+		document.querySelector("[data-versions] [data-pin]").textContent.trim() === "Unpin"`)
+	b.click(t, "[data-versions] button[aria-label^=Restore]")
+	b.waitJS(t, "the restored file", `document.querySelector("[data-panel-notice]") !== null &&
+		document.querySelector("[data-panel-notice]").textContent.includes("Restored")`)
+	if now := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); now["sha256"] != before["sha256"] {
+		t.Fatalf("after restore: %v", now["sha256"])
+	}
+	if evalJS[string](t, b, preview) != oldPreview {
+		t.Error("the preview does not show the restored file")
+	}
+	if n := evalJS[int](t, b, `document.querySelectorAll("[data-versions] [data-version-id]").length`); n != 1 {
+		t.Errorf("%d versions after restore, want 1 (the corrected file)", n)
+	}
+}
