@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"archive/zip"
 	"bytes"
 	"os"
 	"testing"
@@ -9,18 +8,6 @@ import (
 
 	"gallerist/data"
 )
-
-func oneImageZip(t *testing.T, name string, body []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create(name)
-	w.Write(body)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // waitPlanned polls a job until its dry run is over.
 func waitPlanned(t *testing.T, im *Importer, e *testEnv, id string) *data.ImportJob {
@@ -50,7 +37,7 @@ func TestImportJobsBoundedAndExpire(t *testing.T) {
 	png := imageTestdata(t, "video-001.png")
 	var ids []string
 	for i := range maxImportJobsPerOrg {
-		j, err := im.StartImport(e.ctx, bytes.NewReader(oneImageZip(t, "red-mug.png", png)), "photos.zip")
+		j, err := im.StartImport(e.ctx, bytes.NewReader(zipOfFiles(map[string]string{"red-mug.png": string(png)})), "photos.zip")
 		if err != nil {
 			t.Fatalf("job %d: %v", i, err)
 		}
@@ -59,11 +46,11 @@ func TestImportJobsBoundedAndExpire(t *testing.T) {
 		}
 		ids = append(ids, j.ID)
 	}
-	if _, err := im.StartImport(e.ctx, bytes.NewReader(oneImageZip(t, "red-mug.png", png)), "more.zip"); data.ErrorCode(err) != data.ECConflict {
+	if _, err := im.StartImport(e.ctx, bytes.NewReader(zipOfFiles(map[string]string{"red-mug.png": string(png)})), "more.zip"); data.ErrorCode(err) != data.ECConflict {
 		t.Errorf("one zip too many: %v", err)
 	}
 	_, other := e.otherOrg(t, "other")
-	if j, err := im.StartImport(other, bytes.NewReader(oneImageZip(t, "red-mug.png", png)), "theirs.zip"); err != nil {
+	if j, err := im.StartImport(other, bytes.NewReader(zipOfFiles(map[string]string{"red-mug.png": string(png)})), "theirs.zip"); err != nil {
 		t.Errorf("another organization's first zip: %v", err)
 	} else if _, err := im.FindImport(e.ctx, j.ID); data.ErrorCode(err) != data.ECNotFound {
 		t.Errorf("one organization finds another's job: %v", err)

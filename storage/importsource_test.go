@@ -46,16 +46,7 @@ func TestZipEntryCount(t *testing.T) {
 // FuzzOpenImportZip: whatever the bytes, opening a zip to import never
 // panics, and every file it lets through reads within the size it listed.
 func FuzzOpenImportZip(f *testing.F) {
-	seed := func(files map[string]string) []byte {
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		for n, b := range files {
-			w, _ := zw.Create(n)
-			w.Write([]byte(b))
-		}
-		zw.Close()
-		return buf.Bytes()
-	}
+	seed := zipOfFiles
 	f.Add(seed(map[string]string{"red-mug.jpg": "\xff\xd8\xff", "import.csv": "handle,file\nred-mug,red-mug.jpg\n"}))
 	f.Add(seed(map[string]string{"../up.jpg": "x"}))
 	f.Add(seed(map[string]string{"a/b/c.png": strings.Repeat("a", 5000), "nested.zip": "PK"}))
@@ -89,4 +80,16 @@ func FuzzOpenImportZip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// zipOfFiles is a zip of the files (name → content).
+func zipOfFiles(files map[string]string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for n, b := range files {
+		w, _ := zw.Create(n)
+		w.Write([]byte(b))
+	}
+	zw.Close()
+	return buf.Bytes()
 }
