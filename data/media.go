@@ -276,6 +276,8 @@ type Limits struct {
 	MaxSide            int   // either side, in pixels
 	MaxFilesPerRequest int
 	MaxGalleryImages   int
+	// MaxImportBytes bounds a zip import: the zip, and all it expands to.
+	MaxImportBytes int64
 }
 
 // DefaultLimits are the limits when nothing is configured.
@@ -286,6 +288,7 @@ func DefaultLimits() Limits {
 		MaxSide:            16384,
 		MaxFilesPerRequest: 10,
 		MaxGalleryImages:   250,
+		MaxImportBytes:     MaxImportBytes,
 	}
 	for _, k := range KindTable {
 		l.KindBytes[k.Kind] = k.MaxBytes

@@ -124,14 +124,16 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		base := h.baseURL(c)
-		// The whole gallery's tag when this is the whole gallery; a page's names its images.
-		d, err := h.galleryDigest(base, g.Images)
+		// The whole gallery's tag when this is the whole gallery; a page's
+		// names its images. The images' JSON is built once, for the tag and
+		// the answer.
+		items := h.galleryImagesJSON(h.baseURL(c), g.Images)
+		d, err := hashJSON(items)
 		if err != nil {
 			return nil, err
 		}
 		c.Set(fiber.HeaderETag, galleryTag(pid, g.Version, d))
-		return listOf(g.Images, g.Total, f.Limit, f.Offset, lq.Fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
+		return listOf(items, g.Total, f.Limit, f.Offset, lq.Fields, func(gi GalleryImageJSON) any { return gi })
 	})
 	if err != nil {
 		return err

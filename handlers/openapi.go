@@ -292,6 +292,7 @@ func errorSchema(codes []string) obj {
 				"detected_mime_type": str("unsupported_type: the type sniffed from the bytes."),
 				"limit_bytes":        integer("too_large: the size limit that applies."),
 				"url":                str("An import: the URL the error is about."),
+				"entry":              str("A zip import: the zip entry the error is about."),
 				"offset":             integer("invalid_base64: the offset of the first bad character in the attachment."),
 			},
 		}},

@@ -353,6 +353,10 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
+	rendStmt, err := s.db.readStmt(ctx, renditionsOfSQL)
+	if err != nil {
+		return nil, data.Total{}, err
+	}
 	var out []*data.Media
 	var total int
 	var walkCut bool
@@ -378,7 +382,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return loadRenditions(ctx, tx, out)
+		return loadRenditionsWith(ctx, tx, rendStmt, out)
 	})
 	if err != nil {
 		return nil, data.Total{}, err

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -597,12 +598,25 @@ func (r *Renderer) makeStored(ctx context.Context, sha string, slot int, what st
 	return r.store(wctx, sha, slot, rd)
 }
 
+// renditionsOfSQL reads the renditions of the blobs a JSON array of sha256
+// names: one statement text whatever the number, so it can be prepared
+// once. Crops (slots from data.CropSlotBase, the second parameter) depend
+// on each row's focal point: they are listed from it (handlers), not here.
+const renditionsOfSQL = `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
+	WHERE sha256 IN (SELECT value FROM json_each(?)) AND slot < ? ORDER BY sha256, slot, ext`
+
 // loadRenditions fills Renditions on image items: those made so far, or, for
 // a JPEG still being processed, the URLs it will have (each is made on
 // demand if asked for first).
 func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error {
+	return loadRenditionsWith(ctx, tx, nil, items)
+}
+
+// loadRenditionsWith is loadRenditions reading through prepared, a
+// statement of renditionsOfSQL prepared on tx's pool (nil: prepared now).
+func loadRenditionsWith(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, items []*data.Media) error {
 	bySHA := map[string][]*data.Media{}
-	var args []any
+	var shas []string
 	for _, m := range items {
 		// Renditions are shared by every row with the same bytes, but an item
 		// shows them only once its own processing is done: another
@@ -611,12 +625,12 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 			continue
 		}
 		if _, seen := bySHA[m.SHA256]; !seen {
-			args = append(args, m.SHA256)
+			shas = append(shas, m.SHA256)
 		}
 		bySHA[m.SHA256] = append(bySHA[m.SHA256], m)
 	}
-	if len(args) > 0 {
-		if err := loadMadeRenditions(ctx, tx, args, bySHA); err != nil {
+	if len(shas) > 0 {
+		if err := loadMadeRenditions(ctx, tx, prepared, shas, bySHA); err != nil {
 			return err
 		}
 	}
@@ -631,11 +645,17 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 	return nil
 }
 
-func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[string][]*data.Media) error {
-	// Crops (slots above every width) depend on each row's focal point: they
-	// are listed from it (handlers), not from here.
-	rows, err := tx.QueryContext(ctx, `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
-		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) AND slot < ? ORDER BY sha256, slot, ext`, append(args, data.CropSlotBase)...)
+func loadMadeRenditions(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, shas []string, bySHA map[string][]*data.Media) error {
+	list, err := json.Marshal(shas)
+	if err != nil {
+		return err
+	}
+	var rows *sql.Rows
+	if prepared != nil {
+		rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, string(list), data.CropSlotBase)
+	} else {
+		rows, err = tx.QueryContext(ctx, renditionsOfSQL, string(list), data.CropSlotBase)
+	}
 	if err != nil {
 		return err
 	}
