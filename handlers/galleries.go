@@ -31,15 +31,17 @@ type GalleryImageJSON struct {
 	Width      *int    `json:"width"`
 	Height     *int    `json:"height"`
 	MIMEType   string  `json:"mime_type"`
+	Kind       string  `json:"kind"`
 	VariantIDs []int64 `json:"variant_ids"`
 	CreatedAt  string  `json:"created_at"`
 	UpdatedAt  string  `json:"updated_at"`
 
 	RenditionsJSON
+	Poster *PosterJSON `json:"poster"`
 }
 
-var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
-	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
+var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type", "kind",
+	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "poster"}
 
 func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryImageJSON {
 	j := GalleryImageJSON{ID: gi.ID, ProductID: gi.ProductID, MediaID: gi.MediaID, Position: gi.Position,
@@ -47,6 +49,7 @@ func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryI
 	if m := gi.Media; m != nil {
 		j.Alt, j.Src, j.Width, j.Height, j.MIMEType = optStr(m.Alt), base+FileURL(m), optInt(m.Width), optInt(m.Height), m.MIMEType
 		j.RenditionsJSON = renditionsJSON(base, m)
+		j.Kind, j.Poster = string(m.Kind), posterJSON(base, m)
 	}
 	if j.VariantIDs == nil {
 		j.VariantIDs = []int64{}
@@ -377,6 +380,8 @@ func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
 		Srcset          json.RawMessage `json:"srcset"`
 		RenditionsWebP  json.RawMessage `json:"renditions_webp"`
 		SrcsetWebP      json.RawMessage `json:"srcset_webp"`
+		Kind            json.RawMessage `json:"kind"`
+		Poster          json.RawMessage `json:"poster"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err

@@ -42,6 +42,9 @@ type MediaJSON struct {
 	DeletedAt        *string   `json:"deleted_at"`
 	UsageCount       int       `json:"usage_count"`
 	RenditionsJSON
+	// PosterID is the image chosen to stand for a video or document.
+	PosterID    *int64      `json:"poster_id"`
+	Poster      *PosterJSON `json:"poster"`
 	UsedBy      []UsageJSON `json:"used_by,omitempty"`
 	DuplicateOf *int64      `json:"duplicate_of,omitempty"`
 	// StableURL redirects to the current file, whatever replaces it (single items only).
@@ -51,7 +54,7 @@ type MediaJSON struct {
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "poster_id", "poster", "stable_url"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -112,6 +115,11 @@ func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 		j.DurationMS = &d
 	}
 	j.RenditionsJSON = renditionsJSON(base, m)
+	if m.PosterID != 0 {
+		p := m.PosterID
+		j.PosterID = &p
+	}
+	j.Poster = posterJSON(base, m)
 	if m.DeletedAt != nil {
 		s := web.FormatTime(*m.DeletedAt)
 		j.DeletedAt = &s
@@ -227,6 +235,20 @@ func (o *optionalString) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.Value)
 }
 
+// optionalInt tells an absent field from null (Value 0) from a number.
+type optionalInt struct {
+	Set   bool
+	Value int64
+}
+
+func (o *optionalInt) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value) // a type error names the field (jsonError)
+}
+
 func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {
@@ -235,6 +257,7 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	var body struct {
 		Filename optionalString `json:"filename"`
 		Alt      optionalString `json:"alt"`
+		PosterID optionalInt    `json:"poster_id"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err
@@ -248,6 +271,10 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	}
 	if body.Alt.Set {
 		upd.Alt = &body.Alt.Value
+	}
+	if body.PosterID.Set {
+		p := body.PosterID.Value // null: 0, none
+		upd.PosterID = &p
 	}
 	defer lockResource(kindMedia, id)()
 	if err := h.mediaPrecondition(c, id); err != nil {
@@ -401,6 +428,47 @@ func renditionsJSON(base string, m *data.Media) RenditionsJSON {
 	j.Renditions, j.Srcset = renditionSet(base, m, false)
 	if j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true); len(j.RenditionsWebP) == 0 {
 		j.RenditionsWebP = nil
+	}
+	return j
+}
+
+// PosterJSON is the image that stands for a video or a document: a still
+// the server made from the file ("frame": a video's first keyframe,
+// "page": a PDF's first page) or the image item chosen by poster_id ("media").
+type PosterJSON struct {
+	Source         string            `json:"source"`
+	MediaID        *int64            `json:"media_id"`
+	URL            string            `json:"url"`
+	Width          int               `json:"width"`
+	Height         int               `json:"height"`
+	Renditions     map[string]string `json:"renditions"`
+	Srcset         string            `json:"srcset"`
+	RenditionsWebP map[string]string `json:"renditions_webp,omitempty"`
+	SrcsetWebP     string            `json:"srcset_webp,omitempty"`
+}
+
+// posterJSON is m's poster (nil: none yet, or not a video or document).
+func posterJSON(base string, m *data.Media) *PosterJSON {
+	p := m.Poster
+	if p == nil || p.Item == nil {
+		return nil
+	}
+	r := renditionsJSON(base, p.Item)
+	j := &PosterJSON{Source: "frame", Width: p.Item.Width, Height: p.Item.Height,
+		Renditions: r.Renditions, Srcset: r.Srcset, RenditionsWebP: r.RenditionsWebP, SrcsetWebP: r.SrcsetWebP}
+	if m.Kind == data.KindDocument {
+		j.Source = "page"
+	}
+	if p.MediaID != 0 {
+		id := p.MediaID
+		j.Source, j.MediaID, j.URL = "media", &id, base+FileURL(p.Item)
+	} else {
+		// The largest rendition in the primary format: the still itself.
+		for _, rd := range p.Item.Renditions {
+			if rd.Ext != "webp" {
+				j.URL = base + RenditionURL(p.Item, rd)
+			}
+		}
 	}
 	return j
 }
