@@ -49,30 +49,16 @@ func makeVideo(t testing.TB, ext string) []byte {
 	return readFile(t, out)
 }
 
-// tinyPDF is a valid one-page PDF, written by hand: a dark rectangle on a
-// white page (byte offsets in the xref table are computed).
+// tinyPDF is a valid one-page landscape PDF, written by hand: two coloured
+// rectangles on a white page.
 func tinyPDF() []byte {
 	content := "0 0.3 0.6 rg 20 20 160 100 re f 0.9 0.5 0 rg 40 40 60 60 re f"
-	objs := []string{
+	return pdfOf(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 140] /Contents 4 0 R /Resources << >> >>",
 		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	)
 }
 
 // newPreviewEnv is a test env whose previews tools are looked up in path,
@@ -350,8 +336,14 @@ func TestVideoPosterWithoutFFmpeg(t *testing.T) {
 			t.Fatalf("trash poster: %d %s", r.Status, r.Body)
 		}
 		m := e.getJSON(t, path, tok).json(t)
-		if poster(t, m) != nil {
-			t.Fatalf("a trashed poster still shows: %v", m["poster"])
+		if poster(t, m) != nil || m["poster_id"] == nil {
+			t.Fatalf("a trashed poster still shows (or the choice was lost): %v %v", m["poster_id"], m["poster"])
+		}
+		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?purge=true", idOf(img)), tok, nil, ""); r.Status != 204 {
+			t.Fatalf("purge poster: %d %s", r.Status, r.Body)
+		}
+		if m := e.getJSON(t, path, tok).json(t); m["poster_id"] != nil || poster(t, m) != nil {
+			t.Fatalf("purging the poster leaves poster_id %v", m["poster_id"])
 		}
 		if r := e.sendJSON(t, "PATCH", path, tok, map[string]any{"poster_id": nil}); r.Status != 200 || r.json(t)["poster_id"] != nil {
 			t.Fatalf("clear poster: %d %s", r.Status, r.Body)

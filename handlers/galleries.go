@@ -744,7 +744,11 @@ func (h *Handlers) picker(c *fiber.Ctx, pk *views.Picker) error {
 	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
 		pk.Offset = n
 	}
-	f := data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit}
+	var types []string // what a gallery holds: images and videos
+	for _, k := range data.GalleryKinds {
+		types = append(types, k.Types()...)
+	}
+	f := data.MediaFilter{MIMETypes: types, Q: pk.Q, Limit: pk.Limit}
 	find := func() error {
 		var total data.Total
 		var err error
