@@ -52,3 +52,30 @@ func TestBrowserGalleryVideoPoster(t *testing.T) {
 		return !v.hidden && !v.paused && btn.getAttribute("aria-pressed") === "true" && btn.textContent.trim().startsWith("Pause") })()`)
 	b.axe(t, "gallery editor with a video")
 }
+
+// Without ffmpeg on the server, a merchant chooses a video's poster from the
+// library in its detail panel, and the library then shows it.
+func TestBrowserChooseVideoPoster(t *testing.T) {
+	video := makeVideo(t, "webm")
+	b := loggedIn(t, func(c *config) { c.render.toolPath = t.TempDir() })
+	b.startRenderer(t)
+	tok := b.token(t, 0)
+	ids := b.seedImages(t, "cover", 2)
+	v := b.uploadOK(t, tok, "unboxing.webm", video)
+	if poster(t, v) != nil {
+		t.Fatal("a poster without ffmpeg")
+	}
+	b.openPanelFromLibrary(t, idOf(v))
+	b.waitJS(t, "the poster field", `document.querySelector("[data-poster-state]").textContent.includes("No poster yet")`)
+	b.click(t, fmt.Sprintf(`[data-poster-field] label:has(input[value="%d"])`, ids[1]))
+	b.click(t, `[data-poster-save]`)
+	b.waitJS(t, "the chosen poster", `document.querySelector("[data-poster-state]").textContent.includes("Chosen from the library: cover-2.png")`)
+	b.waitJS(t, "the panel's video with its poster", `(document.querySelector("#media-panel video") || {}).poster !== undefined && document.querySelector("#media-panel video").poster.includes("/files/")`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), idOf(v)); m.PosterID != ids[1] {
+		t.Fatalf("poster_id on the server: %d, want %d", m.PosterID, ids[1])
+	}
+	b.axe(t, "media panel with a poster choice")
+	b.navigate(t, "/media")
+	b.waitJS(t, "the chosen poster in the library", fmt.Sprintf(`(() => { const i = document.querySelector("#media-%d img[data-poster]");
+		return i && i.complete && i.naturalWidth > 0 })()`, idOf(v)))
+}

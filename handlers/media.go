@@ -546,6 +546,11 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	}
 	h.loadPictures(c, m, used)
 	d := &views.MediaDetail{M: m, Usage: used}
+	if slices.Contains(data.PosterKinds, m.Kind) && data.RequireScope(c.UserContext(), data.ScopeMediaUpdate, "choosing a poster") == nil {
+		if d.PosterChoices, _, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Limit: posterChoices}); err != nil {
+			return nil, err
+		}
+	}
 	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
 		return nil, err
 	}
@@ -675,6 +680,32 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 
 func (h *Handlers) handleMediaAltForm(c *fiber.Ctx) error    { return h.mediaField(c, "alt") }
 func (h *Handlers) handleMediaRenameForm(c *fiber.Ctx) error { return h.mediaField(c, "filename") }
+
+// posterChoices is how many of the newest images the panel offers as a poster.
+const posterChoices = 24
+
+// handleMediaPosterForm sets (or with clear, or none chosen, clears) a
+// video's or document's chosen poster from the panel.
+func (h *Handlers) handleMediaPosterForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	var poster int64
+	if v := c.FormValue("poster_id"); v != "" && c.FormValue("clear") != "true" {
+		if poster, err = strconv.ParseInt(v, 10, 64); err != nil || poster <= 0 {
+			return data.FieldError("poster_id", "Choose one of the images shown.")
+		}
+	}
+	if _, err := h.Media.UpdateMedia(c.UserContext(), id, data.MediaUpdate{PosterID: &poster}); err != nil {
+		return err
+	}
+	msg := "Poster chosen."
+	if poster == 0 {
+		msg = "Chosen poster removed."
+	}
+	return h.panelAfterChange(c, id, msg)
+}
 
 // confirmWith renders a confirmation: a modal dialog for htmx, else a page.
 func (h *Handlers) confirmWith(c *fiber.Ctx, status int, p *views.Page, body templ.Component) error {
