@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -78,4 +79,19 @@ func TestBrowserChooseVideoPoster(t *testing.T) {
 	b.navigate(t, "/media")
 	b.waitJS(t, "the chosen poster in the library", fmt.Sprintf(`(() => { const i = document.querySelector("#media-%d img[data-poster]");
 		return i && i.complete && i.naturalWidth > 0 })()`, idOf(v)))
+}
+
+// A video dropped on the library gets its poster on its tile without a
+// reload, once ffmpeg has made it.
+func TestBrowserDroppedVideoGetsPoster(t *testing.T) {
+	video := makeVideo(t, "mp4")
+	b := loggedIn(t, func(c *config) { c.render.toolPath = os.Getenv("PATH") })
+	b.startRenderer(t)
+	path := filepath.Join(t.TempDir(), "spinning-jug.mp4")
+	if err := os.WriteFile(path, video, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.dropFiles(t, path)
+	b.waitJS(t, "the dropped video's poster on its tile", `(() => { const i = document.querySelector("#media-grid [data-media-id] img[data-poster]:not([hidden])");
+		return i && i.complete && i.naturalWidth > 0 && document.querySelector("#media-grid [data-processing]") === null })()`)
 }
