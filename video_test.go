@@ -172,6 +172,16 @@ func TestVideoPosterFromFFmpeg(t *testing.T) {
 		}
 		req, r = e.send(t, "GET", fmt.Sprintf("/api/products/%d/images", pid), tok, nil, "")
 		validateResponse(t, req, r)
+
+		// A variant's image stays an image.
+		vr := e.sendJSON(t, "POST", fmt.Sprintf("/api/products/%d/variants", pid), tok, map[string]any{"title": "Large"})
+		if vr.Status != 201 {
+			t.Fatalf("variant: %d %s", vr.Status, vr.Body)
+		}
+		vr = e.sendJSON(t, "PUT", fmt.Sprintf("/api/products/%d/variants/%d/image", pid, idOf(vr.json(t))), tok, map[string]any{"image_id": idOf(gi)})
+		if vr.Status != 422 || !strings.Contains(string(vr.Body), "turntable.mp4 is a video; a variant's image must be one of the gallery's images.") {
+			t.Fatalf("a video as a variant's image: %d %s", vr.Status, vr.Body)
+		}
 		req, r = e.send(t, "GET", fmt.Sprintf("/api/media/%d", idOf(video)), tok, nil, "")
 		validateResponse(t, req, r)
 	})
