@@ -144,6 +144,8 @@ type app struct {
 	defOrg  *data.Org
 
 	catalog *storage.CatalogService
+	// importer runs bulk imports: the CLI's, the API's and the UI's.
+	importer *storage.Importer
 
 	renderer *storage.Renderer
 	handlers *handlers.Handlers // the last server's, for tests and benchmarks
@@ -187,6 +189,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.media.Stills, a.renderer.Stills = stills, stills
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
+	a.importer = storage.NewImporter(a.media, a.catalog, staging, cfg.limits)
 	a.users = storage.NewUserService(db)
 	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
 		db.Close()
@@ -295,6 +298,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
+	a.importer.Close()
 	a.renderer.Wait()
 	if cerr := a.staging.Clear(); cerr != nil {
 		log.Warn("clear staging files", "err", cerr)
@@ -305,7 +309,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a)}

@@ -30,6 +30,7 @@ type Deps struct {
 	// Renditions serves resized images (nil: originals only).
 	Renditions data.RenditionService
 	Catalog    data.CatalogService
+	Imports    data.ImportService
 	Limits     data.Limits
 
 	// Users and Sessions serve the admin UI's accounts; TrashGrace is how long trashed media stay restorable.

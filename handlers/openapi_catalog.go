@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"maps"
+
 	"gallerist/data"
 )
 
@@ -123,7 +125,7 @@ func init() {
 		"GalleryImage": obj{
 			"type": "object",
 			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type", "kind",
-				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "poster"},
+				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y", "poster"},
 			"additionalProperties": false,
 			"properties": obj{
 				"processing":       obj{"type": "string", "enum": processingStates},
@@ -179,6 +181,9 @@ func init() {
 				"srcset_webp":      obj{"description": "Read-only, ignored."},
 				"kind":             obj{"description": "Read-only, ignored."},
 				"poster":           obj{"description": "Read-only, ignored."},
+				"focal_x":          obj{"description": "Read-only, ignored (set it on the media item)."},
+				"focal_y":          obj{"description": "Read-only, ignored (set it on the media item)."},
+				"crops":            obj{"description": "Read-only, ignored."},
 			},
 		},
 		"GalleryReorder": obj{
@@ -201,6 +206,7 @@ func init() {
 		},
 	})
 
+	maps.Copy(openapiSchemas["GalleryImage"].(obj)["properties"].(obj), focalProps())
 	// The same objects with every property optional: what fields= returns.
 	for _, name := range []string{"Product", "Variant", "Collection", "GalleryImage"} {
 		addSchemas(obj{name + "Fields": partialOf(openapiSchemas[name].(obj), "A "+name+", or the subset of its properties named by fields.")})

@@ -73,7 +73,7 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-				"processing", "processing_error", "renditions", "srcset", "poster_id", "poster"},
+				"processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y", "poster_id", "poster"},
 			"additionalProperties": false,
 			"properties": obj{
 				"id":                obj{"type": "integer", "minimum": 1},
@@ -151,11 +151,15 @@ func init() {
 				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "null or \"\" clears."},
 				"poster_id": obj{"type": []string{"integer", "null"}, "minimum": 1,
 					"description": "Videos and documents only: an image of your library (live) to stand for the item in grids, galleries and poster; null goes back to the poster made from the file, if any."},
+				"focal_x": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
+					"description": "With focal_y: the focal point crops are cut around, as fractions of the image from the top left. Both null clear it; one without the other is 422 invalid_field."},
+				"focal_y": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1, "description": "See focal_x."},
 			},
 		},
 	})
 	id := idParam("id", "Media item id.")
 	media := openapiSchemas["Media"].(obj)
+	maps.Copy(media["properties"].(obj), focalProps())
 	restored := maps.Clone(media)
 	restored["properties"] = maps.Clone(media["properties"].(obj))
 	restored["properties"].(obj)["not_restored"] = obj{"type": "array", "items": ref("Unrestored"),
