@@ -73,14 +73,7 @@ func newPreviewEnv(t *testing.T, path string, mutate ...func(*config)) *testEnv 
 // decodeNotBlank fetches an image URL of the app and checks its pixels vary.
 func (e *testEnv) decodeNotBlank(t *testing.T, url string) image.Image {
 	t.Helper()
-	r := e.do(t, "GET", pathOf(url), "", nil, "")
-	if r.Status != 200 {
-		t.Fatalf("GET %s: %d %s", url, r.Status, r.Body)
-	}
-	img, _, err := image.Decode(bytes.NewReader(r.Body))
-	if err != nil {
-		t.Fatalf("decode %s: %v", url, err)
-	}
+	img := e.decodeCrop(t, url) // served like a crop: public, immutable
 	b := img.Bounds()
 	seen := map[[3]uint32]bool{}
 	for y := b.Min.Y; y < b.Max.Y; y += max(1, b.Dy()/16) {
