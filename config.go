@@ -257,6 +257,7 @@ type flags struct {
 func newFlags(name string, getenv func(string) string, cfg *config, settings ...setting) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	cfg.render.toolPath = getenv("PATH")
 	type value struct {
 		s         setting
 		raw, from string

@@ -130,6 +130,9 @@ type renderConfig struct {
 	webp           bool // WebP beside JPEG/PNG
 	keepLocation   bool // keep GPS metadata in JPEG originals
 	decodeMemoryMB int  // decode memory budget of all workers (0: storage's default)
+	// toolPath is the PATH searched at start for ffmpeg and pdftoppm
+	// (video posters and PDF thumbnails are made only when they are found).
+	toolPath string
 }
 
 // app is the opened storage, shared by the commands.
@@ -183,6 +186,9 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.media.StripLocation = !cfg.render.keepLocation
 	a.renderer = storage.NewRenderer(db, blobs, cfg.render.workers, int64(cfg.render.decodeMemoryMB)<<20)
 	a.renderer.WebP = cfg.render.webp
+	stills := storage.DetectStills(cfg.render.toolPath)
+	stills.TempDir = stagingDir(cfg) // local, beside the uploads, not a small /tmp
+	a.media.Stills, a.renderer.Stills = stills, stills
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
 	a.importer = storage.NewImporter(a.media, a.catalog, staging, cfg.limits)
@@ -263,6 +269,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer a.db.Close()
 	a.db.Log = log
+	logStills(log, a.renderer.Stills)
 	unlock, err := lockDataDir(cfg.dataDir)
 	if err != nil {
 		return err
@@ -418,4 +425,15 @@ func limitMemory(rc renderConfig, getenv func(string) string) {
 	if getenv("GOMEMLIMIT") == "" && rc.decodeMemoryMB > 0 {
 		debug.SetMemoryLimit(int64(rc.decodeMemoryMB+128) << 20)
 	}
+}
+
+// logStills says at start whether video posters and PDF thumbnails are made.
+func logStills(log *slog.Logger, s *storage.Stills) {
+	state := func(path, tool string) string {
+		if path == "" {
+			return "off (" + tool + " not found on PATH)"
+		}
+		return "on (" + path + ")"
+	}
+	log.Info("previews", "video_posters", state(s.FFmpeg, "ffmpeg"), "pdf_thumbnails", state(s.Pdftoppm, "pdftoppm"))
 }

@@ -53,11 +53,16 @@ func xImageTestdata(t testing.TB, name string) []byte {
 
 // minimalPDF is a small, valid one-page PDF.
 func minimalPDF() []byte {
-	objs := []string{
+	return pdfOf(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-	}
+	)
+}
+
+// pdfOf is a valid PDF of the objects (numbered from 1; 1 is the catalog),
+// with the cross-reference table's byte offsets computed.
+func pdfOf(objs ...string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n")
 	var offs []int

@@ -47,6 +47,13 @@ type Media struct {
 	ProcessingError string
 	// Renditions made so far, by slot (filled for images).
 	Renditions []Rendition
+	// PosterID is the image the merchant chose to stand for a video or a
+	// document (0: none chosen).
+	PosterID int64
+	// Poster is what stands for a video or a document (filled with
+	// Renditions; nil: nothing yet): the chosen image while it is live,
+	// else the still the server made from the file itself.
+	Poster *Poster
 
 	// NotRestored is filled by RestoreMedia: the places a forced delete took
 	// the item from that it could not go back to.
@@ -128,6 +135,22 @@ func DescribeUsage(used []Usage) string {
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
+
+// Poster is the image that stands for a video (a frame) or a document (its
+// first page) in grids, galleries and the API.
+type Poster struct {
+	// MediaID is the chosen image item; 0 for a still made from the file.
+	MediaID int64
+	// Item is the poster as an image: the chosen item, or for a made still
+	// the video or document's own FileKey with the still's renditions.
+	Item *Media
+}
+
+// PosterKinds are the kinds that have posters.
+var PosterKinds = []Kind{KindVideo, KindDocument}
+
+// GalleryKinds are the kinds a product gallery holds.
+var GalleryKinds = []Kind{KindImage, KindVideo}
 
 // Rendition is a resized copy of an image, served at /files/{sha256}/{slot}.{ext}.
 type Rendition struct {
@@ -262,6 +285,8 @@ func (f MediaFilter) CountedByKind() bool {
 type MediaUpdate struct {
 	Filename *string
 	Alt      *string // "" clears
+	// PosterID chooses the image that stands for a video or a document (0 clears).
+	PosterID *int64
 	// SetFocal changes the focal point to Focal (nil clears it).
 	SetFocal bool
 	Focal    *FocalPoint

@@ -80,7 +80,7 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if m.Kind != data.KindImage || m.Processing == data.ProcessingFailed {
+	if m.Processing == data.ProcessingFailed { // (a video's or a PDF's renditions are its made poster's)
 		return data.NotFound("File")
 	}
 	slot, _ := strconv.Atoi(mm[1])

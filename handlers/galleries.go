@@ -31,16 +31,18 @@ type GalleryImageJSON struct {
 	Width      *int    `json:"width"`
 	Height     *int    `json:"height"`
 	MIMEType   string  `json:"mime_type"`
+	Kind       string  `json:"kind"`
 	VariantIDs []int64 `json:"variant_ids"`
 	CreatedAt  string  `json:"created_at"`
 	UpdatedAt  string  `json:"updated_at"`
 
 	RenditionsJSON
+	Poster *PosterJSON `json:"poster"`
 }
 
-var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
+var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type", "kind",
 	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp",
-	"focal_x", "focal_y", "crops"}
+	"focal_x", "focal_y", "crops", "poster"}
 
 func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryImageJSON {
 	j := GalleryImageJSON{ID: gi.ID, ProductID: gi.ProductID, MediaID: gi.MediaID, Position: gi.Position,
@@ -48,6 +50,7 @@ func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryI
 	if m := gi.Media; m != nil {
 		j.Alt, j.Src, j.Width, j.Height, j.MIMEType = optStr(m.Alt), base+FileURL(m), optInt(m.Width), optInt(m.Height), m.MIMEType
 		j.RenditionsJSON = renditionsJSON(base, m)
+		j.Kind, j.Poster = string(m.Kind), posterJSON(base, m)
 	}
 	if j.VariantIDs == nil {
 		j.VariantIDs = []int64{}
@@ -380,6 +383,8 @@ func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
 		Srcset          json.RawMessage `json:"srcset"`
 		RenditionsWebP  json.RawMessage `json:"renditions_webp"`
 		SrcsetWebP      json.RawMessage `json:"srcset_webp"`
+		Kind            json.RawMessage `json:"kind"`
+		Poster          json.RawMessage `json:"poster"`
 		FocalX          json.RawMessage `json:"focal_x"`
 		FocalY          json.RawMessage `json:"focal_y"`
 		Crops           json.RawMessage `json:"crops"`
@@ -745,7 +750,11 @@ func (h *Handlers) picker(c *fiber.Ctx, pk *views.Picker) error {
 	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
 		pk.Offset = n
 	}
-	f := data.MediaFilter{Kind: data.KindImage, Q: pk.Q, Limit: pk.Limit}
+	var types []string // what a gallery holds: images and videos
+	for _, k := range data.GalleryKinds {
+		types = append(types, k.Types()...)
+	}
+	f := data.MediaFilter{MIMETypes: types, Q: pk.Q, Limit: pk.Limit}
 	find := func() error {
 		var total data.Total
 		var err error

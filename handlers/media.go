@@ -43,6 +43,9 @@ type MediaJSON struct {
 	DeletedAt        *string   `json:"deleted_at"`
 	UsageCount       int       `json:"usage_count"`
 	RenditionsJSON
+	// PosterID is the image chosen to stand for a video or document.
+	PosterID    *int64      `json:"poster_id"`
+	Poster      *PosterJSON `json:"poster"`
 	UsedBy      []UsageJSON `json:"used_by,omitempty"`
 	DuplicateOf *int64      `json:"duplicate_of,omitempty"`
 	// StableURL redirects to the current file, whatever replaces it (single items only).
@@ -52,7 +55,7 @@ type MediaJSON struct {
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url", "focal_x", "focal_y", "crops"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url", "focal_x", "focal_y", "crops", "poster_id", "poster"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -113,6 +116,11 @@ func (h *Handlers) mediaJSON(c *fiber.Ctx, m *data.Media) MediaJSON {
 		j.DurationMS = &d
 	}
 	j.RenditionsJSON = renditionsJSON(base, m)
+	if m.PosterID != 0 {
+		p := m.PosterID
+		j.PosterID = &p
+	}
+	j.Poster = posterJSON(base, m)
 	if m.DeletedAt != nil {
 		s := web.FormatTime(*m.DeletedAt)
 		j.DeletedAt = &s
@@ -228,6 +236,20 @@ func (o *optionalString) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.Value)
 }
 
+// optionalInt tells an absent field from null (Value 0) from a number.
+type optionalInt struct {
+	Set   bool
+	Value int64
+}
+
+func (o *optionalInt) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value) // a type error names the field (jsonError)
+}
+
 func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {
@@ -238,6 +260,7 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 		Alt      optionalString    `json:"alt"`
 		FocalX   optional[float64] `json:"focal_x"`
 		FocalY   optional[float64] `json:"focal_y"`
+		PosterID optionalInt       `json:"poster_id"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err
@@ -251,6 +274,10 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	}
 	if body.Alt.Set {
 		upd.Alt = &body.Alt.Value
+	}
+	if body.PosterID.Set {
+		p := body.PosterID.Value // null: 0, none
+		upd.PosterID = &p
 	}
 	focal := data.FocalInput{XSet: body.FocalX.Set, YSet: body.FocalY.Set}
 	if body.FocalX.Set && !body.FocalX.Null {
@@ -429,6 +456,47 @@ func renditionsJSON(base string, m *data.Media) RenditionsJSON {
 	return j
 }
 
+// PosterJSON is the image that stands for a video or a document: a still
+// the server made from the file ("frame": a video's first keyframe,
+// "page": a PDF's first page) or the image item chosen by poster_id ("media").
+type PosterJSON struct {
+	Source         string            `json:"source"`
+	MediaID        *int64            `json:"media_id"`
+	URL            string            `json:"url"`
+	Width          int               `json:"width"`
+	Height         int               `json:"height"`
+	Renditions     map[string]string `json:"renditions"`
+	Srcset         string            `json:"srcset"`
+	RenditionsWebP map[string]string `json:"renditions_webp,omitempty"`
+	SrcsetWebP     string            `json:"srcset_webp,omitempty"`
+}
+
+// posterJSON is m's poster (nil: none yet, or not a video or document).
+func posterJSON(base string, m *data.Media) *PosterJSON {
+	p := m.Poster
+	if p == nil || p.Item == nil {
+		return nil
+	}
+	r := renditionsJSON(base, p.Item)
+	j := &PosterJSON{Source: "frame", Width: p.Item.Width, Height: p.Item.Height,
+		Renditions: r.Renditions, Srcset: r.Srcset, RenditionsWebP: r.RenditionsWebP, SrcsetWebP: r.SrcsetWebP}
+	if m.Kind == data.KindDocument {
+		j.Source = "page"
+	}
+	if p.MediaID != 0 {
+		id := p.MediaID
+		j.Source, j.MediaID, j.URL = "media", &id, base+FileURL(p.Item)
+	} else {
+		// The largest rendition in the primary format: the still itself.
+		for _, rd := range p.Item.Renditions {
+			if rd.Ext != "webp" {
+				j.URL = base + RenditionURL(p.Item, rd)
+			}
+		}
+	}
+	return j
+}
+
 // cropSet lists an image's crops, in the format of its renditions (JPEG,
 // or PNG for a transparent original; crops have no WebP).
 func cropSet(base string, m *data.Media) map[string]map[string]string {
@@ -529,6 +597,11 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	}
 	h.loadPictures(c, m, used)
 	d := &views.MediaDetail{M: m, Usage: used}
+	if slices.Contains(data.PosterKinds, m.Kind) && data.RequireScope(c.UserContext(), data.ScopeMediaUpdate, "choosing a poster") == nil {
+		if d.PosterChoices, _, err = h.Media.FindMedia(c.UserContext(), data.MediaFilter{Kind: data.KindImage, Limit: posterChoices}); err != nil {
+			return nil, err
+		}
+	}
 	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
 		return nil, err
 	}
@@ -700,6 +773,32 @@ func focalForm(c *fiber.Ctx) (bool, *data.FocalPoint, error) {
 		return false, nil, data.FieldError("focal_x", "Click the picture where the product is to set a focal point.")
 	}
 	return in.Update()
+}
+
+// posterChoices is how many of the newest images the panel offers as a poster.
+const posterChoices = 24
+
+// handleMediaPosterForm sets (or with clear, or none chosen, clears) a
+// video's or document's chosen poster from the panel.
+func (h *Handlers) handleMediaPosterForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	var poster int64
+	if v := c.FormValue("poster_id"); v != "" && c.FormValue("clear") != "true" {
+		if poster, err = strconv.ParseInt(v, 10, 64); err != nil || poster <= 0 {
+			return data.FieldError("poster_id", "Choose one of the images shown.")
+		}
+	}
+	if _, err := h.Media.UpdateMedia(c.UserContext(), id, data.MediaUpdate{PosterID: &poster}); err != nil {
+		return err
+	}
+	msg := "Poster chosen."
+	if poster == 0 {
+		msg = "Chosen poster removed."
+	}
+	return h.panelAfterChange(c, id, msg)
 }
 
 // confirmWith renders a confirmation: a modal dialog for htmx, else a page.

@@ -260,7 +260,7 @@ func (h *Handlers) handleBulkPurgeForm(c *fiber.Ctx) error {
 // bulkAddProducts is how many products the "Add to product" dialog lists.
 const bulkAddProducts = 50
 
-// bulkAdd is the "Add to product" question: the live images selected (others
+// bulkAdd is the "Add to product" question: the live images and videos selected (others
 // cannot go in a gallery) and the products matching the search.
 func (h *Handlers) bulkAdd(c *fiber.Ctx) (*views.BulkAdd, error) {
 	items, err := h.selected(c, isLive)
@@ -269,14 +269,14 @@ func (h *Handlers) bulkAdd(c *fiber.Ctx) (*views.BulkAdd, error) {
 	}
 	a := &views.BulkAdd{Selection: views.Selection{Return: returnTo(c, "/media")}, Q: strings.TrimSpace(c.Query("q"))}
 	for _, m := range items {
-		if m.Kind == data.KindImage {
+		if slices.Contains(data.GalleryKinds, m.Kind) {
 			a.Items = append(a.Items, m)
 		} else {
 			a.Skipped++
 		}
 	}
 	if len(a.Items) == 0 {
-		return nil, data.FieldError("ids", "None of the selected items is an image in your library; only images go in product galleries.")
+		return nil, data.FieldError("ids", "None of the selected items is an image or a video in your library; only images and videos go in product galleries.")
 	}
 	a.Products, a.Total, err = h.Catalog.FindProducts(c.UserContext(), data.ProductFilter{Q: a.Q, Limit: bulkAddProducts})
 	return a, err

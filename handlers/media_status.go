@@ -44,9 +44,13 @@ func (h *Handlers) handleMediaStatus(c *fiber.Ctx) error {
 			return err
 		}
 		st := mediaStatus{ID: m.ID, Processing: m.Processing, Error: m.ProcessingError, Renditions: []statusRendition{}}
-		for _, r := range m.Renditions {
+		shown := m // a video's or document's tile shows its poster's renditions
+		if m.Poster != nil && m.Poster.Item != nil {
+			shown = m.Poster.Item
+		}
+		for _, r := range shown.Renditions {
 			if r.Ext != "webp" {
-				st.Renditions = append(st.Renditions, statusRendition{URL: RenditionURL(m, r), Width: r.Width})
+				st.Renditions = append(st.Renditions, statusRendition{URL: RenditionURL(shown, r), Width: r.Width})
 			}
 		}
 		st.Summary = views.Plural(len(st.Renditions), "size", "sizes") + " ready"

@@ -124,8 +124,8 @@ func init() {
 		},
 		"GalleryImage": obj{
 			"type": "object",
-			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
-				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y"},
+			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type", "kind",
+				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y", "poster"},
 			"additionalProperties": false,
 			"properties": obj{
 				"processing":       obj{"type": "string", "enum": processingStates},
@@ -143,6 +143,8 @@ func init() {
 				"width":            nullable("integer"),
 				"height":           nullable("integer"),
 				"mime_type":        obj{"type": "string", "enum": data.MIMETypes},
+				"kind":             obj{"type": "string", "enum": data.GalleryKinds, "description": "The media item's kind: galleries hold images and videos."},
+				"poster":           posterSchema,
 				"variant_ids":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Variants showing this image."},
 				"created_at":       dateTime,
 				"updated_at":       dateTime,
@@ -177,6 +179,8 @@ func init() {
 				"srcset":           obj{"description": "Read-only, ignored."},
 				"renditions_webp":  obj{"description": "Read-only, ignored."},
 				"srcset_webp":      obj{"description": "Read-only, ignored."},
+				"kind":             obj{"description": "Read-only, ignored."},
+				"poster":           obj{"description": "Read-only, ignored."},
 				"focal_x":          obj{"description": "Read-only, ignored (set it on the media item)."},
 				"focal_y":          obj{"description": "Read-only, ignored (set it on the media item)."},
 				"crops":            obj{"description": "Read-only, ignored."},

@@ -45,6 +45,27 @@ func fileHeaders() obj {
 	}
 }
 
+// posterSchema is the poster of a video or document (PosterJSON).
+var posterSchema = obj{
+	"type":                 []string{"object", "null"},
+	"additionalProperties": false,
+	"required":             []string{"source", "media_id", "url", "width", "height", "renditions", "srcset"},
+	"description": "Videos and documents: the image that stands for the item, or null (an image; a video or PDF whose poster is still being made or could not be made; no ffmpeg or pdftoppm on the server and none chosen). " +
+		"A chosen poster (poster_id) wins over the one made from the file.",
+	"properties": obj{
+		"source": obj{"type": "string", "enum": []string{"frame", "page", "media"},
+			"description": "frame: a video's first keyframe, made by ffmpeg; page: a PDF's first page, made by pdftoppm; media: the image item poster_id names."},
+		"media_id":        obj{"type": []string{"integer", "null"}, "description": "The chosen image item (source media), else null."},
+		"url":             obj{"type": "string", "format": "uri", "description": "The poster at its largest: the chosen item's original, or the made still's largest rendition."},
+		"width":           obj{"type": "integer"},
+		"height":          obj{"type": "integer"},
+		"renditions":      renditionMap("The poster's rendition URLs, by width."),
+		"srcset":          obj{"type": "string"},
+		"renditions_webp": renditionMap("WebP renditions, where made."),
+		"srcset_webp":     obj{"type": "string"},
+	},
+}
+
 func init() {
 	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
 	addSchemas(obj{
@@ -52,7 +73,7 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-				"processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y"},
+				"processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y", "poster_id", "poster"},
 			"additionalProperties": false,
 			"properties": obj{
 				"id":                obj{"type": "integer", "minimum": 1},
@@ -82,6 +103,8 @@ func init() {
 				"srcset":            obj{"type": "string", "description": "Ready-made srcset of the renditions."},
 				"renditions_webp":   renditionMap("WebP renditions, where made."),
 				"srcset_webp":       obj{"type": "string"},
+				"poster_id":         obj{"type": []string{"integer", "null"}, "description": "Videos and documents: the image item chosen to stand for it (PATCH poster_id), or null."},
+				"poster":            posterSchema,
 				"stable_url": obj{"type": "string", "format": "uri", "description": "On single items (GET of one item, and the answers of writes to it): the item's stable URL, /m/{id}/{key}, " +
 					"which answers 302 to its current original (and with ?w=N, N one of the rendition widths, to that rendition; to the original while it is being made), whatever file replaces it. " +
 					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404. url, by contrast, names these bytes and changes when the file is replaced."},
@@ -126,6 +149,8 @@ func init() {
 			"properties": obj{
 				"filename": obj{"type": "string", "minLength": 1, "maxLength": 255},
 				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "null or \"\" clears."},
+				"poster_id": obj{"type": []string{"integer", "null"}, "minimum": 1,
+					"description": "Videos and documents only: an image of your library (live) to stand for the item in grids, galleries and poster; null goes back to the poster made from the file, if any."},
 				"focal_x": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
 					"description": "With focal_y: the focal point crops are cut around, as fractions of the image from the top left. Both null clear it; one without the other is 422 invalid_field."},
 				"focal_y": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1, "description": "See focal_x."},
@@ -204,7 +229,7 @@ func init() {
 				"responses":   respond("200", "The item, live or trashed.", ref("MediaFields"), errs("400", "401", "403", "404")),
 			}),
 			"patch": conditional(obj{
-				"summary": "Rename or edit alt text", "operationId": "updateMedia", "tags": []string{"media"},
+				"summary": "Rename, edit alt text or choose a poster", "operationId": "updateMedia", "tags": []string{"media"},
 				"description": "Scope media:update. An empty body is 400; unknown fields 422.",
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("MediaPatch")}}},
 				"responses":   respond("200", "The updated item.", ref("Media"), errs("400", "401", "403", "404", "415", "422")),

@@ -117,6 +117,7 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id", mRead, h.handleMediaPage),
 		page("POST", "/media/:id/alt", mUpdate, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
+		page("POST", "/media/:id/poster", mUpdate, h.handleMediaPosterForm),
 		page("POST", "/media/:id/focal", mUpdate, h.handleMediaFocalForm),
 		streamed(page("POST", "/media/:id/replace", mUpdate, h.handleMediaReplaceForm)), // versions.go
 		page("POST", "/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestoreForm),

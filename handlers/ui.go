@@ -19,10 +19,16 @@ import (
 // its renditions with a srcset, the smallest that covers width CSS pixels on
 // a 2x screen as the fallback src. An image whose renditions are not made yet
 // shows its original, which the browser scales; items in the trash have no
-// public URL and come through the session route.
+// public URL and come through the session route. A video or document shows
+// its poster (the chosen image, or the still made from the file) while live.
 func thumbnail(m *data.Media, width int) views.Thumb {
 	if m.Kind != data.KindImage {
-		return views.Thumb{Icon: true}
+		if m.Poster == nil || m.Poster.Item == nil || m.DeletedAt != nil {
+			return views.Thumb{Icon: true}
+		}
+		t := thumbnail(m.Poster.Item, width)
+		t.Poster = true
+		return t
 	}
 	if m.DeletedAt != nil {
 		return views.Thumb{Src: "/media/" + itoa(m.ID) + "/file"}

@@ -673,6 +673,7 @@
         img.setAttribute('sizes', badge.getAttribute('data-sizes') || Math.round(want / 2) + 'px')
         img.setAttribute('srcset', rs.map(function (r) { return r.url + ' ' + r.width + 'w' }).join(', '))
         img.setAttribute('src', src)
+        img.hidden = false // a video's or PDF's poster, made meanwhile
       }
       badge.remove()
     })

@@ -549,6 +549,49 @@
     else if ($('[data-picker-clear]', form)) $('#picker-results', form).focus()
   })
 
+  // ---- Videos in the gallery play inline, muted, over their poster: while
+  // the pointer is on the tile (unless reduced motion is asked for), or
+  // toggled with the tile's Play button. The file loads on first play.
+  function tileVideo (tile) { return tile && $('[data-tile-video]', tile) }
+  function playVideo (v, on) {
+    var btn = $('[data-play-video]', v.parentNode)
+    if (on) {
+      if (!v.getAttribute('src')) v.setAttribute('src', v.getAttribute('data-src'))
+      v.muted = true
+      v.hidden = false
+      var p = v.play()
+      if (p && p.catch) p.catch(function () {})
+    } else {
+      v.pause()
+      v.hidden = true
+    }
+    if (btn) {
+      btn.setAttribute('aria-pressed', on ? 'true' : 'false')
+      $('[data-play-label]', btn).textContent = on ? 'Pause' : 'Play'
+    }
+  }
+  document.addEventListener('pointerenter', function (e) {
+    if (reducedMotion || e.pointerType === 'touch' || !e.target.closest || document.querySelector('.sortable-chosen')) return
+    var tile = e.target.matches && e.target.matches('.gallery-tile') ? e.target : null
+    var v = tileVideo(tile)
+    if (v && v.hidden) { v.setAttribute('data-hover', ''); playVideo(v, true) }
+  }, true)
+  document.addEventListener('pointerleave', function (e) {
+    var tile = e.target.matches && e.target.matches('.gallery-tile') ? e.target : null
+    var v = tileVideo(tile)
+    if (v && v.hasAttribute('data-hover')) { v.removeAttribute('data-hover'); playVideo(v, false) }
+  }, true)
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest && e.target.closest('[data-play-video]')
+    if (!btn) return
+    e.preventDefault()
+    var v = tileVideo(btn.closest('.gallery-tile'))
+    if (!v) return
+    // Playing because the pointer is on it: the click keeps it playing after the pointer leaves.
+    if (v.hasAttribute('data-hover')) { v.removeAttribute('data-hover'); playVideo(v, true); return }
+    playVideo(v, v.hidden)
+  })
+
   G.onLoad(function (root) {
     applyDensity(root)
     applyCrops(root)

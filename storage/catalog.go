@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gallerist/data"
@@ -604,13 +606,18 @@ func (s *CatalogService) SetVariantImage(ctx context.Context, productID, variant
 			return err
 		}
 		if imageID != 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM gallery_images WHERE id = ? AND product_id = ? AND org_id = ?`,
-				imageID, productID, org).Scan(&n); err != nil {
+			var kind, filename string
+			err := tx.QueryRowContext(ctx, `SELECT m.kind, m.filename FROM gallery_images g JOIN media m ON m.id = g.media_id
+				WHERE g.id = ? AND g.product_id = ? AND g.org_id = ?`, imageID, productID, org).Scan(&kind, &filename)
+			if errors.Is(err, sql.ErrNoRows) {
+				return data.FieldError("image_id", "Image %d is not in this product's gallery; choose one of its gallery images.", imageID)
+			}
+			if err != nil {
 				return err
 			}
-			if n == 0 {
-				return data.FieldError("image_id", "Image %d is not in this product's gallery; choose one of its gallery images.", imageID)
+			if data.Kind(kind) != data.KindImage {
+				return data.FieldError("image_id", "%s is %s %s; a variant's image must be one of the gallery's images.", filename, article(kind), kind).
+					With("image_id", imageID)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE variants SET image_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
@@ -747,7 +754,7 @@ func (s *CatalogService) CreateCollection(ctx context.Context, cc data.Collectio
 	var c *data.Collection
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
 		if cc.MediaID != 0 {
-			if _, err := attachableMedia(ctx, tx, org, cc.MediaID, "media_id"); err != nil {
+			if _, err := attachableMedia(ctx, tx, org, cc.MediaID, "media_id", data.KindImage); err != nil {
 				return err
 			}
 		}
@@ -846,7 +853,7 @@ func (s *CatalogService) SetCollectionImage(ctx context.Context, collectionID, m
 			return err
 		}
 		if mediaID != 0 {
-			if _, err := attachableMedia(ctx, tx, org, mediaID, "media_id"); err != nil {
+			if _, err := attachableMedia(ctx, tx, org, mediaID, "media_id", data.KindImage); err != nil {
 				return err
 			}
 		}
@@ -861,9 +868,10 @@ func (s *CatalogService) SetCollectionImage(ctx context.Context, collectionID, m
 }
 
 // attachableMedia returns a media item that may be attached: the
-// organization's, live, an image. It runs in the transaction that attaches,
-// so an item trashed concurrently can never end up attached.
-func attachableMedia(ctx context.Context, tx *sql.Tx, org, id int64, field string) (*data.Media, error) {
+// organization's, live, of one of kinds (images, and videos in galleries).
+// It runs in the transaction that attaches, so an item trashed concurrently
+// can never end up attached.
+func attachableMedia(ctx context.Context, tx *sql.Tx, org, id int64, field string, kinds ...data.Kind) (*data.Media, error) {
 	m, err := findMediaByID(ctx, tx, org, id)
 	if err != nil {
 		if data.ErrorCode(err) == data.ECNotFound {
@@ -874,8 +882,12 @@ func attachableMedia(ctx context.Context, tx *sql.Tx, org, id int64, field strin
 	if m.DeletedAt != nil {
 		return nil, data.FieldError(field, "%s is in the trash; restore it before using it.", m.Filename).With("media_id", id)
 	}
-	if m.Kind != data.KindImage {
-		return nil, data.FieldError(field, "%s is %s %s; only images can be used here.", m.Filename, article(string(m.Kind)), m.Kind).With("media_id", id)
+	if !slices.Contains(kinds, m.Kind) {
+		only := "only images can be used here"
+		if len(kinds) > 1 {
+			only = "product galleries hold images and videos only"
+		}
+		return nil, data.FieldError(field, "%s is %s %s; %s.", m.Filename, article(string(m.Kind)), m.Kind, only).With("media_id", id)
 	}
 	return m, nil
 }

@@ -230,7 +230,7 @@ func (s *CatalogService) AttachMedia(ctx context.Context, productID int64, at da
 			return data.FieldError("position", "Position must be from 1 to %d (the end of the gallery).", n+1)
 		}
 		for _, id := range at.MediaIDs {
-			m, err := attachableMedia(ctx, tx, org, id, "media_id")
+			m, err := attachableMedia(ctx, tx, org, id, "media_id", data.GalleryKinds...)
 			if err != nil {
 				return err
 			}

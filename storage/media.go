@@ -33,6 +33,9 @@ type MediaService struct {
 	// StripLocation removes GPS and other location metadata from JPEG
 	// originals at upload, losslessly.
 	StripLocation bool
+	// Stills says which videos and documents get a poster made from the
+	// file (nil: none; their renditions are the poster's).
+	Stills *Stills
 }
 
 // NewMediaService returns the media library service: uploads are staged
@@ -46,7 +49,7 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y, COALESCE(m.poster_id, 0)`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -63,7 +66,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var created, updated int64
 	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.PosterID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -192,7 +195,7 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 				out = append(out, m)
 				continue
 			}
-			processing, err := queueRenditions(ctx, tx, org, st, now)
+			processing, err := queueRenditions(ctx, tx, org, st, now, s.Stills)
 			if err != nil {
 				return err
 			}
@@ -225,9 +228,10 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 // this organization already has processed take that state; other images are
 // queued (persisted, so a restart resumes them), even when another
 // organization holds the same bytes, so nothing of theirs shows through;
+// videos and PDFs are queued the same way when stills makes their poster;
 // everything else has nothing to make.
-func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged, now int64) (string, error) {
-	if st.Kind != data.KindImage {
+func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged, now int64, stills *Stills) (string, error) {
+	if st.Kind != data.KindImage && !stills.Makes(st.MIMEType) {
 		return data.ProcessingReady, nil
 	}
 	var state string
@@ -496,8 +500,8 @@ func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.Media
 	if err != nil {
 		return nil, err
 	}
-	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
-		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename, alt or focal_x and focal_y.")
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal && upd.PosterID == nil {
+		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename, alt, focal_x and focal_y, or poster_id.")
 	}
 	upd, err = validMediaUpdate(upd)
 	if err != nil {
@@ -511,6 +515,11 @@ func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.Media
 		}
 		if err := s.writeMediaUpdate(ctx, tx, cur, upd); err != nil {
 			return err
+		}
+		if upd.PosterID != nil {
+			if err := s.setPoster(ctx, tx, cur, *upd.PosterID); err != nil {
+				return err
+			}
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
 		return err
@@ -578,6 +587,35 @@ func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *da
 		return err
 	}
 	return setSearch(ctx, tx, cur.ID, searchText(cur.Filename, cur.Alt))
+}
+
+// setPoster makes the live image posterID of cur's organization stand for
+// cur, a video or a document (0: none, the made still shows again).
+func (s *MediaService) setPoster(ctx context.Context, tx *sql.Tx, cur *data.Media, posterID int64) error {
+	if !slices.Contains(data.PosterKinds, cur.Kind) {
+		return data.FieldError("poster_id", "%s is %s %s; only videos and documents have a poster.", cur.Filename, article(string(cur.Kind)), cur.Kind)
+	}
+	if posterID < 0 {
+		return data.FieldError("poster_id", "poster_id is the id of an image in your library, or null for none.")
+	}
+	if posterID != 0 {
+		p, err := findMediaByID(ctx, tx, cur.OrgID, posterID)
+		if data.ErrorCode(err) == data.ECNotFound {
+			return data.Errorf(data.ECNotFound, "Media item %d not found.", posterID).With("field", "poster_id")
+		}
+		if err != nil {
+			return err
+		}
+		if p.DeletedAt != nil {
+			return data.FieldError("poster_id", "%s is in the trash; restore it before using it as a poster.", p.Filename).With("media_id", posterID)
+		}
+		if p.Kind != data.KindImage {
+			return data.FieldError("poster_id", "%s is %s %s; a poster must be an image.", p.Filename, article(string(p.Kind)), p.Kind).With("media_id", posterID)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+		nullInt(posterID), ms(s.db.Now()), cur.ID, cur.OrgID)
+	return err
 }
 
 // Usage lists every place a media item is used.

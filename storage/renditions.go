@@ -45,6 +45,9 @@ type Renderer struct {
 	WebP bool
 	// Quality is the JPEG quality (default 80).
 	Quality int
+	// Stills makes the poster of a video and the thumbnail of a PDF (nil:
+	// none are made); their renditions are made from it like an image's.
+	Stills *Stills
 	// MaxAttempts is how many times one original is tried (default 3). An
 	// attempt is counted when it starts, so a job that takes the process down
 	// with it is not retried forever on restart.
@@ -352,7 +355,8 @@ func isPanic(err error) bool {
 }
 
 func permanent(err error) bool {
-	if isPanic(err) || errors.Is(err, errGaveUp) {
+	var se *StillError
+	if isPanic(err) || errors.Is(err, errGaveUp) || errors.As(err, &se) {
 		return true
 	}
 	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrBlobNotFound) && !strings.Contains(err.Error(), "no space")
@@ -361,7 +365,15 @@ func permanent(err error) bool {
 // renderFailure is the processing_error a person sees.
 func renderFailure(err error) string {
 	var ob *overBudgetError
+	var se *StillError
 	switch {
+	case errors.As(err, &se):
+		what := "No poster could be made from this video"
+		if se.Tool == "pdftoppm" {
+			what = "No thumbnail could be made of this PDF's first page"
+		}
+		return fmt.Sprintf("%s (%s: %s); choose a poster image from the library instead. The original is kept as uploaded.",
+			what, se.Tool, se.Reason)
 	case errors.As(err, &ob):
 		return fmt.Sprintf("The image is too large to make thumbnails from: decoding it needs about %d MB, more than the %d MB the server allows. The original is kept as uploaded.",
 			mb(ob.need), mb(ob.budget))
@@ -385,8 +397,10 @@ func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
 	// Another organization's upload of the same bytes made them already:
 	// some row with them is ready, so the set is complete (a job that stored
 	// only some widths before failing left no row ready, and is redone).
+	// (A video or PDF may be ready without any, from before a tool was installed.)
 	var made bool
-	if err := r.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND processing = 'ready')`, sha).Scan(&made); err != nil {
+	if err := r.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND processing = 'ready')
+		AND (? OR EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?))`, sha, strings.HasPrefix(mime, "image/"), sha).Scan(&made); err != nil {
 		return err
 	}
 	if made {
@@ -397,9 +411,17 @@ func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
 		return err
 	}
 	defer blob.Close()
+	var src io.Reader = blob
+	if !strings.HasPrefix(mime, "image/") {
+		still, err := r.Stills.Make(ctx, blob, mime)
+		if err != nil {
+			return err
+		}
+		src, mime = bytes.NewReader(still), "image/png"
+	}
 	a := &admission{r: r, ctx: ctx}
 	defer a.release() // also if render panics
-	rends, err := render.Make(blob, mime, data.RenditionWidths, r.opts(r.WebP, a))
+	rends, err := render.Make(src, mime, data.RenditionWidths, r.opts(r.WebP, a))
 	a.release()
 	if err != nil {
 		return err
@@ -621,7 +643,7 @@ func loadRenditionsWith(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, ite
 		// Renditions are shared by every row with the same bytes, but an item
 		// shows them only once its own processing is done: another
 		// organization's copy must not show through.
-		if m.Kind != data.KindImage || m.Processing != data.ProcessingReady {
+		if m.Processing != data.ProcessingReady {
 			continue
 		}
 		if _, seen := bySHA[m.SHA256]; !seen {
@@ -633,6 +655,9 @@ func loadRenditionsWith(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, ite
 		if err := loadMadeRenditions(ctx, tx, prepared, shas, bySHA); err != nil {
 			return err
 		}
+	}
+	if err := loadPosters(ctx, tx, items); err != nil {
+		return err
 	}
 	for _, m := range items {
 		if m.Kind == data.KindImage && m.MIMEType == "image/jpeg" && m.Processing == data.ProcessingPending && m.Width > 0 {
@@ -671,6 +696,61 @@ func loadMadeRenditions(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, sha
 		}
 	}
 	return rows.Err()
+}
+
+// loadPosters fills Poster on videos and documents (after their renditions,
+// which are a made still's, are loaded): the chosen image of the same
+// organization while it is live, else the made still.
+func loadPosters(ctx context.Context, tx *sql.Tx, items []*data.Media) error {
+	var ids []int64
+	for _, m := range items {
+		if !slices.Contains(data.PosterKinds, m.Kind) {
+			continue
+		}
+		if len(m.Renditions) > 0 {
+			m.Poster = &data.Poster{Item: &data.Media{ID: m.ID, OrgID: m.OrgID, Kind: data.KindImage, FileKey: m.FileKey,
+				Processing: data.ProcessingReady, Renditions: m.Renditions, CreatedAt: m.CreatedAt}}
+			last := m.Renditions[len(m.Renditions)-1]
+			m.Poster.Item.Width, m.Poster.Item.Height = last.Width, last.Height
+			m.Renditions = nil
+		}
+		if m.PosterID != 0 {
+			ids = append(ids, m.PosterID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	list, _ := json.Marshal(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media m
+		WHERE m.id IN (SELECT value FROM json_each(?)) AND m.kind = 'image' AND m.deleted_at IS NULL`, string(list))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := map[int64]*data.Media{}
+	var posters []*data.Media
+	for rows.Next() {
+		p, err := scanMedia(rows)
+		if err != nil {
+			return err
+		}
+		byID[p.ID] = p
+		posters = append(posters, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if err := loadRenditions(ctx, tx, posters); err != nil {
+		return err
+	}
+	for _, m := range items {
+		if p := byID[m.PosterID]; p != nil && p.OrgID == m.OrgID {
+			m.Poster = &data.Poster{MediaID: p.ID, Item: p}
+		}
+	}
+	return nil
 }
 
 // OpenCrop opens a crop of a live image whose renditions are made, making

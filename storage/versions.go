@@ -131,7 +131,7 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	if err != nil {
 		return err
 	}
-	processing, err := queueRenditions(ctx, tx, org, next, now)
+	processing, err := queueRenditions(ctx, tx, org, next, now, s.Stills)
 	if err != nil {
 		return err
 	}

@@ -102,8 +102,11 @@ var sortOptions = []sortOption{
 
 // MediaDetail is the detail panel of one item.
 type MediaDetail struct {
-	M     *data.Media
-	Usage []data.Usage
+	M *data.Media
+	// PosterChoices are the library's newest images, offered as a video's
+	// or document's poster (filled for those, for people who may edit).
+	PosterChoices []*data.Media
+	Usage         []data.Usage
 	// Versions are the item's previous files, newest first (the first
 	// page), of VersionTotal.
 	Versions     []*data.MediaVersion

@@ -37,6 +37,7 @@ type Thumb struct {
 	SrcSet string
 	Sizes  string
 	Icon   bool
+	Poster bool // a video's or document's poster, not the item itself
 }
 
 // Page is what every full page needs: who is looking, the CSRF token, assets,

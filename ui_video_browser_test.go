@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Issue 16, item 2: a merchant sees a product's video in its gallery by its
+// poster (made by ffmpeg), and it plays inline, muted, on hover and with its
+// Play button; the library shows the poster too.
+func TestBrowserGalleryVideoPoster(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	b := loggedIn(t, func(c *config) { c.render.toolPath = os.Getenv("PATH") })
+	b.startRenderer(t)
+	tok := b.token(t, 0)
+	ids := b.seedImages(t, "vase", 2)
+	video := b.uploadOK(t, tok, "vase-turntable.webm", makeVideo(t, "webm"))
+	if m := b.waitProcessed(t, tok, video["id"].(float64)); poster(t, m) == nil {
+		t.Fatalf("no poster: %v", m["processing_error"])
+	}
+	p := b.seedProduct(t, "Tall vase", ids[0], idOf(video), ids[1])
+
+	// The library: the video's card shows its poster, loaded.
+	b.click(t, `aside nav a[href="/media"]`)
+	card := fmt.Sprintf(`#media-%d`, idOf(video))
+	b.waitJS(t, "the video's poster in the library", `(() => { const i = document.querySelector("`+card+` img[data-poster]");
+		return i && i.complete && i.naturalWidth > 0 })()`)
+
+	b.openGalleryFromProducts(t, p, 3)
+	tile := tileSel(2)
+	b.waitJS(t, "the video tile's poster", `(() => { const i = document.querySelector("`+tile+` img[data-poster]");
+		return i && i.complete && i.naturalWidth > 0 && i.currentSrc.includes("/files/") })()`)
+	if !evalJS[bool](t, b, `document.querySelector("`+tile+` video[data-tile-video]").hidden`) {
+		t.Fatal("the video shows before it is asked for")
+	}
+
+	// Hover plays it, muted; leaving stops it.
+	x, y := b.center(t, tile+" .tile-box")
+	b.do(t, chromedp.MouseEvent("mouseMoved", x, y))
+	b.waitJS(t, "the video playing on hover", `(() => { const v = document.querySelector("`+tile+` video[data-tile-video]");
+		return !v.hidden && v.muted && !v.paused && v.getAttribute("src").includes("/files/") })()`)
+	b.do(t, chromedp.MouseEvent("mouseMoved", 2, 2))
+	b.waitJS(t, "the video stopped", `document.querySelector("`+tile+` video[data-tile-video]").paused`)
+
+	// The Play button toggles it (keyboard and touch).
+	b.click(t, tile+" [data-play-video]")
+	b.waitJS(t, "the video playing from its button", `(() => { const v = document.querySelector("`+tile+` video[data-tile-video]");
+		const btn = document.querySelector("`+tile+` [data-play-video]");
+		return !v.hidden && !v.paused && btn.getAttribute("aria-pressed") === "true" && btn.textContent.trim().startsWith("Pause") })()`)
+	b.axe(t, "gallery editor with a video")
+}
+
+// Without ffmpeg on the server, a merchant chooses a video's poster from the
+// library in its detail panel, and the library then shows it.
+func TestBrowserChooseVideoPoster(t *testing.T) {
+	video := makeVideo(t, "webm")
+	b := loggedIn(t, func(c *config) { c.render.toolPath = t.TempDir() })
+	b.startRenderer(t)
+	tok := b.token(t, 0)
+	ids := b.seedImages(t, "cover", 2)
+	v := b.uploadOK(t, tok, "unboxing.webm", video)
+	if poster(t, v) != nil {
+		t.Fatal("a poster without ffmpeg")
+	}
+	b.openPanelFromLibrary(t, idOf(v))
+	b.waitJS(t, "the poster field", `document.querySelector("[data-poster-state]").textContent.includes("No poster yet")`)
+	b.click(t, fmt.Sprintf(`[data-poster-field] label:has(input[value="%d"])`, ids[1]))
+	b.click(t, `[data-poster-save]`)
+	b.waitJS(t, "the chosen poster", `document.querySelector("[data-poster-state]").textContent.includes("Chosen from the library: cover-2.png")`)
+	b.waitJS(t, "the panel's video with its poster", `(document.querySelector("#media-panel video") || {}).poster !== undefined && document.querySelector("#media-panel video").poster.includes("/files/")`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), idOf(v)); m.PosterID != ids[1] {
+		t.Fatalf("poster_id on the server: %d, want %d", m.PosterID, ids[1])
+	}
+	b.axe(t, "media panel with a poster choice")
+	b.navigate(t, "/media")
+	b.waitJS(t, "the chosen poster in the library", fmt.Sprintf(`(() => { const i = document.querySelector("#media-%d img[data-poster]");
+		return i && i.complete && i.naturalWidth > 0 })()`, idOf(v)))
+}
+
+// A video dropped on the library gets its poster on its tile without a
+// reload, once ffmpeg has made it.
+func TestBrowserDroppedVideoGetsPoster(t *testing.T) {
+	video := makeVideo(t, "mp4")
+	b := loggedIn(t, func(c *config) { c.render.toolPath = os.Getenv("PATH") })
+	b.startRenderer(t)
+	path := filepath.Join(t.TempDir(), "spinning-jug.mp4")
+	if err := os.WriteFile(path, video, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.dropFiles(t, path)
+	b.waitJS(t, "the dropped video's poster on its tile", `(() => { const i = document.querySelector("#media-grid [data-media-id] img[data-poster]:not([hidden])");
+		return i && i.complete && i.naturalWidth > 0 && document.querySelector("#media-grid [data-processing]") === null })()`)
+}
