@@ -44,7 +44,7 @@ const (
 	ECFetchFailed         = "fetch_failed"                 // 422: an import URL that could not be fetched
 	ECRateLimited         = "rate_limited"                 // 429
 	ECInsufficientStorage = "insufficient_storage"         // 507: the server's disk is full
-	ECUnavailable         = "unavailable"                  // 503: the server is shutting down
+	ECUnavailable         = "unavailable"                  // 503: the server is shutting down, or its file storage cannot be reached
 	ECHeadersTooLarge     = "headers_too_large"            // 431: request headers over the server's buffer
 	ECRequestTimeout      = "request_timeout"              // 408: the request was not received in time
 	ECInternal            = "internal"                     // 500: logged, details never leaked

@@ -150,9 +150,9 @@ func decorateOperations(paths obj) {
 		}
 		if r.Method != fiber.MethodGet {
 			add("507") // any write can meet a full disk
-			if r.Stream {
-				add("503") // and an upload a shutdown
-			}
+		}
+		if r.Stream || strings.HasSuffix(r.Path, "/download") {
+			add("503") // an upload a shutdown, and a file the store being away
 		}
 		if created, ok := res["201"].(obj); ok {
 			headers, _ := created["headers"].(obj)

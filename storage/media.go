@@ -225,7 +225,11 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 // this organization already has processed take that state; other images are
 // queued (persisted, so a restart resumes them), even when another
 // organization holds the same bytes, so nothing of theirs shows through;
-// everything else has nothing to make.
+// everything else has nothing to make. Uploading bytes again whose
+// processing failed is a retry: the failure may have been the server's
+// (before store outages were waited out, one failed items for good), so
+// they are queued again, and the organization's failed items with them
+// wait for the new attempt.
 func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged, now int64) (string, error) {
 	if st.Kind != data.KindImage {
 		return data.ProcessingReady, nil
@@ -233,10 +237,15 @@ func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged
 	var state string
 	err := tx.QueryRowContext(ctx, `SELECT processing FROM media WHERE sha256 = ? AND org_id = ? AND processing != 'pending'
 		AND NOT EXISTS (SELECT 1 FROM rendition_jobs WHERE sha256 = ?) ORDER BY id DESC LIMIT 1`, st.SHA256, org, st.SHA256).Scan(&state)
-	if err == nil {
+	switch {
+	case err == nil && state != data.ProcessingFailed:
 		return state, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	case err == nil:
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'pending', processing_error = '' WHERE sha256 = ? AND org_id = ? AND processing = 'failed'`,
+			st.SHA256, org); err != nil {
+			return "", err
+		}
+	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO rendition_jobs (sha256, mime_type, created_at) VALUES (?, ?, ?)`, st.SHA256, st.MIMEType, now)

@@ -663,6 +663,14 @@ func (s *S3Blobs) Check(ctx context.Context) error {
 	return nil
 }
 
+// temporaryS3Codes are S3 error codes that say "try again later" (the
+// client retried them already): throttling, and the server's own trouble.
+var temporaryS3Codes = map[string]bool{
+	"SlowDown": true, "SlowDownRead": true, "SlowDownWrite": true, "Throttling": true, "ThrottlingException": true,
+	"RequestLimitExceeded": true, "RequestThrottled": true, "ServiceUnavailable": true, "InternalError": true,
+	"RequestTimeout": true, "RequestError": true,
+}
+
 // explain turns a client error into a message that says what to fix. It
 // names the access key's id, never the secret.
 func (s *S3Blobs) explain(op string, err error) error {
@@ -682,7 +690,10 @@ func (s *S3Blobs) explain(op string, err error) error {
 	var ne net.Error
 	var ue *url.Error
 	if errors.As(err, &ne) || errors.As(err, &ue) {
-		return fmt.Errorf("%s: %s: cannot reach the server (after %d tries): %v", s, op, s.cfg.MaxRetries, err)
+		return &StoreUnavailableError{fmt.Errorf("%s: %s: cannot reach the server (after %d tries): %w", s, op, s.cfg.MaxRetries, err)}
+	}
+	if temporaryS3Codes[r.Code] || r.StatusCode >= 500 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusRequestTimeout {
+		return &StoreUnavailableError{fmt.Errorf("%s: %s: the server is unavailable or busy (after %d tries): %w", s, op, s.cfg.MaxRetries, err)}
 	}
 	if r.StatusCode == http.StatusForbidden {
 		return fmt.Errorf("%s: %s: access denied (403) for access key id %q", s, op, s.cfg.AccessKey)

@@ -74,12 +74,15 @@ const (
 	renditionRetry
 	renditionFailed
 	renditionInterrupted
+	renditionWaiting
 )
 
 // RenditionOutcomes names how a rendition job ended: its renditions were
-// made, it failed and is queued again, it failed for good, or shutdown
-// interrupted it (it resumes on restart).
-var RenditionOutcomes = [...]string{renditionReady: "ready", renditionRetry: "retry", renditionFailed: "failed", renditionInterrupted: "interrupted"}
+// made, it failed and is queued again, it failed for good, shutdown
+// interrupted it (it resumes on restart), or the blob store was
+// unavailable (it waits for the store, its attempt not counted).
+var RenditionOutcomes = [...]string{renditionReady: "ready", renditionRetry: "retry", renditionFailed: "failed", renditionInterrupted: "interrupted",
+	renditionWaiting: "store_unavailable"}
 
 // RenditionJobs is the duration histogram of jobs with one outcome (an
 // index into RenditionOutcomes).
