@@ -301,7 +301,7 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
-		Checks: readinessChecks(a)}
+		Checks: readinessChecks(a), Now: a.now}
 	if cfg.metricsAddr != "" {
 		wc.Metrics = newMetrics(a)
 	}
