@@ -285,7 +285,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer a.renderer.Wait()
 	redirect := cfg.blobs.redirect
 	redirect.TTL = cfg.blobs.redirectTTL
-	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
+	log.Info("blob store", "store", fmt.Sprint(a.blobs), "file_requests", redirect.String()) // strings: JSON logs would show the structs
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.renderer.Wait()

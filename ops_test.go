@@ -348,6 +348,19 @@ func TestLogFormatJSON(t *testing.T) {
 	if !found {
 		t.Errorf("no access line with the request id:\n%s", s.log)
 	}
+	// The store is described in words, not as an empty JSON object.
+	found = false
+	for _, l := range jsonLines(t, s.log.String()) {
+		if l["msg"] == "blob store" {
+			found = true
+			if st, _ := l["store"].(string); !strings.HasPrefix(st, "local folder ") || l["file_requests"] != "streamed" {
+				t.Errorf("blob store line: %v", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no blob store line:\n%s", s.log)
+	}
 }
 
 // A malformed --log-format (or GALLERIST_LOG_FORMAT) stops the start with
