@@ -314,9 +314,14 @@ func (s *S3Blobs) putOne(ctx context.Context, name string, vr *verifyingReader, 
 	if vr.seeker == nil {
 		body = struct{ io.Reader }{vr} // not seekable: one try only
 	}
-	_, err := s.core.PutObject(ctx, s.cfg.Bucket, name, body, size, "", sum, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	_, err := s.core.PutObject(ctx, s.cfg.Bucket, name, body, size, "", sum, blobPutOptions)
 	return err
 }
+
+// blobPutOptions are every blob object's: a key names its bytes for good,
+// so whoever is sent to the object (--blobs-redirect: browsers, a CDN)
+// may keep it as long as /files/ lets them.
+var blobPutOptions = minio.PutObjectOptions{ContentType: "application/octet-stream", CacheControl: "public, max-age=31536000, immutable"}
 
 // hashParts reads size bytes of ra from start and returns each part's
 // SHA-256, or ErrBlobCorrupt unless they are exactly the bytes with sum.
@@ -348,7 +353,7 @@ func hashParts(ra io.ReaderAt, start, size, partSize int64, sum string) ([]strin
 // last; on any error it aborts the upload.
 func (s *S3Blobs) putMultipart(ctx context.Context, name string, size, partSize int64,
 	part func(n int, off, length int64) (io.Reader, string, error)) (err error) {
-	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, name, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, name, blobPutOptions)
 	if err != nil {
 		return err
 	}
