@@ -439,3 +439,25 @@ func TestPublicReadyzSharesOneCheck(t *testing.T) {
 		t.Fatalf("3 probes on the metrics listener made these store requests: %v, want 3 listings", n)
 	}
 }
+
+// TestHealthRequestID: /healthz and /readyz answer X-Request-Id like every
+// other answer (the client's, or a new one), on both listeners.
+func TestHealthRequestID(t *testing.T) {
+	e := newTestEnv(t, func(c *config) { c.metricsAddr = "127.0.0.1:0" })
+	for _, path := range []string{"/healthz", "/readyz"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Request-Id", "probe-9")
+		res, err := e.srv.App.Test(req, -1)
+		if err != nil || res.StatusCode != 200 || res.Header.Get("X-Request-Id") != "probe-9" {
+			t.Fatalf("%s: %v %v", path, res, err)
+		}
+		if res, _ := e.srv.App.Test(httptest.NewRequest("GET", path, nil), -1); len(res.Header.Get("X-Request-Id")) != 16 {
+			t.Fatalf("%s without an id: %q", path, res.Header.Get("X-Request-Id"))
+		}
+		rec := httptest.NewRecorder()
+		e.srv.MetricsHandler().ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("X-Request-Id") != "probe-9" {
+			t.Fatalf("metrics listener's %s: %d %v", path, rec.Code, rec.Header())
+		}
+	}
+}

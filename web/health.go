@@ -125,14 +125,16 @@ func (h *health) logChanges(failing map[string]string) {
 // the reasons go to the log, not to the public; a verdict is reused for
 // readyCacheTTL). They are registered before
 // the access log, sessions and CSRF: probes are public, carry no cookie and
-// come every few seconds.
+// come every few seconds. Like every answer, they carry X-Request-Id.
 func (s *Server) registerHealth() {
 	s.App.Get("/healthz", func(c *fiber.Ctx) error {
+		c.Set(HeaderRequestID, requestID(c.Get(HeaderRequestID)))
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.SendString("ok\n")
 	})
 	s.App.Get("/readyz", func(c *fiber.Ctx) error {
 		b, code := s.health.check(c.Context(), false)
+		c.Set(HeaderRequestID, requestID(c.Get(HeaderRequestID)))
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Status(code).Send(b)
