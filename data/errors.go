@@ -25,6 +25,7 @@ const (
 	ECCSRF                = "csrf_failed"                  // 403: a state-changing form without a valid CSRF token
 	ECNotFound            = "not_found"                    // 404
 	ECMethodNotAllowed    = "method_not_allowed"           // 405
+	ECNotImplemented      = "not_implemented"              // 501: a request method the server does not know
 	ECInUse               = "in_use"                       // 409: the media item is still used
 	ECConflict            = "conflict"                     // 409: a uniqueness rule was broken
 	ECPreconditionFailed  = "precondition_failed"          // 412: If-Match did not match

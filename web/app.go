@@ -156,6 +156,14 @@ func New(cfg Config, routes []Route) *Server {
 		DisableStartupMessage:        true,
 	})
 	s.App.Server().MaxConnsPerIP = s.timeouts.MaxConnsPerIP
+	routed := s.App.Server().Handler
+	s.App.Server().Handler = func(ctx *fasthttp.RequestCtx) {
+		if methodLabel(string(ctx.Method())) == "other" {
+			s.unknownMethod(ctx)
+			return
+		}
+		routed(ctx)
+	}
 	s.active = map[net.Conn]bool{}
 	s.App.Server().ConnState = func(c net.Conn, st fasthttp.ConnState) {
 		s.activeMu.Lock()

@@ -48,6 +48,7 @@ var statusByCode = map[string]int{
 	data.ECHeadersTooLarge:     http.StatusRequestHeaderFieldsTooLarge,
 	data.ECRequestTimeout:      http.StatusRequestTimeout,
 	data.ECInternal:            http.StatusInternalServerError,
+	data.ECNotImplemented:      http.StatusNotImplemented,
 }
 
 // StatusFor returns the HTTP status of an error code.
