@@ -179,3 +179,23 @@ func TestUnknownMethod(t *testing.T) {
 		t.Errorf("metrics lack %s:\n%s", want, rec.Body)
 	}
 }
+
+// Review 14, R11: a file has one URL. Routing ignores a trailing slash and
+// the case of /files/, which would give caches aliases of every original
+// and rendition: those spellings are not found.
+func TestFileURLsHaveOneSpelling(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	m := e.waitProcessed(t, tok, e.uploadOK(t, tok, "a.jpg", photoJPEG(t, 400, 300))["id"].(float64))
+	for _, u := range []string{pathOf(m["url"].(string)), pathOf(m["renditions"].(map[string]any)["320"].(string))} {
+		if r := e.rawDo(t, "GET", u, ""); r.Status != 200 {
+			t.Fatalf("GET %s: %d", u, r.Status)
+		}
+		for _, alias := range []string{u + "/", strings.Replace(u, "/files/", "/FILES/", 1), strings.Replace(u, "/files/", "/Files/", 1) + "/"} {
+			if r := e.rawDo(t, "GET", alias, ""); r.Status != 404 {
+				t.Errorf("GET %s: %d, want 404", alias, r.Status)
+			}
+		}
+	}
+}
