@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"mime/multipart"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +158,54 @@ func TestReuploadRetriesFailedItem(t *testing.T) {
 		if m := e.waitProcessed(t, tok, id); m["processing"] != "ready" || len(m["renditions"].(map[string]any)) == 0 {
 			t.Fatalf("item %v: %v %v", id, m["processing"], m["renditions"])
 		}
+	}
+}
+
+// TestMissingBlobIsReported: a live item whose file the store lost answers
+// a plain 404, and the operator hears of it: one warning per key (with
+// where the file should be), and gallerist_blob_missing_total counts
+// every such request.
+func TestMissingBlobIsReported(t *testing.T) {
+	var logs syncBuffer
+	e := newTestEnv(t, func(c *config) { c.metricsAddr = "127.0.0.1:0" })
+	e.app.db.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	m := e.waitProcessed(t, tok, e.uploadOK(t, tok, "a.jpg", photoJPEG(t, 400, 300))["id"].(float64))
+	sha := m["sha256"].(string)
+	ctx := context.Background()
+	for _, key := range []string{sha, sha + "/320.jpg"} {
+		if err := e.app.blobs.Delete(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := storage.Stats.BlobsMissing()
+	for range 2 {
+		for _, u := range []string{pathOf(m["url"].(string)), pathOf(m["renditions"].(map[string]any)["320"].(string)),
+			fmt.Sprintf("/api/media/%d/download", int64(m["id"].(float64)))} {
+			if r := e.do(t, "GET", u, tok, nil, ""); r.Status != 404 {
+				t.Fatalf("GET %s: %d", u, r.Status)
+			}
+		}
+	}
+	if n := storage.Stats.BlobsMissing() - before; n != 6 {
+		t.Errorf("%d missing files counted, want 6", n)
+	}
+	warned := map[string]int{}
+	for _, l := range jsonLines(t, logs.String()) {
+		if strings.Contains(fmt.Sprint(l["msg"]), "missing") {
+			warned[fmt.Sprint(l["key"])]++
+			if !strings.Contains(fmt.Sprint(l["location"]), sha[:8]) {
+				t.Errorf("warning without the location: %v", l)
+			}
+		}
+	}
+	if len(warned) != 2 || warned[sha] != 1 || warned[sha+"/320.jpg"] != 1 {
+		t.Errorf("warnings by key: %v, want one for each lost file", warned)
+	}
+	rec := httptest.NewRecorder()
+	e.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), "gallerist_blob_missing_total ") {
+		t.Error("no gallerist_blob_missing_total in the metrics")
 	}
 }

@@ -1033,6 +1033,7 @@ func (s *MediaService) OpenOriginal(ctx context.Context, id int64) (*data.Media,
 	}
 	b, err := s.blobs.Open(ctx, m.SHA256)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(s.db.Log, s.blobs, m.SHA256)
 		return nil, nil, data.Errorf(data.ECNotFound, "The file of %s is missing from storage.", m.Filename)
 	}
 	return m, b, err
@@ -1060,6 +1061,7 @@ func (s *MediaService) OpenPublic(ctx context.Context, key string) (*data.Media,
 	}
 	b, err := s.blobs.Open(ctx, m.SHA256)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(s.db.Log, s.blobs, m.SHA256)
 		return nil, nil, data.NotFound("File")
 	}
 	return m, b, err

@@ -563,8 +563,10 @@ func (r *Renderer) open(ctx context.Context, sha string, slot int, ext string, c
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := r.blobs.Open(ctx, sha+"/"+strconv.Itoa(slot)+"."+ext)
+	key := sha + "/" + strconv.Itoa(slot) + "." + ext
+	b, err := r.blobs.Open(ctx, key)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(r.db.Log, r.blobs, key) // its row says it was made
 		return nil, nil, ErrNoRendition
 	}
 	return rd, b, err
