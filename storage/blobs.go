@@ -225,8 +225,11 @@ func copyVerifiedTo(w io.Writer, r io.Reader, size int64, sum string) error {
 	if _, err := io.Copy(io.MultiWriter(w, c), io.LimitReader(r, size+1)); err != nil {
 		return err
 	}
-	if c.n != size || hex.EncodeToString(c.h.Sum(nil)) != sum {
+	if c.n != size {
 		return fmt.Errorf("%w: %d bytes read, %d expected", ErrBlobCorrupt, c.n, size)
+	}
+	if hex.EncodeToString(c.h.Sum(nil)) != sum {
+		return fmt.Errorf("%w: the size is right but the SHA-256 differs", ErrBlobCorrupt)
 	}
 	return nil
 }
