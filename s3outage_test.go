@@ -209,3 +209,39 @@ func TestMissingBlobIsReported(t *testing.T) {
 		t.Error("no gallerist_blob_missing_total in the metrics")
 	}
 }
+
+// TestReprocessFailedItem: POST /api/media/{id}/reprocess queues a failed
+// image again (its attempts start over) and it ends ready; an item that
+// did not fail is left as it is, and another organization's is not found.
+func TestReprocessFailedItem(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "photo.jpg", photoJPEG(t, 300, 200))
+	id := int64(m["id"].(float64))
+	if err := e.app.db.ExecForTest(`UPDATE media SET processing = 'failed', processing_error = 'Making thumbnails of this image failed on the server' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.db.ExecForTest(`DELETE FROM rendition_jobs`); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/api/media/%d/reprocess", id)
+	org, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.token(t, org.ID)
+	if r := e.do(t, "POST", path, other, nil, ""); r.Status != 404 {
+		t.Fatalf("another organization's item: %d", r.Status)
+	}
+	r := e.do(t, "POST", path, tok, nil, "")
+	if got := r.json(t); r.Status != 200 || got["processing"] != "pending" || got["processing_error"] != nil {
+		t.Fatalf("reprocess: %d %s", r.Status, r.Body)
+	}
+	e.startRenderer(t)
+	if got := e.waitProcessed(t, tok, float64(id)); got["processing"] != "ready" || len(got["renditions"].(map[string]any)) == 0 {
+		t.Fatalf("after reprocessing: %v %v", got["processing"], got["processing_error"])
+	}
+	if got := e.do(t, "POST", path, tok, nil, "").json(t); got["processing"] != "ready" {
+		t.Fatalf("reprocessing a ready item: %v", got["processing"])
+	}
+}

@@ -200,6 +200,19 @@ func withUsedBy(j MediaJSON) any {
 	}{alias(j), j.UsedBy}
 }
 
+// handleMediaReprocess queues a failed image's renditions again and
+// answers the item as GET does (pending, or unchanged if it had not failed).
+func (h *Handlers) handleMediaReprocess(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	if err := h.Media.ReprocessMedia(c.UserContext(), id); err != nil {
+		return err
+	}
+	return h.handleMediaGet(c)
+}
+
 func (h *Handlers) handleMediaUsage(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {

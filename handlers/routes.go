@@ -35,6 +35,7 @@ func (h *Handlers) table() []endpoint {
 		api("PATCH", "/api/media/:id", mUpdate, h.handleMediaPatch),
 		api("DELETE", "/api/media/:id", mDelete, h.handleMediaDelete, "force", "purge"),
 		api("POST", "/api/media/:id/restore", mDelete, h.handleMediaRestore),
+		api("POST", "/api/media/:id/reprocess", mUpdate, h.handleMediaReprocess),
 		api("GET", "/api/media/:id/usage", mRead, h.handleMediaUsage),
 		// Replacing the file, previous files (versions.go)
 		streamed(api("POST", "/api/media/:id/replace", mUpdate, h.handleMediaReplace)),

@@ -726,6 +726,29 @@ func resequenceGallery(ctx context.Context, tx *sql.Tx, productID, now int64) er
 	return err
 }
 
+// ReprocessMedia queues a failed image's renditions again, as uploading
+// its bytes again would (queueRenditions): its attempts start over.
+func (s *MediaService) ReprocessMedia(ctx context.Context, id int64) error {
+	org, err := orgID(ctx)
+	if err != nil {
+		return err
+	}
+	queued := false
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		m, err := findMediaByID(ctx, tx, org, id)
+		if err != nil || m.Processing != data.ProcessingFailed || m.DeletedAt != nil {
+			return err
+		}
+		queued = true
+		_, err = queueRenditions(ctx, tx, org, &data.Staged{Kind: m.Kind, SHA256: m.SHA256, MIMEType: m.MIMEType}, ms(s.db.Now()))
+		return err
+	})
+	if err == nil && queued && s.Created != nil {
+		s.Created([]int64{id})
+	}
+	return err
+}
+
 // RestoreMedia takes an item out of the trash and puts it back where a forced
 // delete took it from: the same galleries at the same positions (where the
 // product still exists and has room), variant and collection images where
