@@ -784,6 +784,20 @@ func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
 	return web.RedirectAfterPost(c, returnTo(c, "/media"))
 }
 
+// handleMediaReprocessForm is the detail page's "Try again" for an image
+// whose thumbnails could not be made.
+func (h *Handlers) handleMediaReprocessForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return err
+	}
+	if err := h.Media.ReprocessMedia(c.UserContext(), id); err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: "Making the thumbnails again."})
+	return web.RedirectAfterPost(c, "/media/"+itoa(id))
+}
+
 func (h *Handlers) handleMediaPurgeConfirm(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {

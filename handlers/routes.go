@@ -122,6 +122,7 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),
+		page("POST", "/media/:id/reprocess", mUpdate, h.handleMediaReprocessForm),
 		page("GET", "/media/:id/purge", mDelete, h.handleMediaPurgeConfirm),
 		page("POST", "/media/:id/purge", mDelete, h.handleMediaPurgeForm),
 		page("GET", "/media/:id/download", mRead, h.handleMediaOriginal(true)),
