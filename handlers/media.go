@@ -203,14 +203,19 @@ func withUsedBy(j MediaJSON) any {
 // handleMediaReprocess queues a failed image's renditions again and
 // answers the item as GET does (pending, or unchanged if it had not failed).
 func (h *Handlers) handleMediaReprocess(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", "Media item")
-	if err != nil {
-		return err
-	}
-	if err := h.Media.ReprocessMedia(c.UserContext(), id); err != nil {
+	if _, err := h.reprocess(c); err != nil {
 		return err
 	}
 	return h.handleMediaGet(c)
+}
+
+// reprocess queues the path's item again (the API's and the page's).
+func (h *Handlers) reprocess(c *fiber.Ctx) (int64, error) {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return 0, err
+	}
+	return id, h.Media.ReprocessMedia(c.UserContext(), id)
 }
 
 func (h *Handlers) handleMediaUsage(c *fiber.Ctx) error {
@@ -787,11 +792,8 @@ func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
 // handleMediaReprocessForm is the detail page's "Try again" for an image
 // whose thumbnails could not be made.
 func (h *Handlers) handleMediaReprocessForm(c *fiber.Ctx) error {
-	id, err := pathID(c, "id", "Media item")
+	id, err := h.reprocess(c)
 	if err != nil {
-		return err
-	}
-	if err := h.Media.ReprocessMedia(c.UserContext(), id); err != nil {
 		return err
 	}
 	toast(c, web.Toast{Message: "Making the thumbnails again."})
