@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,9 @@ func TestRenditionsWaitForTheStore(t *testing.T) {
 	}
 	if n := e.mediaCount(t); n != before {
 		t.Fatalf("failed uploads left %d rows, had %d", n, before)
+	}
+	if left, _ := os.ReadDir(e.app.staging.Dir()); len(left) != 0 {
+		t.Fatalf("failed uploads left staging files: %v", left)
 	}
 
 	e.startRenderer(t)
