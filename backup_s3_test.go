@@ -130,8 +130,14 @@ func TestVerifyS3(t *testing.T) {
 	}{
 		{"DeletedBlob", func(t *testing.T) { remove(t, "shop/originals/"+sha0) }, func(t *testing.T) { put(t, "shop/originals/"+sha0, bkPNG(0, 120, 80)) },
 			[]string{"PROBLEM: " + media0 + ": blob " + sha0 + " is missing (s3://" + bucket + "/shop/originals/" + sha0 + ")"}},
-		{"OverwrittenBlob", func(t *testing.T) { put(t, "shop/originals/"+sha1, bkPNG(7, 120, 80)) }, func(t *testing.T) { put(t, "shop/originals/"+sha1, bkPNG(1, 120, 80)) },
-			[]string{"PROBLEM: " + media1 + ": blob " + sha1 + " is corrupt: its content hashes to " + bkSHA(bkPNG(7, 120, 80))}},
+		{"OverwrittenBlob", func(t *testing.T) { put(t, "shop/originals/"+sha1, bkPNG(7, 120, 80)[:100]) }, func(t *testing.T) { put(t, "shop/originals/"+sha1, bkPNG(1, 120, 80)) },
+			[]string{"PROBLEM: " + media1 + ": blob " + sha1 + " is 100 bytes, the database says ", ": it was truncated or replaced (s3://" + bucket + "/shop/originals/" + sha1 + ")"}},
+		{"CorruptBlob", func(t *testing.T) {
+			b := bkPNG(1, 120, 80)
+			b[len(b)/2] ^= 0xff
+			put(t, "shop/originals/"+sha1, b)
+		}, func(t *testing.T) { put(t, "shop/originals/"+sha1, bkPNG(1, 120, 80)) },
+			[]string{"PROBLEM: " + media1 + ": blob " + sha1 + " is corrupt: its content hashes to ", " (s3://" + bucket + "/shop/originals/" + sha1 + ")"}},
 		{"DeletedRendition", nil, nil,
 			[]string{"PROBLEM: rendition " + path.Base(rendition) + " of media ", "is missing (s3://" + bucket + "/" + rendition + ")"}},
 	} {

@@ -522,7 +522,16 @@ func TestVerify(t *testing.T) {
 			b, _ := os.ReadFile(p)
 			b[len(b)/2] ^= 0xff
 			os.WriteFile(p, b, 0o600)
-		}, []string{"PROBLEM: media " + fmt.Sprint(int64(ids[0])) + " (item-0.png): blob " + sha + " is corrupt: its content hashes to"}},
+		}, []string{"PROBLEM: media " + fmt.Sprint(int64(ids[0])) + " (item-0.png): blob " + sha + " is corrupt: its content hashes to",
+			"(blobs/" + sha[:2] + "/" + sha[2:4] + "/" + sha + ")"}},
+		{"TruncatedBlob", func(t *testing.T, dir string) {
+			p := bkBlobPath(dir, sha)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)-10], 0o600)
+		}, []string{"PROBLEM: media " + fmt.Sprint(int64(ids[0])) + " (item-0.png): blob " + sha + " is ", " bytes, the database says ",
+			": it was truncated or replaced (blobs/" + sha[:2] + "/" + sha[2:4] + "/" + sha + ")"}},
+		{"ReplacedRendition", func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, rendition), []byte("7 bytes"), 0o600) },
+			[]string{"PROBLEM: rendition " + filepath.Base(rendition), "is 7 bytes, the database says ", "truncated or replaced (" + filepath.ToSlash(rendition) + ")"}},
 		{"MissingRendition", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, rendition)) },
 			[]string{"PROBLEM: rendition " + filepath.Base(rendition), "is missing (" + filepath.ToSlash(rendition) + ")"}},
 		{"GalleryPositions", func(t *testing.T, dir string) {

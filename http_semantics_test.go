@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -158,4 +159,43 @@ func TestCORS(t *testing.T) {
 			t.Errorf("parsed %v %v", got, err)
 		}
 	})
+}
+
+// Review 14, R10: a method the server does not know is 501 not_implemented
+// (RFC 9110: 405 is for a known method the path does not take), in the
+// API's JSON shape with a request id, and counted in the metrics.
+func TestUnknownMethod(t *testing.T) {
+	e := newTestEnv(t, func(c *config) { c.metricsAddr = "127.0.0.1:0" })
+	tok := e.token(t, 0)
+	for _, path := range []string{"/api/media", "/files/abc.jpg", "/media"} {
+		r := e.rawDo(t, "WEIRD1", path, tok, "X-Request-Id", "probe-3")
+		if r.Status != http.StatusNotImplemented || r.errCode(t) != "not_implemented" || r.Header.Get("X-Request-Id") != "probe-3" {
+			t.Errorf("WEIRD1 %s: %d %v %s", path, r.Status, r.Header, r.Body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `gallerist_http_requests_total{method="other",route="unmatched",status="501"} 3`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %s:\n%s", want, rec.Body)
+	}
+}
+
+// Review 14, R11: a file has one URL. Routing ignores a trailing slash and
+// the case of /files/, which would give caches aliases of every original
+// and rendition: those spellings are not found.
+func TestFileURLsHaveOneSpelling(t *testing.T) {
+	e := newTestEnv(t)
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	m := e.waitProcessed(t, tok, e.uploadOK(t, tok, "a.jpg", photoJPEG(t, 400, 300))["id"].(float64))
+	for _, u := range []string{pathOf(m["url"].(string)), pathOf(m["renditions"].(map[string]any)["320"].(string))} {
+		if r := e.rawDo(t, "GET", u, ""); r.Status != 200 {
+			t.Fatalf("GET %s: %d", u, r.Status)
+		}
+		for _, alias := range []string{u + "/", strings.Replace(u, "/files/", "/FILES/", 1), strings.Replace(u, "/files/", "/Files/", 1) + "/"} {
+			if r := e.rawDo(t, "GET", alias, ""); r.Status != 404 {
+				t.Errorf("GET %s: %d, want 404", alias, r.Status)
+			}
+		}
+	}
 }

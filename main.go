@@ -309,7 +309,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer a.renderer.Wait()
 	redirect := cfg.blobs.redirect
 	redirect.TTL = cfg.blobs.redirectTTL
-	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
+	log.Info("blob store", "store", fmt.Sprint(a.blobs), "file_requests", redirect.String()) // strings: JSON logs would show the structs
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	a.importer.Close()
@@ -326,7 +326,7 @@ func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
-		Checks: readinessChecks(a)}
+		Checks: readinessChecks(a), Now: a.now}
 	if cfg.metricsAddr != "" {
 		wc.Metrics = newMetrics(a)
 	}

@@ -88,7 +88,7 @@ var (
 	descQueue = prometheus.NewDesc("gallerist_rendition_queue_depth",
 		"Originals waiting for renditions (rows of the persisted queue).", nil, nil)
 	descJobs = prometheus.NewDesc("gallerist_rendition_job_duration_seconds",
-		"Time a rendition job took, by outcome: ready, retry (failed, queued again), failed (for good), interrupted (by shutdown).", []string{"outcome"}, nil)
+		"Time a rendition job took, by outcome: ready, retry (failed, queued again), failed (for good), interrupted (by shutdown), store_unavailable (waits for the blob store, attempt not counted).", []string{"outcome"}, nil)
 	descWriteWait = prometheus.NewDesc("gallerist_sqlite_write_lock_wait_seconds",
 		"Time from asking for SQLite's write transaction to holding it.", nil, nil)
 	descBlobErrors = prometheus.NewDesc("gallerist_blob_errors_total",
@@ -103,10 +103,12 @@ var (
 		"Trashed media rows the garbage collector purged after the grace period.", nil, nil)
 	descGCOrphans = prometheus.NewDesc("gallerist_gc_orphan_blobs_total",
 		"Blob files no row referred to that the garbage collector removed.", nil, nil)
+	descBlobMissing = prometheus.NewDesc("gallerist_blob_missing_total",
+		"Requests for a live item's original or rendition whose file the blob store does not have (each key is also logged once).", nil, nil)
 )
 
 func (storageCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descJobs, descWriteWait, descBlobErrors, descFreedBlobs, descFreedBytes, descGCRuns, descGCPurged, descGCOrphans} {
+	for _, d := range []*prometheus.Desc{descQueue, descJobs, descWriteWait, descBlobErrors, descFreedBlobs, descFreedBytes, descGCRuns, descGCPurged, descGCOrphans, descBlobMissing} {
 		ch <- d
 	}
 }
@@ -135,6 +137,7 @@ func (c storageCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descGCRuns, prometheus.CounterValue, float64(failures), "error")
 	ch <- prometheus.MustNewConstMetric(descGCPurged, prometheus.CounterValue, float64(purged))
 	ch <- prometheus.MustNewConstMetric(descGCOrphans, prometheus.CounterValue, float64(orphans))
+	ch <- prometheus.MustNewConstMetric(descBlobMissing, prometheus.CounterValue, float64(st.BlobsMissing()))
 }
 
 func constHistogram(d *prometheus.Desc, h *storage.Histogram, labels ...string) prometheus.Metric {

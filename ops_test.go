@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,6 +253,7 @@ func TestReadiness(t *testing.T) {
 	var logs syncBuffer
 	e := newTestEnv(t, func(c *config) { c.metricsAddr = "127.0.0.1:0" })
 	e.srv = newServer(e.app, e.cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	clock := e.useClock(time.Now()) // the public /readyz reuses a verdict for 2 s
 	if st, rb := readyz(t, e); st != 200 || rb.Status != "ready" || rb.Checks["database"] != "ok" || rb.Checks["blobs"] != "ok" {
 		t.Fatalf("healthy: %d %+v", st, rb)
 	}
@@ -260,6 +262,7 @@ func TestReadiness(t *testing.T) {
 	if err := os.Rename(blobs, blobs+".away"); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(3 * time.Second)
 	for range 2 {
 		st, rb := readyz(t, e)
 		if st != 503 || rb.Status != "unavailable" || rb.Checks["blobs"] != "failed" || rb.Checks["database"] != "ok" || rb.Errors != nil {
@@ -276,6 +279,7 @@ func TestReadiness(t *testing.T) {
 	if err := os.Rename(blobs+".away", blobs); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(3 * time.Second)
 	if st, rb := readyz(t, e); st != 200 {
 		t.Fatalf("blob folder back: %d %+v", st, rb)
 	}
@@ -284,12 +288,14 @@ func TestReadiness(t *testing.T) {
 	if err := os.Rename(dbFile, dbFile+".away"); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(3 * time.Second)
 	if st, rb := readyz(t, e); st != 503 || rb.Checks["database"] != "failed" || rb.Checks["blobs"] != "ok" {
 		t.Fatalf("without the database file: %d %+v", st, rb)
 	}
 	if err := os.Rename(dbFile+".away", dbFile); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(3 * time.Second)
 	if st, rb := readyz(t, e); st != 200 {
 		t.Fatalf("database file back: %d %+v", st, rb)
 	}
@@ -351,6 +357,19 @@ func TestLogFormatJSON(t *testing.T) {
 			t.Errorf("no JSON line %q:\n%s", want, s.log)
 		}
 	}
+	// The store is described in words, not as an empty JSON object.
+	found = false
+	for _, l := range jsonLines(t, s.log.String()) {
+		if l["msg"] == "blob store" {
+			found = true
+			if st, _ := l["store"].(string); !strings.HasPrefix(st, "local folder ") || l["file_requests"] != "streamed" {
+				t.Errorf("blob store line: %v", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no blob store line:\n%s", s.log)
+	}
 }
 
 // A malformed --log-format (or GALLERIST_LOG_FORMAT) stops the start with
@@ -377,6 +396,77 @@ func TestServeRefusesBadOpsSettings(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), c.want) {
 			t.Errorf("%v %s: %v, output:\n%s\nwant an error containing %q", c.args, c.env, err, out, c.want)
+		}
+	}
+}
+
+// TestPublicReadyzSharesOneCheck: the public /readyz runs one check for
+// any number of concurrent callers and reuses its verdict for 2 s (each
+// run lists the bucket: anonymous probes must not drive billed requests);
+// the metrics listener's /readyz checks afresh each time.
+func TestPublicReadyzSharesOneCheck(t *testing.T) {
+	var counts s3Requests
+	e := newTestEnv(t, withS3(t), countS3(&counts), func(c *config) { c.metricsAddr = "127.0.0.1:0" })
+	clock := e.useClock(time.Now())
+	counts.take() // the start-up check
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.srv.App.Test(httptest.NewRequest("GET", "/readyz", nil), -1)
+			if err != nil || res.StatusCode != 200 {
+				t.Errorf("/readyz: %v %v", res, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := counts.take(); n["GET"] != 1 || len(n) != 1 {
+		t.Fatalf("50 concurrent probes made these store requests: %v, want one listing", n)
+	}
+	if st, _ := readyz(t, e); st != 200 {
+		t.Fatalf("/readyz: %d", st)
+	}
+	if n := counts.take(); len(n) != 0 {
+		t.Fatalf("a probe within 2 s of the last check made store requests: %v", n)
+	}
+	clock.Advance(3 * time.Second)
+	if st, _ := readyz(t, e); st != 200 {
+		t.Fatalf("/readyz: %d", st)
+	}
+	if n := counts.take(); n["GET"] != 1 {
+		t.Fatalf("a probe 3 s later made these store requests: %v, want one listing", n)
+	}
+	for range 3 {
+		rec := httptest.NewRecorder()
+		e.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		if rec.Code != 200 {
+			t.Fatalf("metrics listener's /readyz: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := counts.take(); n["GET"] != 3 {
+		t.Fatalf("3 probes on the metrics listener made these store requests: %v, want 3 listings", n)
+	}
+}
+
+// TestHealthRequestID: /healthz and /readyz answer X-Request-Id like every
+// other answer (the client's, or a new one), on both listeners.
+func TestHealthRequestID(t *testing.T) {
+	e := newTestEnv(t, func(c *config) { c.metricsAddr = "127.0.0.1:0" })
+	for _, path := range []string{"/healthz", "/readyz"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("X-Request-Id", "probe-9")
+		res, err := e.srv.App.Test(req, -1)
+		if err != nil || res.StatusCode != 200 || res.Header.Get("X-Request-Id") != "probe-9" {
+			t.Fatalf("%s: %v %v", path, res, err)
+		}
+		if res, _ := e.srv.App.Test(httptest.NewRequest("GET", path, nil), -1); len(res.Header.Get("X-Request-Id")) != 16 {
+			t.Fatalf("%s without an id: %q", path, res.Header.Get("X-Request-Id"))
+		}
+		rec := httptest.NewRecorder()
+		e.srv.MetricsHandler().ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("X-Request-Id") != "probe-9" {
+			t.Fatalf("metrics listener's %s: %d %v", path, rec.Code, rec.Header())
 		}
 	}
 }

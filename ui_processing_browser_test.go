@@ -50,3 +50,32 @@ func TestBrowserProcessingClearsWithoutReload(t *testing.T) {
 			/ready/.test(document.querySelector("#media-panel [data-processing-text]").textContent) && window.__stay === "library"`)
 	})
 }
+
+// Review 14, B1: an image whose thumbnails failed shows why in its detail
+// panel, with a "Try again" button that queues it again; the thumbnails
+// are then made and the panel says so without a reload.
+func TestBrowserRetryFailedThumbnails(t *testing.T) {
+	b := loggedIn(t)
+	id := b.seedImages(t, "cup", 1)[0]
+	if err := b.app.db.ExecForTest(`UPDATE media SET processing = 'failed', processing_error = 'Making thumbnails of this image failed on the server.' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.app.db.ExecForTest(`DELETE FROM rendition_jobs`); err != nil {
+		t.Fatal(err)
+	}
+	b.click(t, `aside nav a[href="/products"]`)
+	b.waitJS(t, "the products page", `location.pathname === "/products"`)
+	b.click(t, `aside nav a[href="/media"]`)
+	b.waitJS(t, "the library", `location.pathname === "/media" && document.querySelector("#media-grid") !== null`)
+	b.waitJS(t, "the tile saying it has no thumbnails", fmt.Sprintf(`document.querySelector("#media-%d [data-processing-failed]") !== null`, id))
+	b.click(t, fmt.Sprintf(`#media-%d a`, id))
+	b.waitJS(t, "the panel with the reason and a Try again button", `document.querySelector("[data-reprocess]") !== null &&
+		document.body.textContent.includes("failed on the server")`)
+	b.click(t, `[data-reprocess]`)
+	b.waitJS(t, "the item being made again", `document.querySelector("[data-processing-text]") !== null && document.querySelector("[data-reprocess]") === null`)
+	b.startRenderer(t)
+	b.waitJS(t, "the thumbnails ready without a reload", `/ready/.test(document.querySelector("[data-processing-text]").textContent)`)
+	if m := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), b.token(t, 0)).json(t); m["processing"] != "ready" {
+		t.Fatalf("processing %v", m["processing"])
+	}
+}

@@ -25,6 +25,7 @@ const (
 	ECCSRF                = "csrf_failed"                  // 403: a state-changing form without a valid CSRF token
 	ECNotFound            = "not_found"                    // 404
 	ECMethodNotAllowed    = "method_not_allowed"           // 405
+	ECNotImplemented      = "not_implemented"              // 501: a request method the server does not know
 	ECInUse               = "in_use"                       // 409: the media item is still used
 	ECConflict            = "conflict"                     // 409: a uniqueness rule was broken
 	ECPreconditionFailed  = "precondition_failed"          // 412: If-Match did not match
@@ -44,7 +45,7 @@ const (
 	ECFetchFailed         = "fetch_failed"                 // 422: an import URL that could not be fetched
 	ECRateLimited         = "rate_limited"                 // 429
 	ECInsufficientStorage = "insufficient_storage"         // 507: the server's disk is full
-	ECUnavailable         = "unavailable"                  // 503: the server is shutting down
+	ECUnavailable         = "unavailable"                  // 503: the server is shutting down, or its file storage cannot be reached
 	ECHeadersTooLarge     = "headers_too_large"            // 431: request headers over the server's buffer
 	ECRequestTimeout      = "request_timeout"              // 408: the request was not received in time
 	ECInternal            = "internal"                     // 500: logged, details never leaked

@@ -501,6 +501,10 @@ type MediaService interface {
 	// TrashMedia moves an item to the trash; force detaches it everywhere first.
 	TrashMedia(ctx context.Context, id int64, force bool) error
 	RestoreMedia(ctx context.Context, id int64) (*Media, error)
+	// ReprocessMedia queues the renditions of an image whose processing
+	// failed again (with the organization's other failed items of the
+	// same bytes); for any other item it changes nothing.
+	ReprocessMedia(ctx context.Context, id int64) error
 	// Usage lists every place the item is used.
 	Usage(ctx context.Context, id int64) ([]Usage, error)
 	// PurgeMedia removes a trashed item for good, with its versions (blobs

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gallerist/data"
 	"gallerist/web"
@@ -24,6 +25,9 @@ var (
 // organization's file key. Images are shown inline; everything else
 // downloads as an attachment, under the organization's own file name.
 func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
+	if !canonicalFilePath(c) {
+		return data.NotFound("File")
+	}
 	name := c.Params("name")
 	if mm := legacyNameRE.FindStringSubmatch(name); mm != nil {
 		return h.redirectLegacy(c, mm[1], "."+mm[2])
@@ -46,6 +50,15 @@ func (h *Handlers) handleFileOriginal(c *fiber.Ctx) error {
 	})
 }
 
+// canonicalFilePath reports whether the request names a file the one way
+// its URL is written: routing ignores a trailing slash and the case of
+// /files/, and a cache (a CDN's, a browser's) would keep each spelling
+// apart, so the others are not found.
+func canonicalFilePath(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/files/") && !strings.HasSuffix(p, "/")
+}
+
 // redirectLegacy sends a wave-1 URL (named by content hash) to today's,
 // while the install has one organization; otherwise it is not found.
 func (h *Handlers) redirectLegacy(c *fiber.Ctx, sha, rest string) error {
@@ -60,6 +73,9 @@ func (h *Handlers) redirectLegacy(c *fiber.Ctx, sha, rest string) error {
 // in a format made for that image, only (404 otherwise: no arbitrary
 // resizing, no decoding on request), made on demand for a JPEG still queued.
 func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
+	if !canonicalFilePath(c) {
+		return data.NotFound("File")
+	}
 	key := c.Params("key")
 	mm := renditionRE.FindStringSubmatch(c.Params("file"))
 	if mm == nil && h.Renditions != nil {

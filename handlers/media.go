@@ -208,6 +208,24 @@ func withUsedBy(j MediaJSON) any {
 	}{alias(j), j.UsedBy}
 }
 
+// handleMediaReprocess queues a failed image's renditions again and
+// answers the item as GET does (pending, or unchanged if it had not failed).
+func (h *Handlers) handleMediaReprocess(c *fiber.Ctx) error {
+	if _, err := h.reprocess(c); err != nil {
+		return err
+	}
+	return h.handleMediaGet(c)
+}
+
+// reprocess queues the path's item again (the API's and the page's).
+func (h *Handlers) reprocess(c *fiber.Ctx) (int64, error) {
+	id, err := pathID(c, "id", "Media item")
+	if err != nil {
+		return 0, err
+	}
+	return id, h.Media.ReprocessMedia(c.UserContext(), id)
+}
+
 func (h *Handlers) handleMediaUsage(c *fiber.Ctx) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {
@@ -868,6 +886,17 @@ func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
 	}
 	toast(c, web.Toast{Message: m.Filename + " restored", Link: "View", LinkURL: "/media/" + itoa(id)})
 	return web.RedirectAfterPost(c, returnTo(c, "/media"))
+}
+
+// handleMediaReprocessForm is the detail page's "Try again" for an image
+// whose thumbnails could not be made.
+func (h *Handlers) handleMediaReprocessForm(c *fiber.Ctx) error {
+	id, err := h.reprocess(c)
+	if err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: "Making the thumbnails again."})
+	return web.RedirectAfterPost(c, "/media/"+itoa(id))
 }
 
 func (h *Handlers) handleMediaPurgeConfirm(c *fiber.Ctx) error {

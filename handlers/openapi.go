@@ -150,9 +150,9 @@ func decorateOperations(paths obj) {
 		}
 		if r.Method != fiber.MethodGet {
 			add("507") // any write can meet a full disk
-			if r.Stream {
-				add("503") // and an upload a shutdown
-			}
+		}
+		if r.Stream || strings.HasSuffix(r.Path, "/download") {
+			add("503") // an upload a shutdown, and a file the store being away
 		}
 		if created, ok := res["201"].(obj); ok {
 			headers, _ := created["headers"].(obj)
@@ -232,12 +232,13 @@ func errorStatuses() map[int][]string {
 	return out
 }
 
-// usedResponses are the shared responses the operations use, and 405
-// (which no operation answers: a method a path does not list does).
+// usedResponses are the shared responses the operations use, and 405 and
+// 501 (which no operation answers: a method a path does not list does, and
+// a method the server does not know).
 func usedResponses(paths obj) obj {
 	b, _ := json.Marshal(paths)
 	all := sharedResponses()
-	out := obj{"405": all["405"]}
+	out := obj{"405": all["405"], "501": all["501"]}
 	for status, r := range all {
 		if strings.Contains(string(b), `"#/components/responses/`+status+`"`) {
 			out[status] = r

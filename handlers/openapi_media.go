@@ -253,6 +253,14 @@ func init() {
 				"responses":   respond("200", "The restored item.", ref("MediaRestored"), errs("401", "403", "404", "422")),
 			}, "IfMatch"),
 		},
+		"/api/media/{id}/reprocess": obj{
+			"parameters": []obj{id},
+			"post": obj{
+				"summary": "Make an image's renditions again", "operationId": "reprocessMedia", "tags": []string{"media"},
+				"description": "Scope media:update. An image whose processing failed is queued again (processing pending, processing_error cleared, its attempts start over), with the organization's other failed items of the same bytes; any other item is left as it is. Answers the item as GET /api/media/{id} does.",
+				"responses":   respond("200", "The item.", ref("MediaFields"), errs("401", "403", "404")),
+			},
+		},
 		"/api/media/{id}/replace": obj{
 			"parameters": []obj{id},
 			"post": conditional(obj{

@@ -35,6 +35,7 @@ func (h *Handlers) table() []endpoint {
 		api("PATCH", "/api/media/:id", mUpdate, h.handleMediaPatch),
 		api("DELETE", "/api/media/:id", mDelete, h.handleMediaDelete, "force", "purge"),
 		api("POST", "/api/media/:id/restore", mDelete, h.handleMediaRestore),
+		api("POST", "/api/media/:id/reprocess", mUpdate, h.handleMediaReprocess),
 		api("GET", "/api/media/:id/usage", mRead, h.handleMediaUsage),
 		// Replacing the file, previous files (versions.go)
 		streamed(api("POST", "/api/media/:id/replace", mUpdate, h.handleMediaReplace)),
@@ -125,6 +126,7 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id/delete", mDelete, h.handleMediaDeleteConfirm),
 		page("POST", "/media/:id/delete", mDelete, h.handleMediaDeleteForm),
 		page("POST", "/media/:id/restore", mDelete, h.handleMediaRestoreForm),
+		page("POST", "/media/:id/reprocess", mUpdate, h.handleMediaReprocessForm),
 		page("GET", "/media/:id/purge", mDelete, h.handleMediaPurgeConfirm),
 		page("POST", "/media/:id/purge", mDelete, h.handleMediaPurgeForm),
 		page("GET", "/media/:id/download", mRead, h.handleMediaOriginal(true)),

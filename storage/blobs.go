@@ -64,6 +64,36 @@ var ErrBlobNotFound = errors.New("blob not found")
 // size and SHA-256 the caller gave.
 var ErrBlobCorrupt = errors.New("blob bytes do not match their size and SHA-256")
 
+// StoreUnavailableError marks a blob store failure as temporary: the store
+// could not be reached, or it answered with a server error or asked to
+// slow down, after the client's own retries. Clients are told
+// data.ECUnavailable (503, with Retry-After) and the detail goes to the
+// log; rendition jobs wait for the store instead of failing.
+type StoreUnavailableError struct{ Err error }
+
+func (e *StoreUnavailableError) Error() string { return e.Err.Error() }
+func (e *StoreUnavailableError) Unwrap() error { return e.Err }
+
+// As makes the error read as errStoreUnavailable to errors.As(err, &*data.Error).
+func (e *StoreUnavailableError) As(target any) bool {
+	if p, ok := target.(**data.Error); ok {
+		*p = errStoreUnavailable
+		return true
+	}
+	return false
+}
+
+// errStoreUnavailable is what a client is told while the store is away.
+var errStoreUnavailable = data.Errorf(data.ECUnavailable,
+	"The server cannot reach its file storage right now, so this could not be done; nothing was changed. Try again in a minute.")
+
+// IsStoreUnavailable reports whether err is (or wraps) a temporary failure
+// of the blob store (StoreUnavailableError).
+func IsStoreUnavailable(err error) bool {
+	var su *StoreUnavailableError
+	return errors.As(err, &su)
+}
+
 var keyRE = regexp.MustCompile(`^[0-9a-f]{64}(/[0-9a-z]+\.[a-z0-9]+)?$`)
 
 // ValidBlobKey reports whether key is a well-formed blob key.
@@ -242,8 +272,11 @@ func copyVerifiedTo(w io.Writer, r io.Reader, size int64, sum string) error {
 	if _, err := io.Copy(io.MultiWriter(w, c), io.LimitReader(r, size+1)); err != nil {
 		return err
 	}
-	if c.n != size || hex.EncodeToString(c.h.Sum(nil)) != sum {
+	if c.n != size {
 		return fmt.Errorf("%w: %d bytes read, %d expected", ErrBlobCorrupt, c.n, size)
+	}
+	if hex.EncodeToString(c.h.Sum(nil)) != sum {
+		return fmt.Errorf("%w: the size is right but the SHA-256 differs", ErrBlobCorrupt)
 	}
 	return nil
 }

@@ -182,7 +182,9 @@ func (s *MediaService) collectOrphanRenditions(ctx context.Context, dryRun bool)
 					}
 				}
 			}
-			gone = append(gone, k)
+			if !held || dryRun { // held: the files stay, and the next run removes them
+				gone = append(gone, k)
+			}
 		}
 		return true, nil
 	})

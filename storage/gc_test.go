@@ -270,6 +270,31 @@ func TestCollectGarbage(t *testing.T) {
 			t.Fatal("a live item's renditions were removed")
 		}
 	})
+	t.Run("OrphanRenditionsHeld", func(t *testing.T) {
+		// While a backup holds file deletion, the renditions stay and the
+		// report does not say they were removed; the next run removes them.
+		e := newTestEnv(t)
+		now := e.clock.Now()
+		sha := shaOf([]byte("old rendition folder, no media, held"))
+		e.putBlob(t, sha+"/50.jpg", imageTestdata(t, jpegA))
+		setModTime(t, filepath.Join(e.renditionDir(sha), "50.jpg"), now.Add(-OrphanBlobAge-time.Minute))
+		id, err := e.db.HoldFiles(e.ctx, "backup", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := e.gc(t, false, grace); len(rep.Renditions) != 0 {
+			t.Fatalf("held: the report says %v were removed", rep.Renditions)
+		}
+		if !exists(t, e.renditionDir(sha)) {
+			t.Fatal("held renditions removed")
+		}
+		if err := e.db.ReleaseHold(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if rep := e.gc(t, false, grace); !slices.Equal(rep.Renditions, []string{sha}) || exists(t, e.renditionDir(sha)) {
+			t.Fatalf("after the hold: %v", rep.Renditions)
+		}
+	})
 	t.Run("DryRunChangesNothing", func(t *testing.T) {
 		e := newTestEnv(t)
 		_, theirCtx := e.otherOrg(t, "theirs")

@@ -229,7 +229,11 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 // queued (persisted, so a restart resumes them), even when another
 // organization holds the same bytes, so nothing of theirs shows through;
 // videos and PDFs are queued the same way when stills makes their poster;
-// everything else has nothing to make.
+// everything else has nothing to make. Uploading bytes again whose
+// processing failed is a retry: the failure may have been the server's
+// (before store outages were waited out, one failed items for good), so
+// they are queued again, and the organization's failed items with them
+// wait for the new attempt.
 func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged, now int64, stills *Stills) (string, error) {
 	if st.Kind != data.KindImage && !stills.Makes(st.MIMEType) {
 		return data.ProcessingReady, nil
@@ -237,10 +241,15 @@ func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged
 	var state string
 	err := tx.QueryRowContext(ctx, `SELECT processing FROM media WHERE sha256 = ? AND org_id = ? AND processing != 'pending'
 		AND NOT EXISTS (SELECT 1 FROM rendition_jobs WHERE sha256 = ?) ORDER BY id DESC LIMIT 1`, st.SHA256, org, st.SHA256).Scan(&state)
-	if err == nil {
+	switch {
+	case err == nil && state != data.ProcessingFailed:
 		return state, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	case err == nil:
+		if _, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'pending', processing_error = '' WHERE sha256 = ? AND org_id = ? AND processing = 'failed'`,
+			st.SHA256, org); err != nil {
+			return "", err
+		}
+	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO rendition_jobs (sha256, mime_type, created_at) VALUES (?, ?, ?)`, st.SHA256, st.MIMEType, now)
@@ -759,6 +768,29 @@ func resequenceGallery(ctx context.Context, tx *sql.Tx, productID, now int64) er
 	return err
 }
 
+// ReprocessMedia queues a failed image's renditions again, as uploading
+// its bytes again would (queueRenditions): its attempts start over.
+func (s *MediaService) ReprocessMedia(ctx context.Context, id int64) error {
+	org, err := orgID(ctx)
+	if err != nil {
+		return err
+	}
+	queued := false
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		m, err := findMediaByID(ctx, tx, org, id)
+		if err != nil || m.Processing != data.ProcessingFailed || m.DeletedAt != nil {
+			return err
+		}
+		queued = true
+		_, err = queueRenditions(ctx, tx, org, &data.Staged{Kind: m.Kind, SHA256: m.SHA256, MIMEType: m.MIMEType}, ms(s.db.Now()), s.Stills)
+		return err
+	})
+	if err == nil && queued && s.Created != nil {
+		s.Created([]int64{id})
+	}
+	return err
+}
+
 // RestoreMedia takes an item out of the trash and puts it back where a forced
 // delete took it from: the same galleries at the same positions (where the
 // product still exists and has room), variant and collection images where
@@ -1066,6 +1098,7 @@ func (s *MediaService) OpenOriginal(ctx context.Context, id int64) (*data.Media,
 	}
 	b, err := s.blobs.Open(ctx, m.SHA256)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(s.db.Log, s.blobs, m.SHA256)
 		return nil, nil, data.Errorf(data.ECNotFound, "The file of %s is missing from storage.", m.Filename)
 	}
 	return m, b, err
@@ -1093,6 +1126,7 @@ func (s *MediaService) OpenPublic(ctx context.Context, key string) (*data.Media,
 	}
 	b, err := s.blobs.Open(ctx, m.SHA256)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(s.db.Log, s.blobs, m.SHA256)
 		return nil, nil, data.NotFound("File")
 	}
 	return m, b, err

@@ -52,6 +52,10 @@ type Renderer struct {
 	// attempt is counted when it starts, so a job that takes the process down
 	// with it is not retried forever on restart.
 	MaxAttempts int
+	// StoreBackoff is the first wait after the blob store could not be
+	// reached (it doubles, up to 60 times this; default 1 s). Such a job is
+	// not failed and its attempt not counted: it waits for the store.
+	StoreBackoff time.Duration
 
 	// decodeMemory is the byte budget; sem holds its bytes.
 	decodeMemory int64
@@ -68,6 +72,9 @@ type Renderer struct {
 	busy         map[string]bool
 	made         atomic.Int64
 	degraded     atomic.Bool // the queue's database could not be written
+	storeDown    atomic.Bool // the last job found the blob store unavailable
+	storeWaits   atomic.Int64
+	waits        map[string]int // per original: store failures in a row (under mu)
 	wg           sync.WaitGroup
 	start        sync.Once
 }
@@ -84,7 +91,8 @@ func NewRenderer(db *DB, blobs BlobStore, workers int, decodeMemory int64) *Rend
 		decodeMemory = DefaultDecodeMemory
 	}
 	return &Renderer{db: db, blobs: blobs, Workers: workers, Quality: 80, MaxAttempts: 3,
-		decodeMemory: decodeMemory, sem: semaphore.NewWeighted(decodeMemory), kick: make(chan struct{}, 1), busy: map[string]bool{}}
+		decodeMemory: decodeMemory, sem: semaphore.NewWeighted(decodeMemory), kick: make(chan struct{}, 1), busy: map[string]bool{}, waits: map[string]int{},
+		StoreBackoff: time.Second}
 }
 
 // DecodeMemory is the decode memory budget in bytes.
@@ -142,6 +150,13 @@ func (a *admission) release() {
 	}
 }
 
+// WaitingForStore reports whether rendition jobs are waiting for the blob
+// store to come back (the last job could not reach it).
+func (r *Renderer) WaitingForStore() bool { return r.storeDown.Load() }
+
+// StoreWaits counts the jobs put back because the blob store was unavailable.
+func (r *Renderer) StoreWaits() int64 { return r.storeWaits.Load() }
+
 // Made counts renditions made by this process (for tests and metrics).
 func (r *Renderer) Made() int64 { return r.made.Load() }
 
@@ -178,7 +193,7 @@ func (r *Renderer) Start(ctx context.Context) {
 func (r *Renderer) Wait() { r.wg.Wait() }
 
 func (r *Renderer) work(ctx context.Context) {
-	backoff := time.Duration(0)
+	backoff, storeBackoff := time.Duration(0), time.Duration(0)
 	for ctx.Err() == nil {
 		job, ok, err := r.claim(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -208,10 +223,22 @@ func (r *Renderer) work(ctx context.Context) {
 			}
 			continue
 		}
-		r.process(ctx, job)
+		storeDown := r.process(ctx, job)
 		r.mu.Lock()
 		delete(r.busy, job.sha)
 		r.mu.Unlock()
+		if storeDown {
+			// The store is away: every job would fail the same way, so this
+			// worker waits too (doubling, up to 60 times the first wait).
+			storeBackoff = min(max(2*storeBackoff, r.StoreBackoff), 60*r.StoreBackoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(storeBackoff):
+			}
+			continue
+		}
+		storeBackoff = 0
 		r.Kick() // let a sleeping worker look for more
 	}
 }
@@ -271,8 +298,10 @@ var errGaveUp = errors.New("gave up after repeated attempts")
 
 // process makes every rendition of one original and records the outcome on
 // the media rows with those bytes that wait for it. A panic while decoding is
-// caught, logged with the media ids, and recorded as a failure.
-func (r *Renderer) process(ctx context.Context, j job) {
+// caught, logged with the media ids, and recorded as a failure. When the
+// blob store is unavailable the job is put back, its attempt not counted,
+// and process reports storeDown.
+func (r *Renderer) process(ctx context.Context, j job) (storeDown bool) {
 	start, outcome := time.Now(), renditionReady
 	defer func() { Stats.renditionJobs[outcome].Observe(time.Since(start)) }()
 	var err error
@@ -302,9 +331,23 @@ func (r *Renderer) process(ctx context.Context, j job) {
 			return err
 		})
 		if err == nil {
-			return
+			r.mu.Lock()
+			delete(r.waits, j.sha)
+			r.mu.Unlock()
+			if r.storeDown.CompareAndSwap(true, false) {
+				r.db.Log.Info("blob store reachable again; renditions resume")
+			}
+			return false
 		}
 	}
+	if IsStoreUnavailable(err) {
+		outcome = renditionWaiting
+		r.waitForStore(ctx, j, err)
+		return true
+	}
+	r.mu.Lock()
+	delete(r.waits, j.sha)
+	r.mu.Unlock()
 	ids := r.mediaIDs(j.sha)
 	if pe, ok := err.(*data.PanicError); ok {
 		r.db.Log.Error("renditions panicked", "media_ids", ids, "sha256", j.sha, "attempt", j.attempts, "panic", pe.Value, "stack", string(pe.Stack))
@@ -329,6 +372,35 @@ func (r *Renderer) process(ctx context.Context, j job) {
 		return err
 	}); uerr != nil {
 		r.db.Log.Error("record rendition failure", "media_ids", ids, "err", uerr)
+	}
+	return false
+}
+
+// waitForStore puts back a job that found the blob store unavailable: its
+// attempt does not count (those are for files that cannot be rendered),
+// and it comes up again after a wait that doubles with each failure of
+// this original in a row (up to 60 times StoreBackoff), so that one object
+// the store keeps failing does not hold up the queue. The first failure
+// after a success is logged as a warning with the store's error; the item
+// stays pending, with no error for its owner to see.
+func (r *Renderer) waitForStore(ctx context.Context, j job, err error) {
+	r.storeWaits.Add(1)
+	r.mu.Lock()
+	n := r.waits[j.sha]
+	r.waits[j.sha] = n + 1
+	r.mu.Unlock()
+	delay := min(r.StoreBackoff<<min(n, 6), 60*r.StoreBackoff)
+	if r.storeDown.CompareAndSwap(false, true) {
+		r.db.Log.Warn("blob store unavailable; rendition jobs wait for it and retry", "media_ids", r.mediaIDs(j.sha), "sha256", j.sha, "err", err)
+	} else {
+		r.db.Log.Debug("rendition job waits for the blob store", "sha256", j.sha, "err", err)
+	}
+	if uerr := r.db.update(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE rendition_jobs SET attempts = max(0, attempts - 1), created_at = ? WHERE sha256 = ?`,
+			ms(r.db.Now())+delay.Milliseconds(), j.sha)
+		return err
+	}); uerr != nil {
+		r.db.Log.Error("requeue rendition job", "sha256", j.sha, "err", uerr)
 	}
 }
 
@@ -362,7 +434,8 @@ func permanent(err error) bool {
 	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrBlobNotFound) && !strings.Contains(err.Error(), "no space")
 }
 
-// renderFailure is the processing_error a person sees.
+// renderFailure is the processing_error a person sees: what went wrong
+// with the file, never a store's or the database's error (those are logged).
 func renderFailure(err error) string {
 	var ob *overBudgetError
 	var se *StillError
@@ -385,6 +458,10 @@ func renderFailure(err error) string {
 		return "This kind of image cannot be resized."
 	case isPanic(err), errors.Is(err, errGaveUp):
 		return "Making thumbnails of this image failed (its data is malformed); the original is kept as uploaded."
+	case errors.Is(err, ErrBlobNotFound):
+		return "The original file is missing from the server's file storage, so no thumbnails could be made. Upload the file again."
+	case !strings.HasPrefix(err.Error(), "render: "):
+		return "Making thumbnails of this image failed on the server (the administrator finds the reason in the server log); the original is kept as uploaded."
 	}
 	return "The image could not be decoded (" + strings.TrimPrefix(err.Error(), "render: ") + "); the original is kept as uploaded."
 }
@@ -509,8 +586,10 @@ func (r *Renderer) open(ctx context.Context, sha string, slot int, ext string, c
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := r.blobs.Open(ctx, sha+"/"+strconv.Itoa(slot)+"."+ext)
+	key := sha + "/" + strconv.Itoa(slot) + "." + ext
+	b, err := r.blobs.Open(ctx, key)
 	if errors.Is(err, ErrBlobNotFound) {
+		Stats.BlobMissing(r.db.Log, r.blobs, key) // its row says it was made
 		return nil, nil, ErrNoRendition
 	}
 	return rd, b, err
@@ -608,6 +687,9 @@ func (r *Renderer) makeStored(ctx context.Context, sha string, slot int, what st
 	}); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if IsStoreUnavailable(err) {
+			return err // not the file's fault: 503, and the job makes it later
 		}
 		if isPanic(err) {
 			r.db.Log.Error(what+" panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)

@@ -320,9 +320,14 @@ func (s *S3Blobs) putOne(ctx context.Context, name string, vr *verifyingReader, 
 	if vr.seeker == nil {
 		body = struct{ io.Reader }{vr} // not seekable: one try only
 	}
-	_, err := s.core.PutObject(ctx, s.cfg.Bucket, name, body, size, "", sum, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	_, err := s.core.PutObject(ctx, s.cfg.Bucket, name, body, size, "", sum, blobPutOptions)
 	return err
 }
+
+// blobPutOptions are every blob object's: a key names its bytes for good,
+// so whoever is sent to the object (--blobs-redirect: browsers, a CDN)
+// may keep it as long as /files/ lets them.
+var blobPutOptions = minio.PutObjectOptions{ContentType: "application/octet-stream", CacheControl: "public, max-age=31536000, immutable"}
 
 // hashParts reads size bytes of ra from start and returns each part's
 // SHA-256, or ErrBlobCorrupt unless they are exactly the bytes with sum.
@@ -354,7 +359,7 @@ func hashParts(ra io.ReaderAt, start, size, partSize int64, sum string) ([]strin
 // last; on any error it aborts the upload.
 func (s *S3Blobs) putMultipart(ctx context.Context, name string, size, partSize int64,
 	part func(n int, off, length int64) (io.Reader, string, error)) (err error) {
-	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, name, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, name, blobPutOptions)
 	if err != nil {
 		return err
 	}
@@ -677,6 +682,14 @@ func (s *S3Blobs) setting() string {
 	return s.cfg.Setting
 }
 
+// temporaryS3Codes are S3 error codes that say "try again later" (the
+// client retried them already): throttling, and the server's own trouble.
+var temporaryS3Codes = map[string]bool{
+	"SlowDown": true, "SlowDownRead": true, "SlowDownWrite": true, "Throttling": true, "ThrottlingException": true,
+	"RequestLimitExceeded": true, "RequestThrottled": true, "ServiceUnavailable": true, "InternalError": true,
+	"RequestTimeout": true, "RequestError": true,
+}
+
 // explain turns a client error into a message that says what to fix. It
 // names the access key's id, never the secret.
 func (s *S3Blobs) explain(op string, err error) error {
@@ -704,7 +717,10 @@ func (s *S3Blobs) explain(op string, err error) error {
 	var ne net.Error
 	var ue *url.Error
 	if errors.As(err, &ne) || errors.As(err, &ue) {
-		return fmt.Errorf("%s: %s: cannot reach the server (after %d tries): %v", s, op, s.cfg.MaxRetries, err)
+		return &StoreUnavailableError{fmt.Errorf("%s: %s: cannot reach the server (after %d tries): %w", s, op, s.cfg.MaxRetries, err)}
+	}
+	if temporaryS3Codes[r.Code] || r.StatusCode >= 500 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusRequestTimeout {
+		return &StoreUnavailableError{fmt.Errorf("%s: %s: the server is unavailable or busy (after %d tries): %w", s, op, s.cfg.MaxRetries, err)}
 	}
 	if r.StatusCode == http.StatusForbidden {
 		return fmt.Errorf("%s: %s: access denied (403) for access key id %q", s, op, s.cfg.AccessKey)

@@ -83,6 +83,29 @@ func TestS3BlobStore(t *testing.T) {
 		}
 	})
 
+	t.Run("CacheControl", func(t *testing.T) {
+		// Objects are immutable (content-addressed): a client or CDN sent
+		// to them (--blobs-redirect) may keep them for good, whichever way
+		// they were put.
+		bucket := srv.NewBucket(t)
+		s := openS3(t, srv, bucket, "shop", func(c *S3Config) { c.PartSize = minS3PartSize })
+		ctx := context.Background()
+		small, big := []byte("small"), make([]byte, minS3PartSize+1)
+		for key, body := range map[string][]byte{shaOf(small): small, shaOf(small) + "/320.jpg": small, shaOf(big): big} {
+			if _, err := s.Put(ctx, key, bytes.NewReader(body), int64(len(body)), shaOf(body)); err != nil {
+				t.Fatal(err)
+			}
+			name, _ := s.objectName(key)
+			info, err := srv.Client().StatObject(ctx, bucket, name, minio.StatObjectOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc := info.Metadata.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+				t.Errorf("%s: Cache-Control %q", key, cc)
+			}
+		}
+	})
+
 	t.Run("Multipart", func(t *testing.T) {
 		bucket := srv.NewBucket(t)
 		s := openS3(t, srv, bucket, "", func(c *S3Config) { c.PartSize = minS3PartSize })

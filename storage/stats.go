@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -26,6 +28,9 @@ type Counters struct {
 	freedBytes, freedBlobs atomic.Uint64
 	gcRuns, gcFailures     atomic.Uint64
 	gcPurged, gcOrphans    atomic.Uint64
+	blobMissing            atomic.Uint64
+	missingSeen            sync.Map // blob keys already logged as missing
+	missingSeenN           atomic.Int64
 }
 
 func newCounters() *Counters {
@@ -65,6 +70,24 @@ func (c *Counters) BlobError(op BlobOp, err error) error {
 	return err
 }
 
+// BlobMissing counts a request for a live row's blob that the store does
+// not have (a file lost, or a store that is not this database's) and logs
+// it as a warning once per key (the first 10,000 keys), with where it
+// should be: the client gets a plain 404, and the operator must hear of it.
+func (c *Counters) BlobMissing(log *slog.Logger, store BlobStore, key string) {
+	c.blobMissing.Add(1)
+	if c.missingSeenN.Load() >= 10_000 {
+		return
+	}
+	if _, seen := c.missingSeen.LoadOrStore(key, true); !seen {
+		c.missingSeenN.Add(1)
+		log.Warn("a live item's file is missing from the blob store", "key", key, "location", store.Location(key))
+	}
+}
+
+// BlobsMissing is the number of requests that found a live row's blob missing.
+func (c *Counters) BlobsMissing() uint64 { return c.blobMissing.Load() }
+
 // BlobErrors is the count of failed operations of one kind.
 func (c *Counters) BlobErrors(op BlobOp) uint64 { return c.blobErrors[op].Load() }
 
@@ -74,12 +97,15 @@ const (
 	renditionRetry
 	renditionFailed
 	renditionInterrupted
+	renditionWaiting
 )
 
 // RenditionOutcomes names how a rendition job ended: its renditions were
-// made, it failed and is queued again, it failed for good, or shutdown
-// interrupted it (it resumes on restart).
-var RenditionOutcomes = [...]string{renditionReady: "ready", renditionRetry: "retry", renditionFailed: "failed", renditionInterrupted: "interrupted"}
+// made, it failed and is queued again, it failed for good, shutdown
+// interrupted it (it resumes on restart), or the blob store was
+// unavailable (it waits for the store, its attempt not counted).
+var RenditionOutcomes = [...]string{renditionReady: "ready", renditionRetry: "retry", renditionFailed: "failed", renditionInterrupted: "interrupted",
+	renditionWaiting: "store_unavailable"}
 
 // RenditionJobs is the duration histogram of jobs with one outcome (an
 // index into RenditionOutcomes).

@@ -131,9 +131,9 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 
 	// What the store holds, listed once: renditions are checked against
 	// it (a listing, not a request per file) and the rest are orphans.
-	listed := map[string]bool{}
+	listed := map[string]int64{} // key → its size in the listing
 	if err := store.List(ctx, "", func(b BlobInfo) error {
-		listed[b.Key] = true
+		listed[b.Key] = b.Size
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("list %s: %w", store, err)
@@ -155,9 +155,12 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 		case isMissing(o.err):
 			missing = append(missing, j)
 		case o.err != nil:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read: %v", b.media, j.key, o.err))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s cannot be read (%s): %v", b.media, j.key, store.Location(j.key), o.err))
+		case o.sum != j.key && o.size != b.size:
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is %d bytes, the database says %s: it was truncated or replaced (%s)",
+				b.media, j.key, o.size, b.sizes(), store.Location(j.key)))
 		case o.sum != j.key:
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is corrupt: its content hashes to %s", b.media, j.key, o.sum))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: blob %s is corrupt: its content hashes to %s (%s)", b.media, j.key, o.sum, store.Location(j.key)))
 		default:
 			rep.Blobs++
 			rep.BlobBytes += o.size
@@ -179,10 +182,15 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 		}
 	}
 
-	// Renditions: every row's file is there.
-	for key := range rends {
-		if listed[key] {
+	// Renditions: every row's file is there, the size its row records.
+	for key, size := range rends {
+		if got, ok := listed[key]; ok {
 			rep.Renditions++
+			if got != size {
+				sha, name, _ := strings.Cut(key, "/")
+				rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is %d bytes, the database says %d: it was truncated or replaced (%s)",
+					name, renditionOf(blobs, sha), got, size, store.Location(key)))
+			}
 			continue
 		}
 		sha, name, _ := strings.Cut(key, "/")
@@ -196,11 +204,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			return nil, err
 		}
 		if gone {
-			of := blobs[sha].media
-			if of == "" {
-				of = "bytes " + sha
-			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, of, store.Location(key)))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition %s of %s is missing (%s)", name, renditionOf(blobs, sha), store.Location(key)))
 		} else {
 			rep.Renditions++
 		}
@@ -227,7 +231,7 @@ func Verify(ctx context.Context, dataDir string, opt VerifyOptions) (*VerifyRepo
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("orphan blob %s: no media row has these bytes (gc removes it after an hour)", store.Location(key)))
 			continue
 		}
-		if rends[key] {
+		if _, ok := rends[key]; ok {
 			continue
 		}
 		sha, name, _ := strings.Cut(key, "/")
@@ -293,7 +297,7 @@ func (b blobRows) sizes() string {
 
 // verifyRows runs the database checks and returns the blobs (by hash) and
 // renditions (by key) the rows refer to.
-func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]blobRows, map[string]bool, error) {
+func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]blobRows, map[string]int64, error) {
 	rows, err := tx.QueryContext(ctx, `PRAGMA integrity_check(50)`)
 	if err != nil {
 		return nil, nil, err
@@ -371,27 +375,36 @@ func verifyRows(ctx context.Context, tx *sql.Tx, rep *VerifyReport) (map[string]
 		return nil, nil, err
 	}
 
-	rends := map[string]bool{}
-	rows, err = tx.QueryContext(ctx, `SELECT sha256 || '/' || slot || '.' || ext FROM renditions`)
+	rends := map[string]int64{} // key → the size its row records
+	rows, err = tx.QueryContext(ctx, `SELECT sha256 || '/' || slot || '.' || ext, size FROM renditions`)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var key string
-		if err := rows.Scan(&key); err != nil {
+		var size int64
+		if err := rows.Scan(&key, &size); err != nil {
 			return nil, nil, err
 		}
 		if !keyRE.MatchString(key) || !strings.Contains(key, "/") {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("rendition row with a malformed key %q", key))
 			continue
 		}
-		rends[key] = true
+		rends[key] = size
 	}
 	return blobs, rends, rows.Err()
 }
 
 // hashBlob reads key through store and returns its size and SHA-256.
+// renditionOf names the rows a rendition's original belongs to, for messages.
+func renditionOf(blobs map[string]blobRows, sha string) string {
+	if of := blobs[sha].media; of != "" {
+		return of
+	}
+	return "bytes " + sha
+}
+
 func hashBlob(ctx context.Context, store BlobStore, key string, buf []byte) copyResult {
 	r, err := store.Open(ctx, key)
 	if err != nil {

@@ -64,6 +64,8 @@ type Config struct {
 	Metrics *Metrics
 	// Checks are what /readyz checks (the database, the blob store).
 	Checks []Check
+	// Now is the clock of the public /readyz's reuse of a verdict (nil: time.Now).
+	Now func() time.Time
 }
 
 // Timeouts bound slow clients. A request's headers (and the whole body of a
@@ -134,7 +136,10 @@ func New(cfg Config, routes []Route) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.health = &health{checks: cfg.Checks, log: s.log}
+	s.health = &health{checks: cfg.Checks, log: s.log, now: cfg.Now}
+	if s.health.now == nil {
+		s.health.now = time.Now
+	}
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
 	}
@@ -151,6 +156,14 @@ func New(cfg Config, routes []Route) *Server {
 		DisableStartupMessage:        true,
 	})
 	s.App.Server().MaxConnsPerIP = s.timeouts.MaxConnsPerIP
+	routed := s.App.Server().Handler
+	s.App.Server().Handler = func(ctx *fasthttp.RequestCtx) {
+		if methodLabel(string(ctx.Method())) == "other" {
+			s.unknownMethod(ctx)
+			return
+		}
+		routed(ctx)
+	}
 	s.active = map[net.Conn]bool{}
 	s.App.Server().ConnState = func(c net.Conn, st fasthttp.ConnState) {
 		s.activeMu.Lock()

@@ -48,6 +48,7 @@ var statusByCode = map[string]int{
 	data.ECHeadersTooLarge:     http.StatusRequestHeaderFieldsTooLarge,
 	data.ECRequestTimeout:      http.StatusRequestTimeout,
 	data.ECInternal:            http.StatusInternalServerError,
+	data.ECNotImplemented:      http.StatusNotImplemented,
 }
 
 // StatusFor returns the HTTP status of an error code.
@@ -127,6 +128,11 @@ func WriteJSONError(c *fiber.Ctx, e *data.Error) error {
 	return c.Status(StatusFor(e.Code)).JSON(errorBody(e))
 }
 
+// unavailableRetryAfter is the Retry-After of a 503 for a part of the
+// server that is away (the blob store): its client already retried for
+// some seconds before giving up.
+const unavailableRetryAfter = "30"
+
 // HTMLErrorRenderer renders an error page (set by the views layer).
 type HTMLErrorRenderer func(c *fiber.Ctx, status int, e *data.Error) error
 
@@ -141,6 +147,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		}
 	}
 	status := StatusFor(e.Code)
+	if e.Code == data.ECUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		c.Set(fiber.HeaderRetryAfter, unavailableRetryAfter)
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "route", c.Route().Path, "request_id", RequestID(c), "err", err)
 		if e.Code != data.ECInsufficientStorage && e.Code != data.ECUnavailable { // server-side errors a person can act on

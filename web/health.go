@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/singleflight"
 )
 
 // Check is one readiness check: Run answers nil while what it checks works.
@@ -21,10 +22,22 @@ type Check struct {
 type health struct {
 	checks []Check
 	log    *slog.Logger
+	now    func() time.Time
 
 	mu      sync.Mutex
 	failing map[string]string // check name → its last error
+
+	// The public /readyz shares one run among concurrent callers and
+	// answers its verdict for readyCacheTTL: anyone may call it, and each
+	// run costs the store requests (billed, for a bucket).
+	sf       singleflight.Group
+	cacheMu  sync.Mutex
+	cached   *readyResult
+	cachedAt time.Time
 }
+
+// readyCacheTTL is how long the public /readyz reuses a verdict.
+const readyCacheTTL = 2 * time.Second
 
 // checkTimeout bounds each check: a hung disk or store is as unready as a failed one.
 const checkTimeout = 2 * time.Second
@@ -36,8 +49,35 @@ type readiness struct {
 	Errors map[string]string `json:"errors,omitempty"` // why, on the private listener only
 }
 
-// check runs every check and answers the /readyz body and status.
+// readyResult is one run of the checks: the public body, the private one
+// (with the reasons) and the status.
+type readyResult struct {
+	public, private []byte
+	code            int
+}
+
+// check answers the /readyz body and status: a fresh run on the private
+// listener (detail), else the last verdict if it is recent, or the run in
+// progress, or a new run.
 func (h *health) check(ctx context.Context, detail bool) ([]byte, int) {
+	if detail {
+		res := h.run(ctx)
+		return res.private, res.code
+	}
+	h.cacheMu.Lock()
+	res, at := h.cached, h.cachedAt
+	h.cacheMu.Unlock()
+	if now := h.now(); res == nil || now.Before(at) || now.Sub(at) >= readyCacheTTL {
+		v, _, _ := h.sf.Do("readyz", func() (any, error) {
+			return h.run(context.WithoutCancel(ctx)), nil // not cut short by the first caller hanging up
+		})
+		res = v.(*readyResult)
+	}
+	return res.public, res.code
+}
+
+// run runs every check and remembers the verdict for the public listener.
+func (h *health) run(ctx context.Context) *readyResult {
 	rd := readiness{Status: "ready", Checks: map[string]string{}}
 	failing := map[string]string{}
 	for _, c := range h.checks {
@@ -51,15 +91,17 @@ func (h *health) check(ctx context.Context, detail bool) ([]byte, int) {
 		}
 	}
 	h.logChanges(failing)
-	code := fiber.StatusOK
+	res := &readyResult{code: fiber.StatusOK}
+	res.public, _ = json.Marshal(rd)
 	if len(failing) > 0 {
-		code = fiber.StatusServiceUnavailable
-		if detail {
-			rd.Errors = failing
-		}
+		res.code = fiber.StatusServiceUnavailable
+		rd.Errors = failing
 	}
-	b, _ := json.Marshal(rd)
-	return b, code
+	res.private, _ = json.Marshal(rd)
+	h.cacheMu.Lock()
+	h.cached, h.cachedAt = res, h.now()
+	h.cacheMu.Unlock()
+	return res
 }
 
 func (h *health) logChanges(failing map[string]string) {
@@ -80,16 +122,19 @@ func (h *health) logChanges(failing map[string]string) {
 
 // registerHealth answers /healthz (the process is alive: 200 "ok") and
 // /readyz (every check passes: 200, else 503 naming the failed checks;
-// the reasons go to the log, not to the public). They are registered before
+// the reasons go to the log, not to the public; a verdict is reused for
+// readyCacheTTL). They are registered before
 // the access log, sessions and CSRF: probes are public, carry no cookie and
-// come every few seconds.
+// come every few seconds. Like every answer, they carry X-Request-Id.
 func (s *Server) registerHealth() {
 	s.App.Get("/healthz", func(c *fiber.Ctx) error {
+		c.Set(HeaderRequestID, requestID(c.Get(HeaderRequestID)))
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.SendString("ok\n")
 	})
 	s.App.Get("/readyz", func(c *fiber.Ctx) error {
 		b, code := s.health.check(c.Context(), false)
+		c.Set(HeaderRequestID, requestID(c.Get(HeaderRequestID)))
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Status(code).Send(b)

@@ -1,10 +1,17 @@
 package web
 
 import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
+
+	"gallerist/data"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // routePattern is one route's path split into segments (":name" matches any
@@ -74,4 +81,32 @@ func (idx methodIndex) allowed(path string) string {
 	}
 	slices.Sort(methods)
 	return strings.Join(slices.Compact(methods), ", ")
+}
+
+// errUnknownMethod answers a method Fiber does not route (WEIRD1, PROPFIND):
+// 501 as RFC 9110 says for a method the server does not recognize (405 is
+// for a known method a path does not take).
+var errUnknownMethod = data.Errorf(data.ECNotImplemented, "This server does not implement that request method.")
+
+// unknownMethod answers a request whose method Fiber does not know (it
+// would answer 400 before any middleware ran, unlogged and uncounted):
+// 501 in the API's JSON shape, with a request id, counted and logged as
+// method "other", route "unmatched". The connection is closed, since a
+// body we do not read may follow.
+func (s *Server) unknownMethod(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	id := requestID(string(ctx.Request.Header.Peek(HeaderRequestID)))
+	body, _ := json.Marshal(errorBody(errUnknownMethod))
+	ctx.Response.Header.Set(HeaderRequestID, id)
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	ctx.SetConnectionClose()
+	ctx.SetStatusCode(http.StatusNotImplemented)
+	ctx.SetContentType(fiber.MIMEApplicationJSON)
+	ctx.SetBody(body)
+	if s.metrics != nil {
+		s.metrics.observe("other", "unmatched", http.StatusNotImplemented, time.Since(start))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", "other"), slog.String("route", "unmatched"),
+		slog.Int("status", http.StatusNotImplemented), slog.Duration("duration", time.Since(start)), slog.Int("bytes", len(body)),
+		slog.String("client", ctx.RemoteIP().String()), slog.String("request_id", id))
 }

@@ -83,9 +83,13 @@ func (s *Server) MetricsHandler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(HeaderRequestID, requestID(r.Header.Get(HeaderRequestID)))
+		w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		rd, code := s.health.check(r.Context(), true)
+		w.Header().Set(HeaderRequestID, requestID(r.Header.Get(HeaderRequestID)))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		w.Write(rd)

@@ -256,3 +256,114 @@ func (s *Server) Backdate(tb testing.TB, bucket, prefix string, d time.Duration)
 		tb.Fatal(err)
 	}
 }
+
+// Proxy is a TCP proxy in front of a Server that a test can take down
+// (the port then refuses connections, and open ones are cut) and bring
+// back on the same port: a store that goes away, without stopping the
+// server other tests share.
+type Proxy struct {
+	Endpoint string // http://127.0.0.1:PORT, to use instead of the server's
+	target   string
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[net.Conn]bool
+}
+
+// NewProxy starts a proxy to s for tb, stopped when tb ends.
+func NewProxy(tb testing.TB, s *Server) *Proxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Proxy{Endpoint: "http://" + ln.Addr().String(), target: strings.TrimPrefix(s.Endpoint, "http://"), conns: map[net.Conn]bool{}}
+	p.serve(ln)
+	tb.Cleanup(p.Down)
+	return p
+}
+
+// URL is the --blobs value of bucket (with prefix) through the proxy.
+func (p *Proxy) URL(bucket, prefix string) string {
+	return "s3://" + bucket + "/" + prefix + "?endpoint=" + url.QueryEscape(p.Endpoint) + "&region=us-east-1&path_style=true"
+}
+
+func (p *Proxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+}
+
+func (p *Proxy) pipe(c net.Conn) {
+	u, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.ln == nil { // taken down meanwhile
+		p.mu.Unlock()
+		c.Close()
+		u.Close()
+		return
+	}
+	p.conns[c], p.conns[u] = true, true
+	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	cp := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		done <- struct{}{}
+	}
+	go cp(u, c)
+	go cp(c, u)
+	<-done
+	c.Close()
+	u.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, u)
+	p.mu.Unlock()
+}
+
+// Down closes the port (new connections are refused) and cuts every open
+// connection.
+func (p *Proxy) Down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// Up listens on the port again.
+func (p *Proxy) Up(tb testing.TB) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", strings.TrimPrefix(p.Endpoint, "http://"))
+	if err != nil {
+		tb.Fatalf("the proxy cannot listen on its port again: %v", err)
+	}
+	p.serve(ln)
+}
