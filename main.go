@@ -141,6 +141,7 @@ type app struct {
 	defOrg  *data.Org
 
 	catalog *storage.CatalogService
+	events  *storage.EventService
 
 	renderer *storage.Renderer
 	handlers *handlers.Handlers // the last server's, for tests and benchmarks
@@ -181,6 +182,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.renderer.WebP = cfg.render.webp
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
+	a.events = storage.NewEventService(db)
 	a.users = storage.NewUserService(db)
 	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
 		db.Close()
@@ -298,7 +300,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now,
+		Events: a.events})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a)}

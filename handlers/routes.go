@@ -23,6 +23,7 @@ func (h *Handlers) table() []endpoint {
 	mRead, mCreate, mUpdate, mDelete := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
 	pRead, pWrite := data.ScopeProductsRead, data.ScopeProductsWrite
 	manage := data.ScopeSettingsManage
+	eRead := data.ScopeEventsRead
 	return []endpoint{
 		// ---- /api: bearer token, JSON; query parameters beyond those listed are refused.
 		publicAPI("GET", "/api/openapi.json", h.handleOpenAPI),
@@ -76,6 +77,9 @@ func (h *Handlers) table() []endpoint {
 		api("PATCH", "/api/collections/:id", pWrite, h.handleCollectionPatch),
 		api("DELETE", "/api/collections/:id", pWrite, h.handleCollectionDelete),
 		api("PUT", "/api/collections/:id/image", pWrite, h.handleCollectionImage),
+
+		// The log of changes, and webhooks that receive it (events.go, webhooks.go)
+		api("GET", "/api/events", eRead, h.handleEventList, eventListParams...),
 
 		// ---- Files: public, content-addressed, cached for good (files.go).
 		public("GET", "/files/:name", h.handleFileOriginal),
