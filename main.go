@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -140,8 +141,9 @@ type app struct {
 	media   *storage.MediaService
 	defOrg  *data.Org
 
-	catalog *storage.CatalogService
-	events  *storage.EventService
+	catalog  *storage.CatalogService
+	events   *storage.EventService
+	webhooks *storage.WebhookService
 
 	renderer *storage.Renderer
 	handlers *handlers.Handlers // the last server's, for tests and benchmarks
@@ -183,6 +185,8 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
 	a.events = storage.NewEventService(db)
+	a.webhooks = storage.NewWebhookService(db, a.media.Fetcher)
+	a.webhooks.Encode = func(ev *data.Event) ([]byte, error) { return json.Marshal(handlers.NewEventJSON(ev)) }
 	a.users = storage.NewUserService(db)
 	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
 		db.Close()
@@ -285,11 +289,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()
+	stopWebhooks := startWebhooks(ctx, a)
+	defer stopWebhooks()
 	redirect := cfg.blobs.redirect
 	redirect.TTL = cfg.blobs.redirectTTL
 	log.Info("blob store", "store", a.blobs, "file_requests", redirect)
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
+	stopWebhooks()
 	a.renderer.Wait()
 	if cerr := a.staging.Clear(); cerr != nil {
 		log.Warn("clear staging files", "err", cerr)
@@ -301,7 +308,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
 		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now,
-		Events: a.events})
+		Events: a.events, Webhooks: a.webhooks})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a)}
@@ -402,5 +409,21 @@ func cliError(err error) error {
 func limitMemory(rc renderConfig, getenv func(string) string) {
 	if getenv("GOMEMLIMIT") == "" && rc.decodeMemoryMB > 0 {
 		debug.SetMemoryLimit(int64(rc.decodeMemoryMB+128) << 20)
+	}
+}
+
+// startWebhooks runs the webhook delivery worker until the returned stop is
+// called (or ctx ends); stop waits for an attempt in flight to end (the
+// fetcher's timeout bounds it) and may be called more than once.
+func startWebhooks(ctx context.Context, a *app) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.webhooks.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"strconv"
 
 	"gallerist/data"
@@ -38,8 +39,110 @@ func init() {
 				"next_since_id": obj{"type": "integer", "minimum": 0, "description": "The id of the last event in data (since_id when data is empty): the cursor to ask with next."},
 			},
 		},
+		"Webhook": obj{
+			"type": "object", "additionalProperties": false,
+			"description": "An endpoint that receives the events of the chosen types as signed JSON POSTs, in id order, one at a time.",
+			"required":    []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at"},
+			"properties": obj{
+				"id":              obj{"type": "integer", "minimum": 1},
+				"url":             obj{"type": "string", "format": "uri"},
+				"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
+				"last_event_id":   obj{"type": "integer", "minimum": 0, "description": "The endpoint's cursor: every event up to this id was delivered or given up on."},
+				"failed_attempts": obj{"type": "integer", "minimum": 0, "description": "Failed attempts at the next event (0 when none is being retried)."},
+				"created_by":      obj{"type": "string"},
+				"created_at":      obj{"type": "string", "format": "date-time"},
+			},
+		},
+		"WebhookCreated": obj{
+			"type": "object", "additionalProperties": false,
+			"description": "The new endpoint with its signing secret: the only time the secret is shown.",
+			"required":    []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at", "secret"},
+			"properties": obj{
+				"id":              obj{"type": "integer", "minimum": 1},
+				"url":             obj{"type": "string", "format": "uri"},
+				"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
+				"last_event_id":   obj{"type": "integer", "minimum": 0},
+				"failed_attempts": obj{"type": "integer", "minimum": 0},
+				"created_by":      obj{"type": "string"},
+				"created_at":      obj{"type": "string", "format": "date-time"},
+				"secret":          obj{"type": "string", "description": "Keep it: X-Gallerist-Signature is HMAC-SHA256 with it, and it is never shown again."},
+			},
+		},
+		"WebhookList": listSchema("Webhook"),
+		"WebhookDelivery": obj{
+			"type": "object", "additionalProperties": false,
+			"description": "One attempt to deliver an event (or a ping) to an endpoint.",
+			"required":    []string{"id", "event_id", "event_type", "attempt", "outcome", "status", "error", "response", "duration_ms", "created_at"},
+			"properties": obj{
+				"id":          obj{"type": "integer", "minimum": 1},
+				"event_id":    obj{"type": "integer", "minimum": 0, "description": "0 for a ping."},
+				"event_type":  obj{"type": "string", "enum": append(slices.Clone(data.EventTypes), data.EventPing)},
+				"attempt":     obj{"type": "integer", "minimum": 1},
+				"outcome":     obj{"type": "string", "enum": []string{data.DeliveryDelivered, data.DeliveryFailed, data.DeliveryGaveUp}, "description": "delivered (a 2xx answer); failed (retried later, except a ping); gave_up (the last attempt failed: the endpoint goes on with the next event)."},
+				"status":      obj{"type": "integer", "minimum": 0, "description": "The HTTP status of the answer; 0 when none came (refused, unreachable, timed out)."},
+				"error":       obj{"type": "string", "description": "Why the attempt failed; empty when delivered."},
+				"response":    obj{"type": "string", "description": "The first " + strconv.Itoa(1024) + " bytes of the answer."},
+				"duration_ms": obj{"type": "integer", "minimum": 0},
+				"created_at":  obj{"type": "string", "format": "date-time"},
+			},
+		},
+		"WebhookDeliveryList": listSchema("WebhookDelivery"),
 	})
+	hookID := idParam("id", "Webhook id.")
 	addPaths(obj{
+		"/api/webhooks": obj{
+			"get": obj{
+				"summary": "List webhooks", "operationId": "listWebhooks", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage. Every endpoint of the organization, oldest first (secrets are never shown again).",
+				"responses":   respond("200", "The endpoints.", ref("WebhookList"), errs("401", "403")),
+			},
+			"post": obj{
+				"summary": "Add a webhook", "operationId": "createWebhook", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage. The endpoint receives the events of the chosen types that happen from now on. " +
+					"The URL must lead to a public internet address (the server's --fetch-allow lists exceptions, as for URL imports); otherwise 422 url_not_allowed. " +
+					"Each delivery is a POST of the event (as GET /api/events shows it) with X-Gallerist-Event (its type), X-Gallerist-Delivery (WEBHOOK-EVENT, the same on retries) and " +
+					"X-Gallerist-Signature: t=UNIX_SECONDS,v1=HEX, HEX being hex(HMAC-SHA256(secret, UNIX_SECONDS + \".\" + raw body)). " +
+					"A non-2xx answer, a redirect or no answer within the timeout is retried with exponential backoff (10 s, doubling); after 8 attempts the endpoint gives up on that event and goes on.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "additionalProperties": false, "required": []string{"url", "events"},
+					"properties": obj{
+						"url":    obj{"type": "string", "maxLength": 2000, "description": "An http or https URL."},
+						"events": obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
+					},
+				}}}},
+				"responses": respond("201", "The endpoint, with its secret (shown once).", ref("WebhookCreated"), errs("401", "403", "409", "415", "422")),
+			},
+		},
+		"/api/webhooks/{id}": obj{
+			"parameters": []obj{hookID},
+			"get": obj{
+				"summary": "Get a webhook", "operationId": "getWebhook", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage.",
+				"responses":   respond("200", "The endpoint.", ref("Webhook"), errs("401", "403", "404")),
+			},
+			"delete": obj{
+				"summary": "Delete a webhook", "operationId": "deleteWebhook", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage. Deliveries stop; its delivery log goes with it.",
+				"responses":   respond("204", "Deleted.", nil, errs("401", "403", "404")),
+			},
+		},
+		"/api/webhooks/{id}/deliveries": obj{
+			"parameters": []obj{hookID},
+			"get": obj{
+				"summary": "A webhook's delivery log", "operationId": "listWebhookDeliveries", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage. The latest attempts, newest first (the last 50 are kept).",
+				"parameters":  []obj{{"name": "limit", "in": "query", "description": "Attempts to list, 1 to " + strconv.Itoa(maxPage) + ".", "schema": obj{"type": "integer", "minimum": 1, "maximum": maxPage}}},
+				"responses":   respond("200", "The latest attempts.", ref("WebhookDeliveryList"), errs("400", "401", "403", "404")),
+			},
+		},
+		"/api/webhooks/{id}/ping": obj{
+			"parameters": []obj{hookID},
+			"post": obj{
+				"summary": "Send a test", "operationId": "pingWebhook", "tags": []string{"webhooks"},
+				"description": "Scope webhooks:manage. Sends a ping event (type ping, signed like every delivery) now, once, and answers the attempt; the delivery log keeps it.",
+				"responses":   respond("200", "The attempt, whatever the endpoint answered.", ref("WebhookDelivery"), errs("401", "403", "404")),
+			},
+		},
 		"/api/events": obj{
 			"get": obj{
 				"summary": "The log of changes (sync feed)", "operationId": "listEvents", "tags": []string{"events"},

@@ -23,7 +23,7 @@ func (h *Handlers) table() []endpoint {
 	mRead, mCreate, mUpdate, mDelete := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
 	pRead, pWrite := data.ScopeProductsRead, data.ScopeProductsWrite
 	manage := data.ScopeSettingsManage
-	eRead := data.ScopeEventsRead
+	eRead, hooks := data.ScopeEventsRead, data.ScopeWebhooksManage
 	return []endpoint{
 		// ---- /api: bearer token, JSON; query parameters beyond those listed are refused.
 		publicAPI("GET", "/api/openapi.json", h.handleOpenAPI),
@@ -80,6 +80,12 @@ func (h *Handlers) table() []endpoint {
 
 		// The log of changes, and webhooks that receive it (events.go, webhooks.go)
 		api("GET", "/api/events", eRead, h.handleEventList, eventListParams...),
+		api("GET", "/api/webhooks", hooks, h.handleWebhookList),
+		api("POST", "/api/webhooks", hooks, h.handleWebhookCreate),
+		api("GET", "/api/webhooks/:id", hooks, h.handleWebhookGet),
+		api("DELETE", "/api/webhooks/:id", hooks, h.handleWebhookDelete),
+		api("GET", "/api/webhooks/:id/deliveries", hooks, h.handleWebhookDeliveries, "limit"),
+		api("POST", "/api/webhooks/:id/ping", hooks, h.handleWebhookPing),
 
 		// ---- Files: public, content-addressed, cached for good (files.go).
 		public("GET", "/files/:name", h.handleFileOriginal),
