@@ -83,7 +83,10 @@ serve flags (each also as an environment variable):
 `
 
 func usage() string {
-	return usageCommands + settingsHelp(serveSettings) + "\nToken scopes: " + strings.Join(tokenScopeNames(), ", ") + ".\n"
+	names := tokenScopeNames()
+	half := (len(names) + 1) / 2
+	return usageCommands + settingsHelp(serveSettings) + "\nToken scopes: " + strings.Join(names[:half], ", ") + ",\n  " +
+		strings.Join(names[half:], ", ") + ".\n"
 }
 
 func tokenScopeNames() []string {
