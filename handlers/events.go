@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"encoding/json"
+	"math"
+	"net/url"
 
 	"gallerist/data"
+	"gallerist/views"
 	"gallerist/web"
 
 	"github.com/gofiber/fiber/v2"
@@ -66,4 +69,72 @@ func (h *Handlers) handleEventList(c *fiber.Ctx) error {
 		feed.NextSinceID = ev.ID
 	}
 	return c.JSON(feed)
+}
+
+// historyShown is how many changes the detail panel and the product page
+// show, and each "Show more" adds.
+const historyShown = 5
+
+// history is the latest changes to one media item or product, older than
+// the event before (0: from the newest), or nil when the principal may not
+// read the log.
+func (h *Handlers) history(c *fiber.Ctx, subjectType string, id, before int64) (*views.History, error) {
+	if p, _ := data.PrincipalFrom(c.UserContext()); !p.Can(data.ScopeEventsRead) {
+		return nil, nil
+	}
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	evs, err := h.Events.FindEvents(c.UserContext(), data.EventFilter{SubjectType: subjectType, SubjectID: id, BeforeID: before, Limit: historyShown + 1})
+	if err != nil {
+		return nil, err
+	}
+	hist := &views.History{Events: evs}
+	if len(evs) > historyShown {
+		hist.Events = evs[:historyShown]
+		hist.More = withQueryString("/history", url.Values{"subject": {subjectType + ":" + itoa(id)}, "before": {itoa(evs[historyShown-1].ID)}})
+	}
+	return hist, nil
+}
+
+// handleHistoryPage is "Show more" of a history: the next entries for htmx,
+// else a page with them.
+func (h *Handlers) handleHistoryPage(c *fiber.Ctx) error {
+	f, err := data.ParseEventFilter(queryValues(c))
+	if err != nil {
+		return err
+	}
+	if f.SubjectType == "" {
+		return data.ParamError("subject", "Say whose history to show: subject=media:ID or product:ID.")
+	}
+	var before int64
+	if s := c.Query("before"); s != "" {
+		if before, err = data.ParseIDParam("before", s, 1); err != nil {
+			return err
+		}
+	}
+	var title, back string
+	switch f.SubjectType {
+	case "media":
+		m, err := h.Media.FindMediaByID(c.UserContext(), f.SubjectID)
+		if err != nil {
+			return err
+		}
+		title, back = "History of "+m.Filename, "/media/"+itoa(m.ID)
+	default:
+		pr, err := h.Catalog.FindProductByID(c.UserContext(), f.SubjectID)
+		if err != nil {
+			return err
+		}
+		title, back = "History of "+pr.Title, "/products/"+itoa(pr.ID)
+	}
+	hist, err := h.history(c, f.SubjectType, f.SubjectID, before)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, title, "")
+	if web.WantsFragment(c) {
+		return render(c, views.HistoryItems(p, hist))
+	}
+	return render(c, views.HistoryPage(p, title, back, hist))
 }

@@ -484,6 +484,9 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	if d.StableURL, err = h.stableURL(c, m); err != nil {
 		return nil, err
 	}
+	if d.History, err = h.history(c, "media", id, 0); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

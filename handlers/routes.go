@@ -135,6 +135,8 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		page("GET", "/media/:id/file", mRead, h.handleMediaOriginal(false)),
 		page("GET", "/trash", mRead, h.handleTrash),
+		// Show more of a history (events.go)
+		page("GET", "/history", eRead, h.handleHistoryPage),
 
 		// Settings › API tokens (settings.go)
 		page("GET", "/settings", manage, func(c *fiber.Ctx) error { return c.Redirect("/settings/tokens", fiber.StatusSeeOther) }),
