@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-
 // TestBrowserHistory: the detail panel and the product page show who changed
 // what and when, from the event log, newest first, with "Show more".
 func TestBrowserHistory(t *testing.T) {
