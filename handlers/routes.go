@@ -145,6 +145,13 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeConfirm),
 		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
 
+		// Settings › Webhooks (webhooks.go)
+		page("GET", "/settings/webhooks", hooks, h.handleWebhooksPage),
+		page("POST", "/settings/webhooks", hooks, h.handleWebhookCreateForm),
+		page("POST", "/settings/webhooks/:id/ping", hooks, h.handleWebhookPingForm),
+		page("GET", "/settings/webhooks/:id/delete", hooks, h.handleWebhookDeleteConfirm),
+		page("POST", "/settings/webhooks/:id/delete", hooks, h.handleWebhookDeleteForm),
+
 		// Settings › People (people.go); the invite link's secret is its key.
 		page("GET", peoplePath, manage, h.handlePeoplePage),
 		page("POST", peoplePath, manage, h.handlePersonAddForm),

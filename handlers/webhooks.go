@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"gallerist/data"
+	"gallerist/views"
 	"gallerist/web"
 
 	"github.com/gofiber/fiber/v2"
@@ -120,4 +121,102 @@ func (h *Handlers) handleWebhookPing(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(deliveryJSON(d))
+}
+
+// webhookDeliveriesShown is how many attempts the settings page lists per endpoint.
+const webhookDeliveriesShown = 3
+
+func (h *Handlers) webhooksModel(c *fiber.Ctx) (*views.Webhooks, error) {
+	list, err := h.Webhooks.FindWebhooks(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	w := &views.Webhooks{List: list, Deliveries: map[int64][]*data.WebhookDelivery{}}
+	for _, hk := range list {
+		if w.Deliveries[hk.ID], err = h.Webhooks.FindDeliveries(c.UserContext(), hk.ID, webhookDeliveriesShown); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (h *Handlers) handleWebhooksPage(c *fiber.Ctx) error {
+	w, err := h.webhooksModel(c)
+	if err != nil {
+		return err
+	}
+	return render(c, views.WebhooksPage(h.page(c, "Webhooks", "settings"), w))
+}
+
+// handleWebhookCreateForm adds an endpoint through the same service the API
+// uses and shows its secret, once, on the page it answers.
+func (h *Handlers) handleWebhookCreateForm(c *fiber.Ctx) error {
+	var events []string
+	for _, v := range c.Request().PostArgs().PeekMulti("events") {
+		events = append(events, string(v))
+	}
+	url := c.FormValue("url")
+	hk, secret, err := h.Webhooks.CreateWebhook(c.UserContext(), data.WebhookCreate{URL: url, Events: events})
+	w, lerr := h.webhooksModel(c)
+	if lerr != nil {
+		return lerr
+	}
+	p := h.page(c, "Webhooks", "settings")
+	if err != nil {
+		switch data.ErrorCode(err) {
+		case data.ECInvalidField, data.ECURLNotAllowed, data.ECConflict:
+		default:
+			return err
+		}
+		w.URL, w.Events, w.Error = url, events, data.ErrorMessage(err)
+		if w.Events == nil {
+			w.Events = []string{}
+		}
+		return web.Render(c, fiber.StatusUnprocessableEntity, views.WebhooksPage(p, w))
+	}
+	w.Created, w.Secret = hk, secret
+	return web.Render(c, fiber.StatusCreated, views.WebhooksPage(p, w))
+}
+
+// handleWebhookPingForm sends a test and shows the endpoint's answer.
+func (h *Handlers) handleWebhookPingForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Webhook")
+	if err != nil {
+		return err
+	}
+	d, err := h.Webhooks.Ping(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	w, err := h.webhooksModel(c)
+	if err != nil {
+		return err
+	}
+	w.Tested, w.Test = id, d
+	return render(c, views.WebhooksPage(h.page(c, "Webhooks", "settings"), w))
+}
+
+func (h *Handlers) handleWebhookDeleteConfirm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Webhook")
+	if err != nil {
+		return err
+	}
+	hk, err := h.Webhooks.FindWebhookByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	p := h.page(c, "Delete webhook", "settings")
+	return h.confirmWith(c, fiber.StatusOK, p, views.WebhookDeleteConfirm(p, hk))
+}
+
+func (h *Handlers) handleWebhookDeleteForm(c *fiber.Ctx) error {
+	id, err := pathID(c, "id", "Webhook")
+	if err != nil {
+		return err
+	}
+	if err := h.Webhooks.DeleteWebhook(c.UserContext(), id); err != nil {
+		return err
+	}
+	toast(c, web.Toast{Message: "Webhook deleted"})
+	return web.RedirectAfterPost(c, "/settings/webhooks")
 }
