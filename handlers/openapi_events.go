@@ -39,36 +39,9 @@ func init() {
 				"next_since_id": obj{"type": "integer", "minimum": 0, "description": "The id of the last event in data (since_id when data is empty): the cursor to ask with next."},
 			},
 		},
-		"Webhook": obj{
-			"type": "object", "additionalProperties": false,
-			"description": "An endpoint that receives the events of the chosen types as signed JSON POSTs, in id order, one at a time.",
-			"required":    []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at"},
-			"properties": obj{
-				"id":              obj{"type": "integer", "minimum": 1},
-				"url":             obj{"type": "string", "format": "uri"},
-				"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
-				"last_event_id":   obj{"type": "integer", "minimum": 0, "description": "The endpoint's cursor: every event up to this id was delivered or given up on."},
-				"failed_attempts": obj{"type": "integer", "minimum": 0, "description": "Failed attempts at the next event (0 when none is being retried)."},
-				"created_by":      obj{"type": "string"},
-				"created_at":      obj{"type": "string", "format": "date-time"},
-			},
-		},
-		"WebhookCreated": obj{
-			"type": "object", "additionalProperties": false,
-			"description": "The new endpoint with its signing secret: the only time the secret is shown.",
-			"required":    []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at", "secret"},
-			"properties": obj{
-				"id":              obj{"type": "integer", "minimum": 1},
-				"url":             obj{"type": "string", "format": "uri"},
-				"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
-				"last_event_id":   obj{"type": "integer", "minimum": 0},
-				"failed_attempts": obj{"type": "integer", "minimum": 0},
-				"created_by":      obj{"type": "string"},
-				"created_at":      obj{"type": "string", "format": "date-time"},
-				"secret":          obj{"type": "string", "description": "Keep it: X-Gallerist-Signature is HMAC-SHA256 with it, and it is never shown again."},
-			},
-		},
-		"WebhookList": listSchema("Webhook"),
+		"Webhook":        webhookSchema(false),
+		"WebhookCreated": webhookSchema(true),
+		"WebhookList":    listSchema("Webhook"),
 		"WebhookDelivery": obj{
 			"type": "object", "additionalProperties": false,
 			"description": "One attempt to deliver an event (or a ping) to an endpoint.",
@@ -160,4 +133,26 @@ func init() {
 			},
 		},
 	})
+}
+
+// webhookSchema is an endpoint as the API shows it; withSecret is the answer
+// that created it, the only one carrying the signing secret.
+func webhookSchema(withSecret bool) obj {
+	required := []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at"}
+	props := obj{
+		"id":              obj{"type": "integer", "minimum": 1},
+		"url":             obj{"type": "string", "format": "uri"},
+		"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
+		"last_event_id":   obj{"type": "integer", "minimum": 0, "description": "The endpoint's cursor: every event up to this id was delivered or given up on."},
+		"failed_attempts": obj{"type": "integer", "minimum": 0, "description": "Failed attempts at the next event (0 when none is being retried)."},
+		"created_by":      obj{"type": "string"},
+		"created_at":      obj{"type": "string", "format": "date-time"},
+	}
+	desc := "An endpoint that receives the events of the chosen types as signed JSON POSTs, in id order, one at a time."
+	if withSecret {
+		required = append(required, "secret")
+		props["secret"] = obj{"type": "string", "description": "Keep it: X-Gallerist-Signature is HMAC-SHA256 with it, and it is never shown again."}
+		desc = "The new endpoint with its signing secret: the only time the secret is shown."
+	}
+	return obj{"type": "object", "additionalProperties": false, "description": desc, "required": required, "properties": props}
 }
