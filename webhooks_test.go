@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -381,4 +382,45 @@ func TestWebhookWorker(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let the worker start the hanging attempt
 	stop()
 	stop() // twice is fine
+}
+
+// TestServeDeliversWebhooks: the real binary's serve runs the delivery
+// worker (through --fetch-allow, like imports) and stops cleanly with it.
+func TestServeDeliversWebhooks(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	out, err := exec.Command(bin, "token", "create", "--data", dir, "--name", "hooks",
+		"--scopes", "media:read,media:create,events:read,webhooks:manage").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	s := &server{bin: bin, dir: dir, token: lines[len(lines)-1], args: []string{"--fetch-allow", "127.0.0.2/32"}, log: &syncBuffer{}}
+	s.start(t)
+	t.Cleanup(s.stop)
+	rcv := newReceiver(t)
+	st, body := s.request(t, "POST", "/api/webhooks", strings.NewReader(`{"url": "`+rcv.url+`", "events": ["media.created"]}`), "application/json")
+	if st != 201 {
+		t.Fatalf("create webhook: %d %s", st, body)
+	}
+	var hook struct{ Secret string }
+	json.Unmarshal(body, &hook)
+	id := s.upload(t, "a.jpg", readFile(t, goImageTestdata("video-001.q50.420.jpeg")))
+	deadline := time.Now().Add(15 * time.Second)
+	for len(rcv.requests()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery in 15s; server log:\n%s", s.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := rcv.requests()[0]
+	var ev map[string]any
+	json.Unmarshal(got.body, &ev)
+	if _, ok := verifySignature(hook.Secret, got.header, got.body); !ok || ev["type"] != "media.created" || ev["subject"].(map[string]any)["id"] != id {
+		t.Fatalf("delivery %v %s", got.header, got.body)
+	}
+	s.stop()
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(s.log.String(), "stopped") {
+		t.Fatalf("exit %d; log:\n%s", code, s.log)
+	}
 }
