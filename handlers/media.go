@@ -600,6 +600,14 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 		if err := views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
 			return err
 		}
+		// The panel's history gains the change at once.
+		if hist, err := h.history(c, "media", m.ID, 0); err != nil {
+			return err
+		} else if hist != nil {
+			if err := views.HistorySection(p, hist, true).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
+				return err
+			}
+		}
 		if field == "filename" {
 			// The panel's heading names the item too.
 			return views.PanelTitle(m.Filename, true).Render(c.UserContext(), c.Response().BodyWriter())
