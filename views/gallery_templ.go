@@ -344,7 +344,7 @@ func GalleryEditorPage(p *Page, g *GalleryEditor) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if g.History != nil {
-				templ_7745c5c3_Err = HistorySection(p, g.History).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = HistorySection(p, g.History, false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -174,7 +174,7 @@ func MediaPanel(p *Page, d *MediaDetail) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if d.History != nil {
-			templ_7745c5c3_Err = HistorySection(p, d.History).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = HistorySection(p, d.History, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
