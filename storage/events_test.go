@@ -82,9 +82,20 @@ func TestEventsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID))
+	// Alt text set through a gallery image is the item's change.
+	galleryAlt := "Mug, front"
+	if _, err := e.catalog.UpdateGalleryImage(ctx, p.ID, imgs[0].ID, data.GalleryImageUpdate{Alt: &galleryAlt}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("media.updated media:%d", a.ID))
 
 	v := e.createVariant(t, ctx, p.ID, "Large", imgs[0].ID)
 	step(t, fmt.Sprintf("product.updated product:%d", p.ID), fmt.Sprintf("product.updated product:%d", p.ID))
+	large := "Large mug"
+	if _, err := e.catalog.UpdateVariant(ctx, p.ID, v.ID, data.VariantUpdate{Title: &large}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("product.updated product:%d", p.ID))
 	if err := e.catalog.DeleteVariant(ctx, p.ID, v.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +111,14 @@ func TestEventsEveryChange(t *testing.T) {
 
 	rs := e.stage(t, ctx, "c.jpg", imageTestdata(t, jpegC))
 	if _, err := e.media.ReplaceMedia(ctx, b.ID, data.MediaReplace{File: rs}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("media.replaced media:%d", b.ID))
+	vs, _, err := e.media.FindMediaVersions(ctx, b.ID, 10, 0)
+	if err != nil || len(vs) != 1 {
+		t.Fatalf("versions: %v %v", vs, err)
+	}
+	if _, err := e.media.RestoreMediaVersion(ctx, b.ID, vs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	step(t, fmt.Sprintf("media.replaced media:%d", b.ID))
@@ -124,6 +143,15 @@ func TestEventsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, fmt.Sprintf("media.trashed media:%d", c.ID), fmt.Sprintf("media.purged media:%d", c.ID))
+
+	g, err := e.catalog.FindGallery(ctx, p.ID, data.GalleryFilter{})
+	if err != nil || len(g.Images) == 0 {
+		t.Fatalf("gallery: %v", err)
+	}
+	if _, err := e.catalog.DetachImage(ctx, p.ID, g.Images[0].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID))
 
 	if err := e.catalog.DeleteProduct(ctx, p.ID); err != nil {
 		t.Fatal(err)
