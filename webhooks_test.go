@@ -424,3 +424,36 @@ func TestServeDeliversWebhooks(t *testing.T) {
 		t.Fatalf("exit %d; log:\n%s", code, s.log)
 	}
 }
+
+// TestWebhookSlowEndpointDoesNotBlockOthers: while one endpoint hangs, the
+// others of the same round are delivered to.
+func TestWebhookSlowEndpointDoesNotBlockOthers(t *testing.T) {
+	e := newTestEnv(t, allowOnly127002)
+	tok := e.token(t, 0)
+	hang := make(chan struct{})
+	var hung atomic.Int64
+	slow := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hung.Add(1)
+		<-hang
+	}))
+	defer close(hang)
+	e.createHook(t, tok, slow+"/hook", data.EventProductCreated)
+	fast := newReceiver(t)
+	e.createHook(t, tok, fast.url, data.EventProductCreated)
+	e.createProduct(t, tok, "Mug")
+	done := make(chan int)
+	go func() {
+		n, _ := e.app.webhooks.DeliverDue(context.Background())
+		done <- n
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fast.requests()) == 0 || hung.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fast endpoint got %d requests while the slow one hung (%d)", len(fast.requests()), hung.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := <-done; n != 2 { // the slow one times out (--fetch-timeout) and counts as a failed attempt
+		t.Fatalf("%d attempts in the round, want 2", n)
+	}
+}

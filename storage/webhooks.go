@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,8 @@ const (
 	maxWebhooks = 20
 	// maxWebhookURL bounds an endpoint's URL.
 	maxWebhookURL = 2000
+	// webhookParallel is how many endpoints are delivered to at once.
+	webhookParallel = 4
 )
 
 // WebhookService manages webhook endpoints and delivers the event log to
@@ -438,50 +441,72 @@ func (s *WebhookService) DeliverDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
+	// Endpoints are independent: a slow one does not hold up the others
+	// (the fetcher's parallel slots bound them all). Each endpoint has one
+	// attempt in a round, so its events stay in order.
+	var (
+		mu       sync.Mutex
+		sent     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	slots := make(chan struct{}, webhookParallel)
 	for _, w := range work {
-		if w.ev.Type == "" { // only a skip
-			if err := s.db.update(ctx, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor = ? WHERE id = ? AND cursor = ?`, w.ev.ID, w.h.id, w.h.cursor)
-				return err
-			}); err != nil {
-				return sent, err
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			n, err := s.attempt(ctx, w.h, w.ev)
+			mu.Lock()
+			sent += n
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-			continue
-		}
-		if ctx.Err() != nil {
-			return sent, ctx.Err()
-		}
-		d := s.send(ctx, w.h, w.ev, fmt.Sprintf("%d-%d", w.h.id, w.ev.ID))
-		if ctx.Err() != nil {
-			return sent, ctx.Err() // stopping: this attempt does not count
-		}
-		sent++
-		d.Attempt = w.h.attempts + 1
-		cursor, attempts, next := w.ev.ID, 0, int64(0)
-		if d.Outcome != data.DeliveryDelivered {
-			if d.Attempt >= s.attempts() {
-				d.Outcome = data.DeliveryGaveUp
-			} else {
-				cursor, attempts, next = w.h.cursor, d.Attempt, ms(s.db.Now().Add(s.backoff(d.Attempt)))
-			}
-		}
-		err := s.db.update(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor = ?, attempts = ?, next_try_at = ? WHERE id = ? AND cursor = ?`,
-				cursor, attempts, next, w.h.id, w.h.cursor)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // deleted meanwhile
-			}
-			return s.logDelivery(ctx, tx, d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return sent, firstErr
+}
+
+// attempt delivers ev to h once and records the outcome, moving the
+// endpoint's cursor, or (for ev without a type) only moves the cursor past
+// events of other types. It reports whether it made an attempt.
+func (s *WebhookService) attempt(ctx context.Context, h hook, ev *data.Event) (int, error) {
+	if ev.Type == "" {
+		return 0, s.db.update(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor = ? WHERE id = ? AND cursor = ?`, ev.ID, h.id, h.cursor)
+			return err
 		})
-		if err != nil {
-			return sent, err
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	d := s.send(ctx, h, ev, fmt.Sprintf("%d-%d", h.id, ev.ID))
+	if ctx.Err() != nil {
+		return 0, ctx.Err() // stopping: this attempt does not count
+	}
+	d.Attempt = h.attempts + 1
+	cursor, attempts, next := ev.ID, 0, int64(0)
+	if d.Outcome != data.DeliveryDelivered {
+		if d.Attempt >= s.attempts() {
+			d.Outcome = data.DeliveryGaveUp
+		} else {
+			cursor, attempts, next = h.cursor, d.Attempt, ms(s.db.Now().Add(s.backoff(d.Attempt)))
 		}
 	}
-	return sent, nil
+	return 1, s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor = ?, attempts = ?, next_try_at = ? WHERE id = ? AND cursor = ?`,
+			cursor, attempts, next, h.id, h.cursor)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // deleted meanwhile
+		}
+		return s.logDelivery(ctx, tx, d)
+	})
 }
 
 // Run delivers until ctx ends: after each round with work it goes on at
