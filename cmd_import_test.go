@@ -76,14 +76,21 @@ func runCLI(t testing.TB, dir string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func (e *testEnv) galleryNames(t testing.TB, handle string) []string {
+// productID is the default organization's product with the handle.
+func (e *testEnv) productID(t testing.TB, handle string) int64 {
 	t.Helper()
 	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Scopes: data.RoleOwner.Scopes()})
 	ps, _, err := e.app.catalog.FindProducts(ctx, data.ProductFilter{Handle: handle, Limit: 1})
 	if err != nil || len(ps) == 0 {
 		t.Fatalf("product %s: %v", handle, err)
 	}
-	g, err := e.app.catalog.FindGallery(ctx, ps[0].ID, data.GalleryFilter{})
+	return ps[0].ID
+}
+
+func (e *testEnv) galleryNames(t testing.TB, handle string) []string {
+	t.Helper()
+	ctx := data.WithPrincipal(t.Context(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test", Scopes: data.RoleOwner.Scopes()})
+	g, err := e.app.catalog.FindGallery(ctx, e.productID(t, handle), data.GalleryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

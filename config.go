@@ -136,7 +136,7 @@ var serveSettings = slices.Concat([]setting{
 	{flag: "header-timeout", env: "GALLERIST_HEADER_TIMEOUT", arg: "DUR", def: web.DefaultTimeouts.Header.String(),
 		help:  "time a client has to send a request's headers, and the whole body of small requests; uploads may take longer while bytes keep arriving",
 		parse: durationInto(func(c *config) *time.Duration { return &c.timeouts.Header }, time.Nanosecond)},
-}, kindLimitSettings(), []setting{
+}, kindLimitSettings(), []setting{importMaxSetting,
 	{flag: "fetch-allow", env: "GALLERIST_FETCH_ALLOW", arg: "CIDRS",
 		help: "address ranges URL imports and webhook deliveries may reach although not public, e.g. 10.1.2.0/24 for an intranet; none by default",
 		parse: func(c *config, v string) (err error) {
@@ -207,6 +207,18 @@ func durationInto(field func(*config) *time.Duration, least time.Duration) func(
 
 // mbDefault spells a byte count as a --max-*-mb default.
 func mbDefault(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
+
+// importMaxSetting bounds a zip import (serve's uploads and the CLI's zips).
+var importMaxSetting = setting{flag: "import-max-mb", env: "GALLERIST_IMPORT_MAX_MB", arg: "N", def: mbDefault(data.MaxImportBytes),
+	help: "the largest zip a bulk import takes, and the most its files may expand to, in megabytes",
+	parse: func(c *config, v string) error {
+		mb, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(mb > 0) || mb > 1<<24 {
+			return errors.New("must be a number of megabytes, more than 0")
+		}
+		c.limits.MaxImportBytes = int64(mb * (1 << 20))
+		return nil
+	}}
 
 // kindLimitSettings are the size limit settings, one per kind of
 // data.KindTable: --max-image-mb, GALLERIST_MAX_IMAGE_MB, and so on.

@@ -14,7 +14,7 @@ var badValues = map[string]string{
 	"trusted-proxies": "10.0.0.0/33", "cors-origins": "shop.example", "max-conns-per-ip": "-1",
 	"shutdown-grace": "soon", "header-timeout": "10", "max-image-mb": "big", "max-document-mb": "0",
 	"max-video-mb": "-5", "max-audio-mb": "NaN", "fetch-allow": "intranet", "fetch-timeout": "0s",
-	"render-workers": "two", "webp": "yes please", "decode-memory-mb": "0", "keep-location": "2",
+	"render-workers": "two", "webp": "yes please", "decode-memory-mb": "0", "keep-location": "2", "import-max-mb": "lots",
 	"trash-days": "a week", "metrics-addr": "9090", "log-format": "xml",
 	"blobs": "s3://Bad_Bucket/", "s3-access-key": "has space", "s3-secret-key": "secret with space",
 	"blobs-redirect": "cdn.example.com/media", "blobs-redirect-ttl": "200h",

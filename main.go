@@ -144,7 +144,9 @@ type app struct {
 	media   *storage.MediaService
 	defOrg  *data.Org
 
-	catalog  *storage.CatalogService
+	catalog *storage.CatalogService
+	// importer runs bulk imports: the CLI's, the API's and the UI's.
+	importer *storage.Importer
 	events   *storage.EventService
 	webhooks *storage.WebhookService
 
@@ -187,6 +189,7 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.renderer.WebP = cfg.render.webp
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
+	a.importer = storage.NewImporter(a.media, a.catalog, staging, cfg.limits)
 	a.events = storage.NewEventService(db)
 	a.webhooks = storage.NewWebhookService(db, a.media.Fetcher)
 	a.webhooks.Encode = func(ev *data.Event) ([]byte, error) { return json.Marshal(handlers.NewEventJSON(ev)) }
@@ -300,6 +303,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
 	stopWebhooks()
+	a.importer.Close()
 	a.renderer.Wait()
 	if cerr := a.staging.Clear(); cerr != nil {
 		log.Warn("clear staging files", "err", cerr)
@@ -310,7 +314,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now,
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now,
 		Events: a.events, Webhooks: a.webhooks})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,

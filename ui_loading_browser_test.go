@@ -61,8 +61,10 @@ func TestBrowserKindTabsAtPhoneWidth(t *testing.T) {
 	// Under 768 px the sidebar is a Menu: open it and go to the library.
 	b.click(t, `details[data-menu] > summary`)
 	b.click(t, `details[data-menu] a[href="/media"]`)
-	b.waitJS(t, "the library", `location.pathname === "/media" && document.querySelector("[data-scroll-hint]") !== null`)
+	// The row's hint is set by app.js once the page has loaded (or htmx has
+	// swapped it in): wait for it, not only for the row.
 	row := `document.querySelector("[data-scroll-hint]")`
+	b.waitJS(t, "the library's kinds row, hinted", `location.pathname === "/media" && `+row+` !== null && `+row+`.dataset.more !== undefined`)
 	overflows := evalJS[bool](t, b, row+`.scrollWidth > `+row+`.clientWidth`)
 	hint := evalJS[string](t, b, row+`.dataset.more`)
 	if overflows && hint != "right" {

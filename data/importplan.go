@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -197,4 +198,118 @@ func ParseImportCSV(r io.Reader) ([]ImportFile, error) {
 	})
 	renumber(files)
 	return files, nil
+}
+
+// MaxImportBytes is the default bound of one zip import, both of the zip
+// itself and of everything it expands to (Limits.MaxImportBytes).
+const MaxImportBytes = 2 << 30
+
+// ImportOptions say how an import runs: DryRun checks every file and
+// changes nothing; CreateProducts creates the products named in the files
+// that do not exist yet (else their files fail).
+type ImportOptions struct {
+	DryRun         bool `json:"dry_run"`
+	CreateProducts bool `json:"create_products"`
+	// CreateHint ends the reason of files whose product is missing: how to
+	// create it from where the import was started ("pass --create-products").
+	CreateHint string `json:"-"`
+}
+
+// ImportIssue is a file an import skipped or that failed, and why.
+type ImportIssue struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// The states of a file in an import's plan or result.
+const (
+	ImportFileNew       = "new"        // a new media item (would be) made from it
+	ImportFileInLibrary = "in_library" // its bytes are in the library already: that item is attached
+	ImportFileInGallery = "in_gallery" // that item is in the product's gallery already: nothing to do
+	ImportFileDuplicate = "duplicate"  // the same bytes as an earlier file of the product in this import
+	ImportFileFailed    = "failed"     // refused (Reason says why)
+)
+
+// ImportPlanFile is one file of a product in an import's plan or result.
+type ImportPlanFile struct {
+	Path     string `json:"path"`
+	Position int    `json:"position"`
+	Alt      string `json:"alt,omitempty"`
+	Status   string `json:"status"`
+	MediaID  int64  `json:"media_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ImportProduct is what an import does to one product: whether it exists
+// (or was, or would be, created) and its files in gallery order.
+type ImportProduct struct {
+	Handle    string           `json:"handle"`
+	ProductID int64            `json:"product_id,omitempty"`
+	Exists    bool             `json:"exists"`
+	Created   bool             `json:"created"`
+	Files     []ImportPlanFile `json:"files"`
+}
+
+// ImportReport is what an import did or, in a dry run, would do.
+type ImportReport struct {
+	DryRun           bool            `json:"dry_run"`
+	CreateProducts   bool            `json:"create_products"`
+	Imported         int             `json:"imported"`           // new media items
+	Reused           int             `json:"reused"`             // files already in the library, attached as they were
+	Attached         int             `json:"attached"`           // gallery places added
+	AlreadyInGallery int             `json:"already_in_gallery"` // files whose item was in that gallery already
+	Duplicates       int             `json:"duplicates"`         // files with the same bytes as an earlier one of their product
+	CreatedProducts  []string        `json:"created_products"`
+	Products         []ImportProduct `json:"products"`
+	Skipped          []ImportIssue   `json:"skipped"` // not media, nested zips, no product handle in the name, too large
+	Failed           []ImportIssue   `json:"failed"`
+}
+
+// Fail records that the file at p failed, and why.
+func (r *ImportReport) Fail(p, reason string) {
+	r.Failed = append(r.Failed, ImportIssue{Path: p, Reason: reason})
+}
+
+// Skip records that the file at p was left out, and why.
+func (r *ImportReport) Skip(p, reason string) {
+	r.Skipped = append(r.Skipped, ImportIssue{Path: p, Reason: reason})
+}
+
+// The states of an import job of the admin UI.
+const (
+	ImportChecking = "checking" // the dry run is running
+	ImportPlanned  = "planned"  // the dry run is done: Plan says what an import would do
+	ImportRunning  = "running"
+	ImportDone     = "done" // Report says what it did
+	ImportFailed   = "failed"
+)
+
+// ImportJob is a zip import of the admin UI: uploaded, dry-run, then run,
+// in the background, with its progress. Jobs live in the server's memory.
+type ImportJob struct {
+	ID       string
+	Filename string
+	State    string
+	Done     int // files handled so far
+	Total    int
+	Options  ImportOptions
+	Plan     *ImportReport // the dry run's
+	Report   *ImportReport // the real run's
+	Error    string        // why the job failed
+}
+
+// ImportService runs bulk imports from a zip: the API's in one request,
+// the admin UI's as a job it polls. Every zip is checked before any work
+// (size, entries, names, expansion); a refused zip leaves nothing behind.
+type ImportService interface {
+	// ImportZip reads a zip from r and imports it (or dry-runs it) at once.
+	ImportZip(ctx context.Context, r io.Reader, filename string, opt ImportOptions) (*ImportReport, error)
+	// StartImport reads a zip from r, checks it and starts its dry run.
+	StartImport(ctx context.Context, r io.Reader, filename string) (*ImportJob, error)
+	// RunImport starts the real run of a planned job.
+	RunImport(ctx context.Context, id string, opt ImportOptions) (*ImportJob, error)
+	// FindImport returns a snapshot of one of the organization's jobs.
+	FindImport(ctx context.Context, id string) (*ImportJob, error)
+	// CancelImport forgets a job that is not running, and its zip.
+	CancelImport(ctx context.Context, id string) error
 }

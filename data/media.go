@@ -30,6 +30,7 @@ type Media struct {
 	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
 	DurationMS    int64 // video and audio; 0 if unknown
 	Alt           string
+	Focal         *FocalPoint // nil: crops are centred
 	SourceURL     string
 	CreatedBy     string
 	CreatedAt     time.Time
@@ -261,6 +262,9 @@ func (f MediaFilter) CountedByKind() bool {
 type MediaUpdate struct {
 	Filename *string
 	Alt      *string // "" clears
+	// SetFocal changes the focal point to Focal (nil clears it).
+	SetFocal bool
+	Focal    *FocalPoint
 }
 
 // Limits are the upload rules; all configurable.
@@ -272,6 +276,8 @@ type Limits struct {
 	MaxSide            int   // either side, in pixels
 	MaxFilesPerRequest int
 	MaxGalleryImages   int
+	// MaxImportBytes bounds a zip import: the zip, and all it expands to.
+	MaxImportBytes int64
 }
 
 // DefaultLimits are the limits when nothing is configured.
@@ -282,6 +288,7 @@ func DefaultLimits() Limits {
 		MaxSide:            16384,
 		MaxFilesPerRequest: 10,
 		MaxGalleryImages:   250,
+		MaxImportBytes:     MaxImportBytes,
 	}
 	for _, k := range KindTable {
 		l.KindBytes[k.Kind] = k.MaxBytes
@@ -583,4 +590,7 @@ type Usage struct {
 // RenditionService serves renditions, making a missing one on demand.
 type RenditionService interface {
 	OpenRendition(ctx context.Context, sha256 string, slot int, ext string) (*Rendition, Blob, error)
+	// OpenCrop opens a fixed-ratio crop of a processed image (its type is
+	// mime), making it on demand, under the same budgets, the first time.
+	OpenCrop(ctx context.Context, sha256, mime string, crop Crop, ext string) (*Rendition, Blob, error)
 }

@@ -30,6 +30,7 @@ type Deps struct {
 	// Renditions serves resized images (nil: originals only).
 	Renditions data.RenditionService
 	Catalog    data.CatalogService
+	Imports    data.ImportService
 	Limits     data.Limits
 	// Events is the log of changes; Webhooks its subscribers.
 	Events   data.EventService

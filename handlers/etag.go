@@ -188,7 +188,7 @@ func lockResource(kind byte, id int64) func() {
 func (h *Handlers) mediaTag(c *fiber.Ctx, m *data.Media, used []data.Usage) (entityTag, error) {
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
-	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt})
+	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt, m.Focal})
 }
 
 // currentMediaTag loads an item and its uses and makes its tag.
@@ -251,11 +251,16 @@ func setTag(c *fiber.Ctx, tag entityTag, err error) error {
 // galleryDigest is the digest part of a gallery's tag: a hash of its images'
 // answers, in the order given.
 func (h *Handlers) galleryDigest(base string, imgs []*data.GalleryImage) (string, error) {
+	return hashJSON(h.galleryImagesJSON(base, imgs))
+}
+
+// galleryImagesJSON is the JSON of gallery images, in their order.
+func (h *Handlers) galleryImagesJSON(base string, imgs []*data.GalleryImage) []GalleryImageJSON {
 	out := make([]GalleryImageJSON, len(imgs))
 	for i, gi := range imgs {
 		out[i] = h.galleryImageJSON(base, gi)
 	}
-	return hashJSON(out)
+	return out
 }
 
 // wholeGallery loads a product's whole gallery in position order with its tag.

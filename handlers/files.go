@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 
 	"gallerist/data"
@@ -16,6 +17,7 @@ var (
 	fileKeyRE      = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	legacyKeyRE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	renditionRE    = regexp.MustCompile(`^([1-9][0-9]{0,4})\.(jpg|png|webp)$`) // one spelling per width
+	cropRE         = regexp.MustCompile(`^([0-9x-]{1,40})\.(jpg|png)$`)        // data.ParseCropName checks the name
 )
 
 // handleFileOriginal serves an original at its public URL, named by the
@@ -60,6 +62,11 @@ func (h *Handlers) redirectLegacy(c *fiber.Ctx, sha, rest string) error {
 func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 	key := c.Params("key")
 	mm := renditionRE.FindStringSubmatch(c.Params("file"))
+	if mm == nil && h.Renditions != nil {
+		if cm := cropRE.FindStringSubmatch(c.Params("file")); cm != nil {
+			return h.fileCrop(c, key, cm[1], cm[2])
+		}
+	}
 	if mm == nil || h.Renditions == nil {
 		return data.NotFound("File")
 	}
@@ -82,6 +89,36 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 		return err
 	}
 	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + mm[1] + mm[2], Immutable: true, Modified: m.CreatedAt, Public: true})
+}
+
+// fileCrop serves /files/{key}/{w}x{h}-{fx}-{fy}.{ext}: a crop at one of
+// data.CropRatios and one of the widths the image has, around the item's
+// current focal point only (a crop for a point it no longer has is not
+// found), so a public URL can never make the server cut an arbitrary crop.
+func (h *Handlers) fileCrop(c *fiber.Ctx, key, name, ext string) error {
+	crop, ok := data.ParseCropName(name)
+	if !ok || !fileKeyRE.MatchString(key) {
+		return data.NotFound("File")
+	}
+	m, err := h.Media.FindPublic(c.UserContext(), key)
+	if err != nil {
+		return err
+	}
+	if m.Kind != data.KindImage || m.Processing != data.ProcessingReady ||
+		data.CropOf(crop.Ratio, crop.Slot, m.Focal) != crop || !slices.Contains(data.CropSlots(m.Width, m.Height, crop.Ratio), crop.Slot) {
+		return data.NotFound("File")
+	}
+	rd, blob, err := h.Renditions.OpenCrop(c.UserContext(), m.SHA256, m.MIMEType, crop, ext)
+	if err != nil {
+		return err
+	}
+	return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: rd.MIMEType, ETag: key + "-" + name + ext, Immutable: true, Modified: m.CreatedAt})
+}
+
+// CropURL is the path of an item's crop at ratio and slot, around its
+// current focal point.
+func CropURL(m *data.Media, r data.CropRatio, slot int, ext string) string {
+	return "/files/" + m.FileKey + "/" + data.CropOf(r, slot, m.Focal).Name() + "." + ext
 }
 
 // RenditionURL is the path of a rendition.

@@ -39,7 +39,8 @@ type GalleryImageJSON struct {
 }
 
 var galleryImageFields = []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
-	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp"}
+	"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp",
+	"focal_x", "focal_y", "crops"}
 
 func (h *Handlers) galleryImageJSON(base string, gi *data.GalleryImage) GalleryImageJSON {
 	j := GalleryImageJSON{ID: gi.ID, ProductID: gi.ProductID, MediaID: gi.MediaID, Position: gi.Position,
@@ -123,14 +124,16 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		base := h.baseURL(c)
-		// The whole gallery's tag when this is the whole gallery; a page's names its images.
-		d, err := h.galleryDigest(base, g.Images)
+		// The whole gallery's tag when this is the whole gallery; a page's
+		// names its images. The images' JSON is built once, for the tag and
+		// the answer.
+		items := h.galleryImagesJSON(h.baseURL(c), g.Images)
+		d, err := hashJSON(items)
 		if err != nil {
 			return nil, err
 		}
 		c.Set(fiber.HeaderETag, galleryTag(pid, g.Version, d))
-		return listOf(g.Images, g.Total, f.Limit, f.Offset, lq.Fields, func(gi *data.GalleryImage) any { return h.galleryImageJSON(base, gi) })
+		return listOf(items, g.Total, f.Limit, f.Offset, lq.Fields, func(gi GalleryImageJSON) any { return gi })
 	})
 	if err != nil {
 		return err
@@ -377,6 +380,9 @@ func (h *Handlers) handleGalleryImagePut(c *fiber.Ctx) error {
 		Srcset          json.RawMessage `json:"srcset"`
 		RenditionsWebP  json.RawMessage `json:"renditions_webp"`
 		SrcsetWebP      json.RawMessage `json:"srcset_webp"`
+		FocalX          json.RawMessage `json:"focal_x"`
+		FocalY          json.RawMessage `json:"focal_y"`
+		Crops           json.RawMessage `json:"crops"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,7 +52,7 @@ type MediaJSON struct {
 // mediaFields are the names fields= accepts.
 var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url"}
+	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url", "focal_x", "focal_y", "crops"}
 
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
@@ -233,8 +234,10 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 		return err
 	}
 	var body struct {
-		Filename optionalString `json:"filename"`
-		Alt      optionalString `json:"alt"`
+		Filename optionalString    `json:"filename"`
+		Alt      optionalString    `json:"alt"`
+		FocalX   optional[float64] `json:"focal_x"`
+		FocalY   optional[float64] `json:"focal_y"`
 	}
 	if err := decodeStrict(c, &body); err != nil {
 		return err
@@ -248,6 +251,16 @@ func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {
 	}
 	if body.Alt.Set {
 		upd.Alt = &body.Alt.Value
+	}
+	focal := data.FocalInput{XSet: body.FocalX.Set, YSet: body.FocalY.Set}
+	if body.FocalX.Set && !body.FocalX.Null {
+		focal.X = &body.FocalX.Value
+	}
+	if body.FocalY.Set && !body.FocalY.Null {
+		focal.Y = &body.FocalY.Value
+	}
+	if upd.SetFocal, upd.Focal, err = focal.Update(); err != nil {
+		return err
 	}
 	defer lockResource(kindMedia, id)()
 	if err := h.mediaPrecondition(c, id); err != nil {
@@ -394,6 +407,12 @@ type RenditionsJSON struct {
 	Srcset          string            `json:"srcset"`
 	RenditionsWebP  map[string]string `json:"renditions_webp,omitempty"`
 	SrcsetWebP      string            `json:"srcset_webp,omitempty"`
+	// FocalX and FocalY are the focal point (null: crops are centred).
+	FocalX *float64 `json:"focal_x"`
+	FocalY *float64 `json:"focal_y"`
+	// Crops are the fixed-ratio crops around the focal point, by ratio
+	// ("1:1") and width ("640"), once the image is processed.
+	Crops map[string]map[string]string `json:"crops,omitempty"`
 }
 
 func renditionsJSON(base string, m *data.Media) RenditionsJSON {
@@ -402,7 +421,39 @@ func renditionsJSON(base string, m *data.Media) RenditionsJSON {
 	if j.RenditionsWebP, j.SrcsetWebP = renditionSet(base, m, true); len(j.RenditionsWebP) == 0 {
 		j.RenditionsWebP = nil
 	}
+	if m.Focal != nil {
+		x, y := m.Focal.X, m.Focal.Y
+		j.FocalX, j.FocalY = &x, &y
+	}
+	j.Crops = cropSet(base, m)
 	return j
+}
+
+// cropSet lists an image's crops, in the format of its renditions (JPEG,
+// or PNG for a transparent original; crops have no WebP).
+func cropSet(base string, m *data.Media) map[string]map[string]string {
+	if m.Kind != data.KindImage || m.Processing != data.ProcessingReady || m.Width == 0 || m.Height == 0 {
+		return nil
+	}
+	ext := ""
+	for _, r := range m.Renditions {
+		if r.Ext != "webp" {
+			ext = r.Ext
+			break
+		}
+	}
+	if ext == "" {
+		return nil
+	}
+	out := map[string]map[string]string{}
+	for _, r := range data.CropRatios {
+		urls := map[string]string{}
+		for _, slot := range data.CropSlots(m.Width, m.Height, r) {
+			urls[strconv.Itoa(slot)] = base + CropURL(m, r, slot, ext)
+		}
+		out[r.Name] = urls
+	}
+	return out
 }
 
 // renditionSet builds the {"320": url} map and the srcset string of an
@@ -543,8 +594,8 @@ func withQueryString(path string, q url.Values) string {
 	return path
 }
 
-// mediaField saves one inline-edited field (alt text or filename) through the
-// same UpdateMedia the API's PATCH uses.
+// mediaField saves one inline-edited field (alt text, filename or focal
+// point) through the same UpdateMedia the API's PATCH uses.
 func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	id, err := pathID(c, "id", "Media item")
 	if err != nil {
@@ -552,12 +603,18 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	}
 	value := c.FormValue(field)
 	var upd data.MediaUpdate
-	if field == "alt" {
+	switch field {
+	case "alt":
 		upd.Alt = &value
-	} else {
+	case "focal":
+		upd.SetFocal, upd.Focal, err = focalForm(c)
+	default:
 		upd.Filename = &value
 	}
-	m, err := h.Media.UpdateMedia(c.UserContext(), id, upd)
+	var m *data.Media
+	if err == nil {
+		m, err = h.Media.UpdateMedia(c.UserContext(), id, upd)
+	}
 	st := views.FieldState{Value: value, Saved: err == nil}
 	if err != nil {
 		if code := data.ErrorCode(err); code != data.ECInvalidField {
@@ -573,6 +630,12 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 			return data.FieldError(field, "%s", st.Error)
 		}
 		label := "Alt text saved."
+		if field == "focal" {
+			label = "Focal point saved."
+			if m.Focal == nil {
+				label = "Focal point cleared: crops are centred."
+			}
+		}
 		if field == "filename" {
 			label = "Renamed to " + m.Filename + "."
 		}
@@ -586,9 +649,12 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 	}
 	c.Status(status)
 	var field1 web.Component
-	if field == "alt" {
+	switch field {
+	case "alt":
 		field1 = views.AltTextField(p, m, st)
-	} else {
+	case "focal":
+		field1 = views.FocalField(p, m, st)
+	default:
 		field1 = views.RenameField(p, m, st)
 	}
 	if err := web.Render(c, status, field1); err != nil {
@@ -618,6 +684,34 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 
 func (h *Handlers) handleMediaAltForm(c *fiber.Ctx) error    { return h.mediaField(c, "alt") }
 func (h *Handlers) handleMediaRenameForm(c *fiber.Ctx) error { return h.mediaField(c, "filename") }
+func (h *Handlers) handleMediaFocalForm(c *fiber.Ctx) error  { return h.mediaField(c, "focal") }
+
+// focalForm reads the detail panel's focal point form: clear, or focal_x
+// and focal_y (as the API takes them, checked by data.FocalInput).
+func focalForm(c *fiber.Ctx) (bool, *data.FocalPoint, error) {
+	if c.FormValue("clear") != "" {
+		return true, nil, nil
+	}
+	in := data.FocalInput{XSet: true, YSet: true}
+	for _, f := range []struct {
+		name string
+		to   **float64
+	}{{"focal_x", &in.X}, {"focal_y", &in.Y}} {
+		s := strings.TrimSpace(c.FormValue(f.name))
+		if s == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			v = math.NaN() // refused by FocalPoint.Validate, with its message
+		}
+		*f.to = &v
+	}
+	if in.X == nil && in.Y == nil {
+		return false, nil, data.FieldError("focal_x", "Click the picture where the product is to set a focal point.")
+	}
+	return in.Update()
+}
 
 // confirmWith renders a confirmation: a modal dialog for htmx, else a page.
 func (h *Handlers) confirmWith(c *fiber.Ctx, status int, p *views.Page, body templ.Component) error {

@@ -294,6 +294,7 @@ func errorSchema(codes []string) obj {
 				"detected_mime_type": str("unsupported_type: the type sniffed from the bytes."),
 				"limit_bytes":        integer("too_large: the size limit that applies."),
 				"url":                str("An import: the URL the error is about."),
+				"entry":              str("A zip import: the zip entry the error is about."),
 				"offset":             integer("invalid_base64: the offset of the first bad character in the attachment."),
 			},
 		}},
@@ -460,6 +461,27 @@ func renditionMap(desc string) obj {
 	}
 	return obj{"type": "object", "propertyNames": obj{"enum": widths}, "additionalProperties": obj{"type": "string", "format": "uri"},
 		"description": desc + " Keyed by width (" + strings.Join(widths, ", ") + "; never upscaled)."}
+}
+
+// focalProps are the focal point and crops of an image, as media items and
+// gallery images both show them.
+func focalProps() obj {
+	coord := func(axis string) obj {
+		return obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
+			"description": "The focal point's " + axis + ", as a fraction of the image (0 to 1); null when none is set (crops are then centred). Set with PATCH /api/media/{id}."}
+	}
+	ratios := make([]string, len(data.CropRatios))
+	for i, r := range data.CropRatios {
+		ratios[i] = r.Name
+	}
+	return obj{
+		"focal_x": coord("x (from the left)"),
+		"focal_y": coord("y (from the top)"),
+		"crops": obj{"type": "object", "propertyNames": obj{"enum": ratios}, "additionalProperties": renditionMap("Crop URLs at this ratio."),
+			"description": "Processed images: crops at each ratio (" + strings.Join(ratios, ", ") + "), by width, cut around the focal point " +
+				"(the largest window of the ratio inside the image, moved inside at the edges): /files/{key}/{w}x{h}-{fx}-{fy}.{ext}, " +
+				"fx and fy in thousandths. A crop URL names its focal point, so moving the point gives new URLs; the old ones answer 404."},
+	}
 }
 
 // processingStates are the values of processing.

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"maps"
+
 	"gallerist/data"
 )
 
@@ -123,7 +125,7 @@ func init() {
 		"GalleryImage": obj{
 			"type": "object",
 			"required": []string{"id", "product_id", "media_id", "position", "alt", "src", "width", "height", "mime_type",
-				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset"},
+				"variant_ids", "created_at", "updated_at", "processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y"},
 			"additionalProperties": false,
 			"properties": obj{
 				"processing":       obj{"type": "string", "enum": processingStates},
@@ -175,6 +177,9 @@ func init() {
 				"srcset":           obj{"description": "Read-only, ignored."},
 				"renditions_webp":  obj{"description": "Read-only, ignored."},
 				"srcset_webp":      obj{"description": "Read-only, ignored."},
+				"focal_x":          obj{"description": "Read-only, ignored (set it on the media item)."},
+				"focal_y":          obj{"description": "Read-only, ignored (set it on the media item)."},
+				"crops":            obj{"description": "Read-only, ignored."},
 			},
 		},
 		"GalleryReorder": obj{
@@ -197,6 +202,7 @@ func init() {
 		},
 	})
 
+	maps.Copy(openapiSchemas["GalleryImage"].(obj)["properties"].(obj), focalProps())
 	// The same objects with every property optional: what fields= returns.
 	for _, name := range []string{"Product", "Variant", "Collection", "GalleryImage"} {
 		addSchemas(obj{name + "Fields": partialOf(openapiSchemas[name].(obj), "A "+name+", or the subset of its properties named by fields.")})

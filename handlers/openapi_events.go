@@ -23,7 +23,7 @@ func init() {
 				}},
 				"actor":      obj{"type": "string", "description": "Who made the change: the user's email, token:NAME, or system (garbage collection)."},
 				"created_at": obj{"type": "string", "format": "date-time"},
-				"data": obj{"type": "object", "description": "What changed: media.created has filename, kind, mime_type, size, sha256; media.updated the fields set (filename, alt); " +
+				"data": obj{"type": "object", "description": "What changed: media.created has filename, kind, mime_type, size, sha256; media.updated the fields set (filename, alt, focal); " +
 					"media.replaced the new file (original_filename, mime_type, size, sha256) and previous_sha256; media.trashed filename and detached; media.restored filename and not_restored (if any); " +
 					"media.purged filename and sha256; gallery.changed gallery_version and media_ids in gallery order; product.created and product.deleted title, handle, status; " +
 					"product.updated the fields set, or variant_id and variant (created, updated, deleted, image)."},

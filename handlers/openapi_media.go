@@ -52,7 +52,7 @@ func init() {
 			"type": "object",
 			"required": []string{"id", "kind", "filename", "original_filename", "mime_type", "size", "sha256", "width", "height",
 				"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
-				"processing", "processing_error", "renditions", "srcset"},
+				"processing", "processing_error", "renditions", "srcset", "focal_x", "focal_y"},
 			"additionalProperties": false,
 			"properties": obj{
 				"id":                obj{"type": "integer", "minimum": 1},
@@ -126,11 +126,15 @@ func init() {
 			"properties": obj{
 				"filename": obj{"type": "string", "minLength": 1, "maxLength": 255},
 				"alt":      obj{"type": []string{"string", "null"}, "maxLength": 1000, "description": "null or \"\" clears."},
+				"focal_x": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1,
+					"description": "With focal_y: the focal point crops are cut around, as fractions of the image from the top left. Both null clear it; one without the other is 422 invalid_field."},
+				"focal_y": obj{"type": []string{"number", "null"}, "minimum": 0, "maximum": 1, "description": "See focal_x."},
 			},
 		},
 	})
 	id := idParam("id", "Media item id.")
 	media := openapiSchemas["Media"].(obj)
+	maps.Copy(media["properties"].(obj), focalProps())
 	restored := maps.Clone(media)
 	restored["properties"] = maps.Clone(media["properties"].(obj))
 	restored["properties"].(obj)["not_restored"] = obj{"type": "array", "items": ref("Unrestored"),

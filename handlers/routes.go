@@ -70,6 +70,9 @@ func (h *Handlers) table() []endpoint {
 		api("PUT", "/api/products/:id/images/:image_id", pWrite, h.handleGalleryImagePut),
 		api("DELETE", "/api/products/:id/images/:image_id", pWrite, h.handleGalleryImageDelete),
 
+		// Bulk import from a zip (imports.go): also needs products:write, checked before the body is read.
+		streamed(api("POST", "/api/imports", mCreate, h.handleImportCreate, "dry_run", "create_products")),
+
 		// Collections (collections.go)
 		api("GET", "/api/collections", pRead, h.handleCollectionList, collectionList.params()...),
 		api("POST", "/api/collections", pWrite, h.handleCollectionCreate),
@@ -124,6 +127,7 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id", mRead, h.handleMediaPage),
 		page("POST", "/media/:id/alt", mUpdate, h.handleMediaAltForm),
 		page("POST", "/media/:id/rename", mUpdate, h.handleMediaRenameForm),
+		page("POST", "/media/:id/focal", mUpdate, h.handleMediaFocalForm),
 		streamed(page("POST", "/media/:id/replace", mUpdate, h.handleMediaReplaceForm)), // versions.go
 		page("POST", "/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestoreForm),
 		page("POST", "/media/:id/versions/:vid/pin", mUpdate, h.handleMediaVersionPinForm),
@@ -173,6 +177,12 @@ func (h *Handlers) table() []endpoint {
 		// Products (products.go)
 		page("GET", "/products", pRead, h.handleProductsPage),
 		page("GET", "/products/new", pWrite, h.handleProductNewPage),
+		// Import from a zip (imports.go): also needs media:create, checked before the zip is read.
+		page("GET", "/products/import", pWrite, h.handleImportPage),
+		streamed(page("POST", "/products/import", pWrite, h.handleImportUpload)),
+		page("GET", "/products/import/:id", pWrite, h.handleImportJobPage),
+		page("POST", "/products/import/:id/run", pWrite, h.handleImportRunForm),
+		page("POST", "/products/import/:id/cancel", pWrite, h.handleImportCancelForm),
 		page("POST", "/products", pWrite, h.handleProductCreateForm),
 		page("GET", "/products/:id", pRead, h.handleGalleryEditor),
 		page("POST", "/products/:id", pWrite, h.handleProductUpdateForm),

@@ -341,6 +341,15 @@
     if (window.htmx) window.htmx.process(p.actions)
   }
 
+  // uploadFailure is what a failed upload's tile says: the server's message, or the status in words.
+  function uploadFailure (xhr, body, name) {
+    return (body && body.error && body.error.message) ||
+      (xhr.status === 413 ? name + ' is too large.' : 'The upload of ' + name + ' failed (' + xhr.status + '). Try again.')
+  }
+  // Trying again helps only when the server or the network failed, not
+  // when the file itself was refused (unsupported, too large, invalid).
+  function retryable (xhr) { return xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 }
+
   function uploadOne (zone, file, tile, done) {
     var kind = kindOf(zone, file)
     var limit = kind ? kind.max : 0
@@ -388,11 +397,7 @@
         done(true)
         return
       }
-      var msg = (body && body.error && body.error.message) ||
-        (xhr.status === 413 ? file.name + ' is too large.' : 'The upload of ' + file.name + ' failed (' + xhr.status + '). Try again.')
-      // Trying again helps only when the server or the network failed, not
-      // when the file itself was refused (unsupported, too large, invalid).
-      failTile(tile, msg, xhr.status >= 500 || xhr.status === 408 || xhr.status === 429 ? retry : null)
+      failTile(tile, uploadFailure(xhr, body, file.name), retryable(xhr) ? retry : null)
       done(false)
     }
     xhr.onerror = function () {
@@ -499,6 +504,52 @@
     form.elements.urls.value = ''
     var details = form.closest('details')
     if (details) details.open = false
+  }, true)
+
+  // "Import from a zip": the zip goes up as one request with the uploads'
+  // tile and bar; the server answers the job's page (the dry run's plan).
+  document.addEventListener('submit', function (e) {
+    var form = e.target
+    if (!form.matches || !form.matches('[data-zip-upload]')) return
+    var file = form.elements.file && form.elements.file.files[0]
+    if (!file || !window.FormData) return
+    e.preventDefault()
+    var list = $('[data-zip-progress]', form)
+    list.innerHTML = ''
+    var tile = makeTile(file)
+    tile._parts.box.style.aspectRatio = 'auto'
+    list.appendChild(tile)
+    var button = $('button[type=submit]', form)
+    var send = function () {
+      if (button) button.disabled = true
+      tile.removeAttribute('data-upload-state')
+      tile._parts.track.hidden = false
+      var xhr = new XMLHttpRequest()
+      xhr.open('POST', form.getAttribute('action'))
+      xhr.setRequestHeader('X-CSRF-Token', csrfToken())
+      xhr.setRequestHeader('Accept', 'application/json')
+      xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) setProgress(tile, ev.loaded / ev.total) }
+      xhr.onload = function () {
+        var body = null
+        try { body = JSON.parse(xhr.responseText) } catch (err) {}
+        if (xhr.status >= 200 && xhr.status < 300 && body && body.redirect) {
+          setProgress(tile, 1)
+          tile._parts.status.textContent = 'Checking the files…'
+          window.location.assign(body.redirect)
+          return
+        }
+        if (button) button.disabled = false
+        failTile(tile, uploadFailure(xhr, body, file.name), retryable(xhr) ? send : null)
+      }
+      xhr.onerror = function () {
+        if (button) button.disabled = false
+        failTile(tile, 'The upload of ' + file.name + ' was interrupted. Check your connection and retry.', send)
+      }
+      var fd = new FormData()
+      fd.append('file', file, file.name)
+      xhr.send(fd)
+    }
+    send()
   }, true)
 
   document.addEventListener('change', function (e) {

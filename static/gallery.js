@@ -376,6 +376,29 @@
   // Before htmx settles a boosted page, so it is laid out once, in the saved density.
   document.addEventListener('htmx:afterSwap', function () { applyDensity(document) })
 
+  // ---- "Show as square crops": tiles cut as the storefront's 1:1 crop
+  // (object-position from the focal point, set on each tile by the
+  // server). The choice is kept in this browser.
+  var cropsKey = 'gallerist:gallery-crops'
+  function applyCrops (root) {
+    var editor = root && root.id === 'gallery-editor' ? root : $('#gallery-editor', root && root.querySelector ? root : document)
+    if (!editor) return
+    var on = false
+    try { on = window.localStorage.getItem(cropsKey) === 'square' } catch (e) {}
+    if (on) editor.setAttribute('data-crops', 'square')
+    else editor.removeAttribute('data-crops')
+    $$('[data-crops-toggle]', editor).forEach(function (b) { b.setAttribute('aria-pressed', String(on)) })
+  }
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('[data-crops-toggle]')
+    if (!b) return
+    var on = b.getAttribute('aria-pressed') !== 'true'
+    try { window.localStorage.setItem(cropsKey, on ? 'square' : 'full') } catch (err) {}
+    applyCrops(b.closest('#gallery-editor'))
+    announce(on ? 'Tiles show the square crops the storefront gets.' : 'Tiles show whole images.')
+  })
+  document.addEventListener('htmx:afterSwap', function () { applyCrops(document) })
+
   // ---- Files dropped on the gallery go where they were dropped: before the
   // tile under the pointer (after it, on its right half). app.js asks here.
   function dropBefore (x, y) {
@@ -528,6 +551,7 @@
 
   G.onLoad(function (root) {
     applyDensity(root)
+    applyCrops(root)
     $$('[data-sortable]', root).forEach(initSortable)
     initPicker(root)
   })

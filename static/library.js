@@ -352,5 +352,62 @@
     if (bar && $('#media-grid [data-select]')) { bar.hidden = false; initSelection() }
   })
 
+  // ---- Focal point, in the detail panel: a click on the picture sets it,
+  // the arrow keys move it (Shift: ten times further). Each change fills
+  // the form's two numbers and submits it (htmx swaps the form back with
+  // the saved state; #focal-area keeps the focus across the swap).
+  // pendingFocal is the last point set here and not yet answered: a key
+  // pressed while a save is on its way is sent again once that answer
+  // has replaced the form, so the last press is never lost.
+  var pendingFocal = null
+  function pct (v) { return (Math.round(v * 1000) / 10) + '%' }
+  function setFocal (form, x, y, wait) {
+    x = Math.min(1, Math.max(0, Math.round(x * 1000) / 1000))
+    y = Math.min(1, Math.max(0, Math.round(y * 1000) / 1000))
+    pendingFocal = { action: form.getAttribute('action'), x: x, y: y }
+    $('[data-focal-x]', form).value = String(x)
+    $('[data-focal-y]', form).value = String(y)
+    var mark = $('[data-focal-marker]', form)
+    mark.hidden = false
+    mark.style.left = pct(x)
+    mark.style.top = pct(y)
+    $('[data-focal-text]', form).textContent = pct(x) + ' across, ' + pct(y) + ' down'
+    clearTimeout(form._focalTimer)
+    form._focalTimer = setTimeout(function () { form.requestSubmit() }, wait)
+  }
+  document.addEventListener('htmx:afterSwap', function () {
+    var form = $('#focal-form')
+    var p = pendingFocal
+    if (!form || !p) return
+    var x = parseFloat($('[data-focal-x]', form).value)
+    var y = parseFloat($('[data-focal-y]', form).value)
+    if (form.getAttribute('action') !== p.action || $('#focal-error', form) || (x === p.x && y === p.y)) {
+      pendingFocal = null // another item, refused, or saved as set
+      return
+    }
+    setFocal(form, p.x, p.y, 0)
+  })
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('[data-focal-clear]')) pendingFocal = null
+    var area = e.target.closest && e.target.closest('[data-focal-area]')
+    var img = area && $('img', area)
+    if (!img) return
+    var r = img.getBoundingClientRect()
+    if (!r.width || !r.height) return
+    setFocal(area.closest('[data-focal-form]'), (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height, 0)
+  })
+  document.addEventListener('keydown', function (e) {
+    var area = e.target.closest && e.target.closest('[data-focal-area]')
+    var d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key]
+    if (!area || !d || e.altKey || e.ctrlKey || e.metaKey) return
+    e.preventDefault()
+    var form = area.closest('[data-focal-form]')
+    var x = parseFloat($('[data-focal-x]', form).value)
+    var y = parseFloat($('[data-focal-y]', form).value)
+    var step = e.shiftKey ? 0.1 : 0.01
+    // Saved once the keys rest, not on every press.
+    setFocal(form, (isNaN(x) ? 0.5 : x) + d[0] * step, (isNaN(y) ? 0.5 : y) + d[1] * step, 500)
+  })
+
   G.onLoad(function () { initSelection() })
 })()

@@ -178,9 +178,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		base := filepath.Base(name)
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		version, err := migrationVersion(base)
 		if err != nil {
-			return fmt.Errorf("migration %s: name must start with a number", base)
+			return err
 		}
 		if err := db.update(ctx, func(tx *sql.Tx) error {
 			var n int
@@ -205,6 +205,16 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationVersion is the number a migration's file name starts with
+// ("012_media_live_id.sql" is 12): its version, whatever other numbers exist.
+func migrationVersion(base string) (int, error) {
+	version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+	if err != nil {
+		return 0, fmt.Errorf("migration %s: name must start with a number", base)
+	}
+	return version, nil
 }
 
 // update runs fn in one immediate write transaction.

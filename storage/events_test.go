@@ -63,6 +63,14 @@ func TestEventsEveryChange(t *testing.T) {
 		t.Fatalf("update event: actor %q payload %s (%v)", evs[0].Actor, evs[0].Payload, err)
 	}
 
+	if _, err := e.media.UpdateMedia(ctx, a.ID, data.MediaUpdate{SetFocal: true, Focal: &data.FocalPoint{X: 0.25, Y: 0.75}}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("media.updated media:%d", a.ID))
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 1}); string(evs[0].Payload) != `{"focal":{"x":0.25,"y":0.75}}` {
+		t.Fatalf("focal event payload %s", evs[0].Payload)
+	}
+
 	p := e.createProduct(t, ctx, "Mug")
 	step(t, fmt.Sprintf("product.created product:%d", p.ID))
 	title := "Red mug"

@@ -47,7 +47,7 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, '')`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -62,14 +62,18 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var kind string
 	var w, h, dur, deleted sql.NullInt64
 	var created, updated int64
+	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	m.Kind = data.Kind(kind)
 	m.Width, m.Height, m.DurationMS = int(w.Int64), int(h.Int64), dur.Int64
 	m.CreatedAt, m.UpdatedAt, m.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	if fx.Valid && fy.Valid {
+		m.Focal = &data.FocalPoint{X: fx.Float64, Y: fy.Float64}
+	}
 	return &m, nil
 }
 
@@ -353,6 +357,10 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
+	rendStmt, err := s.db.readStmt(ctx, renditionsOfSQL)
+	if err != nil {
+		return nil, data.Total{}, err
+	}
 	var out []*data.Media
 	var total int
 	var walkCut bool
@@ -378,7 +386,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return loadRenditions(ctx, tx, out)
+		return loadRenditionsWith(ctx, tx, rendStmt, out)
 	})
 	if err != nil {
 		return nil, data.Total{}, err
@@ -486,14 +494,14 @@ func countByKind(org int64, f data.MediaFilter) (string, []any) {
 	return `SELECT COALESCE(SUM(n), 0), 0 FROM media_counts WHERE ` + strings.Join(cw, " AND "), cargs
 }
 
-// UpdateMedia changes a live item's filename or alt text.
+// UpdateMedia changes a live item's filename, alt text or focal point.
 func (s *MediaService) UpdateMedia(ctx context.Context, id int64, upd data.MediaUpdate) (*data.Media, error) {
 	org, err := orgID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if upd.Filename == nil && upd.Alt == nil {
-		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename or alt.")
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
+		return nil, data.Errorf(data.ECEmptyUpdate, "Send at least one of filename, alt or focal_x and focal_y.")
 	}
 	upd, err = validMediaUpdate(upd)
 	if err != nil {
@@ -541,17 +549,22 @@ func validMediaUpdate(upd data.MediaUpdate) (data.MediaUpdate, error) {
 		}
 		upd.Alt = &v
 	}
+	if upd.SetFocal && upd.Focal != nil {
+		if err := upd.Focal.Validate(); err != nil {
+			return upd, err
+		}
+	}
 	return upd, nil
 }
 
-// writeMediaUpdate sets the validated filename and alt text of upd (nil:
-// unchanged) on the item cur, and its search text; nothing when upd sets
-// neither.
+// writeMediaUpdate sets the validated filename, alt text and focal point of
+// upd (nil, or SetFocal false: unchanged) on the item cur, and its search
+// text; nothing when upd sets none.
 func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *data.Media, upd data.MediaUpdate) error {
-	if upd.Filename == nil && upd.Alt == nil {
+	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
 		return nil
 	}
-	changed := map[string]string{}
+	changed := map[string]any{}
 	if upd.Filename != nil {
 		cur.Filename = *upd.Filename
 		changed["filename"] = cur.Filename
@@ -560,9 +573,21 @@ func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *da
 		cur.Alt = *upd.Alt
 		changed["alt"] = cur.Alt
 	}
+	if upd.SetFocal {
+		cur.Focal = upd.Focal
+		if cur.Focal != nil {
+			changed["focal"] = map[string]float64{"x": cur.Focal.X, "y": cur.Focal.Y}
+		} else {
+			changed["focal"] = nil
+		}
+	}
+	var fx, fy sql.NullFloat64
+	if cur.Focal != nil {
+		fx, fy = sql.NullFloat64{Float64: cur.Focal.X, Valid: true}, sql.NullFloat64{Float64: cur.Focal.Y, Valid: true}
+	}
 	now := ms(s.db.Now())
-	if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-		cur.Filename, cur.Alt, now, cur.ID, cur.OrgID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, focal_x = ?, focal_y = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+		cur.Filename, cur.Alt, fx, fy, now, cur.ID, cur.OrgID); err != nil {
 		return err
 	}
 	if err := recordEvent(ctx, tx, now, mediaEvent(cur.OrgID, data.EventMediaUpdated, cur.ID, changed)); err != nil {

@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -465,9 +468,15 @@ func (r *Renderer) OpenRendition(ctx context.Context, sha string, slot int, ext 
 	if !data.IsRenditionWidth(slot) {
 		return nil, nil, ErrNoRendition
 	}
+	return r.open(ctx, sha, slot, ext, func() error { return r.makeOnDemand(ctx, sha, slot, ext) })
+}
+
+// open opens the stored rendition (or crop) at slot in the format of ext,
+// calling create first when there is none yet.
+func (r *Renderer) open(ctx context.Context, sha string, slot int, ext string, create func() error) (*data.Rendition, data.Blob, error) {
 	rd, err := r.lookup(ctx, sha, slot, ext)
 	if errors.Is(err, sql.ErrNoRows) {
-		if err := r.makeOnDemand(ctx, sha, slot, ext); err != nil {
+		if err := create(); err != nil {
 			return nil, nil, err
 		}
 		rd, err = r.findRendition(ctx, sha, slot, ext)
@@ -546,43 +555,68 @@ func (r *Renderer) makeOnDemand(ctx context.Context, sha string, slot int, ext s
 	if !slices.Contains(data.RenditionSlots(width), slot) {
 		return ErrNoRendition
 	}
-	// Detached from the request: the first caller's hang-up must not fail the others.
 	_, err, _ = r.sf.Do(sha+"/"+strconv.Itoa(slot)+"/"+ext, func() (any, error) {
 		if _, err := r.findRendition(ctx, sha, slot, ext); err == nil {
 			return nil, nil
 		}
-		wctx := context.WithoutCancel(ctx)
-		blob, err := r.blobs.Open(wctx, sha)
-		if err != nil {
-			return nil, err
-		}
-		defer blob.Close()
-		var rd render.Rendition
-		a := &admission{r: r, ctx: ctx}
-		defer a.release()
-		if err := data.Safely(func() (err error) {
-			rd, err = render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp", a))
-			return err
-		}); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if isPanic(err) {
-				r.db.Log.Error("on-demand rendition panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
-			}
-			return nil, ErrNoRendition
-		}
-		return nil, r.store(wctx, sha, slot, rd)
+		return nil, r.makeStored(ctx, sha, slot, "on-demand rendition", func(blob io.Reader, a *admission) (render.Rendition, error) {
+			return render.MakeOne(blob, "image/jpeg", slot, r.opts(ext == "webp", a))
+		})
 	})
 	return err
 }
+
+// makeStored makes one rendition or crop of the original on request, through
+// mk under the decode budget, and stores it at slot. It is detached from
+// the request: the first caller's hang-up must not fail the others waiting
+// on it. A failure to make it reads as not found (and is logged).
+func (r *Renderer) makeStored(ctx context.Context, sha string, slot int, what string, mk func(io.Reader, *admission) (render.Rendition, error)) error {
+	wctx := context.WithoutCancel(ctx)
+	blob, err := r.blobs.Open(wctx, sha)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	var rd render.Rendition
+	a := &admission{r: r, ctx: ctx}
+	defer a.release()
+	if err := data.Safely(func() (err error) {
+		rd, err = mk(blob, a)
+		return err
+	}); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if isPanic(err) {
+			r.db.Log.Error(what+" panicked", "media_ids", r.mediaIDs(sha), "sha256", sha, "err", err)
+		} else {
+			r.db.Log.Warn(what+" failed", "media_ids", r.mediaIDs(sha), "sha256", sha, "slot", slot, "err", err)
+		}
+		return ErrNoRendition
+	}
+	a.release()
+	return r.store(wctx, sha, slot, rd)
+}
+
+// renditionsOfSQL reads the renditions of the blobs a JSON array of sha256
+// names: one statement text whatever the number, so it can be prepared
+// once. Crops (slots from data.CropSlotBase, the second parameter) depend
+// on each row's focal point: they are listed from it (handlers), not here.
+const renditionsOfSQL = `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
+	WHERE sha256 IN (SELECT value FROM json_each(?)) AND slot < ? ORDER BY sha256, slot, ext`
 
 // loadRenditions fills Renditions on image items: those made so far, or, for
 // a JPEG still being processed, the URLs it will have (each is made on
 // demand if asked for first).
 func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error {
+	return loadRenditionsWith(ctx, tx, nil, items)
+}
+
+// loadRenditionsWith is loadRenditions reading through prepared, a
+// statement of renditionsOfSQL prepared on tx's pool (nil: prepared now).
+func loadRenditionsWith(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, items []*data.Media) error {
 	bySHA := map[string][]*data.Media{}
-	var args []any
+	var shas []string
 	for _, m := range items {
 		// Renditions are shared by every row with the same bytes, but an item
 		// shows them only once its own processing is done: another
@@ -591,12 +625,12 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 			continue
 		}
 		if _, seen := bySHA[m.SHA256]; !seen {
-			args = append(args, m.SHA256)
+			shas = append(shas, m.SHA256)
 		}
 		bySHA[m.SHA256] = append(bySHA[m.SHA256], m)
 	}
-	if len(args) > 0 {
-		if err := loadMadeRenditions(ctx, tx, args, bySHA); err != nil {
+	if len(shas) > 0 {
+		if err := loadMadeRenditions(ctx, tx, prepared, shas, bySHA); err != nil {
 			return err
 		}
 	}
@@ -611,9 +645,17 @@ func loadRenditions(ctx context.Context, tx *sql.Tx, items []*data.Media) error 
 	return nil
 }
 
-func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[string][]*data.Media) error {
-	rows, err := tx.QueryContext(ctx, `SELECT sha256, slot, ext, mime_type, width, height FROM renditions
-		WHERE sha256 IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY sha256, slot, ext`, args...)
+func loadMadeRenditions(ctx context.Context, tx *sql.Tx, prepared *sql.Stmt, shas []string, bySHA map[string][]*data.Media) error {
+	list, err := json.Marshal(shas)
+	if err != nil {
+		return err
+	}
+	var rows *sql.Rows
+	if prepared != nil {
+		rows, err = tx.StmtContext(ctx, prepared).QueryContext(ctx, string(list), data.CropSlotBase)
+	} else {
+		rows, err = tx.QueryContext(ctx, renditionsOfSQL, string(list), data.CropSlotBase)
+	}
 	if err != nil {
 		return err
 	}
@@ -629,4 +671,49 @@ func loadMadeRenditions(ctx context.Context, tx *sql.Tx, args []any, bySHA map[s
 		}
 	}
 	return rows.Err()
+}
+
+// OpenCrop opens a crop of a live image whose renditions are made, making
+// it first if it does not exist yet (once, however many ask), in the
+// format its renditions have (JPEG, or PNG for a transparent original: a
+// request for the other extension is not found). Crops are stored beside
+// the renditions under their data.Crop.StorageSlot, so backups, GC,
+// verify and blob migration treat them as renditions, and shared, like
+// them, by every row with the same bytes and focal point. The caller
+// checks the crop is one the item has (its focal point, a slot it fits).
+func (r *Renderer) OpenCrop(ctx context.Context, sha, mime string, c data.Crop, ext string) (*data.Rendition, data.Blob, error) {
+	if ext != "jpg" && ext != "png" {
+		return nil, nil, ErrNoRendition
+	}
+	return r.open(ctx, sha, c.StorageSlot(), ext, func() error { return r.makeCrop(ctx, sha, mime, c) })
+}
+
+// makeCrop makes and stores one crop, unless it is made already (in either
+// format) or the original is no longer live and processed.
+func (r *Renderer) makeCrop(ctx context.Context, sha, mime string, c data.Crop) error {
+	slot := c.StorageSlot()
+	_, err, _ := r.sf.Do(sha+"/"+strconv.Itoa(slot), func() (any, error) {
+		var made, live bool
+		if err := r.db.read.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM renditions WHERE sha256 = ? AND slot = ?),
+			EXISTS (SELECT 1 FROM media WHERE sha256 = ? AND deleted_at IS NULL AND kind = 'image' AND processing = 'ready')`,
+			sha, slot, sha).Scan(&made, &live); err != nil {
+			return nil, err
+		}
+		if made || !live {
+			return nil, nil
+		}
+		return nil, r.makeStored(ctx, sha, slot, "crop "+c.Name(), func(blob io.Reader, a *admission) (render.Rendition, error) {
+			return render.MakeCrop(blob, mime, cropFunc(c), r.opts(false, a))
+		})
+	})
+	return err
+}
+
+// cropFunc is the crop's window and size for the decoded original.
+func cropFunc(c data.Crop) render.CropFunc {
+	return func(ow, oh int) (image.Rectangle, int, int) {
+		w, h := data.CropSize(ow, oh, c.Ratio, c.Slot)
+		return data.CropWindow(ow, oh, c.Ratio, c.Focal()), w, h
+	}
 }

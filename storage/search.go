@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -157,11 +158,14 @@ type searchWhere struct {
 	// for counting a common term's matches from its list.
 	gram     string
 	gramArgs []any
+	// repeats: gram is a range of grams (a prefix), whose postings may name
+	// a row more than once.
+	repeats bool
 }
 
 // planSearchWhere finds the gram (or the prefix) with the fewest postings
-// in org, each counted only up to the rare limit, and makes the condition:
-// the text test, with the candidates when that gram's list is short.
+// in org and makes the condition: the text test, with the candidates when
+// that gram's list is short.
 func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchWhere, error) {
 	tx := db.read
 	p := planSearch(q)
@@ -171,25 +175,31 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		return text, err
 	}
 	limit := rareLimit(live)
-	try := p.grams
+	// The counts of media_gram_counts pick the gram (migration 015): the
+	// rarest of the term's, or, for a prefix, the sum over the grams it
+	// starts (postings, which may name a row more than once, as the list
+	// read is).
+	best, c, a := 0, "", []any(nil)
 	if p.prefix != "" {
-		try = []string{""}
-	}
-	best := limit + 2
-	for _, g := range try {
-		c, a := gramCond(g, p.prefix)
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND `+c+` LIMIT ?)`,
-			append(append([]any{org}, a...), limit+1)...).Scan(&n); err != nil {
+		c, a = gramCond("", p.prefix)
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM media_gram_counts p WHERE p.org_id = ? AND `+c,
+			append([]any{org}, a...)...).Scan(&best); err != nil {
 			return text, err
 		}
-		if n < best {
-			best, text.gram, text.gramArgs = n, c, a
+	} else {
+		list, err := json.Marshal(p.grams)
+		if err != nil {
+			return text, err
 		}
-		if n == 0 {
-			break
+		var gram string
+		if err := tx.QueryRowContext(ctx, `SELECT g.value, COALESCE(c.n, 0) FROM json_each(?) g
+			LEFT JOIN media_gram_counts c ON c.org_id = ? AND c.gram = g.value ORDER BY 2, g.key LIMIT 1`,
+			string(list), org).Scan(&gram, &best); err != nil {
+			return text, err
 		}
+		c, a = gramCond(gram, "")
 	}
+	text.gram, text.gramArgs, text.repeats = c, a, p.prefix != ""
 	if best > limit {
 		return text, nil
 	}
@@ -211,18 +221,33 @@ var maxCountWalk = 20_000
 // list (most postings of which match), plus the rows not indexed yet;
 // where is the list's whole condition. Its second column is 1 when the
 // list is longer than the walk: fewer matches than data.MaxCountedTotal+1
-// are then a floor, not the total.
+// are then a floor, not the total (a count that reached the cap is capped
+// anyway, so the list is not measured then).
+//
+// Each posting's row is tested in a correlated EXISTS, not joined: SQLite
+// reads a LIMITed subquery joined to another table into a temporary table
+// first (every one of maxCountWalk postings, 20,000 at a million rows),
+// but streams it when it is the query's only table, so the count stops at
+// the cap. One gram's postings name distinct rows (its primary key), so
+// only a prefix's walk needs DISTINCT. At 100,000 rows, a three-letter
+// common term: 5.3 ms before, 0.5 ms after.
 func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
-	q := `SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT w.media_id FROM
-				(SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?) w
-			JOIN media m ON m.id = w.media_id
-			WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty) AND ` + where + ` LIMIT ?))
-		+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `),
-		(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ?`
-	a := append(append([]any{org}, sw.gramArgs...), maxCountWalk)
+	walk := `SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?`
+	if sw.repeats {
+		walk = `SELECT DISTINCT media_id FROM (` + walk + `)`
+	}
+	q := `SELECT n, CASE WHEN n > ? THEN 0 ELSE
+			(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ? END
+		FROM (SELECT
+			(SELECT COUNT(*) FROM (SELECT 1 FROM (` + walk + `) w
+				WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty)
+					AND EXISTS (SELECT 1 FROM media m WHERE m.id = w.media_id AND ` + where + `) LIMIT ?))
+			+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `) AS n)`
+	a := []any{data.MaxCountedTotal}
+	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
+	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk)
 	a = append(append(a, args...), data.MaxCountedTotal+1)
 	a = append(a, args...)
-	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
 	return q, a
 }
 
@@ -313,6 +338,11 @@ func (s *MediaService) PendingIndex(ctx context.Context) (int, error) {
 func (s *MediaService) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
 	var total int
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		// The counts go first: the trigger then has nothing to count down
+		// for each posting deleted (half the time of the delete).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_gram_counts`); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media_grams`); err != nil {
 			return err
 		}

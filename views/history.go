@@ -34,6 +34,13 @@ func DescribeEvent(ev *data.Event) string {
 				parts = append(parts, "Alt text set to “"+v+"”")
 			}
 		}
+		if v, ok := d["focal"]; ok {
+			if v == nil {
+				parts = append(parts, "Focal point cleared")
+			} else {
+				parts = append(parts, "Focal point set")
+			}
+		}
 		return strings.Join(parts, "; ")
 	case data.EventMediaReplaced:
 		return "File replaced with " + str("original_filename")

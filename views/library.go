@@ -119,6 +119,7 @@ type MediaDetail struct {
 	Close string
 	Alt   FieldState
 	Name  FieldState
+	Focal FieldState
 }
 
 // FieldState is an inline-edited field after a save: what was typed, whether

@@ -92,6 +92,7 @@ type job struct {
 	start    time.Duration // threadCPU when the call started
 	reserve  time.Duration // predicted decoding still to come after a JPEG's scans
 	estimate *Cost         // for Estimate: admit records the cost here and stops
+	crop     CropFunc      // for MakeCrop: the crop made instead of widths
 }
 
 func newJob(widths []int, f formats, opt Options) *job {
@@ -103,9 +104,19 @@ func newJob(widths []int, f formats, opt Options) *job {
 }
 
 // largest is the largest width the job makes of an original ow pixels wide.
-func (j *job) largest(ow, _ int) int {
-	ws := plan(j.widths, ow)
+func (j *job) largest(ow, oh int) int {
+	ws := j.plan(ow, oh)
 	return ws[len(ws)-1]
+}
+
+// plan is the widths the job resizes an ow×oh original to. A crop is
+// costed as a resize of the whole original to the width its window is
+// made from: more than the crop's own work, never less.
+func (j *job) plan(ow, oh int) []int {
+	if j.crop != nil {
+		return []int{j.cropWidth(ow, oh)}
+	}
+	return plan(j.widths, ow)
 }
 
 // admit is called with the job's estimated cost once the header is read.
@@ -382,7 +393,7 @@ func jpegCost(h *jpegscale.Header, scale, orientation int, j *job) Cost {
 // makes of a decoded raster of shape src, for an original of oriented size
 // ow×oh, following makeRenditions step by step.
 func renditionsCost(t *tally, src rshape, j *job, ow, oh int) {
-	ws := plan(j.widths, ow)
+	ws := j.plan(ow, oh)
 	made := []rshape{src}
 	for i := len(ws) - 1; i >= 0; i-- {
 		w := ws[i]

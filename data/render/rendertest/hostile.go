@@ -1,4 +1,5 @@
-// Package rendertest builds hostile images for tests: small files that claim
+// Package rendertest builds images for tests: a dot at a known place (Dot),
+// and hostile ones: small files that claim
 // or expand to very large pictures, or that make a decoder work hard. Each
 // is valid enough for data/probe to accept at upload (unless said
 // otherwise), so that it reaches the render pipeline. They are generated,

@@ -1,0 +1,314 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"gallerist/data"
+)
+
+// Importer runs bulk imports from a folder or a zip: the CLI's, the API's
+// and the admin UI's go through this one code. Files are named by product
+// handle (red-mug.jpg, red-mug-2.jpg, red-mug_3.png) or listed in an
+// import.csv (handle,position,file,alt); each is staged like an upload
+// (same sniffing, size and pixel rules), files already in the library are
+// reused, not copied, and each product's new images go to the end of its
+// gallery in order.
+type Importer struct {
+	Media   data.MediaService
+	Catalog data.CatalogService
+	Staging *Staging
+	Limits  data.Limits
+	jobs    importJobs
+}
+
+// NewImporter returns the importer over the given services.
+func NewImporter(media data.MediaService, catalog data.CatalogService, staging *Staging, limits data.Limits) *Importer {
+	im := &Importer{Media: media, Catalog: catalog, Staging: staging, Limits: limits}
+	im.jobs.init()
+	return im
+}
+
+// ImportCSVName is the CSV that, at the top of the folder, lists what to import.
+const ImportCSVName = "import.csv"
+
+// importRun is one run of an import.
+type importRun struct {
+	im   *Importer
+	src  ImportSource
+	opt  data.ImportOptions
+	rep  *data.ImportReport
+	seen map[string]int64 // sha256 → the media item made or found this run (0 in a dry run)
+}
+
+// Import imports src (or, with opt.DryRun, checks it and says what it
+// would do) in ctx's organization; progress, if set, hears how many files
+// of how many are done. Files that fail are in the report; the error is
+// for what stops the whole import (scopes, the database).
+func (im *Importer) Import(ctx context.Context, src ImportSource, opt data.ImportOptions, progress func(done, total int)) (*data.ImportReport, error) {
+	if err := mayImport(ctx); err != nil {
+		return nil, err
+	}
+	r := &importRun{im: im, src: src, opt: opt, seen: map[string]int64{},
+		rep: &data.ImportReport{DryRun: opt.DryRun, CreateProducts: opt.CreateProducts, // lists are [] in JSON, never null
+			CreatedProducts: []string{}, Products: []data.ImportProduct{}, Skipped: []data.ImportIssue{}, Failed: []data.ImportIssue{}}}
+	r.rep.Skipped = append(r.rep.Skipped, src.Skipped()...)
+	plan, err := r.plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	done := 0
+	step := func() {
+		done++
+		if progress != nil {
+			progress(done, len(plan))
+		}
+	}
+	if progress != nil {
+		progress(0, len(plan))
+	}
+	for i := 0; i < len(plan); {
+		j := i
+		for j < len(plan) && plan[j].Handle == plan[i].Handle {
+			j++
+		}
+		if err := r.product(ctx, plan[i].Handle, plan[i:j], step); err != nil {
+			return nil, err
+		}
+		i = j
+	}
+	return r.rep, nil
+}
+
+// mayImport: an import creates media and changes products, whichever door it comes through.
+func mayImport(ctx context.Context) error {
+	if err := data.RequireScope(ctx, data.ScopeMediaCreate, "importing media"); err != nil {
+		return err
+	}
+	return data.RequireScope(ctx, data.ScopeProductsWrite, "importing into product galleries")
+}
+
+// plan reads the plan: the source's import.csv if it has one, else the file names.
+func (r *importRun) plan(ctx context.Context) ([]data.ImportFile, error) {
+	present := map[string]bool{}
+	for _, f := range r.src.Files() {
+		present[f.Path] = true
+	}
+	if present[ImportCSVName] {
+		rc, err := r.src.Open(ImportCSVName)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		files, err := data.ParseImportCSV(io.LimitReader(rc, 16<<20))
+		if err != nil {
+			return nil, data.Errorf(data.ECInvalidField, "%s: %s", ImportCSVName, err.Error())
+		}
+		var out []data.ImportFile
+		for _, f := range files {
+			if !present[f.Path] {
+				r.rep.Fail(f.Path, fmt.Sprintf("listed on line %d of %s, but not in the folder", f.Line, ImportCSVName))
+				continue
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	known := map[string]bool{}
+	exists := func(h string) bool {
+		if v, ok := known[h]; ok {
+			return v
+		}
+		_, err := r.findProduct(ctx, h)
+		known[h] = err == nil
+		return known[h]
+	}
+	var names []string
+	for _, f := range r.src.Files() {
+		if data.IsMediaFileName(f.Path) {
+			names = append(names, f.Path)
+		} else {
+			r.rep.Skip(f.Path, "not a media file")
+		}
+	}
+	files, skipped := data.PlanImportNames(names, exists)
+	for _, p := range skipped {
+		r.rep.Skip(p, "no product handle in its name (name files like red-mug.jpg, red-mug-2.jpg)")
+	}
+	return files, nil
+}
+
+func (r *importRun) findProduct(ctx context.Context, handle string) (*data.Product, error) {
+	ps, _, err := r.im.Catalog.FindProducts(ctx, data.ProductFilter{Handle: handle, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, data.NotFound("Product")
+	}
+	return ps[0], nil
+}
+
+// TitleFromHandle makes a created product's title: "red-mug" → "Red mug".
+func TitleFromHandle(h string) string {
+	t := strings.ReplaceAll(h, "-", " ")
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
+// product imports one product's files, in order, at the end of its gallery.
+func (r *importRun) product(ctx context.Context, handle string, files []data.ImportFile, step func()) error {
+	rep := r.rep
+	ip := data.ImportProduct{Handle: handle, Files: []data.ImportPlanFile{}}
+	defer func() { rep.Products = append(rep.Products, ip) }()
+	pr, err := r.findProduct(ctx, handle)
+	switch {
+	case data.ErrorCode(err) == data.ECNotFound && !r.opt.CreateProducts:
+		hint := r.opt.CreateHint
+		if hint == "" {
+			hint = "choose to create missing products"
+		}
+		for _, f := range files {
+			reason := fmt.Sprintf("there is no product %q (%s)", handle, hint)
+			rep.Fail(f.Path, reason)
+			ip.Files = append(ip.Files, data.ImportPlanFile{Path: f.Path, Position: f.Position, Alt: f.Alt, Status: data.ImportFileFailed, Reason: reason})
+			step()
+		}
+		return nil
+	case data.ErrorCode(err) == data.ECNotFound:
+		pr = nil // created below, once one of its files is good
+	case err != nil:
+		return err
+	}
+	inGallery := map[int64]bool{}
+	if pr != nil {
+		ip.ProductID, ip.Exists = pr.ID, true
+		g, err := r.im.Catalog.FindGallery(ctx, pr.ID, data.GalleryFilter{})
+		if err != nil {
+			return err
+		}
+		for _, gi := range g.Images {
+			inGallery[gi.MediaID] = true
+		}
+	}
+	var ids []int64
+	var attach []int // ip.Files indexes of the files attached
+	mine := map[string]string{}
+	good := 0
+	for _, f := range files {
+		pf := data.ImportPlanFile{Path: f.Path, Position: f.Position, Alt: f.Alt}
+		id, sum, status, err := r.file(ctx, f)
+		step()
+		if err != nil {
+			if data.ErrorCode(err) == data.ECInternal {
+				return err
+			}
+			pf.Status, pf.Reason = data.ImportFileFailed, data.ErrorMessage(err)
+			rep.Fail(f.Path, pf.Reason)
+			ip.Files = append(ip.Files, pf)
+			continue
+		}
+		good++
+		pf.MediaID = id
+		if first, dup := mine[sum]; dup {
+			pf.Status, pf.Reason = data.ImportFileDuplicate, "the same content as "+first
+			rep.Duplicates++
+			ip.Files = append(ip.Files, pf)
+			continue
+		}
+		mine[sum] = f.Path
+		if status == data.ImportFileNew {
+			rep.Imported++
+		} else {
+			rep.Reused++
+		}
+		pf.Status = status
+		if id != 0 && inGallery[id] {
+			pf.Status = data.ImportFileInGallery
+			rep.AlreadyInGallery++
+		} else {
+			ids = append(ids, id)
+			attach = append(attach, len(ip.Files))
+		}
+		ip.Files = append(ip.Files, pf)
+	}
+	if pr == nil && good > 0 {
+		rep.CreatedProducts = append(rep.CreatedProducts, handle)
+		ip.Created = true
+		if !rep.DryRun {
+			if pr, err = r.im.Catalog.CreateProduct(ctx, data.ProductCreate{Title: TitleFromHandle(handle), Handle: handle}); err != nil {
+				return err
+			}
+			ip.ProductID = pr.ID
+		}
+	}
+	if rep.DryRun || len(ids) == 0 {
+		rep.Attached += len(ids)
+		return nil
+	}
+	if _, err := r.im.Catalog.AttachMedia(ctx, pr.ID, data.GalleryAttach{MediaIDs: ids}); err != nil {
+		if data.ErrorCode(err) == data.ECInternal {
+			return err
+		}
+		reason := "could not be added to " + handle + ": " + data.ErrorMessage(err)
+		for _, i := range attach {
+			ip.Files[i].Status, ip.Files[i].Reason = data.ImportFileFailed, reason
+			rep.Fail(ip.Files[i].Path, reason)
+		}
+		return nil
+	}
+	rep.Attached += len(ids)
+	return nil
+}
+
+// file stages one file (the same checks as an upload) and creates its
+// media item, or finds the item with the same bytes. In a dry run it only
+// checks, and returns the existing item's id if there is one. status is
+// data.ImportFileNew or data.ImportFileInLibrary.
+func (r *importRun) file(ctx context.Context, f data.ImportFile) (id int64, sum, status string, err error) {
+	rc, err := r.src.Open(f.Path)
+	if err != nil {
+		return 0, "", "", data.Errorf(data.ECBadRequest, "could not be read: %v", err)
+	}
+	st, err := r.im.Media.Stage(ctx, rc, path.Base(f.Path))
+	rc.Close()
+	if err != nil {
+		return 0, "", "", err
+	}
+	sum = st.SHA256
+	if id, ok := r.seen[sum]; ok { // an earlier file of this run had these bytes
+		r.im.Media.Discard(st)
+		return id, sum, data.ImportFileInLibrary, nil
+	}
+	if r.opt.DryRun {
+		r.im.Media.Discard(st)
+		same, _, err := r.im.Media.FindMedia(ctx, data.MediaFilter{SHA256: sum, Limit: 1})
+		if err != nil {
+			return 0, "", "", err
+		}
+		r.seen[sum] = 0
+		if len(same) > 0 {
+			r.seen[sum] = same[0].ID
+			return same[0].ID, sum, data.ImportFileInLibrary, nil
+		}
+		return 0, sum, data.ImportFileNew, nil
+	}
+	ms, err := r.im.Media.CreateMedia(ctx, data.MediaCreate{Files: []*data.Staged{st}, Alt: f.Alt, ReuseExisting: true})
+	if err != nil {
+		r.im.Media.Discard(st) // no request scope owns it in the CLI or a job
+		return 0, "", "", err
+	}
+	m := ms[0]
+	r.seen[sum] = m.ID
+	if m.DuplicateOf == 0 {
+		return m.ID, sum, data.ImportFileNew, nil
+	}
+	if f.Alt != "" && m.Alt == "" { // the CSV's alt text for an item that has none yet
+		if _, err := r.im.Media.UpdateMedia(ctx, m.ID, data.MediaUpdate{Alt: &f.Alt}); err != nil {
+			return 0, "", "", err
+		}
+	}
+	return m.ID, sum, data.ImportFileInLibrary, nil
+}
