@@ -138,12 +138,12 @@ var serveSettings = slices.Concat([]setting{
 		parse: durationInto(func(c *config) *time.Duration { return &c.timeouts.Header }, time.Nanosecond)},
 }, kindLimitSettings(), []setting{importMaxSetting,
 	{flag: "fetch-allow", env: "GALLERIST_FETCH_ALLOW", arg: "CIDRS",
-		help: "address ranges URL imports may reach although not public, e.g. 10.1.2.0/24 for an intranet; none by default",
+		help: "address ranges URL imports and webhook deliveries may reach although not public, e.g. 10.1.2.0/24 for an intranet; none by default",
 		parse: func(c *config, v string) (err error) {
 			c.fetch.Allow, err = fetch.ParseAllow(v)
 			return err
 		}},
-	{flag: "fetch-timeout", env: "GALLERIST_FETCH_TIMEOUT", arg: "DUR", def: "15s", help: "total time limit per URL import",
+	{flag: "fetch-timeout", env: "GALLERIST_FETCH_TIMEOUT", arg: "DUR", def: "15s", help: "total time limit per URL import and per webhook delivery",
 		parse: durationInto(func(c *config) *time.Duration { return &c.fetch.Timeout }, time.Nanosecond)},
 	{flag: "render-workers", env: "GALLERIST_RENDER_WORKERS", arg: "N",
 		help: "images resized at once in the background; default one per core but one",

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,7 +85,10 @@ serve flags (each also as an environment variable):
 `
 
 func usage() string {
-	return usageCommands + settingsHelp(serveSettings) + "\nToken scopes: " + strings.Join(tokenScopeNames(), ", ") + ".\n"
+	names := tokenScopeNames()
+	half := (len(names) + 1) / 2
+	return usageCommands + settingsHelp(serveSettings) + "\nToken scopes: " + strings.Join(names[:half], ", ") + ",\n  " +
+		strings.Join(names[half:], ", ") + ".\n"
 }
 
 func tokenScopeNames() []string {
@@ -148,6 +152,8 @@ type app struct {
 	catalog *storage.CatalogService
 	// importer runs bulk imports: the CLI's, the API's and the UI's.
 	importer *storage.Importer
+	events   *storage.EventService
+	webhooks *storage.WebhookService
 
 	renderer *storage.Renderer
 	handlers *handlers.Handlers // the last server's, for tests and benchmarks
@@ -192,6 +198,9 @@ func openApp(ctx context.Context, cfg config) (*app, error) {
 	a.media.Created = func([]int64) { a.renderer.Kick() }
 	a.catalog = storage.NewCatalogService(db, a.media, cfg.limits)
 	a.importer = storage.NewImporter(a.media, a.catalog, staging, cfg.limits)
+	a.events = storage.NewEventService(db)
+	a.webhooks = storage.NewWebhookService(db, a.media.Fetcher)
+	a.webhooks.Encode = func(ev *data.Event) ([]byte, error) { return json.Marshal(handlers.NewEventJSON(ev)) }
 	a.users = storage.NewUserService(db)
 	if a.sessions, err = web.NewSessions(cfg.dataDir, cfg.secureCookies, a.users); err != nil {
 		db.Close()
@@ -307,11 +316,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	limitMemory(cfg.render, getenv)
 	a.renderer.Start(ctx)
 	defer a.renderer.Wait()
+	stopWebhooks := startWebhooks(ctx, a)
+	defer stopWebhooks()
 	redirect := cfg.blobs.redirect
 	redirect.TTL = cfg.blobs.redirectTTL
 	log.Info("blob store", "store", fmt.Sprint(a.blobs), "file_requests", redirect.String()) // strings: JSON logs would show the structs
 	fmt.Fprintf(stdout, "Gallerist is running on http://%s (data in %s)\n", ln.Addr(), cfg.dataDir)
 	err = srv.Listen(ctx, ln, shutdownGrace)
+	stopWebhooks()
 	a.importer.Close()
 	a.renderer.Wait()
 	if cerr := a.staging.Clear(); cerr != nil {
@@ -323,7 +335,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func newServer(a *app, cfg config, log *slog.Logger) *web.Server {
 	h := handlers.New(handlers.Deps{Users: a.users, Sessions: a.sessions, TrashGrace: cfg.trashGrace,
-		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now})
+		Media: a.media, Auth: a.auth, Catalog: a.catalog, Imports: a.importer, Renditions: a.renderer, Limits: cfg.limits, PublicURL: cfg.publicURL, Now: a.now,
+		Events: a.events, Webhooks: a.webhooks})
 	a.handlers = h
 	wc := web.Config{Log: log, Auth: a.auth, TrustedProxies: cfg.trustedProxies, Timeouts: cfg.timeouts, CORSOrigins: cfg.corsOrigins,
 		Checks: readinessChecks(a), Now: a.now}
@@ -436,4 +449,20 @@ func logStills(log *slog.Logger, s *storage.Stills) {
 		return "on (" + path + ")"
 	}
 	log.Info("previews", "video_posters", state(s.FFmpeg, "ffmpeg"), "pdf_thumbnails", state(s.Pdftoppm, "pdftoppm"))
+}
+
+// startWebhooks runs the webhook delivery worker until the returned stop is
+// called (or ctx ends); stop waits for an attempt in flight to end (the
+// fetcher's timeout bounds it) and may be called more than once.
+func startWebhooks(ctx context.Context, a *app) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.webhooks.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -332,6 +332,13 @@ func TestOpenAPIParameterBounds(t *testing.T) {
 	img := idOf(e.attachOK(t, tok, pid, idOf(m)))
 	vid := idOf(e.sendJSON(t, "POST", fmt.Sprintf("/api/products/%d/variants", pid), tok, map[string]any{"title": "Red"}).json(t))
 	cid := idOf(e.sendJSON(t, "POST", "/api/collections", tok, map[string]any{"title": "Summer"}).json(t))
+	// A webhook row as it is stored (creating one through the API checks its URL's address).
+	if err := e.app.db.ExecForTest(`INSERT INTO webhooks (org_id, url, events, secret, cursor, created_by, created_at)
+		VALUES (?, 'https://example.com/hook', '["media.created"]', 'secret', 0, 'test', 0)`, e.app.defOrg.ID); err != nil {
+		t.Fatal(err)
+	}
+	var hook int64
+	e.app.db.QueryRowForTest(`SELECT MAX(id) FROM webhooks`).Scan(&hook)
 	fill := strings.NewReplacer("{vid}", fmt.Sprint(vid), "{image_id}", fmt.Sprint(img))
 	concrete := func(path string) string {
 		path = fill.Replace(path)
@@ -340,6 +347,8 @@ func TestOpenAPIParameterBounds(t *testing.T) {
 			return strings.Replace(path, "{id}", fmt.Sprint(idOf(m)), 1)
 		case strings.HasPrefix(path, "/api/collections/"):
 			return strings.Replace(path, "{id}", fmt.Sprint(cid), 1)
+		case strings.HasPrefix(path, "/api/webhooks/"):
+			return strings.Replace(path, "{id}", fmt.Sprint(hook), 1)
 		}
 		return strings.Replace(path, "{id}", fmt.Sprint(pid), 1)
 	}

@@ -29,6 +29,8 @@ const (
 	ScopeMediaDelete    Scope = "media:delete"
 	ScopeProductsRead   Scope = "products:read"
 	ScopeProductsWrite  Scope = "products:write"
+	ScopeEventsRead     Scope = "events:read"
+	ScopeWebhooksManage Scope = "webhooks:manage"
 	ScopeSettingsManage Scope = "settings:manage" // users and API tokens; owners only, never on a token
 )
 
@@ -43,6 +45,8 @@ var AllTokenScopes = []struct {
 	{ScopeMediaDelete, "Move media to the trash, restore and purge it."},
 	{ScopeProductsRead, "List products, variants, collections and galleries."},
 	{ScopeProductsWrite, "Create and change products, variants, collections and galleries, and attach library items to them (uploading into a gallery also needs media:create; setting alt text there, media:update)."},
+	{ScopeEventsRead, "Read the log of changes (GET /api/events): who changed which media and products, and when."},
+	{ScopeWebhooksManage, "Add, list and delete webhook endpoints and read their delivery logs."},
 }
 
 // ParseScopes parses a comma-separated list of token scopes.
@@ -83,7 +87,8 @@ func scopeList() string {
 // Role is a user's role in an organization.
 type Role string
 
-// The roles: viewers read, editors change media and catalog, owners also manage settings.
+// The roles: viewers read (also the log of changes), editors change media
+// and catalog, owners also manage settings and webhooks.
 const (
 	RoleViewer Role = "viewer"
 	RoleEditor Role = "editor"
@@ -101,7 +106,7 @@ func ParseRole(s string) (Role, error) {
 
 // Scopes returns what the role allows, as scopes, so one check serves tokens and users.
 func (r Role) Scopes() []Scope {
-	read := []Scope{ScopeMediaRead, ScopeProductsRead}
+	read := []Scope{ScopeMediaRead, ScopeProductsRead, ScopeEventsRead}
 	edit := append(read, ScopeMediaCreate, ScopeMediaUpdate, ScopeMediaDelete, ScopeProductsWrite)
 	switch r {
 	case RoleViewer:
@@ -109,7 +114,7 @@ func (r Role) Scopes() []Scope {
 	case RoleEditor:
 		return edit
 	case RoleOwner:
-		return append(edit, ScopeSettingsManage)
+		return append(edit, ScopeSettingsManage, ScopeWebhooksManage)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Deps struct {
 	Catalog    data.CatalogService
 	Imports    data.ImportService
 	Limits     data.Limits
+	// Events is the log of changes; Webhooks its subscribers.
+	Events   data.EventService
+	Webhooks data.WebhookService
 
 	// Users and Sessions serve the admin UI's accounts; TrashGrace is how long trashed media stay restorable.
 	Users      data.UserService

@@ -457,7 +457,11 @@ func (h *Handlers) galleryEditor(c *fiber.Ctx, pid int64) (*views.GalleryEditor,
 	if err != nil {
 		return nil, err
 	}
-	return &views.GalleryEditor{Product: pr, Gallery: g, Variants: vs, MaxImages: h.Limits.MaxGalleryImages,
+	hist, err := h.history(c, "product", pid, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &views.GalleryEditor{Product: pr, Gallery: g, Variants: vs, MaxImages: h.Limits.MaxGalleryImages, History: hist,
 		Form: &views.ProductForm{Title: pr.Title, Handle: pr.Handle, Status: string(pr.Status)}}, nil
 }
 

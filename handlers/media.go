@@ -626,6 +626,9 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	if d.StableURL, err = h.stableURL(c, m); err != nil {
 		return nil, err
 	}
+	if d.History, err = h.history(c, "media", id, 0); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -753,6 +756,14 @@ func (h *Handlers) mediaField(c *fiber.Ctx, field string) error {
 		href := withQueryString("/media/"+itoa(m.ID), listQueryFromCurrent(c))
 		if err := views.MediaCardOOB(p, m, href).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
 			return err
+		}
+		// The panel's history gains the change at once.
+		if hist, err := h.history(c, "media", m.ID, 0); err != nil {
+			return err
+		} else if hist != nil {
+			if err := views.HistorySection(p, hist, true).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
+				return err
+			}
 		}
 		if field == "filename" {
 			// The panel's heading names the item too.

@@ -99,6 +99,8 @@ func apiTags() []obj {
 		{"name": "variants", "description": "A product's variants and their images."},
 		{"name": "galleries", "description": "A product's ordered gallery of images."},
 		{"name": "collections", "description": "Collections and their images."},
+		{"name": "events", "description": "The log of changes: a sync feed of every change to media, galleries and products."},
+		{"name": "webhooks", "description": "Endpoints that receive events as signed JSON POSTs, and their delivery logs."},
 		{"name": "meta", "description": "Health check, this document, and the methods of a path."},
 	}
 }

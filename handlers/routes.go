@@ -23,6 +23,7 @@ func (h *Handlers) table() []endpoint {
 	mRead, mCreate, mUpdate, mDelete := data.ScopeMediaRead, data.ScopeMediaCreate, data.ScopeMediaUpdate, data.ScopeMediaDelete
 	pRead, pWrite := data.ScopeProductsRead, data.ScopeProductsWrite
 	manage := data.ScopeSettingsManage
+	eRead, hooks := data.ScopeEventsRead, data.ScopeWebhooksManage
 	return []endpoint{
 		// ---- /api: bearer token, JSON; query parameters beyond those listed are refused.
 		publicAPI("GET", "/api/openapi.json", h.handleOpenAPI),
@@ -81,6 +82,15 @@ func (h *Handlers) table() []endpoint {
 		api("DELETE", "/api/collections/:id", pWrite, h.handleCollectionDelete),
 		api("PUT", "/api/collections/:id/image", pWrite, h.handleCollectionImage),
 
+		// The log of changes, and webhooks that receive it (events.go, webhooks.go)
+		api("GET", "/api/events", eRead, h.handleEventList, eventListParams...),
+		api("GET", "/api/webhooks", hooks, h.handleWebhookList),
+		api("POST", "/api/webhooks", hooks, h.handleWebhookCreate),
+		api("GET", "/api/webhooks/:id", hooks, h.handleWebhookGet),
+		api("DELETE", "/api/webhooks/:id", hooks, h.handleWebhookDelete),
+		api("GET", "/api/webhooks/:id/deliveries", hooks, h.handleWebhookDeliveries, "limit"),
+		api("POST", "/api/webhooks/:id/ping", hooks, h.handleWebhookPing),
+
 		// ---- Files: public, content-addressed, cached for good (files.go).
 		public("GET", "/files/:name", h.handleFileOriginal),
 		public("HEAD", "/files/:name", h.handleFileOriginal),
@@ -132,6 +142,8 @@ func (h *Handlers) table() []endpoint {
 		page("GET", "/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		page("GET", "/media/:id/file", mRead, h.handleMediaOriginal(false)),
 		page("GET", "/trash", mRead, h.handleTrash),
+		// Show more of a history (events.go)
+		page("GET", "/history", eRead, h.handleHistoryPage),
 
 		// Settings › API tokens (settings.go)
 		page("GET", "/settings", manage, func(c *fiber.Ctx) error { return c.Redirect("/settings/tokens", fiber.StatusSeeOther) }),
@@ -139,6 +151,13 @@ func (h *Handlers) table() []endpoint {
 		page("POST", "/settings/tokens", manage, h.handleTokenCreateForm),
 		page("GET", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeConfirm),
 		page("POST", "/settings/tokens/:id/revoke", manage, h.handleTokenRevokeForm),
+
+		// Settings › Webhooks (webhooks.go)
+		page("GET", "/settings/webhooks", hooks, h.handleWebhooksPage),
+		page("POST", "/settings/webhooks", hooks, h.handleWebhookCreateForm),
+		page("POST", "/settings/webhooks/:id/ping", hooks, h.handleWebhookPingForm),
+		page("GET", "/settings/webhooks/:id/delete", hooks, h.handleWebhookDeleteConfirm),
+		page("POST", "/settings/webhooks/:id/delete", hooks, h.handleWebhookDeleteForm),
 
 		// Settings › People (people.go); the invite link's secret is its key.
 		page("GET", peoplePath, manage, h.handlePeoplePage),

@@ -134,7 +134,7 @@ func (s *MediaService) TrashMediaBulk(ctx context.Context, ids []int64, force bo
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = ?, updated_at = ? WHERE id = ? AND org_id = ?`, now, now, m.ID, org); err != nil {
+			if err := trashRow(ctx, tx, m, now, usedBy[m.ID] != nil); err != nil {
 				return err
 			}
 		}
@@ -188,10 +188,7 @@ func (s *MediaService) RestoreMediaBulk(ctx context.Context, ids []int64) ([]*da
 		}
 		now := ms(s.db.Now())
 		for _, m := range trashed {
-			if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, m.ID, org); err != nil {
-				return err
-			}
-			if err := reattach(ctx, tx, org, m.ID, now, s.limits.MaxGalleryImages); err != nil {
+			if _, err := restoreRow(ctx, tx, m, now, s.limits.MaxGalleryImages); err != nil {
 				return err
 			}
 			m.DeletedAt = nil

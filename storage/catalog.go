@@ -270,10 +270,17 @@ func (s *CatalogService) CreateProduct(ctx context.Context, pc data.ProductCreat
 			return err
 		}
 		id, _ := res.LastInsertId()
-		p, err = findProductByID(ctx, tx, org, id)
-		return err
+		if p, err = findProductByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, now, productEvent(org, data.EventProductCreated, id, productFields(p)))
 	})
 	return p, err
+}
+
+// productFields is what an event says about a product.
+func productFields(p *data.Product) map[string]any {
+	return map[string]any{"title": p.Title, "handle": p.Handle, "status": p.Status}
 }
 
 // UpdateProduct changes a product's title, handle or status.
@@ -309,8 +316,9 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, id int64, upd data.P
 	}
 	var p *data.Product
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		now := ms(s.db.Now())
 		res, err := tx.ExecContext(ctx, `UPDATE products SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ? AND org_id = ?`,
-			append(args, ms(s.db.Now()), id, org)...)
+			append(args, now, id, org)...)
 		if isUniqueViolation(err) {
 			return handleConflict("product", *upd.Handle)
 		}
@@ -320,8 +328,15 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, id int64, upd data.P
 		if n, _ := res.RowsAffected(); n == 0 {
 			return data.NotFound("Product")
 		}
-		p, err = findProductByID(ctx, tx, org, id)
-		return err
+		if p, err = findProductByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		changed := map[string]any{}
+		for _, col := range set {
+			name := strings.TrimSuffix(col, " = ?")
+			changed[name] = productFields(p)[name]
+		}
+		return recordEvent(ctx, tx, now, productEvent(org, data.EventProductUpdated, id, changed))
 	})
 	return p, err
 }
@@ -336,15 +351,18 @@ func (s *CatalogService) DeleteProduct(ctx context.Context, id int64) error {
 		return err
 	}
 	return s.db.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM products WHERE id = ? AND org_id = ?`, id, org)
+		p, err := findProductByID(ctx, tx, org, id)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return data.NotFound("Product")
+		if _, err := tx.ExecContext(ctx, `DELETE FROM products WHERE id = ? AND org_id = ?`, id, org); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM detachments WHERE product_id = ? AND media_id IN (SELECT id FROM media WHERE org_id = ?)`, id, org)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, ms(s.db.Now()), productEvent(org, data.EventProductDeleted, id, productFields(p)))
 	})
 }
 
@@ -516,10 +534,20 @@ func (s *CatalogService) CreateVariant(ctx context.Context, productID int64, vc 
 			return err
 		}
 		id, _ := res.LastInsertId()
-		v, err = findVariantByID(ctx, tx, org, productID, id)
-		return err
+		if v, err = findVariantByID(ctx, tx, org, productID, id); err != nil {
+			return err
+		}
+		return variantChanged(ctx, tx, org, productID, id, "created", now)
 	})
 	return v, err
+}
+
+// variantChanged records a change to one of a product's variants as
+// product.updated, naming the variant and the change (created, updated,
+// deleted, image).
+func variantChanged(ctx context.Context, tx *sql.Tx, org, productID, variantID int64, change string, now int64) error {
+	return recordEvent(ctx, tx, now, productEvent(org, data.EventProductUpdated, productID,
+		map[string]any{"variant_id": variantID, "variant": change}))
 }
 
 // UpdateVariant changes a variant's title, SKU or options.
@@ -559,8 +587,9 @@ func (s *CatalogService) UpdateVariant(ctx context.Context, productID, id int64,
 	}
 	var v *data.Variant
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		now := ms(s.db.Now())
 		res, err := tx.ExecContext(ctx, `UPDATE variants SET `+strings.Join(set, ", ")+`, updated_at = ? WHERE id = ? AND product_id = ? AND org_id = ?`,
-			append(args, ms(s.db.Now()), id, productID, org)...)
+			append(args, now, id, productID, org)...)
 		if err != nil {
 			return err
 		}
@@ -568,8 +597,10 @@ func (s *CatalogService) UpdateVariant(ctx context.Context, productID, id int64,
 			_, err := findVariantByID(ctx, tx, org, productID, id)
 			return err
 		}
-		v, err = findVariantByID(ctx, tx, org, productID, id)
-		return err
+		if v, err = findVariantByID(ctx, tx, org, productID, id); err != nil {
+			return err
+		}
+		return variantChanged(ctx, tx, org, productID, id, "updated", now)
 	})
 	return v, err
 }
@@ -589,8 +620,10 @@ func (s *CatalogService) DeleteVariant(ctx context.Context, productID, id int64)
 			_, err := findVariantByID(ctx, tx, org, productID, id)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM detachments WHERE variant_id = ? AND product_id = ?`, id, productID)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM detachments WHERE variant_id = ? AND product_id = ?`, id, productID); err != nil {
+			return err
+		}
+		return variantChanged(ctx, tx, org, productID, id, "deleted", ms(s.db.Now()))
 	})
 }
 
@@ -620,12 +653,15 @@ func (s *CatalogService) SetVariantImage(ctx context.Context, productID, variant
 					With("image_id", imageID)
 			}
 		}
+		now := ms(s.db.Now())
 		if _, err := tx.ExecContext(ctx, `UPDATE variants SET image_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-			nullInt(imageID), ms(s.db.Now()), variantID, org); err != nil {
+			nullInt(imageID), now, variantID, org); err != nil {
 			return err
 		}
-		v, err = findVariantByID(ctx, tx, org, productID, variantID)
-		return err
+		if v, err = findVariantByID(ctx, tx, org, productID, variantID); err != nil {
+			return err
+		}
+		return variantChanged(ctx, tx, org, productID, variantID, "image", now)
 	})
 	return v, err
 }

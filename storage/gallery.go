@@ -287,6 +287,9 @@ func setAlt(ctx context.Context, tx *sql.Tx, org, mediaID int64, alt string, now
 		alt, now, mediaID, org); err != nil {
 		return err
 	}
+	if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, mediaID, map[string]string{"alt": alt})); err != nil {
+		return err
+	}
 	return setSearch(ctx, tx, mediaID, searchText(filename, alt))
 }
 
@@ -538,8 +541,7 @@ func (s *CatalogService) ReorderGallery(ctx context.Context, productID int64, id
 		version = cur
 		if updated > 0 {
 			// ids is a permutation, so the positions are 1..n already: no re-sequencing.
-			err = tx.QueryRowContext(ctx, `UPDATE products SET gallery_version = gallery_version + 1, updated_at = ? WHERE id = ? RETURNING gallery_version`,
-				now, productID).Scan(&version)
+			version, err = bumpGallery(ctx, tx, productID, now)
 		}
 		return err
 	})

@@ -100,7 +100,7 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 				}
 				batch := make([]*data.Media, len(items))
 				for i, it := range items {
-					batch[i] = &data.Media{ID: it.ID, SHA256: it.SHA256}
+					batch[i] = &data.Media{ID: it.ID, OrgID: it.OrgID, Filename: it.Filename, SHA256: it.SHA256}
 				}
 				freed, err = s.purgeRows(ctx, tx, batch)
 				return err

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -214,6 +215,9 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 			}
 			m, err := findMediaByID(ctx, tx, org, id)
 			if err != nil {
+				return err
+			}
+			if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaCreated, id, fileFields(m))); err != nil {
 				return err
 			}
 			m.DuplicateOf = dup.Int64
@@ -578,21 +582,33 @@ func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *da
 	if upd.Filename == nil && upd.Alt == nil && !upd.SetFocal {
 		return nil
 	}
+	changed := map[string]any{}
 	if upd.Filename != nil {
 		cur.Filename = *upd.Filename
+		changed["filename"] = cur.Filename
 	}
 	if upd.Alt != nil {
 		cur.Alt = *upd.Alt
+		changed["alt"] = cur.Alt
 	}
 	if upd.SetFocal {
 		cur.Focal = upd.Focal
+		if cur.Focal != nil {
+			changed["focal"] = map[string]float64{"x": cur.Focal.X, "y": cur.Focal.Y}
+		} else {
+			changed["focal"] = nil
+		}
 	}
 	var fx, fy sql.NullFloat64
 	if cur.Focal != nil {
 		fx, fy = sql.NullFloat64{Float64: cur.Focal.X, Valid: true}, sql.NullFloat64{Float64: cur.Focal.Y, Valid: true}
 	}
+	now := ms(s.db.Now())
 	if _, err := tx.ExecContext(ctx, `UPDATE media SET filename = ?, alt = ?, focal_x = ?, focal_y = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-		cur.Filename, cur.Alt, fx, fy, ms(s.db.Now()), cur.ID, cur.OrgID); err != nil {
+		cur.Filename, cur.Alt, fx, fy, now, cur.ID, cur.OrgID); err != nil {
+		return err
+	}
+	if err := recordEvent(ctx, tx, now, mediaEvent(cur.OrgID, data.EventMediaUpdated, cur.ID, changed)); err != nil {
 		return err
 	}
 	return setSearch(ctx, tx, cur.ID, searchText(cur.Filename, cur.Alt))
@@ -706,9 +722,40 @@ func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) err
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE media SET deleted_at = ?, updated_at = ? WHERE id = ? AND org_id = ?`, now, now, id, org)
-		return err
+		return trashRow(ctx, tx, m, now, len(used) > 0)
 	})
+}
+
+// trashRow moves a live item to the trash and records it; detached says a
+// forced delete took it out of the places that used it.
+func trashRow(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, detached bool) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = ?, updated_at = ? WHERE id = ? AND org_id = ?`, now, now, m.ID, m.OrgID); err != nil {
+		return err
+	}
+	return recordEvent(ctx, tx, now, mediaEvent(m.OrgID, data.EventMediaTrashed, m.ID, map[string]any{"filename": m.Filename, "detached": detached}))
+}
+
+// restoreRow takes an item out of the trash, puts it back where a forced
+// delete took it from, and records it; it returns the places it could not
+// go back to.
+func restoreRow(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, maxImages int) ([]data.Unrestored, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, m.ID, m.OrgID); err != nil {
+		return nil, err
+	}
+	missed, err := reattachReport(ctx, tx, m.OrgID, m.ID, now, maxImages)
+	if err != nil {
+		return nil, err
+	}
+	payload := map[string]any{"filename": m.Filename}
+	if len(missed) > 0 {
+		payload["not_restored"] = missed
+	}
+	return missed, recordEvent(ctx, tx, now, mediaEvent(m.OrgID, data.EventMediaRestored, m.ID, payload))
+}
+
+// fileFields is what an event says about an item's file.
+func fileFields(m *data.Media) map[string]any {
+	return map[string]any{"filename": m.Filename, "kind": m.Kind, "mime_type": m.MIMEType, "size": m.Size, "sha256": m.SHA256}
 }
 
 func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
@@ -764,7 +811,7 @@ func resequenceGallery(ctx context.Context, tx *sql.Tx, productID, now int64) er
 		WHERE product_id = ? AND position != (SELECT rn FROM ordered WHERE ordered.id = gallery_images.id)`, productID, productID); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE products SET gallery_version = gallery_version + 1, updated_at = ? WHERE id = ?`, now, productID)
+	_, err := bumpGallery(ctx, tx, productID, now)
 	return err
 }
 
@@ -791,6 +838,24 @@ func (s *MediaService) ReprocessMedia(ctx context.Context, id int64) error {
 	return err
 }
 
+// bumpGallery is the one step after every change to a product's gallery:
+// it bumps the gallery's version (its ETag) and records gallery.changed
+// with the new order of media ids.
+func bumpGallery(ctx context.Context, tx *sql.Tx, productID, now int64) (version int64, err error) {
+	var org int64
+	var order string
+	if err := tx.QueryRowContext(ctx, `UPDATE products SET gallery_version = gallery_version + 1, updated_at = ? WHERE id = ?
+		RETURNING org_id, gallery_version`, now, productID).Scan(&org, &version); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(json_group_array(media_id), '[]') FROM
+		(SELECT media_id FROM gallery_images WHERE product_id = ? ORDER BY position, id)`, productID).Scan(&order); err != nil {
+		return 0, err
+	}
+	return version, recordEvent(ctx, tx, now, productEvent(org, data.EventGalleryChanged, productID,
+		map[string]any{"gallery_version": version, "media_ids": json.RawMessage(order)}))
+}
+
 // RestoreMedia takes an item out of the trash and puts it back where a forced
 // delete took it from: the same galleries at the same positions (where the
 // product still exists and has room), variant and collection images where
@@ -810,11 +875,7 @@ func (s *MediaService) RestoreMedia(ctx context.Context, id int64) (*data.Media,
 		if cur.DeletedAt == nil {
 			return data.Errorf(data.ECNotTrashed, "%s is not in the trash.", cur.Filename)
 		}
-		now := ms(s.db.Now())
-		if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, id, org); err != nil {
-			return err
-		}
-		missed, err := reattachReport(ctx, tx, org, id, now, s.limits.MaxGalleryImages)
+		missed, err := restoreRow(ctx, tx, cur, ms(s.db.Now()), s.limits.MaxGalleryImages)
 		if err != nil {
 			return err
 		}
@@ -832,13 +893,7 @@ type detachment struct {
 	productID, position, variantID, collectionID sql.NullInt64
 }
 
-// reattach puts an item back where its detachments say.
-func reattach(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) error {
-	_, err := reattachReport(ctx, tx, org, mediaID, now, maxImages)
-	return err
-}
-
-// reattachReport is reattach, returning the places it could not put the item back.
+// reattachReport puts an item back where its detachments say, and returns the places it could not.
 func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) ([]data.Unrestored, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
 	if err != nil {
@@ -1005,6 +1060,9 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
+			return nil, err
+		}
+		if err := recordEvent(ctx, tx, ms(s.db.Now()), mediaEvent(m.OrgID, data.EventMediaPurged, m.ID, map[string]any{"filename": m.Filename, "sha256": m.SHA256})); err != nil {
 			return nil, err
 		}
 		versions, err := dropVersionRows(ctx, tx, m.ID)

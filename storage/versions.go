@@ -139,7 +139,12 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 		duration_ms = ?, file_key = ?, processing = ?, processing_error = '', updated_at = ? WHERE id = ? AND org_id = ?`,
 		next.OriginalFilename, next.MIMEType, next.Size, next.SHA256, nullInt(int64(next.Width)), nullInt(int64(next.Height)),
 		nullInt(next.DurationMS), fileKey(secret, next.SHA256), processing, now, cur.ID, org)
-	return err
+	if err != nil {
+		return err
+	}
+	return recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaReplaced, cur.ID, map[string]any{
+		"original_filename": next.OriginalFilename, "mime_type": next.MIMEType, "size": next.Size,
+		"sha256": next.SHA256, "previous_sha256": cur.SHA256}))
 }
 
 const versionColumns = `id, media_id, original_filename, mime_type, size, sha256, width, height, duration_ms,

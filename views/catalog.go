@@ -98,6 +98,8 @@ type GalleryEditor struct {
 	Form     *ProductForm
 	// MaxImages is the gallery's limit.
 	MaxImages int
+	// History is the product's latest changes (nil: not shown).
+	History *History
 }
 
 func (g *GalleryEditor) imageLabel(gi *data.GalleryImage) string {

@@ -111,6 +111,8 @@ type MediaDetail struct {
 	// page), of VersionTotal.
 	Versions     []*data.MediaVersion
 	VersionTotal int
+	// History is the latest changes (nil: not shown).
+	History *History
 	// Notice says what the last action did (a replace, a restore).
 	Notice string
 	// StableURL is the item's stable link (it follows a replace), which

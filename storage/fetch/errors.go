@@ -108,17 +108,23 @@ func shownURL(raw string) string {
 }
 
 func notAllowedError(rawURL string, r *refusal) *Error {
+	return notAllowedFor("import from", "only http and https URLs can be imported", rawURL, r)
+}
+
+// notAllowedFor is the refusal of rawURL for an action ("import from",
+// "deliver to"); schemes says which schemes are accepted.
+func notAllowedFor(action, schemes, rawURL string, r *refusal) *Error {
 	shown := shownURL(rawURL)
 	var msg string
 	switch r.kind {
 	case refuseScheme:
-		msg = fmt.Sprintf("Cannot import from %s: only http and https URLs can be imported.", shown)
+		msg = fmt.Sprintf("Cannot %s %s: %s.", action, shown, schemes)
 	case refuseUserinfo:
-		msg = fmt.Sprintf("Cannot import from %s: URLs containing a user name or password are not accepted.", shown)
+		msg = fmt.Sprintf("Cannot %s %s: URLs containing a user name or password are not accepted.", action, shown)
 	case refuseMalformed:
-		msg = fmt.Sprintf("Cannot import from %s: it is not a valid web address.", shown)
+		msg = fmt.Sprintf("Cannot %s %s: it is not a valid web address.", action, shown)
 	default:
-		msg = fmt.Sprintf("Cannot import from %s: it does not lead to a public internet address.", shown)
+		msg = fmt.Sprintf("Cannot %s %s: it does not lead to a public internet address.", action, shown)
 	}
 	return &Error{Code: CodeNotAllowed, Message: msg, URL: shown}
 }

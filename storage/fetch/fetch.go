@@ -97,6 +97,7 @@ type Fetcher struct {
 	dialer       *net.Dialer
 	transport    *http.Transport
 	client       *http.Client
+	poster       *http.Client // Post's: the same transport, no redirects
 
 	// beforeConnect, when set (tests only), is called from the socket
 	// Control hook after the address has passed the checks, just before
@@ -160,6 +161,10 @@ func New(cfg Config) *Fetcher {
 		CheckRedirect: f.checkRedirect,
 		// No Jar: cookies are never stored or sent. No Timeout: the
 		// per-fetch context carries the deadline, including body reads.
+	}
+	f.poster = &http.Client{
+		Transport:     f.transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return f
 }
