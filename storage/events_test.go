@@ -71,6 +71,20 @@ func TestEventsEveryChange(t *testing.T) {
 		t.Fatalf("focal event payload %s", evs[0].Payload)
 	}
 
+	// Choosing a document's poster is a change of the document.
+	doc, err := e.media.CreateMedia(ctx, data.MediaCreate{Files: []*data.Staged{e.stage(t, ctx, "manual.pdf", []byte("%PDF-1.4\n%%EOF\n"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("media.created media:%d", doc[0].ID))
+	if _, err := e.media.UpdateMedia(ctx, doc[0].ID, data.MediaUpdate{PosterID: &a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, fmt.Sprintf("media.updated media:%d", doc[0].ID))
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 1}); string(evs[0].Payload) != fmt.Sprintf(`{"poster_id":%d}`, a.ID) {
+		t.Fatalf("poster event payload %s", evs[0].Payload)
+	}
+
 	p := e.createProduct(t, ctx, "Mug")
 	step(t, fmt.Sprintf("product.created product:%d", p.ID))
 	title := "Red mug"

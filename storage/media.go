@@ -638,9 +638,16 @@ func (s *MediaService) setPoster(ctx context.Context, tx *sql.Tx, cur *data.Medi
 			return data.FieldError("poster_id", "%s is %s %s; a poster must be an image.", p.Filename, article(string(p.Kind)), p.Kind).With("media_id", posterID)
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
-		nullInt(posterID), ms(s.db.Now()), cur.ID, cur.OrgID)
-	return err
+	now := ms(s.db.Now())
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
+		nullInt(posterID), now, cur.ID, cur.OrgID); err != nil {
+		return err
+	}
+	var poster any // null: none chosen
+	if posterID != 0 {
+		poster = posterID
+	}
+	return recordEvent(ctx, tx, now, mediaEvent(cur.OrgID, data.EventMediaUpdated, cur.ID, map[string]any{"poster_id": poster}))
 }
 
 // Usage lists every place a media item is used.
