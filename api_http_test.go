@@ -267,7 +267,7 @@ func TestGalleryETag(t *testing.T) {
 // was created (for several media items at once, the first), and GET there
 // answers it. The table covers every operation documented with a 201.
 func TestLocationOnEveryCreate(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, allowOnly127002) // the webhook's receiver is on 127.0.0.2
 	tok := e.token(t, 0)
 	pid := e.createProduct(t, tok, "Mug")
 	lib := idOf(e.uploadOK(t, tok, "lib.png", realPNG(t, 30, 20)))
@@ -304,6 +304,9 @@ func TestLocationOnEveryCreate(t *testing.T) {
 		{"addProductImage", func(t *testing.T) *resp {
 			body, ct := multipartBody(t, []upFile{{name: "e.png", body: realPNG(t, 13, 10)}}, map[string]string{"position": "1"})
 			return e.do(t, "POST", fmt.Sprintf("/api/products/%d/images", pid), tok, body, ct)
+		}, own},
+		{"createWebhook", func(t *testing.T) *resp {
+			return e.sendJSON(t, "POST", "/api/webhooks", tok, map[string]any{"url": newReceiver(t).url, "events": []string{"media.created"}})
 		}, own},
 	}
 	covered := map[string]bool{}

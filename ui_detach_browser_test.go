@@ -59,7 +59,11 @@ func TestBrowserDetachVariantImageAndUndo(t *testing.T) {
 	if err != nil || got.ImageID != g.Images[1].ID {
 		t.Errorf("the variant's image after Undo: %v %v, want gallery image %d", got.ImageID, err, g.Images[1].ID)
 	}
-	if msg := b.pageText(); !strings.Contains(msg, "on 1 variant") {
-		t.Errorf("the Undo toast does not say the variant has it back")
+	// The toasts, not the page's first 1,500 characters: the product page
+	// has grown (history, posters) past where its toast is.
+	toasts := `[...document.querySelectorAll("[data-toast]")].map(e => e.textContent).join(" ")`
+	b.waitJS(t, "the Undo toast", toasts+`.trim() !== ""`)
+	if msg := evalJS[string](t, b, toasts); !strings.Contains(msg, "on 1 variant") {
+		t.Errorf("the Undo toast does not say the variant has it back: %q", msg)
 	}
 }
