@@ -574,3 +574,59 @@ func TestReplaceDuringGC(t *testing.T) {
 		}
 	}
 }
+
+// Review 16, B1: If-Match protects the file as well as the fields. A tag
+// read before a replace or a restore is stale after it: a second replace,
+// a restore and a PATCH sent with it answer 412 and change nothing, also
+// when a restore brings back the very bytes the tag was read with.
+func TestReplaceMovesIfMatchVersion(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	a, b := readFile(t, goImageTestdata("video-001.jpeg")), readFile(t, goImageTestdata("video-001.q50.444.jpeg"))
+	c := readFile(t, goImageTestdata("video-001.q50.420.jpeg"))
+	id := idOf(e.uploadOK(t, tok, "a.jpg", a))
+	path := fmt.Sprintf("/api/media/%d", id)
+	before := e.getJSON(t, path, tok).Header.Get("ETag")
+
+	mb, ct := multipartBody(t, []upFile{{name: "b.jpg", body: b}}, nil)
+	r := e.do(t, "POST", path+"/replace", tok, mb, ct, "If-Match", before)
+	if r.Status != 200 {
+		t.Fatalf("replace with the current tag: %d %s", r.Status, r.Body)
+	}
+	afterReplace := r.Header.Get("ETag")
+	refused := func(t *testing.T, what string, r *resp) {
+		t.Helper()
+		if r.Status != 412 || r.errCode(t) != "precondition_failed" {
+			t.Fatalf("%s with a stale tag: %d %s", what, r.Status, r.Body)
+		}
+		if got := e.getJSON(t, path, tok).json(t); got["sha256"] != shaHex(b) && what != "after restore" {
+			t.Fatalf("%s changed the item: %v", what, got)
+		}
+	}
+	t.Run("replace", func(t *testing.T) {
+		mb, ct := multipartBody(t, []upFile{{name: "c.jpg", body: c}}, nil)
+		refused(t, "replace", e.do(t, "POST", path+"/replace", tok, mb, ct, "If-Match", before))
+	})
+	vid := idOf(e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)[0].(map[string]any))
+	t.Run("restore", func(t *testing.T) {
+		refused(t, "restore", e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, vid), tok, nil, "", "If-Match", before))
+	})
+	t.Run("patch", func(t *testing.T) {
+		refused(t, "PATCH", e.do(t, "PATCH", path, tok, strings.NewReader(`{"alt":"old picture"}`), "application/json", "If-Match", before))
+		if got := e.getJSON(t, path, tok).json(t); got["alt"] != nil {
+			t.Fatalf("alt written: %v", got["alt"])
+		}
+	})
+	t.Run("a restore back to the same bytes", func(t *testing.T) {
+		r := e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, vid), tok, nil, "", "If-Match", afterReplace)
+		if r.Status != 200 || r.json(t)["sha256"] != shaHex(a) {
+			t.Fatalf("restore with the current tag: %d %s", r.Status, r.Body)
+		}
+		for _, tag := range []string{before, afterReplace} {
+			r := e.do(t, "PATCH", path, tok, strings.NewReader(`{"alt":"x"}`), "application/json", "If-Match", tag)
+			if r.Status != 412 {
+				t.Fatalf("PATCH with %s after the restore: %d %s", tag, r.Status, r.Body)
+			}
+		}
+	})
+}

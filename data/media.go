@@ -26,7 +26,11 @@ type Media struct {
 	// FileKey names the organization's copy of these bytes in public URLs
 	// (/files/{FileKey}.{ext}): stable, unguessable, and different in every
 	// organization, so URLs tell nothing about what other organizations hold.
-	FileKey       string
+	FileKey string
+	// FileVersion moves on every change of the file (replace, restore): the
+	// id of the newest version row (ids are never reused), 0 if the item was
+	// never replaced. It is part of what If-Match compares.
+	FileVersion   int64
 	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
 	DurationMS    int64 // video and audio; 0 if unknown
 	Alt           string

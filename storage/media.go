@@ -46,7 +46,8 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y,
+	COALESCE((SELECT MAX(mv.id) FROM media_versions mv WHERE mv.media_id = m.id), 0)`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -63,7 +64,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var created, updated int64
 	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.FileVersion}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
