@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"database/sql"
@@ -123,7 +124,7 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	if _, err := tx.ExecContext(ctx, `INSERT INTO media_versions (org_id, media_id, original_filename, mime_type, size, sha256,
 		width, height, duration_ms, uploaded_at, uploaded_by, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		org, cur.ID, cur.OriginalFilename, cur.MIMEType, cur.Size, cur.SHA256,
+		org, cur.ID, cmp.Or(cur.OriginalFilename, cur.Filename), cur.MIMEType, cur.Size, cur.SHA256,
 		nullInt(int64(cur.Width)), nullInt(int64(cur.Height)), nullInt(cur.DurationMS), since, by, now, p.Actor); err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE media SET original_filename = ?, mime_type = ?, size = ?, sha256 = ?, width = ?, height = ?,
 		duration_ms = ?, file_key = ?, processing = ?, processing_error = '', updated_at = ? WHERE id = ? AND org_id = ?`,
-		next.OriginalFilename, next.MIMEType, next.Size, next.SHA256, nullInt(int64(next.Width)), nullInt(int64(next.Height)),
+		cmp.Or(next.OriginalFilename, next.Filename, cur.Filename), next.MIMEType, next.Size, next.SHA256, nullInt(int64(next.Width)), nullInt(int64(next.Height)),
 		nullInt(next.DurationMS), fileKey(secret, next.SHA256), processing, now, cur.ID, org)
 	return err
 }
@@ -222,13 +223,15 @@ func (s *MediaService) RestoreMediaVersion(ctx context.Context, id, versionID in
 		}
 		st := &data.Staged{OriginalFilename: v.OriginalFilename, Kind: cur.Kind, MIMEType: v.MIMEType, Size: v.Size,
 			SHA256: v.SHA256, Width: v.Width, Height: v.Height, DurationMS: v.DurationMS}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM media_versions WHERE id = ?`, v.ID); err != nil {
-			return err
-		}
+		// The swap first: it reads when the current file was uploaded from
+		// the newest version row, which may be v.
 		if cur.SHA256 != v.SHA256 {
 			if err := s.swapCurrentFile(ctx, tx, org, cur, st); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_versions WHERE id = ?`, v.ID); err != nil {
+			return err
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
 		return err
