@@ -282,3 +282,22 @@ func TestUIFocalForm(t *testing.T) {
 		t.Fatalf("focal after clear %v", *m.Focal)
 	}
 }
+
+// Review 16, B6: only images have a focal point; a PDF's PATCH with one
+// is 422 invalid_field and changes nothing (null, clearing, is accepted).
+func TestFocalPointOnlyOnImages(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	id := idOf(e.uploadOK(t, tok, "spec.pdf", realPDF(t)))
+	path := fmt.Sprintf("/api/media/%d", id)
+	r := e.sendJSON(t, "PATCH", path, tok, map[string]any{"focal_x": 0.2, "focal_y": 0.4})
+	if r.Status != 422 || r.errCode(t) != "invalid_field" || !strings.Contains(string(r.Body), "only images have a focal point") {
+		t.Fatalf("focal on a PDF: %d %s", r.Status, r.Body)
+	}
+	if got := e.getJSON(t, path, tok).json(t); got["focal_x"] != nil {
+		t.Fatalf("focal stored: %v", got)
+	}
+	if r := e.sendJSON(t, "PATCH", path, tok, map[string]any{"focal_x": nil, "focal_y": nil}); r.Status != 200 {
+		t.Fatalf("clearing on a PDF: %d %s", r.Status, r.Body)
+	}
+}

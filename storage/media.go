@@ -568,6 +568,9 @@ func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *da
 		cur.Alt = *upd.Alt
 	}
 	if upd.SetFocal {
+		if upd.Focal != nil && cur.Kind != data.KindImage {
+			return data.FieldError("focal_x", "%s is %s %s; only images have a focal point (crops are made of images).", cur.Filename, article(string(cur.Kind)), cur.Kind)
+		}
 		cur.Focal = upd.Focal
 	}
 	var fx, fy sql.NullFloat64
