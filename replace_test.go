@@ -630,3 +630,60 @@ func TestReplaceMovesIfMatchVersion(t *testing.T) {
 		}
 	})
 }
+
+// Review 16, B2, B4, B5: a version restored away says when and by whom it
+// was uploaded (the replace that made it current, not the item's
+// creation); a replace sent without a filename leaves a named version; a
+// version's PATCH compares If-Match with its item's tag.
+func TestReplaceVersionDetails(t *testing.T) {
+	e := newTestEnv(t)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := e.useClock(t0)
+	tok := e.token(t, 0)
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test"})
+	_, other, err := e.app.auth.CreateToken(ctx, "replacer", []data.Scope{data.ScopeMediaRead, data.ScopeMediaUpdate}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := readFile(t, goImageTestdata("video-001.jpeg")), readFile(t, goImageTestdata("video-001.q50.444.jpeg"))
+	id := idOf(e.uploadOK(t, tok, "x.jpg", x))
+	path := fmt.Sprintf("/api/media/%d", id)
+	clock.Advance(time.Hour)
+	body := fmt.Sprintf(`{"attachment": %q}`, base64.StdEncoding.EncodeToString(y))
+	if r := e.do(t, "POST", path+"/replace", other, strings.NewReader(body), "application/json"); r.Status != 200 {
+		t.Fatalf("base64 replace: %d %s", r.Status, r.Body)
+	}
+	clock.Advance(time.Hour)
+	vs := e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)
+	if r := e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, idOf(vs[0].(map[string]any))), tok, nil, ""); r.Status != 200 {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	vs = e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)
+	v := vs[0].(map[string]any)
+	t.Run("uploaded at and by", func(t *testing.T) {
+		if v["sha256"] != shaHex(y) || v["uploaded_at"] != "2026-03-01T11:00:00.000Z" || v["uploaded_by"] != "token:replacer" ||
+			v["replaced_at"] != "2026-03-01T12:00:00.000Z" || v["replaced_by"] != "token:test" {
+			t.Fatalf("version restored away: %v", v)
+		}
+	})
+	t.Run("a replace without a filename leaves a named version", func(t *testing.T) {
+		if v["original_filename"] != "untitled.jpg" {
+			t.Fatalf("version name: %v", v["original_filename"])
+		}
+	})
+	t.Run("version PATCH honours If-Match", func(t *testing.T) {
+		vpath := fmt.Sprintf("%s/versions/%d", path, idOf(v))
+		r := e.do(t, "PATCH", vpath, tok, strings.NewReader(`{"pinned":true}`), "application/json", "If-Match", `W/"bogus"`)
+		if r.Status != 412 || r.errCode(t) != "precondition_failed" {
+			t.Fatalf("bogus If-Match: %d %s", r.Status, r.Body)
+		}
+		if got := e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)[0].(map[string]any); got["pinned"] != false {
+			t.Fatalf("pinned by a refused PATCH: %v", got)
+		}
+		tag := e.getJSON(t, path, tok).Header.Get("ETag")
+		r = e.do(t, "PATCH", vpath, tok, strings.NewReader(`{"pinned":true}`), "application/json", "If-Match", tag)
+		if r.Status != 200 || r.json(t)["pinned"] != true || r.Header.Get("ETag") != tag {
+			t.Fatalf("current If-Match: %d %s %s", r.Status, r.Header.Get("ETag"), r.Body)
+		}
+	})
+}

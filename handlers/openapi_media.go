@@ -263,15 +263,16 @@ func init() {
 		},
 		"/api/media/{id}/versions/{vid}": obj{
 			"parameters": []obj{id, idParam("vid", "Version id.")},
-			"patch": obj{
+			"patch": conditional(obj{
 				"summary": "Pin or unpin a previous file", "operationId": "updateMediaVersion", "tags": []string{"media"},
-				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced.",
+				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced. " +
+					"If-Match is compared with the item's ETag (GET /api/media/{id}): a version belongs to its item, and a replace or restore since the tag was read answers 412.",
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
 					"type": "object", "additionalProperties": false, "required": []string{"pinned"},
 					"properties": obj{"pinned": obj{"type": "boolean"}},
 				}}}},
 				"responses": respond("200", "The version.", ref("MediaVersion"), errs("400", "401", "403", "404", "415", "422")),
-			},
+			}, "IfMatch"),
 		},
 		"/api/media/{id}/versions/{vid}/restore": obj{
 			"parameters": []obj{id, idParam("vid", "Version id.")},

@@ -167,6 +167,10 @@ func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	defer lockResource(kindMedia, id)()
+	if err := h.mediaPrecondition(c, id); err != nil {
+		return err
+	}
 	var body struct {
 		Pinned *bool `json:"pinned"`
 	}
@@ -178,6 +182,10 @@ func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
 	}
 	v, err := h.Media.PinMediaVersion(c.UserContext(), id, vid, *body.Pinned)
 	if err != nil {
+		return err
+	}
+	tag, err := h.currentMediaTag(c, id)
+	if err := setTag(c, tag, err); err != nil {
 		return err
 	}
 	return c.JSON(h.versionJSON(v))
