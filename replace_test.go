@@ -687,3 +687,48 @@ func TestReplaceVersionDetails(t *testing.T) {
 		}
 	})
 }
+
+// Review 16, D2 and D4: lists refuse fields=stable_url (it is only on
+// single items) with a 400 saying so; a stable URL answers only at its
+// canonical id, POST to it is 405, and it sets no session cookie; a number
+// out of range says so.
+func TestStableURLStrict(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "a.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	id := idOf(m)
+	stable := pathOf(e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)["stable_url"].(string))
+	t.Run("fields=stable_url on a list", func(t *testing.T) {
+		r := e.getJSON(t, "/api/media?fields=id,stable_url", tok)
+		if r.Status != 400 || r.errCode(t) != "invalid_parameter" || !strings.Contains(string(r.Body), "only on single items") {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
+		}
+		if r := e.getJSON(t, fmt.Sprintf("/api/media/%d?fields=id,stable_url", id), tok); r.Status != 200 || r.json(t)["stable_url"] == nil {
+			t.Fatalf("single: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("non-canonical id", func(t *testing.T) {
+		key := stable[strings.LastIndex(stable, "/")+1:]
+		for _, p := range []string{fmt.Sprintf("/m/0%d/%s", id, key), fmt.Sprintf("/m/+%d/%s", id, key)} {
+			if r := e.do(t, "GET", p, "", nil, ""); r.Status != 404 {
+				t.Fatalf("%s: %d %s", p, r.Status, r.Header.Get("Location"))
+			}
+		}
+		r := e.do(t, "GET", stable, "", nil, "")
+		if r.Status != 302 || r.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("canonical: %d, cookie %q", r.Status, r.Header.Get("Set-Cookie"))
+		}
+	})
+	t.Run("POST", func(t *testing.T) {
+		r := e.do(t, "POST", stable, "", nil, "")
+		if r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD" {
+			t.Fatalf("POST: %d %q %s", r.Status, r.Header.Get("Allow"), r.Body)
+		}
+	})
+	t.Run("a number out of range", func(t *testing.T) {
+		r := e.do(t, "PATCH", fmt.Sprintf("/api/media/%d", id), tok, strings.NewReader(`{"focal_x":1e400,"focal_y":0.5}`), "application/json")
+		if r.Status != 400 && r.Status != 422 || !strings.Contains(string(r.Body), "1e400 is out of its range") {
+			t.Fatalf("1e400: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -209,7 +209,7 @@ func StableURL(id int64, key string) string { return "/m/" + itoa(id) + "/" + ke
 func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	key := c.Params("key")
-	if err != nil || id <= 0 || !fileKeyRE.MatchString(key) {
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != c.Params("id") || !fileKeyRE.MatchString(key) {
 		return data.NotFound("File")
 	}
 	m, err := h.Media.FindStable(c.UserContext(), id, key)
