@@ -84,7 +84,9 @@ func init() {
 				"srcset_webp":       obj{"type": "string"},
 				"stable_url": obj{"type": "string", "format": "uri", "description": "On single items (GET of one item, and the answers of writes to it): the item's stable URL, /m/{id}/{key}, " +
 					"which answers 302 to its current original (and with ?w=N, N one of the rendition widths, to that rendition; to the original while it is being made), whatever file replaces it. " +
-					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404. url, by contrast, names these bytes and changes when the file is replaced."},
+					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404 (id is spelled in decimal without leading zeros; GET and HEAD only). " +
+					"Not on list items (fields=stable_url on a list is 400). url, by contrast, names these bytes: when the file is replaced, url, the renditions and the crops change, " +
+					"and the old ones answer 404 at once (the previous file is a version, reachable only through the API), so link stable_url where a link must survive a replace."},
 			},
 		},
 		"MediaList": listSchema("MediaFields"),
@@ -234,7 +236,7 @@ func init() {
 				"summary": "Replace the file", "operationId": "replaceMedia", "tags": []string{"media"},
 				"description": "Scope media:update. Gives a live item a new file, read and checked exactly as an upload (same sniffing, size and pixel limits), keeping its id, " +
 					"every gallery, variant and collection it is in (they show the new file at once), and its filename and alt text unless the request sends new ones. " +
-					"The previous file becomes a version (GET /api/media/{id}/versions). url, sha256 and the renditions change (renditions are made again); stable_url does not. " +
+					"The previous file becomes a version (GET /api/media/{id}/versions). url, sha256 and the renditions change (renditions are made again) and the old url, renditions and crops answer 404 at once; stable_url does not change. " +
 					"A file of another kind (a PDF for an image) is 422 kind_mismatch, and nothing changes. multipart/form-data with one \"file\" part and optional \"filename\" and \"alt\"; " +
 					"or JSON with a base64 \"attachment\", \"filename\" (names the file and the item) and \"alt\" (null clears).",
 				"requestBody": obj{"required": true, "content": obj{
