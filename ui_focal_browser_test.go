@@ -108,6 +108,8 @@ func TestBrowserFocalPoint(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("[data-focal-marker]").hidden && document.querySelector("[data-focal-clear]") === null`) {
 		t.Errorf("the marker or Clear is still shown after clearing")
 	}
+	// Review 16, B3: focus stays in the (modal) panel, on the picture.
+	b.waitJS(t, "focus on the picture after Clear", `document.activeElement && document.activeElement.id === "focal-area"`)
 
 	// The gallery editor: "Show as square crops" cuts each tile around its focal point.
 	b.do(t, chromedp.Focus("#focal-area"), chromedp.KeyEvent(kb.ArrowRight))

@@ -87,13 +87,31 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	}
 
 	// Pin, then Restore from Versions.
+	// Review 16, U3: the panel stays where it was scrolled to, focus on the row.
 	b.openPanelFromLibrary(t, id)
+	panelScroll := `document.querySelector("[data-panel] .overflow-y-auto").scrollTop`
+	scrolled := evalJS[float64](t, b, `(() => { const s = document.querySelector("[data-panel] .overflow-y-auto"); s.scrollTop = s.scrollHeight; return s.scrollTop })()`)
+	if scrolled < 50 {
+		t.Fatalf("the panel does not scroll (%v): the test needs a row below the fold", scrolled)
+	}
 	b.click(t, "[data-versions] [data-pin]")
 	b.waitJS(t, "the pinned version", `document.querySelector("[data-versions] [data-pinned]") !== null &&
 		document.querySelector("[data-versions] [data-pin]").textContent.trim() === "Unpin"`)
+	if got := evalJS[float64](t, b, panelScroll); got < scrolled-2 {
+		t.Errorf("Pin scrolled the panel from %v to %v", scrolled, got)
+	}
+	if !evalJS[bool](t, b, `document.activeElement === document.querySelector("[data-versions] [data-pin]")`) {
+		t.Errorf("focus after Pin: %s", evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
 	b.click(t, "[data-versions] button[aria-label^=Restore]")
 	b.waitJS(t, "the restored file", `document.querySelector("[data-panel-notice]") !== null &&
 		document.querySelector("[data-panel-notice]").textContent.includes("Restored")`)
+	if got := evalJS[float64](t, b, panelScroll); got < 50 {
+		t.Errorf("Restore scrolled the panel back to %v", got)
+	}
+	if !evalJS[bool](t, b, `document.querySelector("#versions").contains(document.activeElement)`) {
+		t.Errorf("focus after Restore: %s", evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
 	if now := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); now["sha256"] != before["sha256"] {
 		t.Fatalf("after restore: %v", now["sha256"])
 	}
