@@ -121,4 +121,22 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	if n := evalJS[int](t, b, `document.querySelectorAll("[data-versions] [data-version-id]").length`); n != 1 {
 		t.Errorf("%d versions after restore, want 1 (the corrected file)", n)
 	}
+
+	// Review 16, U2: beyond the first 10, "Show all" lists every version;
+	// a Pin there keeps the whole list.
+	for i := 0; i < 11; i++ {
+		b.replaceOK(t, tok, id, fmt.Sprintf("mug-%d.png", i), testPNG(t, 40+i, 30, tileColors[i%len(tileColors)]))
+	}
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "the panel to close", `document.querySelector("#media-panel") === null`)
+	b.openPanelFromLibrary(t, id)
+	rows := `document.querySelectorAll("[data-versions] [data-version-id]").length`
+	if n := evalJS[int](t, b, rows); n != 10 || !evalJS[bool](t, b, `document.querySelector("#versions").textContent.includes("2 older versions are not shown")`) {
+		t.Fatalf("%d rows before Show all: %s", n, evalJS[string](t, b, `document.querySelector("#versions").textContent`))
+	}
+	b.click(t, "[data-all-versions]")
+	b.waitJS(t, "every version", rows+` === 12 && document.querySelector("[data-all-versions]") === null`)
+	b.click(t, "[data-versions] li:last-child [data-pin]")
+	b.waitJS(t, "the last version pinned, the list still whole", rows+` === 12 &&
+		document.querySelector("[data-versions] li:last-child [data-pinned]") !== null`)
 }

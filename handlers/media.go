@@ -536,7 +536,11 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 	}
 	h.loadPictures(c, m, used)
 	d := &views.MediaDetail{M: m, Usage: used}
-	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
+	limit := panelVersions
+	if d.AllVersions = c.Query("versions") == "all"; d.AllVersions {
+		limit = maxPage
+	}
+	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, limit, 0); err != nil {
 		return nil, err
 	}
 	if d.StableURL, err = h.stableURL(c, m); err != nil {

@@ -108,6 +108,9 @@ type MediaDetail struct {
 	// page), of VersionTotal.
 	Versions     []*data.MediaVersion
 	VersionTotal int
+	// AllVersions: the panel was asked for every version (up to a page of
+	// data.MaxPage), not the first few.
+	AllVersions bool
 	// Notice says what the last action did (a replace, a restore).
 	Notice string
 	// StableURL is the item's stable link (it follows a replace), which
