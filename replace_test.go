@@ -732,3 +732,35 @@ func TestStableURLStrict(t *testing.T) {
 		}
 	})
 }
+
+// Review 16, U1: a version's bytes for a token with media:read (as the
+// original's download: attachment, ETag), 404 for another organization,
+// 403 without the scope, 401 without a token.
+func TestReplaceVersionDownload(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := pngOf(t, 1)
+	id := idOf(e.uploadOK(t, tok, "a.png", v1))
+	e.replaceOK(t, tok, id, "b.png", pngOf(t, 2))
+	vid := idOf(e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any))
+	path := fmt.Sprintf("/api/media/%d/versions/%d/download", id, vid)
+	r := e.do(t, "GET", path, e.tokenWithout(t, data.ScopeMediaUpdate), nil, "")
+	if r.Status != 200 || !bytes.Equal(r.Body, v1) || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment; filename=a.png") || r.Header.Get("ETag") == "" {
+		t.Fatalf("download: %d %v", r.Status, r.Header)
+	}
+	for _, tc := range []struct {
+		tok  string
+		want int
+	}{{e.token(t, other.ID), 404}, {e.tokenWithout(t, data.ScopeMediaRead), 403}, {"", 401}} {
+		if r := e.do(t, "GET", path, tc.tok, nil, ""); r.Status != tc.want {
+			t.Errorf("token %q: %d, want %d", tc.tok, r.Status, tc.want)
+		}
+	}
+	if r := e.do(t, "GET", fmt.Sprintf("/api/media/%d/versions/%d/download", id, vid+1), tok, nil, ""); r.Status != 404 {
+		t.Errorf("a version that does not exist: %d", r.Status)
+	}
+}

@@ -73,6 +73,17 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	b.waitJS(t, "one version", `document.querySelectorAll("[data-versions] [data-version-id]").length === 1 &&
 		document.querySelector("[data-versions]").textContent.includes("mug-1.png")`)
 	b.axe(t, "the detail panel with a version")
+	// Review 16, U1: each version has a thumbnail and a download, served to
+	// the logged-in user only (never a public URL).
+	b.waitJS(t, "the version's thumbnail", `(() => { const i = document.querySelector("[data-versions] [data-version-thumb]"); return i && i.complete && i.naturalWidth > 0 })()`)
+	dl := evalJS[string](t, b, `document.querySelector("[data-versions] [data-version-download]").getAttribute("href")`)
+	got := evalJS[string](t, b, `fetch(`+fmt.Sprintf("%q", dl)+`).then(r => r.status + " " + r.headers.get("Content-Disposition"))`)
+	if !strings.HasPrefix(got, "200 attachment") {
+		t.Errorf("version download in the browser: %s", got)
+	}
+	if r := b.testEnv.do(t, "GET", dl, "", nil, ""); r.Status == 200 {
+		t.Errorf("version download without a login: %d", r.Status)
+	}
 
 	// The product's gallery shows the new file (it names the media id).
 	b.click(t, "[data-panel-close]")

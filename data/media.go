@@ -498,6 +498,9 @@ type MediaService interface {
 	// PinMediaVersion keeps a version past the grace period (pinned), or
 	// lets it expire again (not pinned).
 	PinMediaVersion(ctx context.Context, id, versionID int64, pinned bool) (*MediaVersion, error)
+	// OpenMediaVersion opens the bytes of one of an item's versions (for
+	// logged-in users and tokens only: versions have no public URL).
+	OpenMediaVersion(ctx context.Context, id, versionID int64) (*MediaVersion, Blob, error)
 	// StableKey is the key of an item's stable URL (/m/{id}/{key}): an HMAC
 	// of its id under its organization's file secret.
 	StableKey(ctx context.Context, id int64) (string, error)

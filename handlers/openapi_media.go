@@ -294,22 +294,14 @@ func init() {
 		},
 		"/api/media/{id}/download": obj{
 			"parameters": []obj{id},
-			"get": obj{
-				"summary": "Download the original", "operationId": "downloadMedia", "tags": []string{"media"},
-				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), a strong ETag (If-None-Match → 304) and Range (one range → 206; If-Range honoured; unsatisfiable → 416).",
-				"parameters": []obj{
-					{"$ref": "#/components/parameters/IfNoneMatch"},
-					{"name": "Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "One byte range, e.g. bytes=0-1023."},
-					{"name": "If-Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "The ETag: the range only if the file is still that one."},
-				},
-				"responses": obj{
-					"200": obj{"description": "The bytes.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
-					"206": obj{"description": "A byte range.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
-					"304": obj{"description": "Not modified."},
-					"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
-					"416": obj{"description": "Range not satisfiable.", "headers": obj{"Content-Range": obj{"description": "bytes */<size>", "schema": obj{"type": "string"}}}},
-				},
-			},
+			"get": downloadOp("Download the original", "downloadMedia",
+				"Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), a strong ETag (If-None-Match → 304) and Range (one range → 206; If-Range honoured; unsatisfiable → 416)."),
+		},
+		"/api/media/{id}/versions/{vid}/download": obj{
+			"parameters": []obj{id, idParam("vid", "Version id.")},
+			"get": downloadOp("Download a previous file", "downloadMediaVersion",
+				"Scope media:read. A version's bytes, like the original's download (attachment, strong ETag, Range). Versions have no public URL: only this, with a token, "+
+					"and the logged-in UI serve them."),
 		},
 		"/api/ping": obj{
 			"get": obj{
@@ -327,4 +319,23 @@ func init() {
 			},
 		},
 	})
+}
+
+// downloadOp is a file download's operation: the bytes, a range, 304, 416.
+func downloadOp(summary, opID, desc string) obj {
+	return obj{
+		"summary": summary, "operationId": opID, "tags": []string{"media"}, "description": desc,
+		"parameters": []obj{
+			{"$ref": "#/components/parameters/IfNoneMatch"},
+			{"name": "Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "One byte range, e.g. bytes=0-1023."},
+			{"name": "If-Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "The ETag: the range only if the file is still that one."},
+		},
+		"responses": obj{
+			"200": obj{"description": "The bytes.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+			"206": obj{"description": "A byte range.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+			"304": obj{"description": "Not modified."},
+			"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
+			"416": obj{"description": "Range not satisfiable.", "headers": obj{"Content-Range": obj{"description": "bytes */<size>", "schema": obj{"type": "string"}}}},
+		},
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"gallerist/data"
 	"gallerist/views"
@@ -189,6 +190,24 @@ func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(h.versionJSON(v))
+}
+
+// handleMediaVersionFile sends a version's bytes, as a download or (for
+// the panel's thumbnails) inline; only to who may read the item.
+func (h *Handlers) handleMediaVersionFile(download bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, vid, err := versionPath(c)
+		if err != nil {
+			return err
+		}
+		v, blob, err := h.Media.OpenMediaVersion(c.UserContext(), id, vid)
+		if err != nil {
+			return err
+		}
+		named := data.Media{Filename: v.OriginalFilename, MIMEType: v.MIMEType}
+		return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: v.MIMEType, ETag: v.SHA256,
+			Attachment: download || !strings.HasPrefix(v.MIMEType, "image/"), Filename: named.DownloadName()})
+	}
 }
 
 // versionPath reads /media/{id}/versions/{vid}.

@@ -271,6 +271,36 @@ func (s *MediaService) PinMediaVersion(ctx context.Context, id, versionID int64,
 	return v, err
 }
 
+// OpenMediaVersion opens the bytes of one of the organization's items'
+// versions.
+func (s *MediaService) OpenMediaVersion(ctx context.Context, id, versionID int64) (*data.MediaVersion, data.Blob, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var v *data.MediaVersion
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		if _, err := findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		var err error
+		v, err = scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM media_versions WHERE id = ? AND media_id = ? AND org_id = ?`,
+			versionID, id, org))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.NotFound("Version")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.blobs.Open(ctx, v.SHA256)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, data.Errorf(data.ECNotFound, "The file of version %d is missing from storage.", v.ID)
+	}
+	return v, b, err
+}
+
 // stableKey is the key of an item's stable URL: the file-key HMAC, under
 // the organization's secret, of a name no content hash can have.
 func stableKey(secret []byte, id int64) string {
