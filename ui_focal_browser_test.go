@@ -122,6 +122,11 @@ func TestBrowserFocalPoint(t *testing.T) {
 	if fit := evalJS[string](t, b, `getComputedStyle(`+tileImg+`).objectFit`); fit != "contain" {
 		t.Fatalf("tiles before the toggle: object-fit %s", fit)
 	}
+	// Review 16, U5: the crops toggle is not a third option of the tile-size switch.
+	if !evalJS[bool](t, b, `document.querySelector("[data-crops-toggle]").closest("[role=group]") === null &&
+		document.querySelectorAll("[data-density-toggle] [role=group] button").length === 2`) {
+		t.Errorf("Square crops sits inside the tile-size switch")
+	}
 	b.click(t, "[data-crops-toggle]")
 	b.waitJS(t, "square crops", `getComputedStyle(`+tileImg+`).objectFit === "cover" &&
 		document.querySelector("[data-crops-toggle]").getAttribute("aria-pressed") === "true"`)
