@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,8 +56,14 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	}
 
 	evalJS[chromedp.Void](t, b, `window.__progress = 0; document.addEventListener("gallerist:upload-progress", e => { window.__progress = Math.max(window.__progress, e.detail.percent) }); undefined`)
+	// Review 16, U4: the new preview's box is there before its picture loads.
+	evalJS[chromedp.Void](t, b, `window.__boxes = []; new MutationObserver(() => { const i = document.querySelector("#focal-area img");
+		if (i && !i.complete) window.__boxes.push(i.getBoundingClientRect().height) }).observe(document.querySelector("#panel"), {childList: true, subtree: true}); undefined`)
 	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#replace-file"), []string{fixed}))
 	b.waitJS(t, "the new preview", fmt.Sprintf(`document.querySelector("[data-panel-notice]") !== null && %s !== %q`, preview, oldPreview))
+	if boxes := evalJS[[]float64](t, b, `window.__boxes`); len(boxes) == 0 || slices.Contains(boxes, 0) {
+		t.Errorf("the preview's height while its picture loads: %v (want its box reserved)", boxes)
+	}
 	if n := evalJS[int](t, b, `window.__progress`); n != 100 {
 		t.Errorf("upload progress reached %d%%", n)
 	}
