@@ -35,9 +35,9 @@ func collectGarbageEvery(ctx context.Context, a *app, grace, interval time.Durat
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("garbage collection", "err", err)
-		case err == nil && len(rep.Purged)+len(rep.Versions)+len(rep.Blobs)+len(rep.Orphans) > 0:
+		case err == nil && len(rep.Purged)+len(rep.Versions)+len(rep.Blobs)+len(rep.Orphans)+len(rep.Crops) > 0:
 			log.Info("garbage collection", "purged_media", len(rep.Purged), "dropped_versions", len(rep.Versions),
-				"deleted_blobs", len(rep.Blobs), "orphan_blobs", len(rep.Orphans))
+				"deleted_blobs", len(rep.Blobs), "orphan_blobs", len(rep.Orphans), "stale_crops", len(rep.Crops))
 		}
 		select {
 		case <-ctx.Done():
@@ -87,10 +87,16 @@ func runGC(ctx context.Context, args []string, getenv func(string) string, stdou
 	for _, k := range rep.Renditions {
 		fmt.Fprintf(stdout, "renditions of %s\n", k)
 	}
+	for _, k := range rep.Crops {
+		fmt.Fprintf(stdout, "crop %s\n", k)
+	}
 	fmt.Fprintf(stdout, "%s %s older than %s, %s no row needs, %s and the renditions of %s.\n", verb, plural(len(rep.Purged), "trashed media item"),
 		humanDays(grace), plural(len(rep.Blobs), "blob"), plural(len(rep.Orphans), "orphan blob file"), plural(len(rep.Renditions), "gone original"))
 	if len(rep.Versions) > 0 {
 		fmt.Fprintf(stdout, "%s %s replaced more than %s ago.\n", verb, plural(len(rep.Versions), "previous file"), humanDays(grace))
+	}
+	if len(rep.Crops) > 0 {
+		fmt.Fprintf(stdout, "%s %s of focal points changed more than %s ago.\n", verb, plural(len(rep.Crops), "crop"), humanDays(grace))
 	}
 	return nil
 }

@@ -7,10 +7,14 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gallerist/data"
 	"gallerist/data/render/rendertest"
@@ -281,4 +285,110 @@ func TestUIFocalForm(t *testing.T) {
 	if m, _ := e.app.media.FindMediaByID(ctx, id); m.Focal != nil {
 		t.Fatalf("focal after clear %v", *m.Focal)
 	}
+}
+
+// Review 16, B6: only images have a focal point; a PDF's PATCH with one
+// is 422 invalid_field and changes nothing (null, clearing, is accepted).
+func TestFocalPointOnlyOnImages(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	id := idOf(e.uploadOK(t, tok, "spec.pdf", realPDF(t)))
+	path := fmt.Sprintf("/api/media/%d", id)
+	r := e.sendJSON(t, "PATCH", path, tok, map[string]any{"focal_x": 0.2, "focal_y": 0.4})
+	if r.Status != 422 || r.errCode(t) != "invalid_field" || !strings.Contains(string(r.Body), "only images have a focal point") {
+		t.Fatalf("focal on a PDF: %d %s", r.Status, r.Body)
+	}
+	if got := e.getJSON(t, path, tok).json(t); got["focal_x"] != nil {
+		t.Fatalf("focal stored: %v", got)
+	}
+	if r := e.sendJSON(t, "PATCH", path, tok, map[string]any{"focal_x": nil, "focal_y": nil}); r.Status != 200 {
+		t.Fatalf("clearing on a PDF: %d %s", r.Status, r.Body)
+	}
+}
+
+// cropKeys are the stored crops of the bytes sha, sorted.
+func (e *testEnv) cropKeys(t *testing.T, sha string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range e.storeKeys(t, sha+"/") {
+		n, _, _ := strings.Cut(strings.TrimPrefix(k, sha+"/"), ".")
+		if slot, err := strconv.Atoi(n); err == nil && data.IsCropSlot(slot) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Review 16, B7: every focal point makes new crops; those of the focal
+// points an item no longer has are collected by gc once the change is
+// older than the grace period (listed by --dry-run, counted in the
+// report); the current ones stay and are served.
+func TestFocalStaleCropsGC(t *testing.T) {
+	e := newTestEnv(t)
+	t0 := time.Now().Add(-30 * 24 * time.Hour).UTC()
+	clock := e.useClock(t0)
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	src := rendertest.Dot(1600, 600, 0.8, 0.3, 24, "png")
+	id := e.uploadOK(t, tok, "dot.png", src)["id"].(float64)
+	sha := e.waitProcessed(t, tok, id)["sha256"].(string)
+	path := fmt.Sprintf("/api/media/%d", int64(id))
+	var current string
+	for _, f := range []string{"0.1", "0.5", "0.8"} {
+		r := e.sendJSON(t, "PATCH", path, tok, `{"focal_x": `+f+`, "focal_y": 0.3}`)
+		if r.Status != 200 {
+			t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+		}
+		current = cropURLOf(t, r.json(t), "16:9", "640")
+		e.decodeCrop(t, current)
+	}
+	all := e.cropKeys(t, sha)
+	if len(all) != 3 {
+		t.Fatalf("crops stored: %v", all)
+	}
+	ctx := context.Background()
+	clock.Advance(24 * time.Hour)
+	t.Run("kept within the grace period", func(t *testing.T) {
+		rep, err := e.app.media.CollectGarbage(ctx, false, 7*24*time.Hour)
+		if err != nil || len(rep.Crops) != 0 || len(e.cropKeys(t, sha)) != 3 {
+			t.Fatalf("gc a day after: %v %v", err, rep.Crops)
+		}
+	})
+	var stale []string
+	for _, k := range all {
+		if !strings.Contains(k, "/"+strconv.Itoa(data.CropOf(data.CropRatios[2], 640, &data.FocalPoint{X: 0.8, Y: 0.3}).StorageSlot())+".") {
+			stale = append(stale, k)
+		}
+	}
+	if len(stale) != 2 {
+		t.Fatalf("the current crop is not among %v (ratio %v)", all, data.CropRatios)
+	}
+	env := e.getenv()
+	t.Run("dry run lists them", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"gc", "--dry-run", "--data", e.dir, "--trash-days", "7"}, env, nil, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range stale {
+			if !strings.Contains(out.String(), "crop "+k+"\n") {
+				t.Fatalf("dry run does not list %s:\n%s", k, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "Would remove 2 crops of focal points changed more than 7 days ago.") || len(e.cropKeys(t, sha)) != 3 {
+			t.Fatalf("dry run:\n%s", out.String())
+		}
+	})
+	t.Run("gc removes them", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"gc", "--data", e.dir, "--trash-days", "7"}, env, nil, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "Removed 2 crops") {
+			t.Fatalf("gc:\n%s", out.String())
+		}
+		if left := e.cropKeys(t, sha); len(left) != 1 || slices.Contains(stale, left[0]) {
+			t.Fatalf("crops left: %v", left)
+		}
+		e.decodeCrop(t, current)
+	})
 }

@@ -574,3 +574,193 @@ func TestReplaceDuringGC(t *testing.T) {
 		}
 	}
 }
+
+// Review 16, B1: If-Match protects the file as well as the fields. A tag
+// read before a replace or a restore is stale after it: a second replace,
+// a restore and a PATCH sent with it answer 412 and change nothing, also
+// when a restore brings back the very bytes the tag was read with.
+func TestReplaceMovesIfMatchVersion(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	a, b := readFile(t, goImageTestdata("video-001.jpeg")), readFile(t, goImageTestdata("video-001.q50.444.jpeg"))
+	c := readFile(t, goImageTestdata("video-001.q50.420.jpeg"))
+	id := idOf(e.uploadOK(t, tok, "a.jpg", a))
+	path := fmt.Sprintf("/api/media/%d", id)
+	before := e.getJSON(t, path, tok).Header.Get("ETag")
+
+	mb, ct := multipartBody(t, []upFile{{name: "b.jpg", body: b}}, nil)
+	r := e.do(t, "POST", path+"/replace", tok, mb, ct, "If-Match", before)
+	if r.Status != 200 {
+		t.Fatalf("replace with the current tag: %d %s", r.Status, r.Body)
+	}
+	afterReplace := r.Header.Get("ETag")
+	refused := func(t *testing.T, what string, r *resp) {
+		t.Helper()
+		if r.Status != 412 || r.errCode(t) != "precondition_failed" {
+			t.Fatalf("%s with a stale tag: %d %s", what, r.Status, r.Body)
+		}
+		if got := e.getJSON(t, path, tok).json(t); got["sha256"] != shaHex(b) && what != "after restore" {
+			t.Fatalf("%s changed the item: %v", what, got)
+		}
+	}
+	t.Run("replace", func(t *testing.T) {
+		mb, ct := multipartBody(t, []upFile{{name: "c.jpg", body: c}}, nil)
+		refused(t, "replace", e.do(t, "POST", path+"/replace", tok, mb, ct, "If-Match", before))
+	})
+	vid := idOf(e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)[0].(map[string]any))
+	t.Run("restore", func(t *testing.T) {
+		refused(t, "restore", e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, vid), tok, nil, "", "If-Match", before))
+	})
+	t.Run("patch", func(t *testing.T) {
+		refused(t, "PATCH", e.do(t, "PATCH", path, tok, strings.NewReader(`{"alt":"old picture"}`), "application/json", "If-Match", before))
+		if got := e.getJSON(t, path, tok).json(t); got["alt"] != nil {
+			t.Fatalf("alt written: %v", got["alt"])
+		}
+	})
+	t.Run("a restore back to the same bytes", func(t *testing.T) {
+		r := e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, vid), tok, nil, "", "If-Match", afterReplace)
+		if r.Status != 200 || r.json(t)["sha256"] != shaHex(a) {
+			t.Fatalf("restore with the current tag: %d %s", r.Status, r.Body)
+		}
+		for _, tag := range []string{before, afterReplace} {
+			r := e.do(t, "PATCH", path, tok, strings.NewReader(`{"alt":"x"}`), "application/json", "If-Match", tag)
+			if r.Status != 412 {
+				t.Fatalf("PATCH with %s after the restore: %d %s", tag, r.Status, r.Body)
+			}
+		}
+	})
+}
+
+// Review 16, B2, B4, B5: a version restored away says when and by whom it
+// was uploaded (the replace that made it current, not the item's
+// creation); a replace sent without a filename leaves a named version; a
+// version's PATCH compares If-Match with its item's tag.
+func TestReplaceVersionDetails(t *testing.T) {
+	e := newTestEnv(t)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := e.useClock(t0)
+	tok := e.token(t, 0)
+	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "test"})
+	_, other, err := e.app.auth.CreateToken(ctx, "replacer", []data.Scope{data.ScopeMediaRead, data.ScopeMediaUpdate}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := readFile(t, goImageTestdata("video-001.jpeg")), readFile(t, goImageTestdata("video-001.q50.444.jpeg"))
+	id := idOf(e.uploadOK(t, tok, "x.jpg", x))
+	path := fmt.Sprintf("/api/media/%d", id)
+	clock.Advance(time.Hour)
+	body := fmt.Sprintf(`{"attachment": %q}`, base64.StdEncoding.EncodeToString(y))
+	if r := e.do(t, "POST", path+"/replace", other, strings.NewReader(body), "application/json"); r.Status != 200 {
+		t.Fatalf("base64 replace: %d %s", r.Status, r.Body)
+	}
+	clock.Advance(time.Hour)
+	vs := e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)
+	if r := e.do(t, "POST", fmt.Sprintf("%s/versions/%d/restore", path, idOf(vs[0].(map[string]any))), tok, nil, ""); r.Status != 200 {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	vs = e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)
+	v := vs[0].(map[string]any)
+	t.Run("uploaded at and by", func(t *testing.T) {
+		if v["sha256"] != shaHex(y) || v["uploaded_at"] != "2026-03-01T11:00:00.000Z" || v["uploaded_by"] != "token:replacer" ||
+			v["replaced_at"] != "2026-03-01T12:00:00.000Z" || v["replaced_by"] != "token:test" {
+			t.Fatalf("version restored away: %v", v)
+		}
+	})
+	t.Run("a replace without a filename leaves a named version", func(t *testing.T) {
+		if v["original_filename"] != "untitled.jpg" {
+			t.Fatalf("version name: %v", v["original_filename"])
+		}
+	})
+	t.Run("version PATCH honours If-Match", func(t *testing.T) {
+		vpath := fmt.Sprintf("%s/versions/%d", path, idOf(v))
+		r := e.do(t, "PATCH", vpath, tok, strings.NewReader(`{"pinned":true}`), "application/json", "If-Match", `W/"bogus"`)
+		if r.Status != 412 || r.errCode(t) != "precondition_failed" {
+			t.Fatalf("bogus If-Match: %d %s", r.Status, r.Body)
+		}
+		if got := e.getJSON(t, path+"/versions", tok).json(t)["data"].([]any)[0].(map[string]any); got["pinned"] != false {
+			t.Fatalf("pinned by a refused PATCH: %v", got)
+		}
+		tag := e.getJSON(t, path, tok).Header.Get("ETag")
+		r = e.do(t, "PATCH", vpath, tok, strings.NewReader(`{"pinned":true}`), "application/json", "If-Match", tag)
+		if r.Status != 200 || r.json(t)["pinned"] != true || r.Header.Get("ETag") != tag {
+			t.Fatalf("current If-Match: %d %s %s", r.Status, r.Header.Get("ETag"), r.Body)
+		}
+	})
+}
+
+// Review 16, D2 and D4: lists refuse fields=stable_url (it is only on
+// single items) with a 400 saying so; a stable URL answers only at its
+// canonical id, POST to it is 405, and it sets no session cookie; a number
+// out of range says so.
+func TestStableURLStrict(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	m := e.uploadOK(t, tok, "a.jpg", readFile(t, goImageTestdata("video-001.jpeg")))
+	id := idOf(m)
+	stable := pathOf(e.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t)["stable_url"].(string))
+	t.Run("fields=stable_url on a list", func(t *testing.T) {
+		r := e.getJSON(t, "/api/media?fields=id,stable_url", tok)
+		if r.Status != 400 || r.errCode(t) != "invalid_parameter" || !strings.Contains(string(r.Body), "only on single items") {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
+		}
+		if r := e.getJSON(t, fmt.Sprintf("/api/media/%d?fields=id,stable_url", id), tok); r.Status != 200 || r.json(t)["stable_url"] == nil {
+			t.Fatalf("single: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("non-canonical id", func(t *testing.T) {
+		key := stable[strings.LastIndex(stable, "/")+1:]
+		for _, p := range []string{fmt.Sprintf("/m/0%d/%s", id, key), fmt.Sprintf("/m/+%d/%s", id, key)} {
+			if r := e.do(t, "GET", p, "", nil, ""); r.Status != 404 {
+				t.Fatalf("%s: %d %s", p, r.Status, r.Header.Get("Location"))
+			}
+		}
+		r := e.do(t, "GET", stable, "", nil, "")
+		if r.Status != 302 || r.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("canonical: %d, cookie %q", r.Status, r.Header.Get("Set-Cookie"))
+		}
+	})
+	t.Run("POST", func(t *testing.T) {
+		r := e.do(t, "POST", stable, "", nil, "")
+		if r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD" {
+			t.Fatalf("POST: %d %q %s", r.Status, r.Header.Get("Allow"), r.Body)
+		}
+	})
+	t.Run("a number out of range", func(t *testing.T) {
+		r := e.do(t, "PATCH", fmt.Sprintf("/api/media/%d", id), tok, strings.NewReader(`{"focal_x":1e400,"focal_y":0.5}`), "application/json")
+		if r.Status != 400 && r.Status != 422 || !strings.Contains(string(r.Body), "1e400 is out of its range") {
+			t.Fatalf("1e400: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// Review 16, U1: a version's bytes for a token with media:read (as the
+// original's download: attachment, ETag), 404 for another organization,
+// 403 without the scope, 401 without a token.
+func TestReplaceVersionDownload(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := pngOf(t, 1)
+	id := idOf(e.uploadOK(t, tok, "a.png", v1))
+	e.replaceOK(t, tok, id, "b.png", pngOf(t, 2))
+	vid := idOf(e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)[0].(map[string]any))
+	path := fmt.Sprintf("/api/media/%d/versions/%d/download", id, vid)
+	r := e.do(t, "GET", path, e.tokenWithout(t, data.ScopeMediaUpdate), nil, "")
+	if r.Status != 200 || !bytes.Equal(r.Body, v1) || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment; filename=a.png") || r.Header.Get("ETag") == "" {
+		t.Fatalf("download: %d %v", r.Status, r.Header)
+	}
+	for _, tc := range []struct {
+		tok  string
+		want int
+	}{{e.token(t, other.ID), 404}, {e.tokenWithout(t, data.ScopeMediaRead), 403}, {"", 401}} {
+		if r := e.do(t, "GET", path, tc.tok, nil, ""); r.Status != tc.want {
+			t.Errorf("token %q: %d, want %d", tc.tok, r.Status, tc.want)
+		}
+	}
+	if r := e.do(t, "GET", fmt.Sprintf("/api/media/%d/versions/%d/download", id, vid+1), tok, nil, ""); r.Status != 404 {
+		t.Errorf("a version that does not exist: %d", r.Status)
+	}
+}

@@ -108,6 +108,8 @@ func TestBrowserFocalPoint(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("[data-focal-marker]").hidden && document.querySelector("[data-focal-clear]") === null`) {
 		t.Errorf("the marker or Clear is still shown after clearing")
 	}
+	// Review 16, B3: focus stays in the (modal) panel, on the picture.
+	b.waitJS(t, "focus on the picture after Clear", `document.activeElement && document.activeElement.id === "focal-area"`)
 
 	// The gallery editor: "Show as square crops" cuts each tile around its focal point.
 	b.do(t, chromedp.Focus("#focal-area"), chromedp.KeyEvent(kb.ArrowRight))
@@ -119,6 +121,11 @@ func TestBrowserFocalPoint(t *testing.T) {
 	tileImg := `document.querySelector("#gallery [data-image-id] img")`
 	if fit := evalJS[string](t, b, `getComputedStyle(`+tileImg+`).objectFit`); fit != "contain" {
 		t.Fatalf("tiles before the toggle: object-fit %s", fit)
+	}
+	// Review 16, U5: the crops toggle is not a third option of the tile-size switch.
+	if !evalJS[bool](t, b, `document.querySelector("[data-crops-toggle]").closest("[role=group]") === null &&
+		document.querySelectorAll("[data-density-toggle] [role=group] button").length === 2`) {
+		t.Errorf("Square crops sits inside the tile-size switch")
 	}
 	b.click(t, "[data-crops-toggle]")
 	b.waitJS(t, "square crops", `getComputedStyle(`+tileImg+`).objectFit === "cover" &&

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,8 +56,14 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	}
 
 	evalJS[chromedp.Void](t, b, `window.__progress = 0; document.addEventListener("gallerist:upload-progress", e => { window.__progress = Math.max(window.__progress, e.detail.percent) }); undefined`)
+	// Review 16, U4: the new preview's box is there before its picture loads.
+	evalJS[chromedp.Void](t, b, `window.__boxes = []; new MutationObserver(() => { const i = document.querySelector("#focal-area img");
+		if (i && !i.complete) window.__boxes.push(i.getBoundingClientRect().height) }).observe(document.querySelector("#panel"), {childList: true, subtree: true}); undefined`)
 	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#replace-file"), []string{fixed}))
 	b.waitJS(t, "the new preview", fmt.Sprintf(`document.querySelector("[data-panel-notice]") !== null && %s !== %q`, preview, oldPreview))
+	if boxes := evalJS[[]float64](t, b, `window.__boxes`); len(boxes) == 0 || slices.Contains(boxes, 0) {
+		t.Errorf("the preview's height while its picture loads: %v (want its box reserved)", boxes)
+	}
 	if n := evalJS[int](t, b, `window.__progress`); n != 100 {
 		t.Errorf("upload progress reached %d%%", n)
 	}
@@ -73,6 +80,17 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	b.waitJS(t, "one version", `document.querySelectorAll("[data-versions] [data-version-id]").length === 1 &&
 		document.querySelector("[data-versions]").textContent.includes("mug-1.png")`)
 	b.axe(t, "the detail panel with a version")
+	// Review 16, U1: each version has a thumbnail and a download, served to
+	// the logged-in user only (never a public URL).
+	b.waitJS(t, "the version's thumbnail", `(() => { const i = document.querySelector("[data-versions] [data-version-thumb]"); return i && i.complete && i.naturalWidth > 0 })()`)
+	dl := evalJS[string](t, b, `document.querySelector("[data-versions] [data-version-download]").getAttribute("href")`)
+	got := evalJS[string](t, b, `fetch(`+fmt.Sprintf("%q", dl)+`).then(r => r.status + " " + r.headers.get("Content-Disposition"))`)
+	if !strings.HasPrefix(got, "200 attachment") {
+		t.Errorf("version download in the browser: %s", got)
+	}
+	if r := b.testEnv.do(t, "GET", dl, "", nil, ""); r.Status == 200 {
+		t.Errorf("version download without a login: %d", r.Status)
+	}
 
 	// The product's gallery shows the new file (it names the media id).
 	b.click(t, "[data-panel-close]")
@@ -87,13 +105,31 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	}
 
 	// Pin, then Restore from Versions.
+	// Review 16, U3: the panel stays where it was scrolled to, focus on the row.
 	b.openPanelFromLibrary(t, id)
+	panelScroll := `document.querySelector("[data-panel] .overflow-y-auto").scrollTop`
+	scrolled := evalJS[float64](t, b, `(() => { const s = document.querySelector("[data-panel] .overflow-y-auto"); s.scrollTop = s.scrollHeight; return s.scrollTop })()`)
+	if scrolled < 50 {
+		t.Fatalf("the panel does not scroll (%v): the test needs a row below the fold", scrolled)
+	}
 	b.click(t, "[data-versions] [data-pin]")
 	b.waitJS(t, "the pinned version", `document.querySelector("[data-versions] [data-pinned]") !== null &&
 		document.querySelector("[data-versions] [data-pin]").textContent.trim() === "Unpin"`)
+	if got := evalJS[float64](t, b, panelScroll); got < scrolled-2 {
+		t.Errorf("Pin scrolled the panel from %v to %v", scrolled, got)
+	}
+	if !evalJS[bool](t, b, `document.activeElement === document.querySelector("[data-versions] [data-pin]")`) {
+		t.Errorf("focus after Pin: %s", evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
 	b.click(t, "[data-versions] button[aria-label^=Restore]")
 	b.waitJS(t, "the restored file", `document.querySelector("[data-panel-notice]") !== null &&
 		document.querySelector("[data-panel-notice]").textContent.includes("Restored")`)
+	if got := evalJS[float64](t, b, panelScroll); got < 50 {
+		t.Errorf("Restore scrolled the panel back to %v", got)
+	}
+	if !evalJS[bool](t, b, `document.querySelector("#versions").contains(document.activeElement)`) {
+		t.Errorf("focus after Restore: %s", evalJS[string](t, b, `document.activeElement.outerHTML.slice(0, 80)`))
+	}
 	if now := b.getJSON(t, fmt.Sprintf("/api/media/%d", id), tok).json(t); now["sha256"] != before["sha256"] {
 		t.Fatalf("after restore: %v", now["sha256"])
 	}
@@ -103,4 +139,22 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	if n := evalJS[int](t, b, `document.querySelectorAll("[data-versions] [data-version-id]").length`); n != 1 {
 		t.Errorf("%d versions after restore, want 1 (the corrected file)", n)
 	}
+
+	// Review 16, U2: beyond the first 10, "Show all" lists every version;
+	// a Pin there keeps the whole list.
+	for i := 0; i < 11; i++ {
+		b.replaceOK(t, tok, id, fmt.Sprintf("mug-%d.png", i), testPNG(t, 40+i, 30, tileColors[i%len(tileColors)]))
+	}
+	b.click(t, "[data-panel-close]")
+	b.waitJS(t, "the panel to close", `document.querySelector("#media-panel") === null`)
+	b.openPanelFromLibrary(t, id)
+	rows := `document.querySelectorAll("[data-versions] [data-version-id]").length`
+	if n := evalJS[int](t, b, rows); n != 10 || !evalJS[bool](t, b, `document.querySelector("#versions").textContent.includes("2 older versions are not shown")`) {
+		t.Fatalf("%d rows before Show all: %s", n, evalJS[string](t, b, `document.querySelector("#versions").textContent`))
+	}
+	b.click(t, "[data-all-versions]")
+	b.waitJS(t, "every version", rows+` === 12 && document.querySelector("[data-all-versions]") === null`)
+	b.click(t, "[data-versions] li:last-child [data-pin]")
+	b.waitJS(t, "the last version pinned, the list still whole", rows+` === 12 &&
+		document.querySelector("[data-versions] li:last-child [data-pinned]") !== null`)
 }

@@ -26,7 +26,11 @@ type Media struct {
 	// FileKey names the organization's copy of these bytes in public URLs
 	// (/files/{FileKey}.{ext}): stable, unguessable, and different in every
 	// organization, so URLs tell nothing about what other organizations hold.
-	FileKey       string
+	FileKey string
+	// FileVersion moves on every change of the file (replace, restore): the
+	// id of the newest version row (ids are never reused), 0 if the item was
+	// never replaced. It is part of what If-Match compares.
+	FileVersion   int64
 	Width, Height int   // images and video, after EXIF orientation; 0 if unknown
 	DurationMS    int64 // video and audio; 0 if unknown
 	Alt           string
@@ -523,6 +527,9 @@ type MediaService interface {
 	// PinMediaVersion keeps a version past the grace period (pinned), or
 	// lets it expire again (not pinned).
 	PinMediaVersion(ctx context.Context, id, versionID int64, pinned bool) (*MediaVersion, error)
+	// OpenMediaVersion opens the bytes of one of an item's versions (for
+	// logged-in users and tokens only: versions have no public URL).
+	OpenMediaVersion(ctx context.Context, id, versionID int64) (*MediaVersion, Blob, error)
 	// StableKey is the key of an item's stable URL (/m/{id}/{key}): an HMAC
 	// of its id under its organization's file secret.
 	StableKey(ctx context.Context, id int64) (string, error)

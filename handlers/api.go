@@ -103,7 +103,7 @@ func (s listSpec) params() []string { return append(slices.Clone(sharedListParam
 
 // The lists of the API.
 var (
-	mediaList = listSpec{sorts: data.MediaSortFields, fields: mediaFields,
+	mediaList = listSpec{sorts: data.MediaSortFields, fields: mediaListFields,
 		filters: []string{"q", "kind", "mime_type", "deleted", "product_id", "used", "missing_alt"}}
 	productList    = listSpec{sorts: data.ProductSortFields, fields: productFields, filters: []string{"q", "status", "handle"}}
 	variantList    = listSpec{sorts: data.VariantSortFields, fields: variantFields, filters: []string{"q"}}
@@ -354,6 +354,9 @@ func jsonError(err error) error {
 	if errors.As(err, &ute) {
 		if ute.Field == "" {
 			return data.Errorf(data.ECInvalidJSON, "The request body is %s; send a JSON object ({...}).", ute.Value)
+		}
+		if n, ok := strings.CutPrefix(ute.Value, "number "); ok { // a number the type cannot hold
+			return data.Errorf(data.ECInvalidField, "The field %q must be %s; %s is out of its range.", ute.Field, jsonTypeName(ute.Type), n).With("field", ute.Field)
 		}
 		return data.Errorf(data.ECInvalidField, "The field %q must be %s, not %s.", ute.Field, jsonTypeName(ute.Type), ute.Value).With("field", ute.Field)
 	}

@@ -26,7 +26,8 @@ import (
 // finishing processing, a new use, a changed alt text), so If-None-Match,
 // which compares whole tags, answers 304 only when the answer would be the
 // same. version is the state of what a client can write: a hash of the
-// fields PATCH and PUT change (media: filename, alt and the trash; products:
+// fields PATCH and PUT change (media: filename, alt, focal point, the trash
+// and the file, which replace and restore change; products:
 // title, handle, status; variants: title, sku, options, image; collections:
 // title, handle, image), and a gallery's gallery_version (bumped by every
 // change of its order or membership). If-Match compares only the version, so
@@ -188,7 +189,7 @@ func lockResource(kind byte, id int64) func() {
 func (h *Handlers) mediaTag(c *fiber.Ctx, m *data.Media, used []data.Usage) (entityTag, error) {
 	j := h.mediaJSON(c, m)
 	j.UsedBy = usageJSON(used)
-	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt, m.Focal})
+	return newTag(kindMedia, m.ID, withUsedBy(j), []any{m.Filename, m.Alt, m.DeletedAt, m.Focal, m.SHA256, m.FileVersion})
 }
 
 // currentMediaTag loads an item and its uses and makes its tag.

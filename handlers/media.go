@@ -57,6 +57,10 @@ var mediaFields = []string{"id", "kind", "filename", "original_filename", "mime_
 	"duration_ms", "alt", "url", "download_url", "source_url", "created_by", "created_at", "updated_at", "deleted_at", "usage_count",
 	"processing", "processing_error", "renditions", "srcset", "renditions_webp", "srcset_webp", "stable_url", "focal_x", "focal_y", "crops", "poster_id", "poster"}
 
+// mediaListFields are the names a list's fields= accepts: stable_url is
+// only on single items.
+var mediaListFields = slices.DeleteFunc(slices.Clone(mediaFields), func(f string) bool { return f == "stable_url" })
+
 // UsageJSON is one place a media item is used.
 type UsageJSON struct {
 	Type      string `json:"type"`
@@ -146,6 +150,9 @@ func mediaFilter(c *fiber.Ctx, defLimit int) (data.MediaFilter, []string, error)
 	}
 	f.Limit = cmp.Or(f.Limit, defLimit)
 	fields, err := fieldsParam(c, mediaList.fields)
+	if err != nil && slices.Contains(strings.Split(strings.ReplaceAll(c.Query("fields"), " ", ""), ","), "stable_url") {
+		err = paramError("fields", "stable_url is only on single items (GET /api/media/{id}); lists leave it out, so ask for it there.")
+	}
 	return f, fields, err
 }
 
@@ -620,7 +627,11 @@ func (h *Handlers) mediaDetail(c *fiber.Ctx, id int64) (*views.MediaDetail, erro
 			return nil, err
 		}
 	}
-	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, panelVersions, 0); err != nil {
+	limit := panelVersions
+	if d.AllVersions = c.Query("versions") == "all"; d.AllVersions {
+		limit = maxPage
+	}
+	if d.Versions, d.VersionTotal, err = h.Media.FindMediaVersions(c.UserContext(), id, limit, 0); err != nil {
 		return nil, err
 	}
 	if d.StableURL, err = h.stableURL(c, m); err != nil {

@@ -107,7 +107,9 @@ func init() {
 				"poster":            posterSchema,
 				"stable_url": obj{"type": "string", "format": "uri", "description": "On single items (GET of one item, and the answers of writes to it): the item's stable URL, /m/{id}/{key}, " +
 					"which answers 302 to its current original (and with ?w=N, N one of the rendition widths, to that rendition; to the original while it is being made), whatever file replaces it. " +
-					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404. url, by contrast, names these bytes and changes when the file is replaced."},
+					"No login needed; key is an HMAC of the id under the organization's secret, and any wrong part answers the same 404 (id is spelled in decimal without leading zeros; GET and HEAD only). " +
+					"Not on list items (fields=stable_url on a list is 400). url, by contrast, names these bytes: when the file is replaced, url, the renditions and the crops change, " +
+					"and the old ones answer 404 at once (the previous file is a version, reachable only through the API), so link stable_url where a link must survive a replace."},
 			},
 		},
 		"MediaList": listSchema("MediaFields"),
@@ -267,7 +269,7 @@ func init() {
 				"summary": "Replace the file", "operationId": "replaceMedia", "tags": []string{"media"},
 				"description": "Scope media:update. Gives a live item a new file, read and checked exactly as an upload (same sniffing, size and pixel limits), keeping its id, " +
 					"every gallery, variant and collection it is in (they show the new file at once), and its filename and alt text unless the request sends new ones. " +
-					"The previous file becomes a version (GET /api/media/{id}/versions). url, sha256 and the renditions change (renditions are made again); stable_url does not. " +
+					"The previous file becomes a version (GET /api/media/{id}/versions). url, sha256 and the renditions change (renditions are made again) and the old url, renditions and crops answer 404 at once; stable_url does not change. " +
 					"A file of another kind (a PDF for an image) is 422 kind_mismatch, and nothing changes. multipart/form-data with one \"file\" part and optional \"filename\" and \"alt\"; " +
 					"or JSON with a base64 \"attachment\", \"filename\" (names the file and the item) and \"alt\" (null clears).",
 				"requestBody": obj{"required": true, "content": obj{
@@ -296,15 +298,16 @@ func init() {
 		},
 		"/api/media/{id}/versions/{vid}": obj{
 			"parameters": []obj{id, idParam("vid", "Version id.")},
-			"patch": obj{
+			"patch": conditional(obj{
 				"summary": "Pin or unpin a previous file", "operationId": "updateMediaVersion", "tags": []string{"media"},
-				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced.",
+				"description": "Scope media:update. pinned: true keeps the version (and its file) past the grace period, until unpinned; false lets it expire a grace period after it was replaced. " +
+					"If-Match is compared with the item's ETag (GET /api/media/{id}): a version belongs to its item, and a replace or restore since the tag was read answers 412.",
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
 					"type": "object", "additionalProperties": false, "required": []string{"pinned"},
 					"properties": obj{"pinned": obj{"type": "boolean"}},
 				}}}},
 				"responses": respond("200", "The version.", ref("MediaVersion"), errs("400", "401", "403", "404", "415", "422")),
-			},
+			}, "IfMatch"),
 		},
 		"/api/media/{id}/versions/{vid}/restore": obj{
 			"parameters": []obj{id, idParam("vid", "Version id.")},
@@ -324,22 +327,14 @@ func init() {
 		},
 		"/api/media/{id}/download": obj{
 			"parameters": []obj{id},
-			"get": obj{
-				"summary": "Download the original", "operationId": "downloadMedia", "tags": []string{"media"},
-				"description": "Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), a strong ETag (If-None-Match → 304) and Range (one range → 206; If-Range honoured; unsatisfiable → 416).",
-				"parameters": []obj{
-					{"$ref": "#/components/parameters/IfNoneMatch"},
-					{"name": "Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "One byte range, e.g. bytes=0-1023."},
-					{"name": "If-Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "The ETag: the range only if the file is still that one."},
-				},
-				"responses": obj{
-					"200": obj{"description": "The bytes.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
-					"206": obj{"description": "A byte range.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
-					"304": obj{"description": "Not modified."},
-					"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
-					"416": obj{"description": "Range not satisfiable.", "headers": obj{"Content-Range": obj{"description": "bytes */<size>", "schema": obj{"type": "string"}}}},
-				},
-			},
+			"get": downloadOp("Download the original", "downloadMedia",
+				"Scope media:read. The original bytes with Content-Disposition: attachment (RFC 5987 filename), a strong ETag (If-None-Match → 304) and Range (one range → 206; If-Range honoured; unsatisfiable → 416)."),
+		},
+		"/api/media/{id}/versions/{vid}/download": obj{
+			"parameters": []obj{id, idParam("vid", "Version id.")},
+			"get": downloadOp("Download a previous file", "downloadMediaVersion",
+				"Scope media:read. A version's bytes, like the original's download (attachment, strong ETag, Range). Versions have no public URL: only this, with a token, "+
+					"and the logged-in UI serve them."),
 		},
 		"/api/ping": obj{
 			"get": obj{
@@ -357,4 +352,23 @@ func init() {
 			},
 		},
 	})
+}
+
+// downloadOp is a file download's operation: the bytes, a range, 304, 416.
+func downloadOp(summary, opID, desc string) obj {
+	return obj{
+		"summary": summary, "operationId": opID, "tags": []string{"media"}, "description": desc,
+		"parameters": []obj{
+			{"$ref": "#/components/parameters/IfNoneMatch"},
+			{"name": "Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "One byte range, e.g. bytes=0-1023."},
+			{"name": "If-Range", "in": "header", "required": false, "schema": obj{"type": "string"}, "description": "The ETag: the range only if the file is still that one."},
+		},
+		"responses": obj{
+			"200": obj{"description": "The bytes.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+			"206": obj{"description": "A byte range.", "headers": fileHeaders(), "content": obj{"*/*": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+			"304": obj{"description": "Not modified."},
+			"401": obj{"$ref": "#/components/responses/401"}, "403": obj{"$ref": "#/components/responses/403"}, "404": obj{"$ref": "#/components/responses/404"},
+			"416": obj{"description": "Range not satisfiable.", "headers": obj{"Content-Range": obj{"description": "bytes */<size>", "schema": obj{"type": "string"}}}},
+		},
+	}
 }

@@ -43,6 +43,8 @@ func (h *Handlers) table() []endpoint {
 		api("GET", "/api/media/:id/versions", mRead, h.handleMediaVersions, "limit", "offset"),
 		api("PATCH", "/api/media/:id/versions/:vid", mUpdate, h.handleMediaVersionPatch),
 		api("POST", "/api/media/:id/versions/:vid/restore", mUpdate, h.handleMediaVersionRestore),
+		api("GET", "/api/media/:id/versions/:vid/download", mRead, h.handleMediaVersionFile(true)),
+		api("HEAD", "/api/media/:id/versions/:vid/download", mRead, h.handleMediaVersionFile(true)),
 		api("GET", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		api("HEAD", "/api/media/:id/download", mRead, h.handleMediaOriginal(true)),
 
@@ -141,6 +143,8 @@ func (h *Handlers) table() []endpoint {
 		page("POST", "/media/:id/purge", mDelete, h.handleMediaPurgeForm),
 		page("GET", "/media/:id/download", mRead, h.handleMediaOriginal(true)),
 		page("GET", "/media/:id/file", mRead, h.handleMediaOriginal(false)),
+		page("GET", "/media/:id/versions/:vid/download", mRead, h.handleMediaVersionFile(true)),
+		page("GET", "/media/:id/versions/:vid/file", mRead, h.handleMediaVersionFile(false)),
 		page("GET", "/trash", mRead, h.handleTrash),
 		// Show more of a history (events.go)
 		page("GET", "/history", eRead, h.handleHistoryPage),

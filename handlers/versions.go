@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"gallerist/data"
 	"gallerist/views"
@@ -167,6 +168,10 @@ func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	defer lockResource(kindMedia, id)()
+	if err := h.mediaPrecondition(c, id); err != nil {
+		return err
+	}
 	var body struct {
 		Pinned *bool `json:"pinned"`
 	}
@@ -180,7 +185,29 @@ func (h *Handlers) handleMediaVersionPatch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tag, err := h.currentMediaTag(c, id)
+	if err := setTag(c, tag, err); err != nil {
+		return err
+	}
 	return c.JSON(h.versionJSON(v))
+}
+
+// handleMediaVersionFile sends a version's bytes, as a download or (for
+// the panel's thumbnails) inline; only to who may read the item.
+func (h *Handlers) handleMediaVersionFile(download bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, vid, err := versionPath(c)
+		if err != nil {
+			return err
+		}
+		v, blob, err := h.Media.OpenMediaVersion(c.UserContext(), id, vid)
+		if err != nil {
+			return err
+		}
+		named := data.Media{Filename: v.OriginalFilename, MIMEType: v.MIMEType}
+		return web.SendFile(c, web.FileResponse{Blob: blob, ContentType: v.MIMEType, ETag: v.SHA256,
+			Attachment: download || !strings.HasPrefix(v.MIMEType, "image/"), Filename: named.DownloadName()})
+	}
 }
 
 // versionPath reads /media/{id}/versions/{vid}.
@@ -201,7 +228,7 @@ func StableURL(id int64, key string) string { return "/m/" + itoa(id) + "/" + ke
 func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	key := c.Params("key")
-	if err != nil || id <= 0 || !fileKeyRE.MatchString(key) {
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != c.Params("id") || !fileKeyRE.MatchString(key) {
 		return data.NotFound("File")
 	}
 	m, err := h.Media.FindStable(c.UserContext(), id, key)

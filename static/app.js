@@ -830,9 +830,19 @@
   // After a page change by htmx, focus that fell to <body> goes to the
   // page's heading (unless a toast's Undo took it), so keyboard and screen
   // reader users go on from the top of the new content, not the document.
-  document.addEventListener('htmx:afterSettle', function () {
+  // In the open detail panel (modal) it stays in the panel: on the focal
+  // point's picture when the form was swapped (Clear disappears with it),
+  // else on the panel's title.
+  var panelFocus = null // set by a version's Pin, Unpin or Restore (below)
+  document.addEventListener('htmx:afterSettle', function (e) {
     var a = document.activeElement
+    var f = panelFocus
+    panelFocus = null
+    if (f && document.contains(f)) { f.focus({ preventScroll: true }); return }
     if (a && a !== document.body) return
+    var target = e.detail && e.detail.target
+    var inPanel = $('#media-panel') && ((target && target.id === 'focal-form' && $('#focal-area')) || $('#panel-title'))
+    if (inPanel) { inPanel.focus({ preventScroll: true }); return }
     var h = $('main h1')
     if (!h) return
     if (!h.hasAttribute('tabindex')) h.setAttribute('tabindex', '-1')
@@ -843,13 +853,35 @@
     if (!target) return
     if (target.id === 'dialog') openDialogs(target)
     if (target.id === 'panel') {
+      var kept = panelPlace
+      panelPlace = null
+      var body = $('[data-panel] .overflow-y-auto')
+      if (kept && body && kept.id === ($('[data-panel]') || {}).getAttribute('data-media-id')) {
+        // A version's Pin, Unpin or Restore: the panel again where it was,
+        // focus on that row's button (or, restored away, the list's first).
+        body.scrollTop = kept.scroll
+        var row = $('[data-version-id="' + kept.vid + '"]')
+        var to = (row && $(kept.what, row)) || $('#versions [data-version-id] button') || $('#versions-title')
+        if (to) { to.focus({ preventScroll: true }); panelFocus = to; return }
+      }
       var h = $('#panel-title')
       if (h) h.focus()
     }
   })
+  var panelPlace = null
   document.addEventListener('htmx:beforeRequest', function (e) {
     var elt = e.detail && e.detail.elt
     if (elt && elt.getAttribute && elt.getAttribute('hx-target') === '#dialog') opener = elt
+    var row = elt && elt.closest && elt.closest('#versions [data-version-id]')
+    var body = row && $('[data-panel] .overflow-y-auto')
+    if (body) {
+      panelPlace = {
+        id: $('[data-panel]').getAttribute('data-media-id'),
+        vid: row.getAttribute('data-version-id'),
+        what: $('[data-pin]', elt) ? '[data-pin]' : 'button',
+        scroll: body.scrollTop
+      }
+    }
   })
 
   function init (root) {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"gallerist/data"
@@ -39,6 +42,10 @@ type GCReport struct {
 	// Renditions are the originals (content hashes) whose renditions were
 	// removed because no media row has those bytes any more.
 	Renditions []string
+	// Crops are the blob keys ({sha256}/{slot}.{ext}) of crops made for a
+	// focal point that no item with those bytes has had for the grace
+	// period: only the current focal point's crops are served.
+	Crops []string
 }
 
 // GCItem is one purged media row.
@@ -123,8 +130,70 @@ func (s *MediaService) CollectGarbage(ctx context.Context, dryRun bool, grace ti
 	if err != nil {
 		return rep, err
 	}
-	rep.Renditions, err = s.collectOrphanRenditions(ctx, dryRun)
+	if rep.Renditions, err = s.collectOrphanRenditions(ctx, dryRun); err != nil {
+		return rep, err
+	}
+	rep.Crops, err = s.collectStaleCrops(ctx, dryRun, cutoff)
 	return rep, err
+}
+
+// staleCropSQL is true for the crop rendition r when no item with its
+// bytes has its focal point (in thousandths, centred when unset, as
+// data.CropOf spells it; the slot holds fx·10⁴ + fy, see
+// data.Crop.StorageSlot) or was changed after the cutoff (the first
+// parameter, also the oldest the crop may be made), while some item still
+// has the bytes (else collectOrphanRenditions takes every rendition).
+const staleCropSQL = `r.created_at <= ?1
+	AND EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256)
+	AND NOT EXISTS (SELECT 1 FROM media m WHERE m.sha256 = r.sha256 AND (m.updated_at > ?1
+		OR (COALESCE(CAST(round(m.focal_x * 1000) AS INTEGER), 500) = (r.slot / 10000) % 10000
+			AND COALESCE(CAST(round(m.focal_y * 1000) AS INTEGER), 500) = r.slot % 10000)))`
+
+// collectStaleCrops removes the crops of focal points no item has any more
+// (each change of the focal point makes new ones), once the change is older
+// than the grace period: rows and files, under the write lock, a batch per
+// transaction; nothing while a backup holds the files.
+func (s *MediaService) collectStaleCrops(ctx context.Context, dryRun bool, cutoff int64) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT r.sha256 || '/' || r.slot || '.' || r.ext FROM renditions r
+		WHERE r.slot >= ?2 AND `+staleCropSQL+` ORDER BY r.sha256, r.slot, r.ext`, cutoff, data.CropSlotBase)
+	var keys []string
+	if err := eachString(rows, err, func(k string) { keys = append(keys, k) }); err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	var gone []string
+	err = s.db.inBatches(ctx, keys, dryRun, func(tx *sql.Tx, batch []string) (bool, error) {
+		held, err := s.db.filesHeld(ctx, tx)
+		if err != nil || held {
+			return false, err
+		}
+		for _, k := range batch {
+			sha, file, _ := strings.Cut(k, "/")
+			n, ext, _ := strings.Cut(file, ".")
+			slot, err := strconv.Atoi(n)
+			if err != nil {
+				return false, err
+			}
+			var stale bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = ?3 AND r.slot = ?4 AND r.ext = ?5
+				AND r.slot >= ?2 AND `+staleCropSQL+`)`, cutoff, data.CropSlotBase, sha, slot, ext).Scan(&stale); err != nil {
+				return false, err
+			}
+			if !stale {
+				continue
+			}
+			if !dryRun {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM renditions WHERE sha256 = ? AND slot = ? AND ext = ?`, sha, slot, ext); err != nil {
+					return false, err
+				}
+				if err := s.blobs.Delete(ctx, k); err != nil && !errors.Is(err, ErrBlobNotFound) {
+					return false, err
+				}
+			}
+			gone = append(gone, k)
+		}
+		return true, nil
+	})
+	return gone, err
 }
 
 // collectOrphanRenditions removes renditions whose original is gone: rows

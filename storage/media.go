@@ -50,7 +50,8 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y, COALESCE(m.poster_id, 0)`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y, COALESCE(m.poster_id, 0),
+	COALESCE((SELECT MAX(mv.id) FROM media_versions mv WHERE mv.media_id = m.id), 0)`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -67,7 +68,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var created, updated int64
 	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.PosterID}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.PosterID, &m.FileVersion}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -592,6 +593,9 @@ func (s *MediaService) writeMediaUpdate(ctx context.Context, tx *sql.Tx, cur *da
 		changed["alt"] = cur.Alt
 	}
 	if upd.SetFocal {
+		if upd.Focal != nil && cur.Kind != data.KindImage {
+			return data.FieldError("focal_x", "%s is %s %s; only images have a focal point (crops are made of images).", cur.Filename, article(string(cur.Kind)), cur.Kind)
+		}
 		cur.Focal = upd.Focal
 		if cur.Focal != nil {
 			changed["focal"] = map[string]float64{"x": cur.Focal.X, "y": cur.Focal.Y}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"database/sql"
@@ -123,7 +124,7 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	if _, err := tx.ExecContext(ctx, `INSERT INTO media_versions (org_id, media_id, original_filename, mime_type, size, sha256,
 		width, height, duration_ms, uploaded_at, uploaded_by, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		org, cur.ID, cur.OriginalFilename, cur.MIMEType, cur.Size, cur.SHA256,
+		org, cur.ID, cmp.Or(cur.OriginalFilename, cur.Filename), cur.MIMEType, cur.Size, cur.SHA256,
 		nullInt(int64(cur.Width)), nullInt(int64(cur.Height)), nullInt(cur.DurationMS), since, by, now, p.Actor); err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE media SET original_filename = ?, mime_type = ?, size = ?, sha256 = ?, width = ?, height = ?,
 		duration_ms = ?, file_key = ?, processing = ?, processing_error = '', updated_at = ? WHERE id = ? AND org_id = ?`,
-		next.OriginalFilename, next.MIMEType, next.Size, next.SHA256, nullInt(int64(next.Width)), nullInt(int64(next.Height)),
+		cmp.Or(next.OriginalFilename, next.Filename, cur.Filename), next.MIMEType, next.Size, next.SHA256, nullInt(int64(next.Width)), nullInt(int64(next.Height)),
 		nullInt(next.DurationMS), fileKey(secret, next.SHA256), processing, now, cur.ID, org)
 	if err != nil {
 		return err
@@ -227,13 +228,15 @@ func (s *MediaService) RestoreMediaVersion(ctx context.Context, id, versionID in
 		}
 		st := &data.Staged{OriginalFilename: v.OriginalFilename, Kind: cur.Kind, MIMEType: v.MIMEType, Size: v.Size,
 			SHA256: v.SHA256, Width: v.Width, Height: v.Height, DurationMS: v.DurationMS}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM media_versions WHERE id = ?`, v.ID); err != nil {
-			return err
-		}
+		// The swap first: it reads when the current file was uploaded from
+		// the newest version row, which may be v.
 		if cur.SHA256 != v.SHA256 {
 			if err := s.swapCurrentFile(ctx, tx, org, cur, st); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM media_versions WHERE id = ?`, v.ID); err != nil {
+			return err
 		}
 		m, err = findMediaByID(ctx, tx, org, id)
 		return err
@@ -271,6 +274,36 @@ func (s *MediaService) PinMediaVersion(ctx context.Context, id, versionID int64,
 		return err
 	})
 	return v, err
+}
+
+// OpenMediaVersion opens the bytes of one of the organization's items'
+// versions.
+func (s *MediaService) OpenMediaVersion(ctx context.Context, id, versionID int64) (*data.MediaVersion, data.Blob, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var v *data.MediaVersion
+	err = s.db.view(ctx, func(tx *sql.Tx) error {
+		if _, err := findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		var err error
+		v, err = scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionColumns+` FROM media_versions WHERE id = ? AND media_id = ? AND org_id = ?`,
+			versionID, id, org))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.NotFound("Version")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.blobs.Open(ctx, v.SHA256)
+	if errors.Is(err, ErrBlobNotFound) {
+		return nil, nil, data.Errorf(data.ECNotFound, "The file of version %d is missing from storage.", v.ID)
+	}
+	return v, b, err
 }
 
 // stableKey is the key of an item's stable URL: the file-key HMAC, under

@@ -113,6 +113,9 @@ type MediaDetail struct {
 	VersionTotal int
 	// History is the latest changes (nil: not shown).
 	History *History
+	// AllVersions: the panel was asked for every version (up to a page of
+	// data.MaxPage), not the first few.
+	AllVersions bool
 	// Notice says what the last action did (a replace, a restore).
 	Notice string
 	// StableURL is the item's stable link (it follows a replace), which

@@ -87,7 +87,7 @@ func UsesSession(c *fiber.Ctx) bool { return usesSession(c) }
 
 func usesSession(c *fiber.Ctx) bool {
 	p := c.Path()
-	return !(isAPI(c) || strings.HasPrefix(p, "/files/") || strings.HasPrefix(p, "/static/"))
+	return !(isAPI(c) || strings.HasPrefix(p, "/files/") || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/m/"))
 }
 
 // Middleware loads the session of browser requests, makes sure it has a CSRF
