@@ -7,7 +7,6 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -378,13 +377,14 @@ func TestServeLogsPreviews(t *testing.T) {
 				return ""
 			}
 			ctx, stop := context.WithCancel(context.Background())
-			log := &syncBuffer{}
+			log, out := &syncBuffer{}, &syncBuffer{}
 			done := make(chan error, 1)
 			go func() {
-				done <- run(ctx, []string{"serve", "--data", t.TempDir(), "--addr", addr, "--render-workers", "0"}, env, nil, io.Discard, log)
+				done <- run(ctx, []string{"serve", "--data", t.TempDir(), "--addr", addr, "--render-workers", "0"}, env, nil, out, log)
 			}()
+			// Stop once it serves: a stop during start-up is an error of its own.
 			deadline := time.Now().Add(30 * time.Second)
-			for !strings.Contains(log.String(), "msg=previews") && time.Now().Before(deadline) {
+			for !strings.Contains(out.String(), "Gallerist is running on") && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			stop()
