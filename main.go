@@ -311,6 +311,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer stopMetrics()
 
+	if n, err := a.media.QueueMissingStills(ctx); err != nil {
+		log.Warn("queue the posters of videos and documents uploaded without the tools", "err", err)
+	} else if n > 0 {
+		log.Info("queued the posters of videos and documents uploaded without the tools", "items", n)
+	}
 	go collectGarbageEvery(ctx, a, grace, time.Hour, log)
 	go indexPendingSearch(ctx, a, log)
 	limitMemory(cfg.render, getenv)

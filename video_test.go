@@ -397,3 +397,44 @@ func TestServeLogsPreviews(t *testing.T) {
 		})
 	}
 }
+
+// TestPostersAfterToolsInstalled: videos and PDFs uploaded while the server
+// had no ffmpeg or pdftoppm get their posters once it starts with them
+// (serve queues them at start), each from its own job: until then the
+// item is pending, so a still made for another organization's later upload
+// of the same bytes never shows on it first.
+func TestPostersAfterToolsInstalled(t *testing.T) {
+	ffmpeg := needTool(t, "ffmpeg", "ffmpeg")
+	video := makeVideo(t, "mp4")
+	before := newTestEnv(t, func(c *config) { c.render.toolPath = t.TempDir() }) // no tools, no workers
+	tok := before.token(t, 0)
+	v := before.uploadOK(t, tok, "clip.mp4", video)
+	if v["processing"] != "ready" || poster(t, v) != nil {
+		t.Fatalf("without ffmpeg: %v poster %v", v["processing"], v["poster"])
+	}
+	if n, err := before.app.media.QueueMissingStills(context.Background()); err != nil || n != 0 {
+		t.Fatalf("without the tools nothing can be queued: %d %v", n, err)
+	}
+
+	after := newTestEnv(t, func(c *config) {
+		c.dataDir, c.blobs, c.render.toolPath = before.dir, before.cfg.blobs, filepath.Dir(ffmpeg)
+	})
+	n, err := after.app.media.QueueMissingStills(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("queued %d (%v), want the one video", n, err)
+	}
+	path := fmt.Sprintf("/api/media/%d", idOf(v))
+	if m := after.getJSON(t, path, tok).json(t); m["processing"] != "pending" || poster(t, m) != nil {
+		t.Fatalf("queued, the item waits for its own job: %v poster %v", m["processing"], m["poster"])
+	}
+	after.startRenderer(t)
+	m := after.waitProcessed(t, tok, v["id"].(float64))
+	p := poster(t, m)
+	if m["processing"] != "ready" || p == nil || p["source"] != "frame" {
+		t.Fatalf("after its job: %v poster %v", m["processing"], m["poster"])
+	}
+	after.decodeNotBlank(t, p["renditions"].(map[string]any)["100"].(string))
+	if n, err := after.app.media.QueueMissingStills(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a second start queues nothing: %d %v", n, err)
+	}
+}

@@ -3,6 +3,8 @@ package storage
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -207,4 +209,51 @@ func (c *capped) Write(p []byte) (int, error) {
 		return 0, errors.New("output over the limit")
 	}
 	return c.buf.Write(p)
+}
+
+// QueueMissingStills queues the poster (or first page) of every live video
+// and document that has none because no tool could make it when it was
+// uploaded (ffmpeg or pdftoppm installed since), and says how many items
+// it queued. serve runs it at start, before any job: each item's poster
+// then comes from its own job, as an upload's does, so a still made for
+// another organization's later copy of the same bytes never shows on it
+// (renditions are shared by bytes, and show only on items whose own
+// processing is done).
+func (s *MediaService) QueueMissingStills(ctx context.Context) (int, error) {
+	var mimes []string
+	for _, ft := range data.FileTypes {
+		if ft.Kind != data.KindImage && s.Stills.Makes(ft.MIME) {
+			mimes = append(mimes, ft.MIME)
+		}
+	}
+	if len(mimes) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(mimes)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		n = 0
+		now := ms(s.db.Now())
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO rendition_jobs (sha256, mime_type, created_at)
+			SELECT sha256, MIN(mime_type), ? FROM media m WHERE deleted_at IS NULL AND processing = 'ready' AND kind != 'image'
+				AND mime_type IN (SELECT value FROM json_each(?))
+				AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = m.sha256 AND r.slot < ?)
+			GROUP BY sha256`, now, string(list), data.CropSlotBase); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE media SET processing = 'pending', processing_error = ''
+			WHERE deleted_at IS NULL AND processing = 'ready' AND kind != 'image'
+				AND sha256 IN (SELECT sha256 FROM rendition_jobs)
+				AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = media.sha256 AND r.slot < ?)`, data.CropSlotBase)
+		if err != nil {
+			return err
+		}
+		items, _ := res.RowsAffected()
+		n = int(items)
+		return nil
+	})
+	return n, err
 }
