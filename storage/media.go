@@ -50,8 +50,12 @@ func (s *MediaService) Version(ctx context.Context) (int64, error) { return s.db
 
 const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m.mime_type, m.size, m.sha256,
 	m.width, m.height, m.duration_ms, m.alt, m.source_url, m.created_by, m.created_at, m.updated_at, m.deleted_at,
-	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y, COALESCE(m.poster_id, 0),
-	COALESCE((SELECT MAX(mv.id) FROM media_versions mv WHERE mv.media_id = m.id), 0)`
+	m.processing, m.processing_error, COALESCE(m.file_key, ''), m.focal_x, m.focal_y, COALESCE(m.poster_id, 0)`
+
+// fileVersionSQL is an item's data.Media.FileVersion: the newest version
+// row's id. Only single items carry an ETag, so only findMediaByID reads it,
+// not every row of a list or gallery.
+const fileVersionSQL = `COALESCE((SELECT MAX(mv.id) FROM media_versions mv WHERE mv.media_id = m.id), 0)`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
 // variant images (which point at gallery entries) and collection images.
@@ -68,7 +72,7 @@ func scanMedia(row scanner, extra ...any) (*data.Media, error) {
 	var created, updated int64
 	var fx, fy sql.NullFloat64
 	dest := []any{&m.ID, &m.OrgID, &kind, &m.Filename, &m.OriginalFilename, &m.MIMEType, &m.Size, &m.SHA256,
-		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.PosterID, &m.FileVersion}
+		&w, &h, &dur, &m.Alt, &m.SourceURL, &m.CreatedBy, &created, &updated, &deleted, &m.Processing, &m.ProcessingError, &m.FileKey, &fx, &fy, &m.PosterID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -263,15 +267,16 @@ func queueRenditions(ctx context.Context, tx *sql.Tx, org int64, st *data.Staged
 
 func findMediaByID(ctx context.Context, tx *sql.Tx, org, id int64) (*data.Media, error) {
 	var uc int
-	m, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE m.id = ? AND m.org_id = ?`, id, org),
-		&uc)
+	var fv int64
+	m, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+`, `+fileVersionSQL+` FROM media m WHERE m.id = ? AND m.org_id = ?`, id, org),
+		&uc, &fv)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, data.NotFound("Media item")
 	}
 	if err != nil {
 		return nil, err
 	}
-	m.UsageCount = uc
+	m.UsageCount, m.FileVersion = uc, fv
 	return m, loadRenditions(ctx, tx, []*data.Media{m})
 }
 
