@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,9 @@ type ImportFile struct {
 	Position int // 1-based order among the product's imported files
 	Alt      string
 	Line     int // the CSV line, 0 when named by its file name
+	// NameNumber is the number read from the file name as its place
+	// ("tshirt-2024.jpg": 2024), 0 when there is none or a CSV lists it.
+	NameNumber int
 }
 
 // MaxImportFiles bounds one import.
@@ -72,6 +76,47 @@ func IsMediaFileName(name string) bool {
 	return false
 }
 
+// KindOfFileName is the kind a file name's extension says, when every type
+// it may be is of that one kind ("" otherwise: .mp4 is a video or audio;
+// the bytes decide).
+func KindOfFileName(name string) Kind {
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(name), "."))
+	var kind Kind
+	for _, t := range FileTypes {
+		if extMatches(ext, t.Ext) {
+			if kind != "" && kind != t.Kind {
+				return ""
+			}
+			kind = t.Kind
+		}
+	}
+	return kind
+}
+
+// NotInGalleryReason is why an import leaves out a file of kind k (a
+// document, an audio file): galleries hold images and videos only.
+func NotInGalleryReason(k Kind) string {
+	what := k.Plural()
+	if k == KindAudio {
+		what = "audio files"
+	}
+	return what + " cannot go in a gallery (galleries hold images and videos); not uploaded"
+}
+
+// PositionWarning is the warning on a file of a new product whose name
+// ends in a number read as its place though it hardly is one: more than
+// the product's count files, and the only one or 100 and over (a year, a
+// size). It names the file name that keeps the number in the handle.
+func PositionWarning(f ImportFile, count int) string {
+	n := f.NameNumber
+	if n <= count || (count > 1 && n < 100) {
+		return ""
+	}
+	base := path.Base(f.Path)
+	ext := path.Ext(base)
+	return fmt.Sprintf("%d read as a position; name it %s-1%s to keep %d in the handle", n, strings.TrimSuffix(base, ext), ext, n)
+}
+
 // PlanImportNames orders files named by handle: per product by the number
 // in their name (ties by name), products by handle. Names without a handle
 // come back in skipped.
@@ -82,7 +127,12 @@ func PlanImportNames(paths []string, known func(string) bool) (files []ImportFil
 			skipped = append(skipped, p)
 			continue
 		}
-		files = append(files, ImportFile{Path: p, Handle: h, Position: pos})
+		f := ImportFile{Path: p, Handle: h, Position: pos}
+		base := path.Base(strings.ReplaceAll(p, "\\", "/"))
+		if stem := strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(base, path.Ext(base))), "_", "-"); h != stem {
+			f.NameNumber = pos // a number was read off the name (red-mug-1.jpg: 1)
+		}
+		files = append(files, f)
 	}
 	slices.SortStableFunc(files, func(a, b ImportFile) int {
 		if c := strings.Compare(a.Handle, b.Handle); c != 0 {
@@ -228,6 +278,7 @@ const (
 	ImportFileInGallery = "in_gallery" // that item is in the product's gallery already: nothing to do
 	ImportFileDuplicate = "duplicate"  // the same bytes as an earlier file of the product in this import
 	ImportFileFailed    = "failed"     // refused (Reason says why)
+	ImportFileSkipped   = "skipped"    // left out, not uploaded (Reason says why): a document, say
 )
 
 // ImportPlanFile is one file of a product in an import's plan or result.
@@ -238,6 +289,9 @@ type ImportPlanFile struct {
 	Status   string `json:"status"`
 	MediaID  int64  `json:"media_id,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Warning is about how the file was read, for the merchant to check:
+	// a number in its name taken as its place ("2024 read as a position").
+	Warning string `json:"warning,omitempty"`
 }
 
 // ImportProduct is what an import does to one product: whether it exists
@@ -296,6 +350,8 @@ type ImportJob struct {
 	Plan     *ImportReport // the dry run's
 	Report   *ImportReport // the real run's
 	Error    string        // why the job failed
+	Created  time.Time     // when its zip was uploaded
+	Expires  time.Time     // when it is forgotten if left as it is (zero while it runs)
 }
 
 // ImportService runs bulk imports from a zip: the API's in one request,
@@ -310,6 +366,10 @@ type ImportService interface {
 	RunImport(ctx context.Context, id string, opt ImportOptions) (*ImportJob, error)
 	// FindImport returns a snapshot of one of the organization's jobs.
 	FindImport(ctx context.Context, id string) (*ImportJob, error)
-	// CancelImport forgets a job that is not running, and its zip.
+	// ListImports lists the organization's jobs that hold a zip (checking,
+	// planned or running), newest first.
+	ListImports(ctx context.Context) ([]ImportJob, error)
+	// CancelImport forgets a job that is not importing (a dry run still
+	// checking stops), and its zip.
 	CancelImport(ctx context.Context, id string) error
 }

@@ -12,12 +12,13 @@ func init() {
 			"type": "object", "required": []string{"path", "position", "status"}, "additionalProperties": false,
 			"properties": obj{
 				"path":     obj{"type": "string", "description": "The file's path inside the zip."},
-				"position": obj{"type": "integer", "minimum": 1, "description": "Its place among the product's imported files."},
+				"position": obj{"type": "integer", "minimum": 0, "description": "Its place among the product's imported files; 0 for a skipped file (it takes no place)."},
 				"alt":      obj{"type": "string", "description": "Alt text from import.csv."},
-				"status": obj{"type": "string", "enum": []string{data.ImportFileNew, data.ImportFileInLibrary, data.ImportFileInGallery, data.ImportFileDuplicate, data.ImportFileFailed},
-					"description": "new: a new media item; in_library: its bytes are in the library, that item is attached; in_gallery: that item is in the gallery already; duplicate: the same bytes as an earlier file of the product; failed: see reason."},
+				"status": obj{"type": "string", "enum": []string{data.ImportFileNew, data.ImportFileInLibrary, data.ImportFileInGallery, data.ImportFileDuplicate, data.ImportFileFailed, data.ImportFileSkipped},
+					"description": "new: a new media item; in_library: its bytes are in the library, that item is attached; in_gallery: that item is in the gallery already; duplicate: the same bytes as an earlier file of the product; failed: see reason; skipped: left out, not uploaded (a document or audio file: galleries hold images and videos), see reason; it is in the report's skipped too."},
 				"media_id": obj{"type": "integer", "description": "The media item (absent for new files in a dry run)."},
 				"reason":   obj{"type": "string"},
+				"warning":  obj{"type": "string", "description": "How the file was read, to check: a number at the end of a new product's file name read as its place (\"2024 read as a position; name it tshirt-2024-1.jpg to keep 2024 in the handle\")."},
 			},
 		},
 		"ImportProduct": obj{
@@ -44,7 +45,7 @@ func init() {
 				"duplicates":         count("Files with the same bytes as an earlier file of their product, left out."),
 				"created_products":   obj{"type": "array", "items": obj{"type": "string"}},
 				"products":           obj{"type": "array", "items": ref("ImportProduct")},
-				"skipped":            obj{"type": "array", "items": ref("ImportIssue"), "description": "Not media, nested zips, links, no handle in the name, over the size limit."},
+				"skipped":            obj{"type": "array", "items": ref("ImportIssue"), "description": "Not media, documents and audio (galleries hold images and videos), files an import.csv does not list, nested zips, links, no handle in the name, over the size limit."},
 				"failed":             obj{"type": "array", "items": ref("ImportIssue")},
 			},
 		},
@@ -58,7 +59,8 @@ func init() {
 					"each product's files go to the end of its gallery in order; files already in the library are attached, not copied. " +
 					"The zip is checked before any work and refused whole, changing nothing: larger than --import-max-mb (2 GB) or expanding beyond it (413 too_large), " +
 					"more than 10000 entries (400 too_many_files), not a zip, an entry named outside the zip (../, absolute, backslashes), two entries of one name, " +
-					"or an entry that expands beyond its declared size or fails its checksum (422 corrupt_file). Nested zips and links are skipped. " +
+					"or an entry that expands beyond its declared size or fails its checksum (422 corrupt_file). Nested zips and links are skipped; so are documents and audio files, each on its own " +
+					"(the product's other files still land), and, with an import.csv, the files it does not list. Two imports into one product at once take turns: the later finds the files in the gallery. " +
 					"Files that fail (missing product without create_products, bad bytes) are listed with their reason; the rest still land.",
 				"parameters": []obj{
 					param("dry_run", "query", "boolean", "Check every file and answer what would happen; change nothing.", false),

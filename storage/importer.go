@@ -2,10 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 
 	"gallerist/data"
 )
@@ -23,6 +26,49 @@ type Importer struct {
 	Staging *Staging
 	Limits  data.Limits
 	jobs    importJobs
+
+	locksMu sync.Mutex
+	locks   map[string]*productLock // "org/handle" → the real run importing into it
+}
+
+type productLock struct {
+	ch      chan struct{}
+	waiters int
+}
+
+// lockProduct waits, within ctx, until no other real run of this importer
+// imports into the organization's product handle, and holds it.
+func (im *Importer) lockProduct(ctx context.Context, handle string) (unlock func(), err error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%d/%s", org, handle)
+	im.locksMu.Lock()
+	if im.locks == nil {
+		im.locks = map[string]*productLock{}
+	}
+	l := im.locks[key]
+	if l == nil {
+		l = &productLock{ch: make(chan struct{}, 1)}
+		im.locks[key] = l
+	}
+	l.waiters++
+	im.locksMu.Unlock()
+	done := func() {
+		im.locksMu.Lock()
+		if l.waiters--; l.waiters == 0 {
+			delete(im.locks, key)
+		}
+		im.locksMu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; done() }, nil
+	case <-ctx.Done():
+		done()
+		return nil, ctx.Err()
+	}
 }
 
 // NewImporter returns the importer over the given services.
@@ -108,12 +154,19 @@ func (r *importRun) plan(ctx context.Context) ([]data.ImportFile, error) {
 			return nil, data.Errorf(data.ECInvalidField, "%s: %s", ImportCSVName, err.Error())
 		}
 		var out []data.ImportFile
+		listed := map[string]bool{ImportCSVName: true}
 		for _, f := range files {
+			listed[f.Path] = true
 			if !present[f.Path] {
 				r.rep.Fail(f.Path, fmt.Sprintf("listed on line %d of %s, but not in the folder", f.Line, ImportCSVName))
 				continue
 			}
 			out = append(out, f)
+		}
+		for _, f := range r.src.Files() {
+			if !listed[f.Path] {
+				r.rep.Skip(f.Path, "not listed in "+ImportCSVName)
+			}
 		}
 		return out, nil
 	}
@@ -158,32 +211,63 @@ func TitleFromHandle(h string) string {
 	return strings.ToUpper(t[:1]) + t[1:]
 }
 
-// product imports one product's files, in order, at the end of its gallery.
+// product imports one product's files, in order, at the end of its
+// gallery. A real run holds the product's lock throughout, so a second
+// import of the same files at once waits and then finds them in the
+// gallery.
 func (r *importRun) product(ctx context.Context, handle string, files []data.ImportFile, step func()) error {
+	if !r.opt.DryRun {
+		unlock, err := r.im.lockProduct(ctx, handle)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	rep := r.rep
 	ip := data.ImportProduct{Handle: handle, Files: []data.ImportPlanFile{}}
-	defer func() { rep.Products = append(rep.Products, ip) }()
+	kept := 0 // files not skipped
+	defer func() {
+		if kept > 0 { // a product of documents alone is not in the plan: its files are in Skipped
+			rep.Products = append(rep.Products, ip)
+		}
+	}()
 	pr, err := r.findProduct(ctx, handle)
-	switch {
-	case data.ErrorCode(err) == data.ECNotFound && !r.opt.CreateProducts:
+	missing := data.ErrorCode(err) == data.ECNotFound
+	if err != nil && !missing {
+		return err
+	}
+	warn := func(f data.ImportFile) string {
+		if pr != nil {
+			return ""
+		}
+		return data.PositionWarning(f, len(files))
+	}
+	position := 0
+	skip := func(f data.ImportFile, reason string) {
+		rep.Skip(f.Path, reason)
+		ip.Files = append(ip.Files, data.ImportPlanFile{Path: f.Path, Alt: f.Alt, Status: data.ImportFileSkipped, Reason: reason})
+	}
+	if missing && !r.opt.CreateProducts {
 		hint := r.opt.CreateHint
 		if hint == "" {
 			hint = "choose to create missing products"
 		}
 		for _, f := range files {
+			step()
+			if k := data.KindOfFileName(f.Path); k != "" && !slices.Contains(data.GalleryKinds, k) {
+				skip(f, data.NotInGalleryReason(k))
+				continue
+			}
+			kept++
+			position++
 			reason := fmt.Sprintf("there is no product %q (%s)", handle, hint)
 			rep.Fail(f.Path, reason)
-			ip.Files = append(ip.Files, data.ImportPlanFile{Path: f.Path, Position: f.Position, Alt: f.Alt, Status: data.ImportFileFailed, Reason: reason})
-			step()
+			ip.Files = append(ip.Files, data.ImportPlanFile{Path: f.Path, Position: position, Alt: f.Alt, Status: data.ImportFileFailed, Reason: reason, Warning: warn(f)})
 		}
 		return nil
-	case data.ErrorCode(err) == data.ECNotFound:
-		pr = nil // created below, once one of its files is good
-	case err != nil:
-		return err
 	}
 	inGallery := map[int64]bool{}
-	if pr != nil {
+	readGallery := func() error {
 		ip.ProductID, ip.Exists = pr.ID, true
 		g, err := r.im.Catalog.FindGallery(ctx, pr.ID, data.GalleryFilter{})
 		if err != nil {
@@ -192,15 +276,31 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 		for _, gi := range g.Images {
 			inGallery[gi.MediaID] = true
 		}
+		return nil
 	}
-	var ids []int64
-	var attach []int // ip.Files indexes of the files attached
+	if pr != nil {
+		if err := readGallery(); err != nil {
+			return err
+		}
+	}
+	var attach []int // ip.Files indexes of the files to attach
 	mine := map[string]string{}
 	good := 0
 	for _, f := range files {
-		pf := data.ImportPlanFile{Path: f.Path, Position: f.Position, Alt: f.Alt}
+		if k := data.KindOfFileName(f.Path); k != "" && !slices.Contains(data.GalleryKinds, k) {
+			step() // decided by its name: not read, not uploaded
+			skip(f, data.NotInGalleryReason(k))
+			continue
+		}
 		id, sum, status, err := r.file(ctx, f)
 		step()
+		if reason, ok := errNotInGallery(err); ok {
+			skip(f, reason)
+			continue
+		}
+		kept++
+		position++
+		pf := data.ImportPlanFile{Path: f.Path, Position: position, Alt: f.Alt, Warning: warn(f)}
 		if err != nil {
 			if data.ErrorCode(err) == data.ECInternal {
 				return err
@@ -219,30 +319,50 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 			continue
 		}
 		mine[sum] = f.Path
-		if status == data.ImportFileNew {
+		pf.Status = status
+		attach = append(attach, len(ip.Files))
+		ip.Files = append(ip.Files, pf)
+	}
+	if pr == nil && good > 0 {
+		if rep.DryRun {
+			rep.CreatedProducts = append(rep.CreatedProducts, handle)
+			ip.Created = true
+		} else {
+			pr, err = r.im.Catalog.CreateProduct(ctx, data.ProductCreate{Title: TitleFromHandle(handle), Handle: handle})
+			switch {
+			case data.ErrorCode(err) == data.ECConflict:
+				// Created meanwhile (another import of these files, a person):
+				// use it, and leave out what is in its gallery by now.
+				if pr, err = r.findProduct(ctx, handle); err != nil {
+					return err
+				}
+				if err := readGallery(); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			default:
+				rep.CreatedProducts = append(rep.CreatedProducts, handle)
+				ip.Created, ip.ProductID = true, pr.ID
+			}
+		}
+	}
+	var ids []int64
+	var attached []int
+	for _, i := range attach {
+		pf := &ip.Files[i]
+		if pf.Status == data.ImportFileNew {
 			rep.Imported++
 		} else {
 			rep.Reused++
 		}
-		pf.Status = status
-		if id != 0 && inGallery[id] {
+		if pf.MediaID != 0 && inGallery[pf.MediaID] {
 			pf.Status = data.ImportFileInGallery
 			rep.AlreadyInGallery++
-		} else {
-			ids = append(ids, id)
-			attach = append(attach, len(ip.Files))
+			continue
 		}
-		ip.Files = append(ip.Files, pf)
-	}
-	if pr == nil && good > 0 {
-		rep.CreatedProducts = append(rep.CreatedProducts, handle)
-		ip.Created = true
-		if !rep.DryRun {
-			if pr, err = r.im.Catalog.CreateProduct(ctx, data.ProductCreate{Title: TitleFromHandle(handle), Handle: handle}); err != nil {
-				return err
-			}
-			ip.ProductID = pr.ID
-		}
+		ids = append(ids, pf.MediaID)
+		attached = append(attached, i)
 	}
 	if rep.DryRun || len(ids) == 0 {
 		rep.Attached += len(ids)
@@ -253,7 +373,7 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 			return err
 		}
 		reason := "could not be added to " + handle + ": " + data.ErrorMessage(err)
-		for _, i := range attach {
+		for _, i := range attached {
 			ip.Files[i].Status, ip.Files[i].Reason = data.ImportFileFailed, reason
 			rep.Fail(ip.Files[i].Path, reason)
 		}
@@ -262,6 +382,22 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 	rep.Attached += len(ids)
 	return nil
 }
+
+// errNotInGallery reports whether err is file's refusal of a kind galleries
+// do not hold, and the reason to skip it with.
+func errNotInGallery(err error) (string, bool) {
+	var nk *notGalleryKind
+	if errors.As(err, &nk) {
+		return data.NotInGalleryReason(nk.kind), true
+	}
+	return "", false
+}
+
+// notGalleryKind is file's answer for bytes of a kind galleries do not
+// hold (a PDF named .jpg): the file is skipped, not failed.
+type notGalleryKind struct{ kind data.Kind }
+
+func (e *notGalleryKind) Error() string { return data.NotInGalleryReason(e.kind) }
 
 // file stages one file (the same checks as an upload) and creates its
 // media item, or finds the item with the same bytes. In a dry run it only
@@ -276,6 +412,10 @@ func (r *importRun) file(ctx context.Context, f data.ImportFile) (id int64, sum,
 	rc.Close()
 	if err != nil {
 		return 0, "", "", err
+	}
+	if !slices.Contains(data.GalleryKinds, st.Kind) {
+		r.im.Media.Discard(st)
+		return 0, "", "", &notGalleryKind{kind: st.Kind}
 	}
 	sum = st.SHA256
 	if id, ok := r.seen[sum]; ok { // an earlier file of this run had these bytes

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,12 +24,22 @@ import (
 // folder as it starts): what was imported stays, the merchant uploads the
 // zip again for the rest (files already in their gallery are skipped).
 
-// ImportJobTTL is how long a job waits for its real run, or shows its
-// summary, before it is forgotten.
+// ImportJobTTL is how long a job shows its summary (or why it failed)
+// before it is forgotten.
 const ImportJobTTL = time.Hour
 
-// maxImportJobsPerOrg bounds the zips one organization may keep waiting.
-const maxImportJobsPerOrg = 3
+// ImportPlanTTL is how long a checked plan waits for its import, counted
+// from when it was last looked at, before it is forgotten, zip and all (a
+// tab closed on the plan should not hold one of the organization's
+// places for long).
+const ImportPlanTTL = 15 * time.Minute
+
+// maxImportJobsPerOrg bounds the zips one organization may keep waiting;
+// maxFinishedImportJobsPerOrg the summaries it keeps (the oldest go first).
+const (
+	maxImportJobsPerOrg         = 3
+	maxFinishedImportJobsPerOrg = 10
+)
 
 type importJob struct {
 	job     data.ImportJob
@@ -38,6 +49,25 @@ type importJob struct {
 	src     ImportSource
 	touched time.Time
 	busy    bool
+	cancel  context.CancelFunc // stops its run
+	dropped bool               // discarded while checking: the run forgets it as it stops
+}
+
+// expires is when j is forgotten if left as it is (zero while it runs).
+func (j *importJob) expires() time.Time {
+	switch {
+	case j.busy:
+		return time.Time{}
+	case j.job.State == data.ImportPlanned:
+		return j.touched.Add(ImportPlanTTL)
+	}
+	return j.touched.Add(ImportJobTTL)
+}
+
+func (j *importJob) snapshot() *data.ImportJob {
+	snap := j.job
+	snap.Expires = j.expires()
+	return &snap
 }
 
 type importJobs struct {
@@ -46,6 +76,7 @@ type importJobs struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	timer  *time.Timer // the next sweep
 	// Now is the clock of job expiry (nil: time.Now).
 	Now func() time.Time
 }
@@ -68,6 +99,9 @@ func (im *Importer) Close() {
 	im.jobs.wg.Wait()
 	im.jobs.mu.Lock()
 	defer im.jobs.mu.Unlock()
+	if im.jobs.timer != nil {
+		im.jobs.timer.Stop()
+	}
 	for id, j := range im.jobs.jobs {
 		j.forget()
 		delete(im.jobs.jobs, id)
@@ -158,15 +192,14 @@ func (im *Importer) StartImport(ctx context.Context, r io.Reader, filename strin
 	}
 	im.jobs.mu.Lock()
 	im.sweepLocked()
-	n := 0
-	for _, j := range im.jobs.jobs {
-		if j.org == p.OrgID && j.zip != "" {
-			n++
-		}
+	var waiting []string
+	for _, j := range im.waitingLocked(p.OrgID) {
+		waiting = append(waiting, j.job.Filename)
 	}
 	im.jobs.mu.Unlock()
-	if n >= maxImportJobsPerOrg {
-		return nil, data.Errorf(data.ECConflict, "%d imports are waiting already; import or cancel one of them first.", n)
+	if len(waiting) >= maxImportJobsPerOrg {
+		return nil, data.Errorf(data.ECConflict, "%d imports are waiting already (%s); import or discard one of them first (Products › Import from a zip lists them).",
+			len(waiting), strings.Join(waiting, ", "))
 	}
 	src, zipPath, err := im.StageZip(ctx, r, filename)
 	if err != nil {
@@ -174,9 +207,13 @@ func (im *Importer) StartImport(ctx context.Context, r io.Reader, filename strin
 	}
 	var b [12]byte
 	rand.Read(b[:])
-	j := &importJob{org: p.OrgID, who: p, zip: zipPath, src: src, touched: im.jobs.now(),
+	now := im.jobs.now()
+	j := &importJob{org: p.OrgID, who: p, zip: zipPath, src: src, touched: now,
 		job: data.ImportJob{ID: hex.EncodeToString(b[:]), Filename: data.SanitizeFilename(filename), State: data.ImportChecking,
-			Total: len(src.Files())}}
+			Total: len(src.Files()), Created: now}}
+	if j.job.Filename == "" {
+		j.job.Filename = "untitled.zip"
+	}
 	im.jobs.mu.Lock()
 	im.jobs.jobs[j.job.ID] = j
 	im.jobs.mu.Unlock()
@@ -216,11 +253,14 @@ func (im *Importer) run(j *importJob, opt data.ImportOptions) {
 		j.job.State = data.ImportRunning
 	}
 	src := j.src
+	runCtx, cancel := context.WithCancel(im.jobs.ctx)
+	j.cancel = cancel
 	im.jobs.mu.Unlock()
 	im.jobs.wg.Add(1)
 	go func() {
 		defer im.jobs.wg.Done()
-		ctx := data.WithPrincipal(im.jobs.ctx, j.who)
+		defer cancel()
+		ctx := data.WithPrincipal(runCtx, j.who)
 		rep, err := func() (rep *data.ImportReport, err error) {
 			defer func() {
 				if v := recover(); v != nil {
@@ -236,8 +276,10 @@ func (im *Importer) run(j *importJob, opt data.ImportOptions) {
 		im.jobs.mu.Lock()
 		defer im.jobs.mu.Unlock()
 		j.busy, j.touched = false, im.jobs.now()
-		time.AfterFunc(ImportJobTTL+time.Second, im.sweep) // a job left waiting goes, zip and all
+		defer im.sweepLocked() // and the next sweep set: a job left waiting goes, zip and all
 		switch {
+		case j.dropped:
+			j.forget()
 		case err != nil:
 			j.job.State = data.ImportFailed
 			j.job.Error = data.ErrorMessage(err)
@@ -258,15 +300,53 @@ func (im *Importer) run(j *importJob, opt data.ImportOptions) {
 func (im *Importer) FindImport(ctx context.Context, id string) (*data.ImportJob, error) {
 	im.jobs.mu.Lock()
 	defer im.jobs.mu.Unlock()
+	im.sweepLocked()
 	j, err := im.findLocked(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	snap := j.job
-	return &snap, nil
+	if j.job.State == data.ImportPlanned {
+		j.touched = im.jobs.now() // someone is looking at the plan
+	}
+	return j.snapshot(), nil
 }
 
-// CancelImport forgets a job that is not running, and its zip.
+// ListImports lists the organization's jobs that hold a zip (checking,
+// planned or importing), newest first.
+func (im *Importer) ListImports(ctx context.Context) ([]data.ImportJob, error) {
+	p, ok := data.PrincipalFrom(ctx)
+	if !ok {
+		return nil, data.NotFound("Import")
+	}
+	im.jobs.mu.Lock()
+	defer im.jobs.mu.Unlock()
+	im.sweepLocked()
+	out := []data.ImportJob{}
+	for _, j := range im.waitingLocked(p.OrgID) {
+		out = append(out, *j.snapshot())
+	}
+	return out, nil
+}
+
+// waitingLocked is the organization's jobs that hold a zip, newest first.
+func (im *Importer) waitingLocked(org int64) []*importJob {
+	var out []*importJob
+	for _, j := range im.jobs.jobs {
+		if j.org == org && j.zip != "" {
+			out = append(out, j)
+		}
+	}
+	slices.SortFunc(out, func(a, b *importJob) int {
+		if c := b.job.Created.Compare(a.job.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.job.ID, b.job.ID)
+	})
+	return out
+}
+
+// CancelImport forgets a job that is not importing, and its zip; a dry run
+// still checking stops (the zip goes as it does).
 func (im *Importer) CancelImport(ctx context.Context, id string) error {
 	im.jobs.mu.Lock()
 	defer im.jobs.mu.Unlock()
@@ -274,11 +354,16 @@ func (im *Importer) CancelImport(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if j.busy {
+	if j.busy && j.job.State != data.ImportChecking {
 		return data.Errorf(data.ECConflict, "This import is running; wait for it to finish.")
 	}
-	j.forget()
 	delete(im.jobs.jobs, id)
+	if j.busy {
+		j.dropped = true
+		j.cancel()
+		return nil
+	}
+	j.forget()
 	return nil
 }
 
@@ -298,14 +383,43 @@ func (im *Importer) sweep() {
 	im.sweepLocked()
 }
 
-// sweepLocked forgets the jobs idle for ImportJobTTL.
+// sweepLocked forgets the jobs past their expiry and, per organization,
+// the summaries beyond maxFinishedImportJobsPerOrg (the oldest), then sets
+// the timer of the next sweep.
 func (im *Importer) sweepLocked() {
-	old := im.jobs.now().Add(-ImportJobTTL)
+	now := im.jobs.now()
+	finished := map[int64][]*importJob{}
 	for id, j := range im.jobs.jobs {
-		if !j.busy && j.touched.Before(old) {
+		if e := j.expires(); !e.IsZero() && !now.Before(e) {
 			j.forget()
 			delete(im.jobs.jobs, id)
+		} else if !j.busy && j.zip == "" {
+			finished[j.org] = append(finished[j.org], j)
 		}
+	}
+	for _, js := range finished {
+		if len(js) <= maxFinishedImportJobsPerOrg {
+			continue
+		}
+		slices.SortFunc(js, func(a, b *importJob) int { return b.touched.Compare(a.touched) })
+		for _, j := range js[maxFinishedImportJobsPerOrg:] {
+			delete(im.jobs.jobs, j.job.ID)
+		}
+	}
+	var next time.Time
+	for _, j := range im.jobs.jobs {
+		if e := j.expires(); !e.IsZero() && (next.IsZero() || e.Before(next)) {
+			next = e
+		}
+	}
+	if next.IsZero() || im.jobs.ctx.Err() != nil {
+		return
+	}
+	d := next.Sub(now) + time.Second
+	if im.jobs.timer == nil {
+		im.jobs.timer = time.AfterFunc(d, im.sweep)
+	} else {
+		im.jobs.timer.Reset(d)
 	}
 }
 
