@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"slices"
 	"strings"
@@ -455,5 +457,240 @@ func TestWebhookSlowEndpointDoesNotBlockOthers(t *testing.T) {
 	}
 	if n := <-done; n != 2 { // the slow one times out (--fetch-timeout) and counts as a failed attempt
 		t.Fatalf("%d attempts in the round, want 2", n)
+	}
+}
+
+// slowEndpoints is an origin on 127.0.0.2 that answers no request until the
+// test ends (or the sender gives up); it counts the requests that arrived
+// and those that ended.
+type slowEndpoints struct {
+	url            string
+	arrived, ended atomic.Int64
+	hang           chan struct{}
+}
+
+func newSlowEndpoints(t *testing.T) *slowEndpoints {
+	t.Helper()
+	s := &slowEndpoints{hang: make(chan struct{})}
+	s.url = origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.arrived.Add(1)
+		defer s.ended.Add(1)
+		select {
+		case <-s.hang:
+		case <-r.Context().Done():
+		}
+	}))
+	return s
+}
+
+// waitUntil polls cond (a generous bound, not a timing assertion).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// twoStores is a server whose default organization (A) has five webhooks on
+// endpoints that hang (within a timeout longer than any test), already
+// being delivered to by the running worker, and a second organization (B)
+// with a token. release ends the hanging (also done at cleanup).
+func twoStores(t *testing.T) (e *testEnv, slow *slowEndpoints, theirs string, release func()) {
+	t.Helper()
+	e = newTestEnv(t, func(c *config) {
+		allowOnly127002(c)
+		c.fetch.Timeout = 10 * time.Minute
+	})
+	e.app.webhooks.Poll = 20 * time.Millisecond
+	mine := e.token(t, 0)
+	slow = newSlowEndpoints(t)
+	for i := range 5 {
+		e.createHook(t, mine, fmt.Sprintf("%s/hook-%d", slow.url, i), data.EventProductCreated)
+	}
+	other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs = e.token(t, other.ID)
+	stop := startWebhooks(context.Background(), e.app)
+	release = sync.OnceFunc(func() { close(slow.hang) })
+	t.Cleanup(func() {
+		release()
+		stop()
+	})
+	e.createProduct(t, mine, "Mug")
+	waitUntil(t, "store A's deliveries to hang", func() bool { return slow.arrived.Load() >= 2 })
+	return e, slow, theirs, release
+}
+
+// TestWebhooksAreFairAcrossStores: one organization's hanging endpoints hold
+// at most its share of the delivery slots, so another organization's
+// delivery, of an event that happened after they started hanging, arrives
+// before any of them ends (issue 16: it waited 27 s for them).
+func TestWebhooksAreFairAcrossStores(t *testing.T) {
+	e, slow, theirs, _ := twoStores(t)
+	var endedAtArrival atomic.Int64
+	endedAtArrival.Store(-1)
+	fast := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		endedAtArrival.CompareAndSwap(-1, slow.ended.Load())
+	}))
+	e.createHook(t, theirs, fast+"/hook", data.EventProductCreated)
+	e.createProduct(t, theirs, "Cup")
+	waitUntil(t, "store B's delivery", func() bool { return endedAtArrival.Load() >= 0 })
+	if n := endedAtArrival.Load(); n != 0 {
+		t.Fatalf("store B's delivery arrived after %d of store A's hanging ones ended", n)
+	}
+	_, perOrg := e.app.media.Fetcher.PostSlots()
+	if n := slow.arrived.Load(); n != int64(perOrg) {
+		t.Fatalf("store A had %d deliveries in flight, want its share, %d", n, perOrg)
+	}
+}
+
+// TestURLImportWhileWebhooksHang: hanging webhook endpoints take no
+// download slot: another organization's URL import, and the same
+// organization's, go through before any of them ends (issue 16: 8 s).
+func TestURLImportWhileWebhooksHang(t *testing.T) {
+	e, slow, theirs, release := twoStores(t)
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	base := origin(t, "127.0.0.2:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(jpg)
+	}))
+	for _, tok := range []string{theirs, e.token(t, 0)} {
+		// On its own goroutine: where the import waits for the hanging
+		// deliveries, the test ends it (by releasing them) and fails.
+		done := make(chan string, 1)
+		go func() {
+			req := httptest.NewRequest("POST", "/api/media", strings.NewReader(`{"urls": ["`+base+`/quick.jpg"]}`))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := e.srv.App.Test(req, -1)
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			done <- fmt.Sprintf("%d %s", res.StatusCode, b)
+		}()
+		select {
+		case got := <-done:
+			if !strings.HasPrefix(got, "201 ") {
+				t.Fatalf("import: %s", got)
+			}
+		case <-time.After(30 * time.Second):
+			release()
+			<-done
+			t.Fatal("the import waited 30s for the hanging deliveries")
+		}
+	}
+	if n := slow.ended.Load(); n != 0 {
+		t.Fatalf("the imports went through only after %d hanging deliveries ended", n)
+	}
+}
+
+// TestWebhookFailuresAreLoggedAndShown: each failed attempt is logged
+// (organization, endpoint, delivery, attempt, status or error, next
+// attempt; never the secret, the body or the URL's token), and the delivery
+// log (API and Settings › Webhooks) says which attempt it was, when the next
+// one is, and that a timeout timed out.
+func TestWebhookFailuresAreLoggedAndShown(t *testing.T) {
+	e := newTestEnv(t, func(c *config) {
+		allowOnly127002(c)
+		c.fetch.Timeout = 500 * time.Millisecond
+	})
+	clock := e.useClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	logs := &syncBuffer{}
+	e.app.db.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	e.app.webhooks.Attempts = 2
+	tok := e.token(t, 0)
+	rcv := newReceiver(t, 500)
+	id, secret := e.createHook(t, tok, rcv.url+"?token=urltoken123", data.EventProductCreated)
+	e.createProduct(t, tok, "Secret Mug Title")
+	e.deliver(t)
+
+	type logLine struct {
+		Msg, Delivery, Error, Next string
+		Org, Webhook, Attempt      int64
+		MaxAttempts                int64  `json:"max_attempts"`
+		Status                     int64  `json:"status"`
+		NextAttemptAt              string `json:"next_attempt_at"`
+	}
+	failures := func() []logLine {
+		var out []logLine
+		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var ll logLine
+			if json.Unmarshal([]byte(l), &ll) == nil && ll.Msg == "webhook delivery failed" {
+				out = append(out, ll)
+			}
+		}
+		return out
+	}
+	evID := e.getJSON(t, "/api/events?type=product.created", tok).json(t)["data"].([]any)[0].(map[string]any)["id"]
+	got := failures()
+	want := logLine{Msg: "webhook delivery failed", Delivery: fmt.Sprintf("%d-%v", id, evID), Error: "the endpoint answered 500 Internal Server Error",
+		Org: e.app.defOrg.ID, Webhook: id, Attempt: 1, MaxAttempts: 2, Status: 500, NextAttemptAt: "2026-05-01T12:00:10Z"}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("logged %+v, want %+v; log:\n%s", got, want, logs)
+	}
+	_, rows := e.deliveries(t, tok, id)
+	if rows[0]["attempt"] != 1.0 || rows[0]["max_attempts"] != 2.0 || rows[0]["next_attempt_at"] != "2026-05-01T12:00:10.000Z" {
+		t.Fatalf("delivery %v", rows[0])
+	}
+	if hook := e.getJSON(t, fmt.Sprintf("/api/webhooks/%d", id), tok).json(t); hook["next_attempt_at"] != "2026-05-01T12:00:10.000Z" {
+		t.Fatalf("webhook %v", hook)
+	}
+	c := loggedInClient(t, e)
+	if _, page := c.get(t, "/settings/webhooks"); !strings.Contains(page, "attempt 1 of 2") ||
+		!strings.Contains(page, "Next attempt 1 May 2026, 12:00:10 UTC; later events wait for it.") {
+		t.Fatalf("settings page does not show the attempt and the next one:\n%s", page)
+	}
+
+	clock.Advance(10 * time.Second)
+	e.deliver(t)
+	got = failures()
+	if len(got) != 2 || got[1].Attempt != 2 || got[1].NextAttemptAt != "" || !strings.Contains(got[1].Next, "gave up") {
+		t.Fatalf("logged %+v", got)
+	}
+	if _, rows := e.deliveries(t, tok, id); rows[0]["outcome"] != "gave_up" || rows[0]["next_attempt_at"] != nil {
+		t.Fatalf("delivery %v", rows[0])
+	}
+
+	t.Run("TimedOut", func(t *testing.T) {
+		slow := newSlowEndpoints(t)
+		defer close(slow.hang)
+		hid, _ := e.createHook(t, tok, slow.url+"/hook", data.EventProductCreated)
+		e.createProduct(t, tok, "Cup")
+		e.deliver(t)
+		_, rows := e.deliveries(t, tok, hid)
+		if msg := "Could not deliver to " + slow.url + "/hook: timed out after 500ms."; len(rows) != 1 || rows[0]["error"] != msg || rows[0]["status"] != 0.0 {
+			t.Fatalf("delivery %v", rows)
+		}
+		if l := failures(); l[len(l)-1].Error != "Could not deliver to the endpoint: timed out after 500ms." {
+			t.Fatalf("logged %+v", l[len(l)-1])
+		}
+		if _, page := c.get(t, "/settings/webhooks"); !strings.Contains(page, "timed out after 500ms") {
+			t.Fatalf("settings page does not say it timed out:\n%s", page)
+		}
+	})
+	t.Run("Ping", func(t *testing.T) {
+		r := e.sendJSON(t, "POST", fmt.Sprintf("/api/webhooks/%d/ping", id), tok, nil)
+		d := r.json(t)
+		if d["outcome"] != "failed" || d["attempt"] != 1.0 || d["max_attempts"] != 1.0 || d["next_attempt_at"] != nil {
+			t.Fatalf("ping %s", r.Body)
+		}
+		l := failures()
+		if last := l[len(l)-1]; last.Webhook != id || !strings.HasPrefix(last.Delivery, fmt.Sprintf("%d-ping-", id)) || !strings.Contains(last.Next, "not retried") {
+			t.Fatalf("logged %+v", last)
+		}
+	})
+	for _, leak := range []string{secret, "Secret Mug Title", "urltoken123", "answer 500"} {
+		if strings.Contains(logs.String(), leak) {
+			t.Errorf("the log shows %q:\n%s", leak, logs)
+		}
 	}
 }

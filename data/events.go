@@ -104,12 +104,15 @@ type EventService interface {
 
 // Webhook is an endpoint that receives an organization's events of the chosen types.
 type Webhook struct {
-	ID        int64
-	OrgID     int64
-	URL       string
-	Events    []string
-	Cursor    int64 // the last event delivered (or given up on)
-	Attempts  int   // failed attempts at the next event
+	ID       int64
+	OrgID    int64
+	URL      string
+	Events   []string
+	Cursor   int64 // the last event delivered (or given up on)
+	Attempts int   // failed attempts at the next event
+	// NextTryAt is when the next event is tried again (zero when no
+	// attempt failed).
+	NextTryAt time.Time
 	CreatedBy string
 	CreatedAt time.Time
 }
@@ -122,17 +125,22 @@ type WebhookCreate struct {
 
 // WebhookDelivery is one attempt to deliver an event (or a ping) to an endpoint.
 type WebhookDelivery struct {
-	ID         int64
-	WebhookID  int64
-	EventID    int64 // 0 for a ping
-	EventType  string
-	Attempt    int
-	Outcome    string // delivered, failed (will retry), gave_up
-	Status     int    // HTTP status; 0 when none came
-	Error      string
-	Response   string // the first bytes of the answer
-	DurationMS int64
-	CreatedAt  time.Time
+	ID        int64
+	WebhookID int64
+	EventID   int64 // 0 for a ping
+	EventType string
+	Attempt   int
+	// MaxAttempts is how many attempts the event gets in all (1 for a ping).
+	MaxAttempts int
+	Outcome     string // delivered, failed (will retry), gave_up
+	Status      int    // HTTP status; 0 when none came
+	Error       string
+	Response    string // the first bytes of the answer
+	DurationMS  int64
+	// NextAttemptAt is when a failed attempt is tried again; zero when it
+	// is not (delivered, given up, or a ping).
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
 }
 
 // The outcomes of a delivery attempt.

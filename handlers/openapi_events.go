@@ -15,7 +15,8 @@ func init() {
 			"description": "One change, written in the transaction of the change. Bulk operations write one event per item.",
 			"required":    []string{"id", "type", "subject", "actor", "created_at", "data"},
 			"properties": obj{
-				"id":   obj{"type": "integer", "minimum": 1, "description": "Ascending in the order changes committed; never reused."},
+				"id": obj{"type": "integer", "minimum": 1, "description": "Ascending in the order changes committed; never reused. Not consecutive: ids are shared by all organizations, so gaps are normal; " +
+					"compare ids, never count on the next one being id+1. (A webhook's ping body carries id 0.)"},
 				"type": obj{"type": "string", "enum": data.EventTypes},
 				"subject": obj{"type": "object", "additionalProperties": false, "required": []string{"type", "id"}, "properties": obj{
 					"type": obj{"type": "string", "enum": []string{"media", "product"}, "description": "gallery.changed and product.* are about a product; media.* about a media item."},
@@ -45,18 +46,21 @@ func init() {
 		"WebhookDelivery": obj{
 			"type": "object", "additionalProperties": false,
 			"description": "One attempt to deliver an event (or a ping) to an endpoint.",
-			"required":    []string{"id", "event_id", "event_type", "attempt", "outcome", "status", "error", "response", "duration_ms", "created_at"},
+			"required":    []string{"id", "event_id", "event_type", "attempt", "max_attempts", "outcome", "status", "error", "response", "duration_ms", "next_attempt_at", "created_at"},
 			"properties": obj{
-				"id":          obj{"type": "integer", "minimum": 1},
-				"event_id":    obj{"type": "integer", "minimum": 0, "description": "0 for a ping."},
-				"event_type":  obj{"type": "string", "enum": append(slices.Clone(data.EventTypes), data.EventPing)},
-				"attempt":     obj{"type": "integer", "minimum": 1},
-				"outcome":     obj{"type": "string", "enum": []string{data.DeliveryDelivered, data.DeliveryFailed, data.DeliveryGaveUp}, "description": "delivered (a 2xx answer); failed (retried later, except a ping); gave_up (the last attempt failed: the endpoint goes on with the next event)."},
-				"status":      obj{"type": "integer", "minimum": 0, "description": "The HTTP status of the answer; 0 when none came (refused, unreachable, timed out)."},
-				"error":       obj{"type": "string", "description": "Why the attempt failed; empty when delivered."},
-				"response":    obj{"type": "string", "description": "The first " + strconv.Itoa(1024) + " bytes of the answer."},
-				"duration_ms": obj{"type": "integer", "minimum": 0},
-				"created_at":  obj{"type": "string", "format": "date-time"},
+				"id":           obj{"type": "integer", "minimum": 1},
+				"event_id":     obj{"type": "integer", "minimum": 0, "description": "0 for a ping."},
+				"event_type":   obj{"type": "string", "enum": append(slices.Clone(data.EventTypes), data.EventPing)},
+				"attempt":      obj{"type": "integer", "minimum": 1, "description": "Which attempt at this event this was: 1 for the first, up to max_attempts."},
+				"max_attempts": obj{"type": "integer", "minimum": 1, "description": "How many attempts the event gets in all (8 by default; 1 for a ping, which is never retried)."},
+				"outcome":      obj{"type": "string", "enum": []string{data.DeliveryDelivered, data.DeliveryFailed, data.DeliveryGaveUp}, "description": "delivered (a 2xx answer); failed (retried later, except a ping); gave_up (the last attempt failed: the endpoint goes on with the next event)."},
+				"status":       obj{"type": "integer", "minimum": 0, "description": "The HTTP status of the answer; 0 when none came (refused, unreachable, timed out)."},
+				"error":        obj{"type": "string", "description": "Why the attempt failed; empty when delivered. No answer in time reads \"timed out after 15s\" (the server's --fetch-timeout)."},
+				"response":     obj{"type": "string", "description": "The first " + strconv.Itoa(1024) + " bytes of the answer."},
+				"duration_ms":  obj{"type": "integer", "minimum": 0},
+				"next_attempt_at": obj{"type": []string{"string", "null"}, "format": "date-time",
+					"description": "When a failed attempt is tried again; null when it is not (delivered, gave_up, or a ping)."},
+				"created_at": obj{"type": "string", "format": "date-time"},
 			},
 		},
 		"WebhookDeliveryList": listSchema("WebhookDelivery"),
@@ -73,9 +77,10 @@ func init() {
 				"summary": "Add a webhook", "operationId": "createWebhook", "tags": []string{"webhooks"},
 				"description": "Scope webhooks:manage. The endpoint receives the events of the chosen types that happen from now on. " +
 					"The URL must lead to a public internet address (the server's --fetch-allow lists exceptions, as for URL imports); otherwise 422 url_not_allowed. " +
-					"Each delivery is a POST of the event (as GET /api/events shows it) with X-Gallerist-Event (its type), X-Gallerist-Delivery (WEBHOOK-EVENT, the same on retries) and " +
+					"Each delivery is a POST of the event (as GET /api/events shows it) with User-Agent Gallerist-Webhooks/1, X-Gallerist-Event (its type), X-Gallerist-Delivery (WEBHOOK-EVENT, the same on retries) and " +
 					"X-Gallerist-Signature: t=UNIX_SECONDS,v1=HEX, HEX being hex(HMAC-SHA256(secret, UNIX_SECONDS + \".\" + raw body)). " +
-					"A non-2xx answer, a redirect or no answer within the timeout is retried with exponential backoff (10 s, doubling); after 8 attempts the endpoint gives up on that event and goes on.",
+					"A non-2xx answer, a redirect or no answer within the timeout is retried with exponential backoff (10 s, doubling); after 8 attempts the endpoint gives up on that event and goes on. " +
+					"Deliveries to one endpoint are strictly in id order, one at a time: while an event is being retried, the later ones wait (about 21 minutes at most with the defaults); fix or delete a failing endpoint.",
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
 					"type": "object", "additionalProperties": false, "required": []string{"url", "events"},
 					"properties": obj{
@@ -112,8 +117,10 @@ func init() {
 			"parameters": []obj{hookID},
 			"post": obj{
 				"summary": "Send a test", "operationId": "pingWebhook", "tags": []string{"webhooks"},
-				"description": "Scope webhooks:manage. Sends a ping event (type ping, signed like every delivery) now, once, and answers the attempt; the delivery log keeps it.",
-				"responses":   respond("200", "The attempt, whatever the endpoint answered.", ref("WebhookDelivery"), errs("401", "403", "404")),
+				"description": "Scope webhooks:manage. Sends a ping event (type ping, signed like every delivery) now, once, and answers the attempt; the delivery log keeps it. " +
+					"The ping's body has the shape of an event with id 0 (never a real event's id), type ping, the webhook as its subject and data {}; " +
+					"its X-Gallerist-Delivery is WEBHOOK-ping-UNIX_MILLISECONDS, different for every test. A failed ping is not retried.",
+				"responses": respond("200", "The attempt, whatever the endpoint answered.", ref("WebhookDelivery"), errs("401", "403", "404")),
 			},
 		},
 		"/api/events": obj{
@@ -138,15 +145,17 @@ func init() {
 // webhookSchema is an endpoint as the API shows it; withSecret is the answer
 // that created it, the only one carrying the signing secret.
 func webhookSchema(withSecret bool) obj {
-	required := []string{"id", "url", "events", "last_event_id", "failed_attempts", "created_by", "created_at"}
+	required := []string{"id", "url", "events", "last_event_id", "failed_attempts", "next_attempt_at", "created_by", "created_at"}
 	props := obj{
 		"id":              obj{"type": "integer", "minimum": 1},
 		"url":             obj{"type": "string", "format": "uri"},
 		"events":          obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "enum": data.EventTypes}},
 		"last_event_id":   obj{"type": "integer", "minimum": 0, "description": "The endpoint's cursor: every event up to this id was delivered or given up on."},
 		"failed_attempts": obj{"type": "integer", "minimum": 0, "description": "Failed attempts at the next event (0 when none is being retried)."},
-		"created_by":      obj{"type": "string"},
-		"created_at":      obj{"type": "string", "format": "date-time"},
+		"next_attempt_at": obj{"type": []string{"string", "null"}, "format": "date-time",
+			"description": "When the event being retried is tried again; null when none is. Later events wait for it: deliveries to an endpoint are strictly in order."},
+		"created_by": obj{"type": "string"},
+		"created_at": obj{"type": "string", "format": "date-time"},
 	}
 	desc := "An endpoint that receives the events of the chosen types as signed JSON POSTs, in id order, one at a time."
 	if withSecret {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"gallerist/data"
 	"gallerist/views"
@@ -17,6 +18,7 @@ type WebhookJSON struct {
 	Events      []string `json:"events"`
 	LastEventID int64    `json:"last_event_id"`
 	Retrying    int      `json:"failed_attempts"`
+	NextAttempt *string  `json:"next_attempt_at"`
 	CreatedBy   string   `json:"created_by"`
 	CreatedAt   string   `json:"created_at"`
 	Secret      string   `json:"secret,omitempty"`
@@ -24,26 +26,38 @@ type WebhookJSON struct {
 
 // DeliveryJSON is one attempt to deliver an event to an endpoint.
 type DeliveryJSON struct {
-	ID         int64  `json:"id"`
-	EventID    int64  `json:"event_id"`
-	EventType  string `json:"event_type"`
-	Attempt    int    `json:"attempt"`
-	Outcome    string `json:"outcome"`
-	Status     int    `json:"status"`
-	Error      string `json:"error"`
-	Response   string `json:"response"`
-	DurationMS int64  `json:"duration_ms"`
-	CreatedAt  string `json:"created_at"`
+	ID          int64   `json:"id"`
+	EventID     int64   `json:"event_id"`
+	EventType   string  `json:"event_type"`
+	Attempt     int     `json:"attempt"`
+	MaxAttempts int     `json:"max_attempts"`
+	Outcome     string  `json:"outcome"`
+	Status      int     `json:"status"`
+	Error       string  `json:"error"`
+	Response    string  `json:"response"`
+	DurationMS  int64   `json:"duration_ms"`
+	NextAttempt *string `json:"next_attempt_at"`
+	CreatedAt   string  `json:"created_at"`
+}
+
+// optionalTime is t for JSON, or null when t is zero.
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := web.FormatTime(t)
+	return &s
 }
 
 func webhookJSON(w *data.Webhook) WebhookJSON {
 	return WebhookJSON{ID: w.ID, URL: w.URL, Events: w.Events, LastEventID: w.Cursor, Retrying: w.Attempts,
-		CreatedBy: w.CreatedBy, CreatedAt: web.FormatTime(w.CreatedAt)}
+		NextAttempt: optionalTime(w.NextTryAt), CreatedBy: w.CreatedBy, CreatedAt: web.FormatTime(w.CreatedAt)}
 }
 
 func deliveryJSON(d *data.WebhookDelivery) DeliveryJSON {
-	return DeliveryJSON{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Attempt: d.Attempt, Outcome: d.Outcome,
-		Status: d.Status, Error: d.Error, Response: d.Response, DurationMS: d.DurationMS, CreatedAt: web.FormatTime(d.CreatedAt)}
+	return DeliveryJSON{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts,
+		Outcome: d.Outcome, Status: d.Status, Error: d.Error, Response: d.Response, DurationMS: d.DurationMS,
+		NextAttempt: optionalTime(d.NextAttemptAt), CreatedAt: web.FormatTime(d.CreatedAt)}
 }
 
 func (h *Handlers) handleWebhookCreate(c *fiber.Ctx) error {

@@ -65,6 +65,9 @@ func (s *MediaService) StageURL(parent context.Context, rawURL string) (*data.St
 		return nil, err
 	}
 	defer release()
+	if org, err := orgID(ctx); err == nil {
+		ctx = fetch.ForTenant(ctx, org)
+	}
 	resp, err := s.Fetcher.Fetch(ctx, rawURL, s.limits.MaxAnyBytes())
 	if err != nil {
 		if parent.Err() != nil {

@@ -41,8 +41,6 @@ const (
 	maxWebhooks = 20
 	// maxWebhookURL bounds an endpoint's URL.
 	maxWebhookURL = 2000
-	// webhookParallel is how many endpoints are delivered to at once.
-	webhookParallel = 4
 )
 
 // WebhookService manages webhook endpoints and delivers the event log to
@@ -50,9 +48,15 @@ const (
 // every event of the types it chose, one at a time; a failed delivery is
 // retried with exponential backoff, and after Attempts tries the endpoint
 // gives up on that event and goes on with the next.
+//
+// Attempts run in parallel, at most one per endpoint, and no more than the
+// fetcher's post slots (fetch.Fetcher.PostSlots) in all and per
+// organization: one organization's slow endpoints hold at most its share,
+// and the others' deliveries go on meanwhile.
 type WebhookService struct {
 	db    *DB
 	fetch *fetch.Fetcher
+	q     deliveryQueue
 	// Encode renders an event as the JSON body of a delivery (main sets it
 	// to the API's shape of an event, so the feed and deliveries agree).
 	Encode func(*data.Event) ([]byte, error)
@@ -146,14 +150,17 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, wc data.WebhookCreat
 	return w, secret, nil
 }
 
-const webhookColumns = `id, org_id, url, events, cursor, attempts, created_by, created_at`
+const webhookColumns = `id, org_id, url, events, cursor, attempts, next_try_at, created_by, created_at`
 
 func scanWebhook(row scanner) (*data.Webhook, error) {
 	var w data.Webhook
 	var events string
-	var created int64
-	if err := row.Scan(&w.ID, &w.OrgID, &w.URL, &events, &w.Cursor, &w.Attempts, &w.CreatedBy, &created); err != nil {
+	var created, next int64
+	if err := row.Scan(&w.ID, &w.OrgID, &w.URL, &events, &w.Cursor, &w.Attempts, &next, &w.CreatedBy, &created); err != nil {
 		return nil, err
+	}
+	if w.Attempts > 0 && next > 0 {
+		w.NextTryAt = fromMS(next)
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
 		return nil, err
@@ -230,7 +237,7 @@ func (s *WebhookService) DeleteWebhook(ctx context.Context, id int64) error {
 	})
 }
 
-const deliveryColumns = `id, webhook_id, event_id, event_type, attempt, outcome, status, error, response, duration_ms, created_at`
+const deliveryColumns = `id, webhook_id, event_id, event_type, attempt, outcome, status, error, response, duration_ms, next_attempt_at, created_at`
 
 // FindDeliveries lists an endpoint's latest delivery attempts, newest first.
 func (s *WebhookService) FindDeliveries(ctx context.Context, id int64, limit int) ([]*data.WebhookDelivery, error) {
@@ -253,12 +260,19 @@ func (s *WebhookService) FindDeliveries(ctx context.Context, id int64, limit int
 		defer rows.Close()
 		for rows.Next() {
 			var d data.WebhookDelivery
-			var created int64
+			var created, next int64
 			if err := rows.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.EventType, &d.Attempt, &d.Outcome, &d.Status, &d.Error,
-				&d.Response, &d.DurationMS, &created); err != nil {
+				&d.Response, &d.DurationMS, &next, &created); err != nil {
 				return err
 			}
 			d.CreatedAt = fromMS(created)
+			if next > 0 {
+				d.NextAttemptAt = fromMS(next)
+			}
+			d.MaxAttempts = s.attempts()
+			if d.EventType == data.EventPing {
+				d.MaxAttempts = 1
+			}
 			out = append(out, &d)
 		}
 		return rows.Err()
@@ -290,10 +304,12 @@ func (s *WebhookService) Ping(ctx context.Context, id int64) (*data.WebhookDeliv
 	p, _ := data.PrincipalFrom(ctx)
 	ev := &data.Event{OrgID: org, Type: data.EventPing, SubjectType: "webhook", SubjectID: id, Actor: p.Actor,
 		Payload: json.RawMessage(`{}`), CreatedAt: s.db.Now()}
-	d := s.send(ctx, h, ev, fmt.Sprintf("%d-ping-%d", id, s.db.Now().UnixMilli()))
-	d.Attempt = 1
+	deliveryID := fmt.Sprintf("%d-ping-%d", id, s.db.Now().UnixMilli())
+	d, reason := s.send(ctx, h, ev, deliveryID)
+	d.Attempt, d.MaxAttempts = 1, 1
 	if d.Outcome != data.DeliveryDelivered {
 		d.Outcome = data.DeliveryFailed
+		s.logFailure(h, deliveryID, d, reason)
 	}
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
 		return s.logDelivery(ctx, tx, d)
@@ -310,13 +326,14 @@ type hook struct {
 }
 
 // send POSTs ev to h and describes the attempt (its outcome delivered or
-// failed, before the retry policy decides).
-func (s *WebhookService) send(ctx context.Context, h hook, ev *data.Event, deliveryID string) *data.WebhookDelivery {
-	d := &data.WebhookDelivery{WebhookID: h.id, EventID: ev.ID, EventType: ev.Type, Outcome: data.DeliveryFailed}
+// failed, before the retry policy decides). reason is d.Error without the
+// endpoint's URL, which may carry a token: the one to log.
+func (s *WebhookService) send(ctx context.Context, h hook, ev *data.Event, deliveryID string) (d *data.WebhookDelivery, reason string) {
+	d = &data.WebhookDelivery{WebhookID: h.id, EventID: ev.ID, EventType: ev.Type, Outcome: data.DeliveryFailed}
 	body, err := s.Encode(ev)
 	if err != nil {
 		d.Error = "the event could not be encoded"
-		return d
+		return d, d.Error
 	}
 	hdr := http.Header{
 		"Content-Type":          {"application/json"},
@@ -324,19 +341,24 @@ func (s *WebhookService) send(ctx context.Context, h hook, ev *data.Event, deliv
 		"X-Gallerist-Delivery":  {deliveryID},
 		"X-Gallerist-Signature": {Sign(h.secret, s.db.Now(), body)},
 	}
-	res, err := s.fetch.Post(ctx, h.url, hdr, body, webhookResponseBytes)
+	res, err := s.fetch.Post(fetch.ForTenant(ctx, h.org), h.url, hdr, body, webhookResponseBytes)
 	d.DurationMS = res.Duration.Milliseconds()
 	d.Status = res.Status
 	d.Response = validUTF8(res.Body)
 	switch {
 	case err != nil:
-		d.Error = err.Error()
+		d.Error, reason = err.Error(), "the delivery failed"
+		var fe *fetch.Error
+		if errors.As(err, &fe) {
+			reason = strings.Replace(fe.Message, fe.URL, "the endpoint", 1)
+		}
 	case res.Status < 200 || res.Status > 299:
 		d.Error = "the endpoint answered " + strconv.Itoa(res.Status) + " " + http.StatusText(res.Status)
+		reason = d.Error
 	default:
 		d.Outcome = data.DeliveryDelivered
 	}
-	return d
+	return d, reason
 }
 
 // validUTF8 is the start of an answer as text (invalid bytes replaced).
@@ -350,9 +372,14 @@ func validUTF8(b []byte) string {
 // logDelivery records an attempt and keeps the endpoint's latest webhookLogRows.
 func (s *WebhookService) logDelivery(ctx context.Context, tx *sql.Tx, d *data.WebhookDelivery) error {
 	d.CreatedAt = s.db.Now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt, outcome, status, error, response, duration_ms, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.WebhookID, d.EventID, d.EventType, d.Attempt, d.Outcome, d.Status, d.Error, d.Response,
-		d.DurationMS, ms(d.CreatedAt))
+	var next int64
+	if !d.NextAttemptAt.IsZero() {
+		next = ms(d.NextAttemptAt)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt, outcome, status, error, response,
+		duration_ms, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.WebhookID, d.EventID, d.EventType, d.Attempt, d.Outcome, d.Status, d.Error, d.Response,
+		d.DurationMS, next, ms(d.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -381,15 +408,17 @@ func (s *WebhookService) backoff(n int) time.Duration {
 	return min(d, maxWebhookRetry)
 }
 
-// DeliverDue makes one delivery attempt for every endpoint that is due
-// (its retry wait is over) and has an event of its types after its cursor,
-// in every organization, and reports how many attempts it made. Endpoints
-// with nothing to send move their cursor to the end of the log.
-func (s *WebhookService) DeliverDue(ctx context.Context) (int, error) {
-	type due struct {
-		h  hook
-		ev *data.Event
-	}
+// due is an endpoint's next delivery: ev, or (ev without a type) only a
+// cursor move past events of other types.
+type due struct {
+	h  hook
+	ev *data.Event
+}
+
+// findDue lists, for every endpoint not in flight that is due (its retry
+// wait is over) and has something after its cursor, in every organization,
+// what to do next.
+func (s *WebhookService) findDue(ctx context.Context) ([]due, error) {
 	var work []due
 	now := ms(s.db.Now())
 	err := s.db.view(ctx, func(tx *sql.Tx) error {
@@ -409,7 +438,9 @@ func (s *WebhookService) DeliverDue(ctx context.Context) (int, error) {
 				rows.Close()
 				return err
 			}
-			hooks = append(hooks, h)
+			if !s.q.inFlight(h.id) {
+				hooks = append(hooks, h)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -438,36 +469,153 @@ func (s *WebhookService) DeliverDue(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
+	return work, err
+}
+
+// deliveryQueue tracks the attempts in flight: at most one per endpoint (so
+// its events stay in order), and at most the fetcher's post slots in all
+// and per organization, so attempts never queue for a slot (where the wait
+// would count towards their timeout) and one organization cannot hold every
+// slot.
+type deliveryQueue struct {
+	mu      sync.Mutex
+	busy    map[int64]bool // endpoint ids
+	orgs    map[int64]int  // attempts in flight per organization
+	n       int
+	changed chan struct{} // closed (and replaced) when an attempt ends
+}
+
+func (q *deliveryQueue) inFlight(hookID int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.busy[hookID]
+}
+
+// ended is closed when an attempt in flight now ends.
+func (q *deliveryQueue) ended() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.changed == nil {
+		q.changed = make(chan struct{})
+	}
+	return q.changed
+}
+
+// take marks h in flight if its endpoint, its organization and the total
+// have room.
+func (q *deliveryQueue) take(h hook, total, perOrg int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.busy[h.id] || q.n >= total || q.orgs[h.org] >= perOrg {
+		return false
+	}
+	if q.busy == nil {
+		q.busy, q.orgs = map[int64]bool{}, map[int64]int{}
+	}
+	q.busy[h.id] = true
+	q.orgs[h.org]++
+	q.n++
+	return true
+}
+
+func (q *deliveryQueue) done(h hook) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.busy, h.id)
+	if q.orgs[h.org]--; q.orgs[h.org] <= 0 {
+		delete(q.orgs, h.org)
+	}
+	q.n--
+	if q.changed != nil {
+		close(q.changed)
+		q.changed = nil
+	}
+}
+
+// start runs w's attempt on its own goroutine if the queue has room for it,
+// calling report with its outcome when it ends. Cursor moves run at once.
+func (s *WebhookService) start(ctx context.Context, w due, wg *sync.WaitGroup, report func(int, error)) bool {
+	if w.ev.Type == "" {
+		report(s.attempt(ctx, w.h, w.ev))
+		return true
+	}
+	total, perOrg := s.fetch.PostSlots()
+	if !s.q.take(w.h, total, perOrg) {
+		return false
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer s.q.done(w.h)
+		report(s.attempt(ctx, w.h, w.ev))
+	}()
+	return true
+}
+
+// DeliverDue makes one delivery attempt for every endpoint that is due
+// (its retry wait is over) and has an event of its types after its cursor,
+// in every organization, waits for them, and reports how many attempts it
+// made. Endpoints with nothing to send move their cursor to the end of the
+// log.
+func (s *WebhookService) DeliverDue(ctx context.Context) (int, error) {
+	work, err := s.findDue(ctx)
 	if err != nil {
 		return 0, err
 	}
-	// Endpoints are independent: a slow one does not hold up the others
-	// (the fetcher's parallel slots bound them all). Each endpoint has one
-	// attempt in a round, so its events stay in order.
 	var (
 		mu       sync.Mutex
 		sent     int
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	slots := make(chan struct{}, webhookParallel)
-	for _, w := range work {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			n, err := s.attempt(ctx, w.h, w.ev)
-			mu.Lock()
-			sent += n
-			if err != nil && firstErr == nil {
-				firstErr = err
+	report := func(n int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent += n
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for len(work) > 0 && ctx.Err() == nil {
+		ended := s.q.ended()
+		var waiting []due
+		for _, w := range work {
+			if !s.start(ctx, w, &wg, report) {
+				waiting = append(waiting, w)
 			}
-			mu.Unlock()
-		}()
+		}
+		if work = waiting; len(work) > 0 {
+			select {
+			case <-ended:
+			case <-ctx.Done():
+			}
+		}
 	}
 	wg.Wait()
 	return sent, firstErr
+}
+
+// logFailure logs a failed attempt: which delivery, and what happens next.
+// Neither the secret nor the body is logged, nor the URL (it may carry a
+// token): the endpoint's id says which it is.
+func (s *WebhookService) logFailure(h hook, deliveryID string, d *data.WebhookDelivery, reason string) {
+	args := []any{"org", h.org, "webhook", h.id, "delivery", deliveryID, "event_type", d.EventType,
+		"attempt", d.Attempt, "max_attempts", d.MaxAttempts}
+	if d.Status != 0 {
+		args = append(args, "status", d.Status)
+	}
+	if reason != "" {
+		args = append(args, "error", reason)
+	}
+	switch {
+	case !d.NextAttemptAt.IsZero():
+		args = append(args, "next_attempt_at", d.NextAttemptAt.UTC().Format(time.RFC3339))
+	case d.Outcome == data.DeliveryGaveUp:
+		args = append(args, "next", "gave up on this event; going on with the next")
+	default:
+		args = append(args, "next", "not retried (a test)")
+	}
+	s.db.Log.Warn("webhook delivery failed", args...)
 }
 
 // attempt delivers ev to h once and records the outcome, moving the
@@ -483,18 +631,21 @@ func (s *WebhookService) attempt(ctx context.Context, h hook, ev *data.Event) (i
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
 	}
-	d := s.send(ctx, h, ev, fmt.Sprintf("%d-%d", h.id, ev.ID))
+	deliveryID := fmt.Sprintf("%d-%d", h.id, ev.ID)
+	d, reason := s.send(ctx, h, ev, deliveryID)
 	if ctx.Err() != nil {
 		return 0, ctx.Err() // stopping: this attempt does not count
 	}
-	d.Attempt = h.attempts + 1
+	d.Attempt, d.MaxAttempts = h.attempts+1, s.attempts()
 	cursor, attempts, next := ev.ID, 0, int64(0)
 	if d.Outcome != data.DeliveryDelivered {
 		if d.Attempt >= s.attempts() {
 			d.Outcome = data.DeliveryGaveUp
 		} else {
-			cursor, attempts, next = h.cursor, d.Attempt, ms(s.db.Now().Add(s.backoff(d.Attempt)))
+			d.NextAttemptAt = s.db.Now().Add(s.backoff(d.Attempt))
+			cursor, attempts, next = h.cursor, d.Attempt, ms(d.NextAttemptAt)
 		}
+		s.logFailure(h, deliveryID, d, reason)
 	}
 	return 1, s.db.update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET cursor = ?, attempts = ?, next_try_at = ? WHERE id = ? AND cursor = ?`,
@@ -509,9 +660,12 @@ func (s *WebhookService) attempt(ctx context.Context, h hook, ev *data.Event) (i
 	})
 }
 
-// Run delivers until ctx ends: after each round with work it goes on at
-// once, otherwise it waits for the poll interval. A failing round
-// is logged and retried at the next poll; it never stops the worker.
+// Run delivers until ctx ends: it starts an attempt for every endpoint
+// that is due as soon as the queue has room (an attempt that ends makes
+// room, and its endpoint may have the next event), and otherwise looks again
+// at the poll interval. Slow endpoints do not hold up the others' next
+// events. A failing look is logged and retried at the next poll; it never
+// stops the worker. Run returns once the attempts in flight have ended.
 func (s *WebhookService) Run(ctx context.Context) {
 	poll := s.Poll
 	if poll <= 0 {
@@ -519,20 +673,29 @@ func (s *WebhookService) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	report := func(_ int, err error) {
+		if err != nil && ctx.Err() == nil {
+			s.db.Log.Error("webhook deliveries", "err", err)
+		}
+	}
 	for {
-		n, err := s.DeliverDue(ctx)
+		ended := s.q.ended()
+		work, err := s.findDue(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			s.db.Log.Error("webhook deliveries", "err", err)
 		}
-		if n > 0 && err == nil {
-			continue
+		for _, w := range work {
+			s.start(ctx, w, &wg, report)
 		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-ended:
 		case <-t.C:
 		}
 	}

@@ -19,8 +19,11 @@
 //   - no proxy from the environment, no transparent decompression
 //     (compressed responses are refused), header size capped, error
 //     statuses refused, one total deadline covering connect, headers and
-//     body, a byte cap counted as the body arrives, and a process-wide
-//     bound on parallel fetches.
+//     body, a byte cap counted as the body arrives, and process-wide
+//     bounds on parallel requests: one pool of slots for fetches (URL
+//     imports) and another for posts (webhook deliveries), so hanging
+//     webhook endpoints never hold up imports, and in each pool one tenant
+//     (organization, see ForTenant) holds at most MaxPerTenant slots.
 //
 // Create one Fetcher per process with New and share it.
 package fetch
@@ -49,6 +52,8 @@ const (
 	DefaultMaxRedirects = 3
 	DefaultMaxParallel  = 4
 	DefaultUserAgent    = "Gallerist/1.0 (+media import)"
+	// DefaultDeliveryUserAgent is the User-Agent of webhook deliveries (Post).
+	DefaultDeliveryUserAgent = "Gallerist-Webhooks/1 (+webhook delivery; see X-Gallerist-Signature)"
 )
 
 const (
@@ -79,8 +84,17 @@ type Config struct {
 	// Fetcher per process). Default 4. Further callers wait, respecting
 	// their context.
 	MaxParallel int
-	// UserAgent is sent with every request. Default DefaultUserAgent.
+	// MaxParallelPosts bounds concurrent posts (webhook deliveries), in a
+	// pool of their own. Default MaxParallel.
+	MaxParallelPosts int
+	// MaxPerTenant is how many slots of each pool one tenant (ForTenant)
+	// may hold at once. Default half the pool, at least 1; it is never more
+	// than the pool.
+	MaxPerTenant int
+	// UserAgent is sent with every fetch. Default DefaultUserAgent.
 	UserAgent string
+	// PostUserAgent is sent with every post. Default DefaultDeliveryUserAgent.
+	PostUserAgent string
 	// Resolver resolves host names. Default net.DefaultResolver.
 	Resolver Resolver
 }
@@ -92,8 +106,10 @@ type Fetcher struct {
 	timeout      time.Duration
 	maxRedirects int
 	userAgent    string
+	postAgent    string
 	resolver     Resolver
-	sem          chan struct{}
+	fetches      *pool // Fetch's slots
+	posts        *pool // Post's slots
 	dialer       *net.Dialer
 	transport    *http.Transport
 	client       *http.Client
@@ -108,12 +124,17 @@ type Fetcher struct {
 // Timeout is the total time one fetch may take.
 func (f *Fetcher) Timeout() time.Duration { return f.timeout }
 
+// PostSlots reports the size of Post's pool and how many of its slots one
+// tenant may hold.
+func (f *Fetcher) PostSlots() (total, perTenant int) { return f.posts.size, f.posts.perTenant }
+
 // New returns a Fetcher for cfg, filling in defaults.
 func New(cfg Config) *Fetcher {
 	f := &Fetcher{
 		timeout:      cfg.Timeout,
 		maxRedirects: cfg.MaxRedirects,
 		userAgent:    cfg.UserAgent,
+		postAgent:    cfg.PostUserAgent,
 		resolver:     cfg.Resolver,
 	}
 	for _, p := range cfg.Allow {
@@ -130,6 +151,9 @@ func New(cfg Config) *Fetcher {
 	if f.userAgent == "" {
 		f.userAgent = DefaultUserAgent
 	}
+	if f.postAgent == "" {
+		f.postAgent = DefaultDeliveryUserAgent
+	}
 	if f.resolver == nil {
 		f.resolver = net.DefaultResolver
 	}
@@ -137,7 +161,18 @@ func New(cfg Config) *Fetcher {
 	if parallel <= 0 {
 		parallel = DefaultMaxParallel
 	}
-	f.sem = make(chan struct{}, parallel)
+	posts := cfg.MaxParallelPosts
+	if posts <= 0 {
+		posts = parallel
+	}
+	perTenant := func(size int) int {
+		if cfg.MaxPerTenant > 0 {
+			return cfg.MaxPerTenant
+		}
+		return max(1, size/2)
+	}
+	f.fetches = newPool(parallel, perTenant(parallel))
+	f.posts = newPool(posts, perTenant(posts))
 	f.dialer = &net.Dialer{
 		Timeout:   f.timeout,
 		KeepAlive: 30 * time.Second,
@@ -153,7 +188,7 @@ func New(cfg Config) *Fetcher {
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		MaxIdleConns:           16,
 		MaxIdleConnsPerHost:    2,
-		MaxConnsPerHost:        parallel,
+		MaxConnsPerHost:        parallel + posts,
 		IdleConnTimeout:        30 * time.Second,
 	}
 	f.client = &http.Client{
@@ -211,9 +246,8 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, maxBytes int64) (*Re
 	// The clock starts now: waiting for a parallel slot counts, so a queue
 	// of slow imports cannot stretch a request past its timeout.
 	fctx, cancel := context.WithTimeout(ctx, f.timeout)
-	select {
-	case f.sem <- struct{}{}:
-	case <-fctx.Done():
+	free, err := f.fetches.acquire(fctx)
+	if err != nil {
 		cancel()
 		if ctx.Err() != nil {
 			return nil, failedError(rawURL, "the import was cancelled", ctx.Err())
@@ -222,7 +256,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, maxBytes int64) (*Re
 	}
 	release := sync.OnceFunc(func() {
 		cancel()
-		<-f.sem
+		free()
 	})
 	// A slow or endless origin cannot keep the slot past the deadline, even
 	// if the caller forgets to Close.

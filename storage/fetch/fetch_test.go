@@ -513,8 +513,8 @@ func TestSlotWaitRespectsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	held.Body.Close() // again, after the slot was taken by someone else
-	if len(f.sem) != 1 {
-		t.Errorf("slots held = %d, want 1", len(f.sem))
+	if f.fetches.inUse() != 1 {
+		t.Errorf("slots held = %d, want 1", f.fetches.inUse())
 	}
 	second.Body.Close()
 	waitIdle(t, f)

@@ -197,9 +197,9 @@ func asError(t *testing.T, err error, code string) *Error {
 func waitIdle(t *testing.T, f *Fetcher) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
-	for len(f.sem) != 0 {
+	for f.fetches.inUse()+f.posts.inUse() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d parallel slots still held", len(f.sem))
+			t.Fatalf("%d parallel slots still held", f.fetches.inUse()+f.posts.inUse())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -11,9 +11,10 @@ import (
 )
 
 // Webhook deliveries use the same Fetcher as URL imports: the same address
-// checks at resolve and connect time, the same allow-list (--fetch-allow),
-// the same parallel slots and timeout. They follow no redirects: a 3xx is
-// the endpoint's answer, like any other non-2xx.
+// checks at resolve and connect time, the same allow-list (--fetch-allow)
+// and timeout, but a pool of parallel slots of their own (and their own
+// User-Agent), so endpoints that hang cannot hold up imports. They follow no
+// redirects: a 3xx is the endpoint's answer, like any other non-2xx.
 
 const deliverTo = "deliver to"
 const deliverSchemes = "webhook URLs must be http or https"
@@ -75,13 +76,15 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, header http.Header, b
 	}
 	fctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	select {
-	case f.sem <- struct{}{}:
-		defer func() { <-f.sem }()
-	case <-fctx.Done():
+	free, err := f.posts.acquire(fctx)
+	if err != nil {
 		res.Duration = time.Since(start)
-		return res, failedError(rawURL, "other requests kept every connection slot busy for "+f.timeout.String(), context.DeadlineExceeded)
+		if ctx.Err() != nil {
+			return res, f.postError(ctx, fctx, rawURL, ctx.Err())
+		}
+		return res, deliveryWording(failedError(rawURL, timeoutReason(f.timeout)+" waiting for a connection slot (other deliveries kept them all busy)", context.DeadlineExceeded))
 	}
+	defer free()
 	if !literal {
 		if _, err := f.resolveChecked(fctx, u.Hostname()); err != nil {
 			res.Duration = time.Since(start)
@@ -95,7 +98,7 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, header http.Header, b
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	req.Header.Set("User-Agent", f.userAgent)
+	req.Header.Set("User-Agent", f.postAgent)
 	resp, err := f.poster.Do(req)
 	if err != nil {
 		res.Duration = time.Since(start)
@@ -118,7 +121,11 @@ func (f *Fetcher) postError(parent, fctx context.Context, rawURL string, err err
 	if errors.As(err, &r) {
 		return notAllowedFor(deliverTo, deliverSchemes, rawURL, r)
 	}
-	fe := f.classify(parent, fctx, rawURL, err)
+	return deliveryWording(f.classify(parent, fctx, rawURL, err))
+}
+
+// deliveryWording rewords a fetch_failed *Error for a delivery.
+func deliveryWording(fe *Error) *Error {
 	fe.Message = strings.Replace(fe.Message, "Could not fetch", "Could not deliver to", 1)
 	fe.Message = strings.Replace(fe.Message, "the import was cancelled", "the delivery was cancelled", 1)
 	return fe
