@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,9 +37,15 @@ func needTool(t testing.TB, name, pkg string) string {
 // makeVideo makes a real one-second test video with ffmpeg (ext: mp4 or webm).
 func makeVideo(t testing.TB, ext string) []byte {
 	t.Helper()
+	return makeVideoSized(t, ext, "320x240")
+}
+
+// makeVideoSized is makeVideo with frames of size (WxH).
+func makeVideoSized(t testing.TB, ext, size string) []byte {
+	t.Helper()
 	ffmpeg := needTool(t, "ffmpeg", "ffmpeg")
 	out := filepath.Join(t.TempDir(), "out."+ext)
-	args := []string{"-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-t", "1"}
+	args := []string{"-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=10", "-t", "1"}
 	if ext == "mp4" {
 		args = append(args, "-pix_fmt", "yuv420p")
 	}
@@ -227,6 +234,10 @@ func TestVideoHostileNoPoster(t *testing.T) {
 			if m["processing"] != "failed" || !strings.HasPrefix(msg, "No poster could be made from this video (ffmpeg: ") || poster(t, m) != nil {
 				t.Fatalf("hostile video: %v %q poster %v", m["processing"], msg, m["poster"])
 			}
+			// Review 16: a sentence for the merchant, no address or server path.
+			if strings.Contains(msg, "0x") || strings.Contains(msg, "/") || strings.Contains(msg, "still-") || strings.Contains(msg, "@") {
+				t.Errorf("processing_error shows internals: %q", msg)
+			}
 			// Nothing else broke: the original still downloads, the library lists, a good video gets its poster.
 			if r := e.do(t, "GET", pathOf(m["url"].(string)), "", nil, ""); r.Status != 200 || !bytes.Equal(r.Body, tc.body) {
 				t.Fatalf("original: %d", r.Status)
@@ -252,6 +263,38 @@ func TestVideoHostileNoPoster(t *testing.T) {
 			t.Fatalf("temporary copies left: %v", n)
 		}
 	})
+}
+
+// Review 16: a small video's poster renditions go up to the frame's own
+// size (160 px, in the 240 slot), not only the slots under it.
+func TestSmallVideoPosterSizes(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	e := newPreviewEnv(t, os.Getenv("PATH"))
+	tok := e.token(t, 0)
+	up := e.uploadOK(t, tok, "tiny.mp4", makeVideoSized(t, "mp4", "160x120"))
+	m := e.waitProcessed(t, tok, up["id"].(float64))
+	p := poster(t, m)
+	if m["processing"] != "ready" || p == nil {
+		t.Fatalf("processing %v: %v", m["processing"], m["processing_error"])
+	}
+	rends := p["renditions"].(map[string]any)
+	var slots []string
+	for k := range rends {
+		slots = append(slots, k)
+	}
+	slices.Sort(slots)
+	if fmt.Sprint(slots) != "[100 240 50]" {
+		t.Fatalf("poster rendition slots %v, want 50, 100 and 240 (at the frame's 160 px)", slots)
+	}
+	if w := e.decodeNotBlank(t, rends["240"].(string)).Bounds().Dx(); w != 160 {
+		t.Fatalf("largest poster rendition is %d wide, want the frame's 160", w)
+	}
+	if w := e.decodeNotBlank(t, rends["100"].(string)).Bounds().Dx(); w != 100 {
+		t.Fatalf("100 rendition is %d wide", w)
+	}
+	if !strings.Contains(p["srcset"].(string), " 160w") {
+		t.Fatalf("srcset %q lacks the 160w frame", p["srcset"])
+	}
 }
 
 func TestPDFThumbnail(t *testing.T) {

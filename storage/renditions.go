@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -489,22 +490,28 @@ func (r *Renderer) makeAll(ctx context.Context, sha, mime string) error {
 	}
 	defer blob.Close()
 	var src io.Reader = blob
+	widths, slot := data.RenditionWidths, slotFor
 	if !strings.HasPrefix(mime, "image/") {
 		still, err := r.Stills.Make(ctx, blob, mime)
 		if err != nil {
 			return err
 		}
+		w, err := pngWidth(still)
+		if err != nil {
+			return err
+		}
 		src, mime = bytes.NewReader(still), "image/png"
+		widths, slot = stillWidths(w), stillSlotFor
 	}
 	a := &admission{r: r, ctx: ctx}
 	defer a.release() // also if render panics
-	rends, err := render.Make(src, mime, data.RenditionWidths, r.opts(r.WebP, a))
+	rends, err := render.Make(src, mime, widths, r.opts(r.WebP, a))
 	a.release()
 	if err != nil {
 		return err
 	}
 	for _, rd := range rends {
-		if err := r.store(ctx, sha, slotFor(rd.Width), rd); err != nil {
+		if err := r.store(ctx, sha, slot(rd.Width), rd); err != nil {
 			return err
 		}
 	}
@@ -518,6 +525,38 @@ func slotFor(width int) int {
 		return width
 	}
 	return data.RenditionWidths[0]
+}
+
+// stillWidths are the widths a still w pixels wide is made at: every
+// rendition width up to it, and its own width, so its largest rendition is
+// the whole frame (a still is all there is to show of a video or a PDF; an
+// image has its original for that). Nothing is upscaled.
+func stillWidths(w int) []int {
+	out := slices.DeleteFunc(slices.Clone(data.RenditionWidths), func(rw int) bool { return rw > w })
+	if !slices.Contains(out, w) {
+		out = append(out, w)
+	}
+	return out
+}
+
+// stillSlotFor maps a still's made width to its slot: itself, or the
+// smallest slot above it (the still's own size, between two slots, goes in
+// the next one up: it stands for that size class).
+func stillSlotFor(width int) int {
+	for _, rw := range data.RenditionWidths {
+		if rw >= width {
+			return rw
+		}
+	}
+	return data.RenditionWidths[len(data.RenditionWidths)-1]
+}
+
+// pngWidth reads a PNG's width from its header (the IHDR chunk comes first).
+func pngWidth(b []byte) (int, error) {
+	if len(b) < 24 || string(b[1:4]) != "PNG" || string(b[12:16]) != "IHDR" {
+		return 0, errors.New("render: the still is not a PNG")
+	}
+	return int(binary.BigEndian.Uint32(b[16:20])), nil
 }
 
 var extByFormat = map[string]string{"jpeg": "jpg", "png": "png", "webp": "webp"}

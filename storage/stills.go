@@ -11,9 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gallerist/data"
 )
@@ -119,13 +122,21 @@ func (s *Stills) maxSide() int {
 	return data.RenditionWidths[len(data.RenditionWidths)-1]
 }
 
-// StillError is why a still could not be made, as a person reads it.
+// StillError is why a still could not be made: Reason as a person reads
+// it (no addresses, paths or tool internals), Detail what the tool said
+// (for the server log).
 type StillError struct {
 	Tool   string // "ffmpeg" or "pdftoppm"
 	Reason string
+	Detail string
 }
 
-func (e *StillError) Error() string { return e.Tool + ": " + e.Reason }
+func (e *StillError) Error() string {
+	if e.Detail != "" {
+		return e.Tool + ": " + e.Reason + " (" + e.Detail + ")"
+	}
+	return e.Tool + ": " + e.Reason
+}
 
 // Make copies src (a file of type mime) to a private temporary file and
 // runs the tool for mime on it, returning the PNG it wrote.
@@ -159,15 +170,16 @@ func (s *Stills) Make(ctx context.Context, src io.Reader, mime string) ([]byte, 
 	err = cmd.Run()
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return nil, &StillError{name, fmt.Sprintf("it took longer than the %s allowed", s.timeout())}
+		return nil, &StillError{Tool: name, Reason: fmt.Sprintf("it took longer than the %s allowed", s.timeout())}
 	case parentDone(ctx):
 		return nil, context.Cause(ctx)
 	case out.over:
-		return nil, &StillError{name, fmt.Sprintf("the image it made is over the %d MB allowed", mb(s.maxBytes()))}
+		return nil, &StillError{Tool: name, Reason: fmt.Sprintf("the image it made is over the %d MB allowed", mb(s.maxBytes()))}
 	case err != nil:
-		return nil, &StillError{name, toolReason(err, stderr.buf.String())}
+		detail := toolDetail(err, stderr.buf.String())
+		return nil, &StillError{Tool: name, Reason: toolReason(detail, f.Name()), Detail: detail}
 	case out.buf.Len() == 0:
-		return nil, &StillError{name, "it found no picture in the file"}
+		return nil, &StillError{Tool: name, Reason: "it found no picture in the file"}
 	}
 	return out.buf.Bytes(), nil
 }
@@ -177,17 +189,70 @@ func parentDone(ctx context.Context) bool {
 	return ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
 
-// toolReason is the last line a tool wrote to stderr, or its exit status.
-func toolReason(err error, stderr string) string {
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	last := strings.TrimSpace(lines[len(lines)-1])
-	if last == "" {
+// toolDetail is what a tool wrote to stderr (its last lines), or its exit status.
+func toolDetail(err error, stderr string) string {
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
 		return err.Error()
 	}
-	if len(last) > 200 {
-		last = last[:200] + "…"
+	return strings.Join(lines, "; ")
+}
+
+// maxReason is the longest tool reason shown to a person, in bytes.
+const maxReason = 120
+
+var (
+	// toolContext is ffmpeg's "[mov,mp4 @ 0x55d5…]" prefix on a message.
+	toolContext = regexp.MustCompile(`\[[^\]]*@ *0x[0-9a-fA-F]+\]`)
+	// addresses are hexadecimal pointers (0x55d5…, 0xc000…).
+	addresses = regexp.MustCompile(`\b0x[0-9a-fA-F]{4,}\b`)
+	// filePaths are absolute paths, the input copy's among them.
+	filePaths = regexp.MustCompile(`(^|[\s'"(])/[^\s'"():]*:?`)
+)
+
+// toolReason is the last thing a tool said, cleaned for a person: no
+// addresses, no file paths (the input is a temporary copy, named in), no
+// "[demuxer @ address]" prefixes, cut at a word boundary; "" when nothing
+// readable is left.
+func toolReason(detail, in string) string {
+	last := detail
+	if in != "" {
+		last = strings.ReplaceAll(last, in, "")
 	}
-	return last
+	last = toolContext.ReplaceAllString(last, " ")
+	last = addresses.ReplaceAllString(last, "")
+	last = filePaths.ReplaceAllString(last, "$1")
+	var parts []string
+	for _, p := range strings.Split(last, ";") {
+		if p = strings.Trim(strings.Join(strings.Fields(p), " "), ":,. "); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	last = strings.Join(parts, "; ")
+	if last == "" || !strings.ContainsFunc(last, unicode.IsLetter) {
+		return "it could not read the file"
+	}
+	return cutAtWord(last, maxReason)
+}
+
+// cutAtWord shortens s to at most n bytes at a word boundary, marking the cut.
+func cutAtWord(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n+1], ' ')
+	if cut <= 0 {
+		cut = n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+	}
+	return strings.TrimRight(s[:cut], " ,;:.") + "…"
 }
 
 // capped keeps at most max bytes and notes that more came: then it fails
