@@ -43,15 +43,16 @@ func (h *Handlers) handleImportCreate(c *fiber.Ctx) error {
 
 // handleImportPage is "Import from a zip": the upload form.
 func (h *Handlers) handleImportPage(c *fiber.Ctx) error {
-	return render(c, views.ImportUploadPage(h.page(c, "Import from a zip", "products"), h.importUpload("")))
+	return render(c, views.ImportUploadPage(h.page(c, "Import from a zip", "products"), h.importUpload(c, "")))
 }
 
-func (h *Handlers) importUpload(msg string) *views.ImportUpload {
+func (h *Handlers) importUpload(c *fiber.Ctx, msg string) *views.ImportUpload {
 	limit := h.Limits.MaxImportBytes
 	if limit <= 0 {
 		limit = data.MaxImportBytes
 	}
-	return &views.ImportUpload{Error: msg, MaxBytes: limit}
+	waiting, _ := h.Imports.ListImports(c.UserContext())
+	return &views.ImportUpload{Error: msg, MaxBytes: limit, Waiting: waiting}
 }
 
 // importStarted is the answer to app.js's upload of a zip: the job's page.
@@ -68,7 +69,7 @@ func (h *Handlers) handleImportUpload(c *fiber.Ctx) error {
 			return err
 		}
 		return web.Render(c, web.StatusFor(web.AsDataError(err).Code),
-			views.ImportUploadPage(h.page(c, "Import from a zip", "products"), h.importUpload(data.ErrorMessage(err))))
+			views.ImportUploadPage(h.page(c, "Import from a zip", "products"), h.importUpload(c, data.ErrorMessage(err))))
 	}
 	to := "/products/import/" + job.ID
 	if wantsJSON(c) {
@@ -134,5 +135,8 @@ func (h *Handlers) handleImportCancelForm(c *fiber.Ctx) error {
 		return err
 	}
 	toast(c, web.Toast{Message: "Import cancelled; nothing was changed."})
+	if c.FormValue("from") == "list" {
+		return web.RedirectAfterPost(c, "/products/import")
+	}
 	return web.RedirectAfterPost(c, "/products")
 }

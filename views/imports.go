@@ -6,6 +6,30 @@ import "gallerist/data"
 type ImportUpload struct {
 	Error    string
 	MaxBytes int64
+	Waiting  []data.ImportJob // the organization's zips waiting, newest first
+}
+
+func importWaitingState(j *data.ImportJob) string {
+	switch j.State {
+	case data.ImportChecking:
+		return "Checking " + itoa(int64(j.Done)) + " of " + itoa(int64(j.Total)) + " files"
+	case data.ImportRunning:
+		return "Importing " + itoa(int64(j.Done)) + " of " + itoa(int64(j.Total)) + " files"
+	}
+	return "Checked, not imported"
+}
+
+// importWarnings counts the files with a warning.
+func importWarnings(r *data.ImportReport) int {
+	n := 0
+	for _, p := range r.Products {
+		for _, f := range p.Files {
+			if f.Warning != "" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // importPercent is how far a job is, for its bar.
@@ -24,13 +48,15 @@ func importFileStatus(f data.ImportPlanFile, dry bool) string {
 		}
 		return "Imported"
 	case data.ImportFileInLibrary:
-		return "Already in your library"
+		return "In your library"
 	case data.ImportFileInGallery:
-		return "Already in this gallery"
+		return "In this gallery"
 	case data.ImportFileDuplicate:
-		return "Duplicate: " + f.Reason
+		return "Duplicate"
+	case data.ImportFileSkipped:
+		return "Skipped"
 	}
-	return f.Reason
+	return "Failed"
 }
 
 func importFileClass(f data.ImportPlanFile) string {
