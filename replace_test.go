@@ -764,3 +764,38 @@ func TestReplaceVersionDownload(t *testing.T) {
 		t.Errorf("a version that does not exist: %d", r.Status)
 	}
 }
+
+// A display name that ends in the old file's extension follows the new
+// file's type (a JPEG replaced by a PNG no longer calls itself .jpg), and
+// back on restore; a name sent with the replace, or one without the old
+// type's extension, stays as it is.
+func TestReplaceTakesNewExtension(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	jpg := readFile(t, goImageTestdata("video-001.jpeg"))
+	png := readFile(t, goImageTestdata("video-001.png"))
+
+	id := idOf(e.uploadOK(t, tok, "mug.jpg", jpg))
+	if got := e.replaceOK(t, tok, id, "export.png", png); got["filename"] != "mug.png" || got["mime_type"] != "image/png" {
+		t.Fatalf("JPEG replaced by a PNG: filename %v, type %v; want mug.png", got["filename"], got["mime_type"])
+	}
+	if hits := e.getJSON(t, "/api/media?q=mug.png", tok).json(t)["data"].([]any); len(hits) != 1 || idOf(hits[0].(map[string]any)) != id {
+		t.Fatalf("search for the new name: %v", hits)
+	}
+	vs := e.getJSON(t, fmt.Sprintf("/api/media/%d/versions", id), tok).json(t)["data"].([]any)
+	vid := idOf(vs[0].(map[string]any))
+	r := e.sendJSON(t, "POST", fmt.Sprintf("/api/media/%d/versions/%d/restore", id, vid), tok, map[string]any{})
+	if r.Status != 200 || r.json(t)["filename"] != "mug.jpg" {
+		t.Fatalf("restore of the JPEG: %d %s; want filename mug.jpg", r.Status, r.Body)
+	}
+
+	named := e.replaceFile(t, tok, id, "x.png", png, map[string]string{"filename": "Mug, studio.png"})
+	if named.Status != 200 || named.json(t)["filename"] != "Mug, studio.png" {
+		t.Fatalf("replace with a filename: %d %s", named.Status, named.Body)
+	}
+
+	kept := idOf(e.uploadOK(t, tok, "Summer.2024", jpg))
+	if got := e.replaceOK(t, tok, kept, "export.png", png); got["filename"] != "Summer.2024" {
+		t.Fatalf("a name without the old extension changed: %v", got["filename"])
+	}
+}

@@ -68,7 +68,7 @@ func (s *MediaService) ReplaceMedia(ctx context.Context, id int64, r data.MediaR
 				return err
 			}
 			if cur.SHA256 != st.SHA256 {
-				if err := s.swapCurrentFile(ctx, tx, org, cur, st); err != nil {
+				if err := s.swapCurrentFile(ctx, tx, org, cur, st, upd.Filename == nil); err != nil {
 					return err
 				}
 			}
@@ -112,8 +112,11 @@ func replaceable(ctx context.Context, tx *sql.Tx, org, id int64, st *data.Staged
 }
 
 // swapCurrentFile records cur's file as a version and makes next the
-// item's file, queueing renditions for it (processing starts again).
-func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int64, cur *data.Media, next *data.Staged) error {
+// item's file, queueing renditions for it (processing starts again). With
+// rename, a display name that ends in the old file's extension takes the
+// new file's ("mug.jpg" replaced by a PNG becomes "mug.png"); a name
+// without the old type's extension was chosen by a person and stays.
+func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int64, cur *data.Media, next *data.Staged, rename bool) error {
 	p, _ := data.PrincipalFrom(ctx)
 	now := ms(s.db.Now())
 	since, by := ms(cur.CreatedAt), cur.CreatedBy
@@ -143,9 +146,25 @@ func (s *MediaService) swapCurrentFile(ctx context.Context, tx *sql.Tx, org int6
 	if err != nil {
 		return err
 	}
-	return recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaReplaced, cur.ID, map[string]any{
+	if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaReplaced, cur.ID, map[string]any{
 		"original_filename": next.OriginalFilename, "mime_type": next.MIMEType, "size": next.Size,
-		"sha256": next.SHA256, "previous_sha256": cur.SHA256}))
+		"sha256": next.SHA256, "previous_sha256": cur.SHA256})); err != nil {
+		return err
+	}
+	if name := renamedForType(cur, next.MIMEType); rename && name != cur.Filename {
+		return s.writeMediaUpdate(ctx, tx, cur, data.MediaUpdate{Filename: &name})
+	}
+	return nil
+}
+
+// renamedForType is cur's display name for a file of type mime: the same
+// name when the type keeps the extension or the name does not carry the
+// current type's extension, otherwise the stem with the new extension.
+func renamedForType(cur *data.Media, mime string) string {
+	if data.ExtForMIME(cur.MIMEType) == data.ExtForMIME(mime) || cur.DownloadName() != cur.Filename {
+		return cur.Filename
+	}
+	return (&data.Media{Filename: cur.Filename, MIMEType: mime}).DownloadName()
 }
 
 const versionColumns = `id, media_id, original_filename, mime_type, size, sha256, width, height, duration_ms,
@@ -231,7 +250,7 @@ func (s *MediaService) RestoreMediaVersion(ctx context.Context, id, versionID in
 		// The swap first: it reads when the current file was uploaded from
 		// the newest version row, which may be v.
 		if cur.SHA256 != v.SHA256 {
-			if err := s.swapCurrentFile(ctx, tx, org, cur, st); err != nil {
+			if err := s.swapCurrentFile(ctx, tx, org, cur, st, true); err != nil {
 				return err
 			}
 		}
