@@ -32,6 +32,12 @@ func TestBrowserGalleryVideoPoster(t *testing.T) {
 
 	b.openGalleryFromProducts(t, p, 3)
 	tile := tileSel(2)
+	// The header counts the video as a video, and so does the script that
+	// recounts after a change (here: what it does after an upload).
+	b.waitJS(t, "the gallery's count", `document.querySelector("[data-gallery-count]").textContent.trim() === "2 images, 1 video"`)
+	evalJS[bool](t, b, `(() => { document.querySelector("[data-gallery-count]").textContent = "";
+		document.querySelector("`+tile+`").dispatchEvent(new CustomEvent("gallerist:uploaded", {bubbles: true})); return true })()`)
+	b.waitJS(t, "the count after a change", `document.querySelector("[data-gallery-count]").textContent.trim() === "2 images, 1 video"`)
 	b.waitJS(t, "the video tile's poster", `(() => { const i = document.querySelector("`+tile+` img[data-poster]");
 		return i && i.complete && i.naturalWidth > 0 && i.currentSrc.includes("/files/") })()`)
 	if !evalJS[bool](t, b, `document.querySelector("`+tile+` video[data-tile-video]").hidden`) {

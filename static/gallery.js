@@ -15,6 +15,14 @@
   // a stale version gets "This gallery changed in another tab: Reload".
   function galleryTiles (list) { return $$(':scope > [data-image-id]', list) }
 
+  // galleryCount is views' GalleryEditor.Count: "3 images", "2 images, 1 video".
+  function plural (n, one, many) { return n + ' ' + (n === 1 ? one : many) }
+  function galleryCount (images, videos) {
+    if (!videos) return plural(images, 'image', 'images')
+    if (!images) return plural(videos, 'video', 'videos')
+    return plural(images, 'image', 'images') + ', ' + plural(videos, 'video', 'videos')
+  }
+
   // renumber puts badges, labels and position numbers right after a change:
   // once per change (a drop, a saved move), never per pointer move, and it
   // writes only what changed (a write costs a style recalculation).
@@ -29,7 +37,11 @@
       if (t.getAttribute('aria-label') !== label) t.setAttribute('aria-label', label)
     })
     var count = $('[data-gallery-count]')
-    if (count) count.textContent = tiles.length + (tiles.length === 1 ? ' image' : ' images')
+    if (count) {
+      var videos = tiles.filter(function (t) { return t.getAttribute('data-kind') === 'video' }).length
+      var text = galleryCount(tiles.length - videos, videos)
+      if (count.textContent !== text) count.textContent = text
+    }
     var empty = $('#gallery-empty')
     if (empty && tiles.length) empty.hidden = true
   }

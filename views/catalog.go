@@ -106,6 +106,28 @@ func (g *GalleryEditor) imageLabel(gi *data.GalleryImage) string {
 	return "Image " + strconv.Itoa(gi.Position) + " of " + strconv.Itoa(len(g.Gallery.Images))
 }
 
+// Count says what the gallery holds: "3 images", "2 images, 1 video",
+// "1 video" (static/gallery.js says it the same way after a change).
+func (g *GalleryEditor) Count() string {
+	videos := 0
+	for _, gi := range g.Gallery.Images {
+		if gi.Media.Kind == data.KindVideo {
+			videos++
+		}
+	}
+	return galleryCount(len(g.Gallery.Images)-videos, videos)
+}
+
+func galleryCount(images, videos int) string {
+	switch {
+	case videos == 0:
+		return Plural(images, "image", "images")
+	case images == 0:
+		return Plural(videos, "video", "videos")
+	}
+	return Plural(images, "image", "images") + ", " + Plural(videos, "video", "videos")
+}
+
 // MissingAlt lists the gallery's images without alt text, in gallery order.
 func (g *GalleryEditor) MissingAlt() []*data.GalleryImage {
 	var out []*data.GalleryImage
