@@ -101,3 +101,28 @@ func TestBrowserDroppedVideoGetsPoster(t *testing.T) {
 	b.waitJS(t, "the dropped video's poster on its tile", `(() => { const i = document.querySelector("#media-grid [data-media-id] img[data-poster]:not([hidden])");
 		return i && i.complete && i.naturalWidth > 0 && document.querySelector("#media-grid [data-processing]") === null })()`)
 }
+
+// A video whose poster failed shows its badge whole: the Play button, the
+// position number and the badge never overlap, on a desktop and on a phone.
+func TestBrowserFailedPosterBadgeReadable(t *testing.T) {
+	b := loggedIn(t, func(c *config) { c.render.toolPath = t.TempDir() })
+	tok := b.token(t, 0)
+	ids := b.seedImages(t, "lamp", 1)
+	video := b.uploadOK(t, tok, "lamp-demo.webm", makeVideo(t, "webm"))
+	// What a merchant sees when ffmpeg could not read the file.
+	if err := b.app.db.ExecForTest(`UPDATE media SET processing = 'failed', processing_error = 'ffmpeg: Invalid data found when processing input' WHERE id = ?`, idOf(video)); err != nil {
+		t.Fatal(err)
+	}
+	p := b.seedProduct(t, "Desk lamp", ids[0], idOf(video))
+	b.openGalleryFromProducts(t, p, 2)
+	tile := tileSel(2)
+	apart := `(() => { const q = s => document.querySelector("` + tile + ` " + s).getBoundingClientRect();
+		const badge = q("[data-processing-failed]"), play = q("[data-play-video]"), num = q("[data-position]"), box = q(".tile-box");
+		const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+		const inside = a => a.left >= box.left - 1 && a.right <= box.right + 1 && a.top >= box.top - 1 && a.bottom <= box.bottom + 1;
+		return badge.width > 0 && apart(badge, play) && apart(badge, num) && apart(play, num) && inside(badge) && inside(play) })()`
+	b.waitJS(t, "the failed badge apart from Play and the number (desktop)", apart)
+	b.do(t, chromedp.EmulateViewport(390, 844))
+	defer b.do(t, chromedp.EmulateViewport(1280, 900))
+	b.waitJS(t, "the failed badge apart from Play and the number (390 px)", apart)
+}
