@@ -141,3 +141,24 @@ func TestBrowserOfflineCloseAsksFirst(t *testing.T) {
 		t.Errorf("alt after Close online: %q", m.Alt)
 	}
 }
+
+// Issue 16 review: a toast shown while the detail panel is open (Link
+// copied) never covers its buttons, on a desktop and on a phone.
+func TestBrowserToastClearOfPanelButtons(t *testing.T) {
+	b := loggedIn(t)
+	ids := b.seedImages(t, "jug", 1)
+	b.openPanelFromLibrary(t, ids[0])
+	clear := `(() => { const toasts = [...document.querySelectorAll("#toasts [data-toast]")].map(e => e.getBoundingClientRect());
+		const buttons = [...document.querySelectorAll("#media-panel [data-panel-footer] a, #media-panel [data-panel-footer] button")].map(e => e.getBoundingClientRect());
+		const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+		return toasts.length > 0 && buttons.length > 1 && toasts.every(a => a.height > 0 && buttons.every(b => apart(a, b))) })()`
+	for _, w := range []struct {
+		name          string
+		width, height int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		b.do(t, chromedp.EmulateViewport(w.width, w.height))
+		evalJS[bool](t, b, `(() => { document.querySelectorAll("#toasts [data-toast]").forEach(e => e.remove()); window.galleristToast({message: "Link copied"}); return true })()`)
+		b.waitJS(t, "the toast clear of the panel's buttons ("+w.name+")", clear)
+	}
+	b.do(t, chromedp.EmulateViewport(1280, 900))
+}

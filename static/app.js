@@ -88,6 +88,19 @@
     start()
   }
   function dismissToast (t) { if (t && t.parentNode) t.parentNode.removeChild(t) }
+  // placeToasts keeps toasts off the open detail panel's buttons (Download,
+  // Copy link): beside the panel where there is room, above its footer on
+  // a phone, where the panel takes the whole width.
+  function placeToasts (region) {
+    region.style.right = ''
+    region.style.bottom = ''
+    var panel = $('#media-panel')
+    var foot = panel && $('[data-panel-footer]', panel)
+    if (!foot) return
+    var w = panel.getBoundingClientRect().width
+    if (window.innerWidth - w >= 320) region.style.right = w + 'px'
+    else region.style.bottom = (window.innerHeight - foot.getBoundingClientRect().top + 8) + 'px'
+  }
   function showToast (opts) {
     var region = $('#toasts')
     if (!region) return
@@ -102,6 +115,7 @@
     }
     var close = el('button', { type: 'button', class: 'rounded p-1 text-gray-300 hover:text-white', 'data-toast-close': '', 'aria-label': 'Dismiss', text: '×' })
     t.appendChild(close)
+    placeToasts(region)
     region.appendChild(t)
     if (window.htmx) window.htmx.process(t)
     armToast(t)
