@@ -58,6 +58,14 @@ func TestBrowserImportZip(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("input[name=create_products]").checked`) {
 		t.Errorf("Create missing products is not ticked")
 	}
+	// On a phone each file's badge stays on its name's line (one line a
+	// row), and nothing sticks out sideways.
+	b.do(t, chromedp.EmulateViewport(390, 844))
+	b.waitJS(t, "one-line plan rows at 390 px", `(() => { const rows = [...document.querySelectorAll("[data-import-file]")];
+		return rows.length > 0 && rows.every(li => { const n = li.querySelector("[data-import-name]").getBoundingClientRect(), b = li.querySelector("[data-import-badge]").getBoundingClientRect();
+			return b.height > 0 && b.top < n.bottom && n.top < b.bottom && b.right <= window.innerWidth }) &&
+			document.documentElement.scrollWidth <= window.innerWidth + 2 })()`)
+	b.do(t, chromedp.EmulateViewport(1280, 900))
 	b.axe(t, "the import plan")
 	b.click(t, `[data-import-state="planned"] form button.btn-primary`)
 	b.waitJS(t, "the summary", `!!document.querySelector('[data-import-state="done"]')`)
