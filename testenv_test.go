@@ -616,6 +616,7 @@ type server struct {
 	cmd                   *exec.Cmd
 	log                   *syncBuffer // stderr of every run
 	stdout                io.Writer   // stdout of every run (nil: discarded)
+	env                   []string    // the environment of the next runs (nil: the test's)
 	exited                chan struct{}
 }
 
@@ -664,6 +665,7 @@ func (s *server) start(t testing.TB) {
 	ln.Close()
 	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.dir, "--addr", addr}, s.args...)...)
 	s.cmd.Stderr, s.cmd.Stdout = s.log, s.stdout
+	s.cmd.Env = s.env
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -481,3 +481,51 @@ func TestPostersAfterToolsInstalled(t *testing.T) {
 		t.Fatalf("a second start queues nothing: %d %v", n, err)
 	}
 }
+
+// The real binary, first run without ffmpeg on its PATH (a video gets no
+// poster), then restarted with it: the poster is made at start-up, with
+// nothing uploaded again.
+func TestServeMakesMissingPostersAtStart(t *testing.T) {
+	needTool(t, "ffmpeg", "ffmpeg")
+	video := makeVideo(t, "mp4")
+	bin := buildBinary(t)
+	s := startBinary(t, bin, "--render-workers", "1")
+	s.stop()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	s.env = append(env, "PATH="+t.TempDir())
+	s.start(t)
+	id := s.upload(t, "clip.mp4", video)
+	if m := s.waitProcessed(t, id); poster(t, m) != nil {
+		t.Fatalf("a poster without ffmpeg: %v", m["poster"])
+	}
+	if !strings.Contains(s.log.String(), "ffmpeg") {
+		t.Fatalf("the start-up line does not say ffmpeg is missing:\n%s", s.log)
+	}
+	s.stop()
+
+	s.env = nil
+	s.start(t)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m := s.get(t, fmt.Sprintf("/api/media/%d", int64(id)))
+		if p := poster(t, m); p != nil {
+			u, _ := p["url"].(string)
+			if p["source"] != "frame" || !strings.Contains(u, "/files/") {
+				t.Fatalf("poster not made from the video's frame: %v", p)
+			}
+			if code, body := s.request(t, "GET", u[strings.Index(u, "/files/"):], nil, ""); code != 200 || len(body) == 0 {
+				t.Fatalf("the poster's file: %d, %d bytes", code, len(body))
+			}
+			break
+		}
+		if time.Now().After(deadline) || !s.alive() {
+			t.Fatalf("no poster a minute after a restart with ffmpeg (alive %v): %v\n%s", s.alive(), m, s.log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
