@@ -122,7 +122,7 @@ func DescribeUsage(used []Usage) string {
 		ids[u.Type][u.ID] = true
 	}
 	var parts []string
-	for _, t := range []string{"product", "variant", "collection"} {
+	for _, t := range []string{"product", "variant", "collection", string(KindVideo), string(KindDocument)} {
 		switch n := len(ids[t]); n {
 		case 0:
 		case 1:
@@ -609,10 +609,10 @@ type Blob interface {
 
 // Usage is one place a media item is used.
 type Usage struct {
-	Type      string // "product", "variant" or "collection"
-	ID        int64  // the product's, variant's or collection's id
-	Title     string
-	Role      string // "gallery", "variant_image" or "collection_image"
+	Type      string // "product", "variant", "collection", or "video" or "document" (role "poster")
+	ID        int64  // the product's, variant's, collection's, video's or document's id
+	Title     string // its title (a video's or document's filename)
+	Role      string // "gallery", "variant_image", "collection_image" or "poster"
 	Position  int    // gallery position (role "gallery")
 	ProductID int64  // the variant's product (type "variant")
 

@@ -12,10 +12,10 @@ import (
 var usageSchema = obj{
 	"type": "object", "required": []string{"type", "id", "title", "role"}, "additionalProperties": false,
 	"properties": obj{
-		"type":       obj{"type": "string", "enum": []string{"product", "variant", "collection"}},
-		"id":         obj{"type": "integer", "description": "The product's, variant's or collection's id."},
-		"title":      obj{"type": "string"},
-		"role":       obj{"type": "string", "enum": []string{"gallery", "variant_image", "collection_image"}},
+		"type":       obj{"type": "string", "enum": []string{"product", "variant", "collection", "video", "document"}, "description": "video and document: an image chosen as that item's poster (role poster)."},
+		"id":         obj{"type": "integer", "description": "The product's, variant's, collection's, video's or document's id."},
+		"title":      obj{"type": "string", "description": "The place's title; for a poster, the video's or document's filename."},
+		"role":       obj{"type": "string", "enum": []string{"gallery", "variant_image", "collection_image", "poster"}},
 		"position":   obj{"type": "integer", "minimum": 1, "description": "role gallery: the position in the gallery."},
 		"product_id": obj{"type": "integer", "description": "type variant: the variant's product."},
 	},
@@ -171,7 +171,7 @@ func init() {
 	unrestored := maps.Clone(usageSchema)
 	unrestored["properties"] = maps.Clone(usageSchema["properties"].(obj))
 	unrestored["properties"].(obj)["reason"] = obj{"type": "string", "enum": data.UnrestoredReasons,
-		"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place no longer exists."}
+		"description": "gallery_full: the gallery is at its image limit; taken: the variant or collection has another image now, or the video or document another poster; not_in_gallery: a variant's image whose item is not in the product's gallery; gone: the place (product, variant, collection, video or document) no longer exists."}
 	unrestored["required"] = append(slices.Clone(usageSchema["required"].([]string)), "reason")
 	addSchemas(obj{
 		"MediaFields":   partialOf(media, "A Media item, or the subset of its properties named by fields."),

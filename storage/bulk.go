@@ -188,10 +188,11 @@ func (s *MediaService) RestoreMediaBulk(ctx context.Context, ids []int64) ([]*da
 		}
 		now := ms(s.db.Now())
 		for _, m := range trashed {
-			if _, err := restoreRow(ctx, tx, m, now, s.limits.MaxGalleryImages); err != nil {
+			missed, err := restoreRow(ctx, tx, m, now, s.limits.MaxGalleryImages)
+			if err != nil {
 				return err
 			}
-			m.DeletedAt = nil
+			m.DeletedAt, m.NotRestored = nil, missed
 			restored = append(restored, m)
 		}
 		return nil

@@ -123,13 +123,21 @@ func TestEventsEveryChange(t *testing.T) {
 	}
 	step(t, fmt.Sprintf("product.updated product:%d", p.ID))
 
-	// A forced delete detaches: the gallery changes, then the item is trashed.
+	// A forced delete detaches: the document it is the poster of loses its
+	// poster, the gallery changes, then the item is trashed; restoring puts
+	// it back in both.
 	e.trash(t, ctx, a.ID, true)
-	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.trashed media:%d", a.ID))
+	step(t, fmt.Sprintf("media.updated media:%d", doc[0].ID), fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.trashed media:%d", a.ID))
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[0].Payload) != `{"poster_id":null}` {
+		t.Fatalf("poster cleared: event payload %s", evs[0].Payload)
+	}
 	if _, err := e.media.RestoreMedia(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.restored media:%d", a.ID))
+	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.updated media:%d", doc[0].ID), fmt.Sprintf("media.restored media:%d", a.ID))
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[1].Payload) != fmt.Sprintf(`{"poster_id":%d}`, a.ID) {
+		t.Fatalf("poster put back: event payload %s", evs[1].Payload)
+	}
 
 	rs := e.stage(t, ctx, "c.jpg", imageTestdata(t, jpegC))
 	if _, err := e.media.ReplaceMedia(ctx, b.ID, data.MediaReplace{File: rs}); err != nil {
@@ -181,8 +189,8 @@ func TestEventsEveryChange(t *testing.T) {
 	step(t, fmt.Sprintf("product.deleted product:%d", p.ID))
 
 	// GC purges in the background, as "system", in the item's organization.
-	e.trash(t, ctx, a.ID, false)
-	step(t, fmt.Sprintf("media.trashed media:%d", a.ID))
+	e.trash(t, ctx, a.ID, true) // it is the document's poster again
+	step(t, fmt.Sprintf("media.updated media:%d", doc[0].ID), fmt.Sprintf("media.trashed media:%d", a.ID))
 	if _, err := e.media.CollectGarbage(context.Background(), false, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -58,10 +58,17 @@ const mediaColumns = `m.id, m.org_id, m.kind, m.filename, m.original_filename, m
 const fileVersionSQL = `COALESCE((SELECT MAX(mv.id) FROM media_versions mv WHERE mv.media_id = m.id), 0)`
 
 // usageCountSQL counts every place a media item is used: gallery entries,
-// variant images (which point at gallery entries) and collection images.
+// variant images (which point at gallery entries), collection images, and
+// the live videos and documents it is the chosen poster of.
 const usageCountSQL = `(SELECT COUNT(*) FROM gallery_images g WHERE g.media_id = m.id)
 	+ (SELECT COUNT(*) FROM variants v JOIN gallery_images g ON g.id = v.image_id WHERE g.media_id = m.id)
-	+ (SELECT COUNT(*) FROM collections c WHERE c.media_id = m.id)`
+	+ (SELECT COUNT(*) FROM collections c WHERE c.media_id = m.id)
+	+ (SELECT COUNT(*) FROM media pv WHERE pv.poster_id = m.id AND pv.deleted_at IS NULL)`
+
+// usedSQL is true for a media item used anywhere usageCountSQL counts.
+const usedSQL = `(EXISTS (SELECT 1 FROM gallery_images g WHERE g.media_id = m.id)
+	OR EXISTS (SELECT 1 FROM collections c WHERE c.media_id = m.id)
+	OR EXISTS (SELECT 1 FROM media pv WHERE pv.poster_id = m.id AND pv.deleted_at IS NULL))`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -342,7 +349,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		where, args = append(where, "m.id IN (SELECT media_id FROM gallery_images WHERE product_id = ? AND org_id = ?)"), append(args, f.ProductID, org)
 	}
 	if f.Used != nil {
-		cond := "(EXISTS (SELECT 1 FROM gallery_images g WHERE g.media_id = m.id) OR EXISTS (SELECT 1 FROM collections c WHERE c.media_id = m.id))"
+		cond := usedSQL
 		if !*f.Used {
 			cond = "NOT " + cond
 		}
@@ -680,17 +687,20 @@ func findUsage(ctx context.Context, tx *sql.Tx, org, mediaID int64) ([]data.Usag
 	out := []data.Usage{}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT 'product', p.id, p.title, 'gallery', g.position, 0,
-			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1)
+			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1), 0
 			FROM gallery_images g JOIN products p ON p.id = g.product_id
 			WHERE g.media_id = ? AND g.org_id = ?
 		UNION ALL
 		SELECT 'variant', v.id, p.title || ' / ' || v.title, 'variant_image', 0, p.id,
-			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1)
+			(SELECT f.media_id FROM gallery_images f WHERE f.product_id = p.id ORDER BY f.position LIMIT 1), 0
 			FROM variants v JOIN gallery_images g ON g.id = v.image_id JOIN products p ON p.id = v.product_id
 			WHERE g.media_id = ? AND v.org_id = ?
 		UNION ALL
-		SELECT 'collection', c.id, c.title, 'collection_image', 0, 0, c.media_id FROM collections c WHERE c.media_id = ? AND c.org_id = ?
-		ORDER BY 1 DESC, 2`, mediaID, org, mediaID, org, mediaID, org)
+		SELECT 'collection', c.id, c.title, 'collection_image', 0, 0, c.media_id, 0 FROM collections c WHERE c.media_id = ? AND c.org_id = ?
+		UNION ALL
+		SELECT pv.kind, pv.id, pv.filename, 'poster', 0, 0, NULL, 1 FROM media pv
+			WHERE pv.poster_id = ? AND pv.org_id = ? AND pv.deleted_at IS NULL
+		ORDER BY 8, 1 DESC, 2`, mediaID, org, mediaID, org, mediaID, org, mediaID, org)
 	if err != nil {
 		return nil, err
 	}
@@ -698,7 +708,8 @@ func findUsage(ctx context.Context, tx *sql.Tx, org, mediaID int64) ([]data.Usag
 	for rows.Next() {
 		var u data.Usage
 		var pic sql.NullInt64
-		if err := rows.Scan(&u.Type, &u.ID, &u.Title, &u.Role, &u.Position, &u.ProductID, &pic); err != nil {
+		var poster bool // the places that come last: videos and documents it is the poster of
+		if err := rows.Scan(&u.Type, &u.ID, &u.Title, &u.Role, &u.Position, &u.ProductID, &pic, &poster); err != nil {
 			return nil, err
 		}
 		u.PictureID = pic.Int64
@@ -782,11 +793,16 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 			SELECT g.media_id, v.id, v.product_id, ? FROM variants v JOIN gallery_images g ON g.id = v.image_id WHERE g.media_id = ? AND v.org_id = ?`,
 		`INSERT INTO detachments (media_id, collection_id, created_at)
 			SELECT media_id, id, ? FROM collections WHERE media_id = ? AND org_id = ?`,
+		`INSERT INTO detachments (media_id, poster_of, created_at)
+			SELECT poster_id, id, ? FROM media WHERE poster_id = ? AND org_id = ? AND deleted_at IS NULL`,
 	}
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q, now, mediaID, org); err != nil {
 			return err
 		}
+	}
+	if err := clearPosterOf(ctx, tx, org, mediaID, now); err != nil {
+		return err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
 	if err != nil {
@@ -813,6 +829,36 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 	}
 	for _, p := range products {
 		if err := resequenceGallery(ctx, tx, p, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearPosterOf makes the live videos and documents that have mediaID as
+// their poster show their own still (or none) instead, recording each change.
+func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
+	rows, err := tx.QueryContext(ctx, `UPDATE media SET poster_id = NULL, updated_at = ?
+		WHERE poster_id = ? AND org_id = ? AND deleted_at IS NULL RETURNING id`, now, mediaID, org)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, id, map[string]any{"poster_id": nil})); err != nil {
 			return err
 		}
 	}
@@ -906,19 +952,19 @@ func (s *MediaService) RestoreMedia(ctx context.Context, id int64) (*data.Media,
 
 // detachment is a place a forced delete took an item from.
 type detachment struct {
-	productID, position, variantID, collectionID sql.NullInt64
+	productID, position, variantID, collectionID, posterOf sql.NullInt64
 }
 
 // reattachReport puts an item back where its detachments say, and returns the places it could not.
 func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) ([]data.Unrestored, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
+	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id, poster_of FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
 	if err != nil {
 		return nil, err
 	}
 	var dets []detachment
 	for rows.Next() {
 		var d detachment
-		if err := rows.Scan(&d.productID, &d.position, &d.variantID, &d.collectionID); err != nil {
+		if err := rows.Scan(&d.productID, &d.position, &d.variantID, &d.collectionID, &d.posterOf); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -940,6 +986,8 @@ func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, ma
 			u, err = reattachVariant(ctx, tx, org, mediaID, now, d)
 		case d.collectionID.Valid:
 			u, err = reattachCollection(ctx, tx, org, mediaID, now, d)
+		case d.posterOf.Valid:
+			u, err = reattachPoster(ctx, tx, org, mediaID, now, d)
 		case d.productID.Valid:
 			u, err = reattachGallery(ctx, tx, org, mediaID, now, maxImages, d)
 		}
@@ -1039,6 +1087,32 @@ func reattachCollection(ctx context.Context, tx *sql.Tx, org, mediaID, now int64
 	return nil, err
 }
 
+// reattachPoster makes the item the poster of the video or document it was
+// the poster of again, unless that one has another poster now. (Purging
+// that one drops the detachment, as deleting a product drops its own.)
+func reattachPoster(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, d detachment) (*data.Unrestored, error) {
+	u := &data.Unrestored{Usage: data.Usage{ID: d.posterOf.Int64, Role: "poster"}}
+	var poster sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT kind, filename, poster_id FROM media WHERE id = ? AND org_id = ?`, d.posterOf.Int64, org).Scan(&u.Type, &u.Title, &poster)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if poster.Valid {
+		if poster.Int64 == mediaID {
+			return nil, nil
+		}
+		u.Reason = data.UnrestoredTaken
+		return u, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`, mediaID, now, d.posterOf.Int64, org); err != nil {
+		return nil, err
+	}
+	return nil, recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, d.posterOf.Int64, map[string]any{"poster_id": mediaID}))
+}
+
 // PurgeMedia deletes a trashed item for good, and its blob if no other row needs it.
 func (s *MediaService) PurgeMedia(ctx context.Context, id int64) error {
 	org, err := orgID(ctx)
@@ -1076,6 +1150,10 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {
+			return nil, err
+		}
+		// A trashed image that was its poster has no place to go back to now.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM detachments WHERE poster_of = ?`, m.ID); err != nil {
 			return nil, err
 		}
 		if err := recordEvent(ctx, tx, ms(s.db.Now()), mediaEvent(m.OrgID, data.EventMediaPurged, m.ID, map[string]any{"filename": m.Filename, "sha256": m.SHA256})); err != nil {
