@@ -906,7 +906,7 @@ func (h *Handlers) handleMediaRestoreForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	toast(c, web.Toast{Message: m.Filename + " restored", Link: "View", LinkURL: "/media/" + itoa(id)})
+	toast(c, web.Toast{Message: m.Filename + " restored" + views.NotRestoredText(m.NotRestored), Link: "View", LinkURL: "/media/" + itoa(id)})
 	return web.RedirectAfterPost(c, returnTo(c, "/media"))
 }
 

@@ -214,6 +214,11 @@ func (h *Handlers) bulkRestore(c *fiber.Ctx, ids []int64, ret string) error {
 	t := web.Toast{Message: "Nothing was restored: the selected items are no longer in the trash."}
 	if len(restored) > 0 {
 		t.Message = (&views.Selection{Items: restored}).Count() + " restored"
+		var missed []data.Unrestored
+		for _, m := range restored {
+			missed = append(missed, m.NotRestored...)
+		}
+		t.Message += views.NotRestoredText(missed)
 		if n := len(ids) - len(restored); n > 0 {
 			t.Message += "; " + views.Plural(n, "item was", "items were") + " no longer in the trash"
 		}

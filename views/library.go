@@ -144,6 +144,8 @@ func usageHref(u data.Usage) string {
 		return "/products/" + itoa(u.ProductID) + "#variant-" + itoa(u.ID)
 	case "collection":
 		return "/collections/" + itoa(u.ID)
+	case string(data.KindVideo), string(data.KindDocument):
+		return "/media/" + itoa(u.ID)
 	}
 	return "#"
 }
@@ -159,13 +161,18 @@ func usageWhat(u data.Usage) string {
 		return "Variant image"
 	case "collection_image":
 		return "Collection image"
+	case "poster":
+		return "Poster of this " + u.Type
 	}
 	return u.Type
 }
 
 func usageIcon(u data.Usage) string {
-	if u.Type == "collection" {
+	switch u.Type {
+	case "collection":
 		return "folder"
+	case string(data.KindVideo), string(data.KindDocument):
+		return u.Type
 	}
 	return "tag"
 }

@@ -1,6 +1,10 @@
 package views
 
-import "strings"
+import (
+	"strings"
+
+	"gallerist/data"
+)
 
 // nameTailMax is how many characters of a name's stem (before the
 // extension) stay visible at the end when the name is cut.
@@ -49,4 +53,46 @@ func TruncateMiddle(name string, max int) string {
 		t = t[len(t)-(max-1)*2/3:]
 	}
 	return string(r[:max-1-len(t)]) + "…" + string(t)
+}
+
+// NotRestoredText says which places a restore could not put items back in,
+// and why, after "restored": "" when it put everything back.
+func NotRestoredText(missed []data.Unrestored) string {
+	if len(missed) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, u := range missed {
+		if i == 3 {
+			parts = append(parts, Plural(len(missed)-3, "more place", "more places"))
+			break
+		}
+		parts = append(parts, unrestoredPart(u))
+	}
+	list := parts[0]
+	if len(parts) > 1 {
+		list = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	return ", but not back in " + list
+}
+
+func unrestoredPart(u data.Unrestored) string {
+	if u.Reason == data.UnrestoredGone || u.Title == "" {
+		return "a " + u.Type + " deleted since"
+	}
+	switch u.Role {
+	case "gallery":
+		if u.Reason == data.UnrestoredGalleryFull {
+			return "the gallery of " + u.Title + " (it is full)"
+		}
+		return "the gallery of " + u.Title + " (" + u.Reason + ")"
+	case "poster":
+		return u.Title + " (it has another poster now)"
+	case "variant_image":
+		if u.Reason == data.UnrestoredNotInGallery {
+			return "variant " + u.Title + " (the image is not in its product's gallery)"
+		}
+		return "variant " + u.Title + " (it has another image now)"
+	}
+	return u.Type + " " + u.Title + " (it has another image now)"
 }

@@ -3,6 +3,8 @@ package views
 import (
 	"testing"
 	"unicode/utf8"
+
+	"gallerist/data"
 )
 
 func TestSplitName(t *testing.T) {
@@ -48,5 +50,26 @@ func TestTruncateMiddle(t *testing.T) {
 	}
 	if got := TruncateMiddle("ĉeramika-taso-oceano-blua-fronto.jpg", 20); utf8.RuneCountInString(got) != 20 {
 		t.Errorf("TruncateMiddle counts runes: %q", got)
+	}
+}
+
+func TestNotRestoredText(t *testing.T) {
+	for _, c := range []struct {
+		missed []data.Unrestored
+		want   string
+	}{
+		{nil, ""},
+		{[]data.Unrestored{{Usage: data.Usage{Type: "product", Title: "Red mug", Role: "gallery"}, Reason: data.UnrestoredGalleryFull}},
+			", but not back in the gallery of Red mug (it is full)"},
+		{[]data.Unrestored{
+			{Usage: data.Usage{Type: "video", Title: "demo.mp4", Role: "poster"}, Reason: data.UnrestoredTaken},
+			{Usage: data.Usage{Type: "collection", Title: "Winter", Role: "collection_image"}, Reason: data.UnrestoredTaken},
+			{Usage: data.Usage{Type: "variant", Title: "Mug / Blue", Role: "variant_image"}, Reason: data.UnrestoredNotInGallery},
+			{Usage: data.Usage{Type: "product", Role: "gallery"}, Reason: data.UnrestoredGone},
+		}, ", but not back in demo.mp4 (it has another poster now), collection Winter (it has another image now), variant Mug / Blue (the image is not in its product's gallery) and 1 more place"},
+	} {
+		if got := NotRestoredText(c.missed); got != c.want {
+			t.Errorf("NotRestoredText(%+v)\n = %q\nwant %q", c.missed, got, c.want)
+		}
 	}
 }
