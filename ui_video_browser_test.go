@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -85,6 +86,33 @@ func TestBrowserChooseVideoPoster(t *testing.T) {
 	b.navigate(t, "/media")
 	b.waitJS(t, "the chosen poster in the library", fmt.Sprintf(`(() => { const i = document.querySelector("#media-%d img[data-poster]");
 		return i && i.complete && i.naturalWidth > 0 })()`, idOf(v)))
+
+	// The image is now in use: its panel says where, and links there.
+	b.openPanelFromLibrary(t, ids[1])
+	b.waitJS(t, "the image's Used by", `document.querySelector("#media-panel").innerText.includes("Used by 1 video.") &&
+		document.querySelector("#media-panel").innerText.includes("Poster of this video")`)
+	b.click(t, fmt.Sprintf(`#media-panel section[aria-labelledby="used-by-title"] a[href="/media/%d"]`, idOf(v)))
+	b.waitJS(t, "the video's panel", fmt.Sprintf(`document.querySelector("#media-panel[data-media-id='%d']") !== null`, idOf(v)))
+	b.do(t, chromedp.NavigateBack())
+	b.waitJS(t, "the image's panel again", fmt.Sprintf(`document.querySelector("#media-panel[data-media-id='%d']") !== null`, ids[1]))
+
+	// Deleting it asks first, then the video shows no poster; Undo puts it back.
+	b.click(t, `#media-panel a[href*="/delete"]`)
+	b.waitJS(t, "the in-use dialog", `document.querySelector("dialog[open] [data-usage-list]") !== null`)
+	if txt := evalJS[string](t, b, `document.querySelector("dialog[open]").innerText`); !strings.Contains(txt, "cover-2.png is in use") ||
+		!strings.Contains(txt, "used by 1 video") || !strings.Contains(txt, "unboxing.webm") || !strings.Contains(txt, "Poster of this video") {
+		t.Fatalf("delete dialog: %s", txt)
+	}
+	b.click(t, `dialog[open] button.btn-danger`)
+	b.waitJS(t, "the delete toast", `document.querySelector("#toasts").innerText.includes("cover-2.png deleted")`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), idOf(v)); m.PosterID != 0 {
+		t.Fatalf("after deleting its poster the video has poster_id %d", m.PosterID)
+	}
+	b.click(t, `#toasts form[action$="/restore"] button`)
+	b.waitJS(t, "the restore toast", `document.querySelector("#toasts").innerText.includes("cover-2.png restored")`)
+	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), idOf(v)); m.PosterID != ids[1] {
+		t.Fatalf("after Undo the video has poster_id %d, want %d", m.PosterID, ids[1])
+	}
 }
 
 // A video dropped on the library gets its poster on its tile without a

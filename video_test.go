@@ -376,15 +376,55 @@ func TestVideoPosterWithoutFFmpeg(t *testing.T) {
 			}
 		}
 	})
+	imgPath := fmt.Sprintf("/api/media/%d", idOf(img))
+	t.Run("PosterInUse", func(t *testing.T) {
+		req, r := e.send(t, "GET", imgPath+"/usage", tok, nil, "")
+		validateResponse(t, req, r)
+		if want := fmt.Sprintf(`{"used_by":[{"type":"video","id":%d,"title":"clip.mp4","role":"poster"}]}`, idOf(v)); string(r.Body) != want {
+			t.Fatalf("usage %s, want %s", r.Body, want)
+		}
+		if m := e.getJSON(t, imgPath, tok).json(t); m["usage_count"] != 1.0 {
+			t.Fatalf("usage_count %v", m["usage_count"])
+		}
+		before := e.snapshot(t)
+		req, r = e.send(t, "DELETE", imgPath, tok, nil, "")
+		validateResponse(t, req, r)
+		if r.Status != 409 || !strings.Contains(string(r.Body), `"code":"in_use"`) || !strings.Contains(string(r.Body), "still.jpg is still used in 1 video") {
+			t.Fatalf("delete a poster in use: %d %s", r.Status, r.Body)
+		}
+		if e.snapshot(t) != before {
+			t.Fatal("a refused delete changed something")
+		}
+		if r := e.do(t, "DELETE", imgPath+"?force=true", tok, nil, ""); r.Status != 204 {
+			t.Fatalf("forced delete: %d %s", r.Status, r.Body)
+		}
+		if m := e.getJSON(t, path, tok).json(t); m["poster_id"] != nil || poster(t, m) != nil {
+			t.Fatalf("after a forced delete of its poster the video has poster_id %v poster %v", m["poster_id"], m["poster"])
+		}
+		if r := e.do(t, "POST", imgPath+"/restore", tok, nil, ""); r.Status != 200 || !strings.Contains(string(r.Body), `"not_restored":[]`) {
+			t.Fatalf("restore: %d %s", r.Status, r.Body)
+		}
+		if m := e.getJSON(t, path, tok).json(t); m["poster_id"] != float64(idOf(img)) || poster(t, m) == nil {
+			t.Fatalf("restore did not make it the poster again: %v", m["poster_id"])
+		}
+	})
 	t.Run("TrashedPosterHides", func(t *testing.T) {
-		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", idOf(img)), tok, nil, ""); r.Status != 204 {
+		// With the video in the trash the image is used nowhere: it can be
+		// deleted, and the video, restored, keeps the choice but shows nothing.
+		if r := e.do(t, "DELETE", path, tok, nil, ""); r.Status != 204 {
+			t.Fatalf("trash video: %d %s", r.Status, r.Body)
+		}
+		if r := e.do(t, "DELETE", imgPath, tok, nil, ""); r.Status != 204 {
 			t.Fatalf("trash poster: %d %s", r.Status, r.Body)
+		}
+		if r := e.do(t, "POST", path+"/restore", tok, nil, ""); r.Status != 200 {
+			t.Fatalf("restore video: %d %s", r.Status, r.Body)
 		}
 		m := e.getJSON(t, path, tok).json(t)
 		if poster(t, m) != nil || m["poster_id"] == nil {
 			t.Fatalf("a trashed poster still shows (or the choice was lost): %v %v", m["poster_id"], m["poster"])
 		}
-		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d?purge=true", idOf(img)), tok, nil, ""); r.Status != 204 {
+		if r := e.do(t, "DELETE", imgPath+"?purge=true", tok, nil, ""); r.Status != 204 {
 			t.Fatalf("purge poster: %d %s", r.Status, r.Body)
 		}
 		if m := e.getJSON(t, path, tok).json(t); m["poster_id"] != nil || poster(t, m) != nil {
