@@ -155,3 +155,55 @@ func alertText(page string) string {
 	}
 	return regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], "")
 }
+
+// Without JavaScript, a fourth zip while three wait is refused on the form
+// page itself, naming the three and keeping nothing; each waiting zip's
+// Discard on that page removes it (back to the import page), and then the
+// zip is taken.
+func TestImportZipFourthRefusedThenDiscard(t *testing.T) {
+	e := newTestEnv(t)
+	e.createUser(t, "editor@example.com", data.RoleEditor)
+	c := e.client()
+	c.login(t, "editor@example.com", testOwnerPassword)
+	c.get(t, "/products/import")
+	var jobs []string
+	for i, name := range []string{"spring.zip", "summer.zip", "autumn.zip"} {
+		c.uploadZipForm(t, name, zipOf(t, map[string][]byte{"red-mug.jpg": importJPEG(t, i, 1)}))
+		jobs = append(jobs, c.location())
+		c.waitImportState(t, jobs[i], data.ImportPlanned)
+	}
+	before := e.snapshot(t)
+	st, page := c.uploadZipForm(t, "winter.zip", zipOf(t, map[string][]byte{"blue-vase.jpg": importJPEG(t, 9, 9)}))
+	msg := alertText(page)
+	if st != 409 || !strings.Contains(page, "data-zip-upload") {
+		t.Fatalf("a fourth zip: %d, the form is not shown again: %q", st, msg)
+	}
+	for _, s := range []string{"spring.zip", "summer.zip", "autumn.zip", "iscard"} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("the refusal %q does not name %q", msg, s)
+		}
+	}
+	if after := e.snapshot(t); after != before {
+		t.Fatalf("a refused zip left something:\n%s\nwas\n%s", after, before)
+	}
+	// The refusal page lists the waiting zips with a Discard each.
+	for _, j := range jobs {
+		if !strings.Contains(page, `action="`+j+`/cancel"`) {
+			t.Fatalf("the refusal page has no Discard for %s", j)
+		}
+	}
+	if st, _ := c.post(t, jobs[1]+"/cancel", url.Values{"from": {"list"}}); st != 303 || c.location() != "/products/import" {
+		t.Fatalf("Discard: %d to %s", st, c.location())
+	}
+	if st, _ := c.get(t, jobs[1]); st != 404 {
+		t.Errorf("a discarded zip's page: %d", st)
+	}
+	_, page = c.get(t, "/products/import")
+	if strings.Contains(page, "summer.zip") || !strings.Contains(page, "spring.zip") || !strings.Contains(page, "autumn.zip") {
+		t.Errorf("after Discard the waiting list is wrong: %.1500s", page)
+	}
+	if st, _ := c.uploadZipForm(t, "winter.zip", zipOf(t, map[string][]byte{"blue-vase.jpg": importJPEG(t, 9, 9)})); st != 303 || !importJobURLRE.MatchString(c.location()) {
+		t.Fatalf("after a Discard the fourth zip: %d to %s", st, c.location())
+	}
+	c.waitImportState(t, c.location(), data.ImportPlanned)
+}

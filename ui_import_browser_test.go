@@ -97,3 +97,32 @@ func TestBrowserImportZip(t *testing.T) {
 	}
 	b.stagingEmpty(t)
 }
+
+// A merchant who leaves a checked plan finds it again under "Waiting
+// imports" on the import page, and Discard removes it there.
+func TestBrowserImportDiscardWaiting(t *testing.T) {
+	zipPath := filepath.Join(t.TempDir(), "spring-shoot.zip")
+	if err := os.WriteFile(zipPath, zipOf(t, map[string][]byte{"red-mug.jpg": importJPEG(t, 1, 2)}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := loggedIn(t)
+	toImport := func() {
+		b.click(t, `aside nav a[href="/products"]`)
+		b.waitJS(t, "the products page", `location.pathname === "/products"`)
+		b.click(t, `a[href="/products/import"]`)
+		b.waitJS(t, "the import page", `location.pathname === "/products/import" && !!document.querySelector("#import-zip")`)
+	}
+	toImport()
+	b.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import-zip"), []string{zipPath}))
+	b.click(t, `form[data-zip-upload] button[type=submit]`)
+	b.waitJS(t, "the plan", `!!document.querySelector('[data-import-state="planned"]')`)
+	toImport() // the merchant walks away from the plan, then comes back
+	b.waitJS(t, "the waiting import", `(document.querySelector("[data-import-waiting]") || {innerText: ""}).innerText.includes("spring-shoot.zip")`)
+	b.axe(t, "the import page with a waiting import")
+	b.click(t, `[data-import-waiting] button[aria-label="Discard spring-shoot.zip"]`)
+	b.waitJS(t, "the waiting list gone", `location.pathname === "/products/import" && document.querySelector("[data-import-waiting]") === null && !!document.querySelector("#import-zip")`)
+	if ids := b.app.importer.JobIDs(); len(ids) != 0 {
+		t.Fatalf("after Discard %d import jobs are left", len(ids))
+	}
+	b.stagingEmpty(t)
+}
