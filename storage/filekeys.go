@@ -43,26 +43,16 @@ func orgFileSecret(ctx context.Context, tx *sql.Tx, org int64) ([]byte, error) {
 // secret, and their media rows their keys (once, at open).
 func (db *DB) backfillFileKeys(ctx context.Context) error {
 	return db.update(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM orgs WHERE file_secret IS NULL`)
+		orgs, err := queryIDs(ctx, tx, `SELECT id FROM orgs WHERE file_secret IS NULL`)
 		if err != nil {
 			return err
 		}
-		var orgs []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			orgs = append(orgs, id)
-		}
-		rows.Close()
 		for _, id := range orgs {
 			if _, err := tx.ExecContext(ctx, `UPDATE orgs SET file_secret = ? WHERE id = ?`, newFileSecret(), id); err != nil {
 				return err
 			}
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT m.id, m.sha256, o.file_secret FROM media m JOIN orgs o ON o.id = m.org_id WHERE m.file_key IS NULL`)
+		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.sha256, o.file_secret FROM media m JOIN orgs o ON o.id = m.org_id WHERE m.file_key IS NULL`)
 		if err != nil {
 			return err
 		}

@@ -804,21 +804,8 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 	if err := clearPosterOf(ctx, tx, org, mediaID, now); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
+	products, err := queryIDs(ctx, tx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
 	if err != nil {
-		return err
-	}
-	var products []int64
-	for rows.Next() {
-		var p int64
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return err
-		}
-		products = append(products, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org); err != nil {
@@ -838,22 +825,9 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 // clearPosterOf makes the live videos and documents that have mediaID as
 // their poster show their own still (or none) instead, recording each change.
 func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
-	rows, err := tx.QueryContext(ctx, `UPDATE media SET poster_id = NULL, updated_at = ?
+	ids, err := queryIDs(ctx, tx, `UPDATE media SET poster_id = NULL, updated_at = ?
 		WHERE poster_id = ? AND org_id = ? AND deleted_at IS NULL RETURNING id`, now, mediaID, org)
 	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	slices.Sort(ids)
@@ -863,6 +837,25 @@ func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) err
 		}
 	}
 	return nil
+}
+
+// queryIDs runs a query (or a statement with RETURNING) of one integer
+// column and returns its values.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // resequenceGallery renumbers a product's gallery 1..n in its current order and bumps its version.
