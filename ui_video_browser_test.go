@@ -113,6 +113,15 @@ func TestBrowserChooseVideoPoster(t *testing.T) {
 	if m, _ := b.app.media.FindMediaByID(b.ownerCtx(), idOf(v)); m.PosterID != ids[1] {
 		t.Fatalf("after Undo the video has poster_id %d, want %d", m.PosterID, ids[1])
 	}
+	// The video's History says each poster change in words.
+	b.openPanelFromLibrary(t, idOf(v))
+	b.waitJS(t, "the video's history", `!!document.querySelector("#media-panel [data-history]")`)
+	history := evalJS[string](t, b, `document.querySelector("#media-panel [data-history]").innerText`)
+	for _, s := range []string{"Poster set to cover-2.png", "Poster cover-2.png moved to the trash", "Poster cover-2.png restored", "Uploaded as unboxing.webm"} {
+		if !strings.Contains(history, s) {
+			t.Errorf("the video's history does not say %q:\n%s", s, history)
+		}
+	}
 }
 
 // A video dropped on the library gets its poster on its tile without a

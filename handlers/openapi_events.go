@@ -24,7 +24,7 @@ func init() {
 				}},
 				"actor":      obj{"type": "string", "description": "Who made the change: the user's email, token:NAME, or system (garbage collection)."},
 				"created_at": obj{"type": "string", "format": "date-time"},
-				"data": obj{"type": "object", "description": "What changed: media.created has filename, kind, mime_type, size, sha256; media.updated the fields set (filename, alt, focal); " +
+				"data": obj{"type": "object", "description": "What changed: media.created has filename, kind, mime_type, size, sha256; media.updated the fields set (filename, alt, focal, poster_id; with poster_id also poster_filename, and poster_trashed true when a forced delete of the poster cleared it or poster_restored true when restoring the poster set it again); " +
 					"media.replaced the new file (original_filename, mime_type, size, sha256) and previous_sha256; media.trashed filename and detached; media.restored filename and not_restored (if any); " +
 					"media.purged filename and sha256; gallery.changed gallery_version and media_ids in gallery order; product.created and product.deleted title, handle, status; " +
 					"product.updated the fields set, or variant_id and variant (created, updated, deleted, image)."},

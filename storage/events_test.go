@@ -81,7 +81,7 @@ func TestEventsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, fmt.Sprintf("media.updated media:%d", doc[0].ID))
-	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 1}); string(evs[0].Payload) != fmt.Sprintf(`{"poster_id":%d}`, a.ID) {
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 1}); string(evs[0].Payload) != fmt.Sprintf(`{"poster_filename":"a.jpg","poster_id":%d}`, a.ID) {
 		t.Fatalf("poster event payload %s", evs[0].Payload)
 	}
 
@@ -128,14 +128,14 @@ func TestEventsEveryChange(t *testing.T) {
 	// it back in both.
 	e.trash(t, ctx, a.ID, true)
 	step(t, fmt.Sprintf("media.updated media:%d", doc[0].ID), fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.trashed media:%d", a.ID))
-	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[0].Payload) != `{"poster_id":null}` {
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[0].Payload) != `{"poster_filename":"a.jpg","poster_id":null,"poster_trashed":true}` {
 		t.Fatalf("poster cleared: event payload %s", evs[0].Payload)
 	}
 	if _, err := e.media.RestoreMedia(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	step(t, fmt.Sprintf("gallery.changed product:%d", p.ID), fmt.Sprintf("media.updated media:%d", doc[0].ID), fmt.Sprintf("media.restored media:%d", a.ID))
-	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[1].Payload) != fmt.Sprintf(`{"poster_id":%d}`, a.ID) {
+	if evs, _ := NewEventService(e.db).FindEvents(ctx, data.EventFilter{SinceID: last - 3}); string(evs[1].Payload) != fmt.Sprintf(`{"poster_filename":"a.jpg","poster_id":%d,"poster_restored":true}`, a.ID) {
 		t.Fatalf("poster put back: event payload %s", evs[1].Payload)
 	}
 

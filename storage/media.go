@@ -639,6 +639,7 @@ func (s *MediaService) setPoster(ctx context.Context, tx *sql.Tx, cur *data.Medi
 	if posterID < 0 {
 		return data.FieldError("poster_id", "poster_id is the id of an image in your library, or null for none.")
 	}
+	var posterName string
 	if posterID != 0 {
 		p, err := findMediaByID(ctx, tx, cur.OrgID, posterID)
 		if data.ErrorCode(err) == data.ECNotFound {
@@ -653,17 +654,18 @@ func (s *MediaService) setPoster(ctx context.Context, tx *sql.Tx, cur *data.Medi
 		if p.Kind != data.KindImage {
 			return data.FieldError("poster_id", "%s is %s %s; a poster must be an image.", p.Filename, article(string(p.Kind)), p.Kind).With("media_id", posterID)
 		}
+		posterName = p.Filename
 	}
 	now := ms(s.db.Now())
 	if _, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`,
 		nullInt(posterID), now, cur.ID, cur.OrgID); err != nil {
 		return err
 	}
-	var poster any // null: none chosen
+	payload := map[string]any{"poster_id": nil} // null: none chosen
 	if posterID != 0 {
-		poster = posterID
+		payload["poster_id"], payload["poster_filename"] = posterID, posterName
 	}
-	return recordEvent(ctx, tx, now, mediaEvent(cur.OrgID, data.EventMediaUpdated, cur.ID, map[string]any{"poster_id": poster}))
+	return recordEvent(ctx, tx, now, mediaEvent(cur.OrgID, data.EventMediaUpdated, cur.ID, payload))
 }
 
 // Usage lists every place a media item is used.
@@ -745,7 +747,7 @@ func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) err
 				return data.Errorf(data.ECInUse, "%s is still used in %s. Remove it from there first, or delete with force=true to remove it everywhere.",
 					m.Filename, data.DescribeUsage(used)).With("used_by", used)
 			}
-			if err := detachEverywhere(ctx, tx, org, id, now); err != nil {
+			if err := detachEverywhere(ctx, tx, org, id, now, m.Filename); err != nil {
 				return err
 			}
 		}
@@ -769,7 +771,7 @@ func restoreRow(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, maxIm
 	if _, err := tx.ExecContext(ctx, `UPDATE media SET deleted_at = NULL, updated_at = ? WHERE id = ? AND org_id = ?`, now, m.ID, m.OrgID); err != nil {
 		return nil, err
 	}
-	missed, err := reattachReport(ctx, tx, m.OrgID, m.ID, now, maxImages)
+	missed, err := reattachReport(ctx, tx, m, now, maxImages)
 	if err != nil {
 		return nil, err
 	}
@@ -785,7 +787,7 @@ func fileFields(m *data.Media) map[string]any {
 	return map[string]any{"filename": m.Filename, "kind": m.Kind, "mime_type": m.MIMEType, "size": m.Size, "sha256": m.SHA256}
 }
 
-func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
+func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, filename string) error {
 	stmts := []string{
 		`INSERT INTO detachments (media_id, product_id, position, created_at)
 			SELECT media_id, product_id, position, ? FROM gallery_images WHERE media_id = ? AND org_id = ?`,
@@ -801,7 +803,7 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 			return err
 		}
 	}
-	if err := clearPosterOf(ctx, tx, org, mediaID, now); err != nil {
+	if err := clearPosterOf(ctx, tx, org, mediaID, now, filename); err != nil {
 		return err
 	}
 	products, err := queryIDs(ctx, tx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
@@ -824,7 +826,7 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) 
 
 // clearPosterOf makes the live videos and documents that have mediaID as
 // their poster show their own still (or none) instead, recording each change.
-func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) error {
+func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, filename string) error {
 	ids, err := queryIDs(ctx, tx, `UPDATE media SET poster_id = NULL, updated_at = ?
 		WHERE poster_id = ? AND org_id = ? AND deleted_at IS NULL RETURNING id`, now, mediaID, org)
 	if err != nil {
@@ -832,7 +834,8 @@ func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64) err
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, id, map[string]any{"poster_id": nil})); err != nil {
+		payload := map[string]any{"poster_id": nil, "poster_filename": filename, "poster_trashed": true}
+		if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, id, payload)); err != nil {
 			return err
 		}
 	}
@@ -949,7 +952,8 @@ type detachment struct {
 }
 
 // reattachReport puts an item back where its detachments say, and returns the places it could not.
-func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, maxImages int) ([]data.Unrestored, error) {
+func reattachReport(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, maxImages int) ([]data.Unrestored, error) {
+	org, mediaID, filename := m.OrgID, m.ID, m.Filename
 	rows, err := tx.QueryContext(ctx, `SELECT product_id, position, variant_id, collection_id, poster_of FROM detachments WHERE media_id = ? ORDER BY id`, mediaID)
 	if err != nil {
 		return nil, err
@@ -980,7 +984,7 @@ func reattachReport(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, ma
 		case d.collectionID.Valid:
 			u, err = reattachCollection(ctx, tx, org, mediaID, now, d)
 		case d.posterOf.Valid:
-			u, err = reattachPoster(ctx, tx, org, mediaID, now, d)
+			u, err = reattachPoster(ctx, tx, org, mediaID, now, filename, d)
 		case d.productID.Valid:
 			u, err = reattachGallery(ctx, tx, org, mediaID, now, maxImages, d)
 		}
@@ -1083,7 +1087,7 @@ func reattachCollection(ctx context.Context, tx *sql.Tx, org, mediaID, now int64
 // reattachPoster makes the item the poster of the video or document it was
 // the poster of again, unless that one has another poster now. (Purging
 // that one drops the detachment, as deleting a product drops its own.)
-func reattachPoster(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, d detachment) (*data.Unrestored, error) {
+func reattachPoster(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, filename string, d detachment) (*data.Unrestored, error) {
 	u := &data.Unrestored{Usage: data.Usage{ID: d.posterOf.Int64, Role: "poster"}}
 	var poster sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT kind, filename, poster_id FROM media WHERE id = ? AND org_id = ?`, d.posterOf.Int64, org).Scan(&u.Type, &u.Title, &poster)
@@ -1103,7 +1107,7 @@ func reattachPoster(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, d 
 	if _, err := tx.ExecContext(ctx, `UPDATE media SET poster_id = ?, updated_at = ? WHERE id = ? AND org_id = ?`, mediaID, now, d.posterOf.Int64, org); err != nil {
 		return nil, err
 	}
-	return nil, recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, d.posterOf.Int64, map[string]any{"poster_id": mediaID}))
+	return nil, recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, d.posterOf.Int64, map[string]any{"poster_id": mediaID, "poster_filename": filename, "poster_restored": true}))
 }
 
 // PurgeMedia deletes a trashed item for good, and its blob if no other row needs it.

@@ -41,6 +41,24 @@ func DescribeEvent(ev *data.Event) string {
 				parts = append(parts, "Focal point set")
 			}
 		}
+		if v, ok := d["poster_id"]; ok {
+			name := str("poster_filename")
+			switch {
+			case v == nil && d["poster_trashed"] == true:
+				parts = append(parts, "Poster "+name+" moved to the trash")
+			case v == nil:
+				parts = append(parts, "Chosen poster removed")
+			case d["poster_restored"] == true:
+				parts = append(parts, "Poster "+name+" restored")
+			case name != "":
+				parts = append(parts, "Poster set to "+name)
+			default:
+				parts = append(parts, "Poster chosen")
+			}
+		}
+		if len(parts) == 0 {
+			return "Details changed"
+		}
 		return strings.Join(parts, "; ")
 	case data.EventMediaReplaced:
 		return "File replaced with " + str("original_filename")
