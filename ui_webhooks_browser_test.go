@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,16 @@ func TestBrowserSettingsWebhooks(t *testing.T) {
 	}
 	b.axe(t, "Settings › Webhooks with the secret")
 
+	// Send test before copying the secret: the secret stays on the page.
+	b.click(t, "[data-send-test]")
+	b.waitJS(t, "the test result", `document.querySelector("[data-test-result]") !== null`)
+	if !evalJS[bool](t, b, `document.querySelector("[data-webhook-secret]") !== null && document.querySelector("#webhook-secret").value === `+strconv.Quote(secret)) {
+		t.Fatal("Send test took the signing secret off the page before it was copied")
+	}
+	if focused := evalJS[string](t, b, `document.activeElement.closest("[data-send-test]") ? "send test" : document.activeElement.tagName`); focused != "send test" {
+		t.Errorf("after Send test the focus is on %s, not the button", focused)
+	}
+
 	b.navigate(t, "/settings/webhooks")
 	b.waitJS(t, "the list", `document.querySelector("#webhook-list") !== null`)
 	if strings.Contains(b.pageText(), secret) {
@@ -51,10 +62,10 @@ func TestBrowserSettingsWebhooks(t *testing.T) {
 		t.Fatalf("test result: %q", res)
 	}
 	got := rcv.requests()
-	if len(got) != 1 || got[0].header.Get("X-Gallerist-Event") != "ping" {
+	if len(got) != 2 || got[1].header.Get("X-Gallerist-Event") != "ping" {
 		t.Fatalf("receiver got %d requests", len(got))
 	}
-	if _, ok := verifySignature(secret, got[0].header, got[0].body); !ok {
+	if _, ok := verifySignature(secret, got[1].header, got[1].body); !ok {
 		t.Fatal("the test's signature does not verify with the secret shown")
 	}
 

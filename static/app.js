@@ -855,6 +855,12 @@
     if (f && document.contains(f)) { f.focus({ preventScroll: true }); return }
     if (a && a !== document.body) return
     var target = e.detail && e.detail.target
+    // A webhook's Send test swaps only its endpoint: focus stays on the button.
+    var sent = e.detail && e.detail.requestConfig && e.detail.requestConfig.elt
+    if (sent && sent.hasAttribute && sent.hasAttribute('data-send-test-form') && target && target.id) {
+      var again = $('#' + target.id + ' [data-send-test]') // the swapped-in endpoint's button
+      if (again) { again.focus({ preventScroll: true }); return }
+    }
     var inPanel = $('#media-panel') && ((target && target.id === 'focal-form' && $('#focal-area')) || $('#panel-title'))
     if (inPanel) { inPanel.focus({ preventScroll: true }); return }
     var h = $('main h1')
