@@ -299,9 +299,21 @@ func TestBrowserBulkAddToProductInSelectionOrder(t *testing.T) {
 	if got, want := b.galleryMediaOrder(t, p.ID), []int64{ids[0], ids[1], ids[3], ids[2]}; !slices.Equal(got, want) {
 		t.Fatalf("gallery %v, want %v (selection order after what was there)", got, want)
 	}
+	// The selection ended with the action: nothing stays ticked for the next one.
+	if n := evalJS[int](t, b, `document.querySelectorAll("[data-bulk-form] input[type=checkbox][name=ids]:checked").length`); n != 0 {
+		t.Errorf("%d tiles still ticked after Add to product", n)
+	}
+	if s := evalJS[string](t, b, `sessionStorage.getItem("gallerist.selection.library") || ""`); s != "" {
+		t.Errorf("the stored selection after Add to product: %s", s)
+	}
 	// The toast leads to the product.
 	b.click(t, `#toasts a[href="/products/`+fmt.Sprint(p.ID)+`"]`)
 	b.waitJS(t, "the gallery editor", fmt.Sprintf(`location.pathname === "/products/%d"`, p.ID))
+	b.click(t, `aside nav a[href="/media"]`)
+	b.waitJS(t, "the library", `location.pathname === "/media" && document.querySelector("#media-grid") !== null`)
+	if n := evalJS[int](t, b, `document.querySelectorAll("input[type=checkbox][name=ids]:checked").length`); n != 0 {
+		t.Errorf("back in the library, %d tiles are still ticked", n)
+	}
 }
 
 func TestBrowserBulkTrashRestoreAndPurge(t *testing.T) {

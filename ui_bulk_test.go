@@ -228,7 +228,7 @@ func TestUIBulkAddToProductWithoutJavaScript(t *testing.T) {
 
 	// No product chosen: the question again with the reason.
 	st, body = c.post(t, "/media/bulk/add", url.Values{"ids": {joinInts(ids[1])}, "return": {"/media"}})
-	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose the product to add the images to.") {
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose the product to add them to.") {
 		t.Fatalf("add without a product: %d %.300s", st, body)
 	}
 }

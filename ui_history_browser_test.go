@@ -51,7 +51,7 @@ func TestBrowserHistory(t *testing.T) {
 	b.click(t, fmt.Sprintf(`a[href="/products/%d"]`, p.ID))
 	b.waitJS(t, "the product's history", `document.querySelector("#history [data-history]") !== null`)
 	got = evalJS[[]string](t, b, entries)
-	if len(got) != 2 || !strings.HasPrefix(got[0], "Gallery changed: 1 image "+testOwnerEmail) || !strings.HasPrefix(got[1], "Created as “Mug” "+testOwnerEmail) {
+	if len(got) != 2 || !strings.HasPrefix(got[0], "Gallery changed: 1 item "+testOwnerEmail) || !strings.HasPrefix(got[1], "Created as “Mug” "+testOwnerEmail) {
 		t.Fatalf("product history: %q", got)
 	}
 }

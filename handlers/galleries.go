@@ -680,7 +680,7 @@ func (h *Handlers) handleGalleryAttachForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg := "Added " + views.Plural(len(added), "image", "images") + " to the gallery."
+	msg := "Added " + views.GalleryImagesCount(added) + " to the gallery."
 	if pos > 0 && len(added) == 1 {
 		msg = added[0].Media.Filename + " is back in the gallery."
 		// Undo of a removal: the variants that showed it show it again,
@@ -806,7 +806,7 @@ func (h *Handlers) handleGalleryUpload(c *fiber.Ctx) error {
 		return h.uploadFailed(c, err)
 	}
 	if !wantsJSON(c) {
-		toast(c, web.Toast{Message: "Added " + views.Plural(len(added), "image", "images") + " to the gallery."})
+		toast(c, web.Toast{Message: "Added " + views.GalleryImagesCount(added) + " to the gallery."})
 		return web.RedirectAfterPost(c, "/products/"+itoa(pid))
 	}
 	g, err := h.galleryEditor(c, pid)

@@ -315,7 +315,7 @@ func (h *Handlers) handleBulkAddForm(c *fiber.Ctx) error {
 	}
 	pid, _ := strconv.ParseInt(c.FormValue("product_id"), 10, 64)
 	if pid <= 0 {
-		return fail("Choose the product to add the images to.")
+		return fail("Choose the product to add them to.")
 	}
 	prod, err := h.Catalog.FindProductByID(ctx, pid)
 	if err != nil {
@@ -330,14 +330,15 @@ func (h *Handlers) handleBulkAddForm(c *fiber.Ctx) error {
 		present[gi.MediaID] = true
 	}
 	var add []int64
+	var adding []*data.Media
 	for _, m := range a.Items {
 		if !present[m.ID] {
-			add = append(add, m.ID)
+			add, adding = append(add, m.ID), append(adding, m)
 		}
 	}
 	view := web.Toast{Link: "View product", LinkURL: "/products/" + itoa(pid)}
 	if len(add) == 0 {
-		view.Message = "Nothing to add: " + prod.Title + " already has " + views.Plural(len(a.Items), "this image", "these images") + "."
+		view.Message = "Nothing to add: " + prod.Title + " already has " + views.Plural(len(a.Items), "this item", "these items") + "."
 		toast(c, view)
 		return web.RedirectAfterPost(c, a.Return)
 	}
@@ -347,7 +348,7 @@ func (h *Handlers) handleBulkAddForm(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	view.Message = "Added " + views.Plural(len(add), "image", "images") + " to " + prod.Title + "."
+	view.Message = "Added " + views.MediaCount(adding) + " to " + prod.Title + "."
 	if n := len(a.Items) - len(add); n > 0 {
 		view.Message += " " + views.Plural(n, "was", "were") + " already there."
 	}

@@ -118,6 +118,27 @@ func (g *GalleryEditor) Count() string {
 	return galleryCount(len(g.Gallery.Images)-videos, videos)
 }
 
+// MediaCount says what items a gallery gets or holds, as Count does:
+// "2 images", "1 image, 1 video".
+func MediaCount(items []*data.Media) string {
+	videos := 0
+	for _, m := range items {
+		if m.Kind == data.KindVideo {
+			videos++
+		}
+	}
+	return galleryCount(len(items)-videos, videos)
+}
+
+// GalleryImagesCount is MediaCount of gallery entries.
+func GalleryImagesCount(gis []*data.GalleryImage) string {
+	items := make([]*data.Media, 0, len(gis))
+	for _, gi := range gis {
+		items = append(items, gi.Media)
+	}
+	return MediaCount(items)
+}
+
 func galleryCount(images, videos int) string {
 	switch {
 	case videos == 0:
@@ -201,6 +222,22 @@ type Picker struct {
 	Title      string
 	// Offset and Limit are the page of the library shown.
 	Offset, Limit int
+}
+
+// pickerPlaceholder and pickerLegend name what the picker offers: a
+// gallery (Multiple) takes images and videos, a collection one image.
+func pickerPlaceholder(pk *Picker) string {
+	if pk.Multiple {
+		return "Search images and videos by filename or alt text"
+	}
+	return "Search images by filename or alt text"
+}
+
+func pickerLegend(pk *Picker) string {
+	if pk.Multiple {
+		return "Images and videos"
+	}
+	return "Images"
 }
 
 // Collections is the collections list.

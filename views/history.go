@@ -76,7 +76,7 @@ func DescribeEvent(ev *data.Event) string {
 		if ids, ok := d["media_ids"].([]any); ok {
 			n = len(ids)
 		}
-		return "Gallery changed: " + Plural(n, "image", "images")
+		return "Gallery changed: " + Plural(n, "item", "items")
 	case data.EventProductCreated:
 		return "Created as “" + str("title") + "”"
 	case data.EventProductDeleted:
