@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"slices"
 	"strings"
@@ -256,4 +257,69 @@ func TestImportZipTwiceAtOnce(t *testing.T) {
 		}
 	}
 	e.stagingEmpty(t)
+}
+
+// The security review's finding: an import.csv's alt text on a file whose
+// bytes are an item already in the library changes that item's alt text
+// only with media:update, as every other door asks; without it, or when the
+// item has alt text of its own, the file is attached with its alt text
+// left alone and a warning saying why (in the dry run and the import).
+func TestImportZipCSVAltNeedsMediaUpdate(t *testing.T) {
+	e := newTestEnv(t)
+	owner := e.token(t, 0)
+	bare := e.uploadOK(t, owner, "cup.jpg", importJPEG(t, 5, 1))
+	described := e.uploadOK(t, owner, "jug.jpg", importJPEG(t, 5, 2))
+	if r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d", idOf(described)), owner, map[string]any{"alt": "A jug"}); r.Status != 200 {
+		t.Fatalf("alt: %d %s", r.Status, r.Body)
+	}
+	body := zipOf(t, map[string][]byte{
+		"import.csv": []byte("handle,position,file,alt\nalt-cup,1,cup.jpg,SET BY IMPORT\nalt-cup,2,jug.jpg,OVERWRITTEN BY IMPORT\nalt-cup,3,new.jpg,A new cup\n"),
+		"cup.jpg":    importJPEG(t, 5, 1),
+		"jug.jpg":    importJPEG(t, 5, 2),
+		"new.jpg":    importJPEG(t, 5, 3),
+	})
+	tok := e.token(t, 0, data.ScopeMediaCreate, data.ScopeProductsWrite, data.ScopeProductsRead, data.ScopeMediaRead)
+	for _, q := range []string{"?dry_run=true&create_products=true", "?create_products=true"} {
+		files := reportFiles(importReportOf(t, e.importZipAPI(t, tok, q, body)), "alt-cup")
+		if len(files) != 3 {
+			t.Fatalf("%s: files %+v", q, files)
+		}
+		if !strings.Contains(files[0].Warning, "needs the media:update scope") {
+			t.Errorf("%s: cup.jpg warning %q", q, files[0].Warning)
+		}
+		if !strings.Contains(files[1].Warning, "has its own") {
+			t.Errorf("%s: jug.jpg warning %q", q, files[1].Warning)
+		}
+		if files[2].Warning != "" {
+			t.Errorf("%s: new.jpg warning %q", q, files[2].Warning)
+		}
+	}
+	for id, want := range map[int64]string{idOf(bare): "", idOf(described): "A jug"} {
+		if m, _ := e.app.media.FindMediaByID(e.ownerCtx(), id); m.Alt != want {
+			t.Errorf("item %d's alt text is %q after the import, want %q", id, m.Alt, want)
+		}
+	}
+	g, err := e.app.catalog.FindGallery(e.ownerCtx(), e.productID(t, "alt-cup"), data.GalleryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alts []string
+	for _, gi := range g.Images {
+		alts = append(alts, gi.Media.Alt)
+	}
+	if !slices.Equal(alts, []string{"", "A jug", "A new cup"}) {
+		t.Errorf("alt-cup's gallery alt texts %q", alts)
+	}
+
+	// With media:update the CSV fills in the alt text the item lacks.
+	e2 := newTestEnv(t)
+	tok2 := e2.token(t, 0)
+	cup := e2.uploadOK(t, tok2, "cup.jpg", importJPEG(t, 5, 1))
+	files := reportFiles(importReportOf(t, e2.importZipAPI(t, tok2, "?create_products=true", body)), "alt-cup")
+	if len(files) != 3 || files[0].Warning != "" {
+		t.Errorf("with media:update: %+v", files)
+	}
+	if m, _ := e2.app.media.FindMediaByID(e2.ownerCtx(), idOf(cup)); m.Alt != "SET BY IMPORT" {
+		t.Errorf("with media:update the alt text is %q", m.Alt)
+	}
 }

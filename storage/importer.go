@@ -292,7 +292,7 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 			skip(f, data.NotInGalleryReason(k))
 			continue
 		}
-		id, sum, status, err := r.file(ctx, f)
+		id, sum, status, altNote, err := r.file(ctx, f)
 		step()
 		if reason, ok := errNotInGallery(err); ok {
 			skip(f, reason)
@@ -301,6 +301,9 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 		kept++
 		position++
 		pf := data.ImportPlanFile{Path: f.Path, Position: position, Alt: f.Alt, Warning: warn(f)}
+		if altNote != "" {
+			pf.Alt, pf.Warning = "", strings.TrimPrefix(pf.Warning+"; "+altNote, "; ")
+		}
 		if err != nil {
 			if data.ErrorCode(err) == data.ECInternal {
 				return err
@@ -403,52 +406,71 @@ func (e *notGalleryKind) Error() string { return data.NotInGalleryReason(e.kind)
 // media item, or finds the item with the same bytes. In a dry run it only
 // checks, and returns the existing item's id if there is one. status is
 // data.ImportFileNew or data.ImportFileInLibrary.
-func (r *importRun) file(ctx context.Context, f data.ImportFile) (id int64, sum, status string, err error) {
+//
+// The CSV's alt text goes on a new item; on an item already in the library
+// only if it has none and the principal may change alt text (media:update,
+// as on every other door); altNote says when it was not set, and why.
+func (r *importRun) file(ctx context.Context, f data.ImportFile) (id int64, sum, status, altNote string, err error) {
 	rc, err := r.src.Open(f.Path)
 	if err != nil {
-		return 0, "", "", data.Errorf(data.ECBadRequest, "could not be read: %v", err)
+		return 0, "", "", "", data.Errorf(data.ECBadRequest, "could not be read: %v", err)
 	}
 	st, err := r.im.Media.Stage(ctx, rc, path.Base(f.Path))
 	rc.Close()
 	if err != nil {
-		return 0, "", "", err
+		return 0, "", "", "", err
 	}
 	if !slices.Contains(data.GalleryKinds, st.Kind) {
 		r.im.Media.Discard(st)
-		return 0, "", "", &notGalleryKind{kind: st.Kind}
+		return 0, "", "", "", &notGalleryKind{kind: st.Kind}
 	}
 	sum = st.SHA256
 	if id, ok := r.seen[sum]; ok { // an earlier file of this run had these bytes
 		r.im.Media.Discard(st)
-		return id, sum, data.ImportFileInLibrary, nil
+		return id, sum, data.ImportFileInLibrary, "", nil
 	}
 	if r.opt.DryRun {
 		r.im.Media.Discard(st)
 		same, _, err := r.im.Media.FindMedia(ctx, data.MediaFilter{SHA256: sum, Limit: 1})
 		if err != nil {
-			return 0, "", "", err
+			return 0, "", "", "", err
 		}
 		r.seen[sum] = 0
 		if len(same) > 0 {
 			r.seen[sum] = same[0].ID
-			return same[0].ID, sum, data.ImportFileInLibrary, nil
+			return same[0].ID, sum, data.ImportFileInLibrary, existingAltNote(ctx, f.Alt, same[0].Alt), nil
 		}
-		return 0, sum, data.ImportFileNew, nil
+		return 0, sum, data.ImportFileNew, "", nil
 	}
 	ms, err := r.im.Media.CreateMedia(ctx, data.MediaCreate{Files: []*data.Staged{st}, Alt: f.Alt, ReuseExisting: true})
 	if err != nil {
 		r.im.Media.Discard(st) // no request scope owns it in the CLI or a job
-		return 0, "", "", err
+		return 0, "", "", "", err
 	}
 	m := ms[0]
 	r.seen[sum] = m.ID
 	if m.DuplicateOf == 0 {
-		return m.ID, sum, data.ImportFileNew, nil
+		return m.ID, sum, data.ImportFileNew, "", nil
 	}
-	if f.Alt != "" && m.Alt == "" { // the CSV's alt text for an item that has none yet
+	note := existingAltNote(ctx, f.Alt, m.Alt)
+	if f.Alt != "" && note == "" { // the CSV's alt text for an item that has none yet
 		if _, err := r.im.Media.UpdateMedia(ctx, m.ID, data.MediaUpdate{Alt: &f.Alt}); err != nil {
-			return 0, "", "", err
+			return 0, "", "", "", err
 		}
 	}
-	return m.ID, sum, data.ImportFileInLibrary, nil
+	return m.ID, sum, data.ImportFileInLibrary, note, nil
+}
+
+// existingAltNote says why the CSV's alt text does not go on an item
+// already in the library, or "" if it does (or there is none).
+func existingAltNote(ctx context.Context, csvAlt, itemAlt string) string {
+	switch {
+	case csvAlt == "" || csvAlt == itemAlt:
+		return ""
+	case itemAlt != "":
+		return "alt text not changed: the item in your library has its own"
+	case data.RequireScope(ctx, data.ScopeMediaUpdate, "") != nil:
+		return "alt text not set: the item is already in your library, and changing its alt text needs the media:update scope"
+	}
+	return ""
 }
