@@ -130,7 +130,7 @@ func (s *MediaService) TrashMediaBulk(ctx context.Context, ids []int64, force bo
 		now := ms(s.db.Now())
 		for _, m := range live {
 			if usedBy[m.ID] != nil {
-				if err := detachEverywhere(ctx, tx, org, m.ID, now, m.Filename); err != nil {
+				if err := detachEverywhere(ctx, tx, m, now); err != nil {
 					return err
 				}
 			}

@@ -747,7 +747,7 @@ func (s *MediaService) TrashMedia(ctx context.Context, id int64, force bool) err
 				return data.Errorf(data.ECInUse, "%s is still used in %s. Remove it from there first, or delete with force=true to remove it everywhere.",
 					m.Filename, data.DescribeUsage(used)).With("used_by", used)
 			}
-			if err := detachEverywhere(ctx, tx, org, id, now, m.Filename); err != nil {
+			if err := detachEverywhere(ctx, tx, m, now); err != nil {
 				return err
 			}
 		}
@@ -777,9 +777,27 @@ func restoreRow(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, maxIm
 	}
 	payload := map[string]any{"filename": m.Filename}
 	if len(missed) > 0 {
-		payload["not_restored"] = missed
+		payload["not_restored"] = unrestoredPayload(missed)
 	}
 	return missed, recordEvent(ctx, tx, now, mediaEvent(m.OrgID, data.EventMediaRestored, m.ID, payload))
+}
+
+// unrestoredPayload is what a media.restored event says of the places a
+// restore could not put the item back in: the fields and names the API's
+// restore answer has (type, id, title, role, position, product_id, reason).
+func unrestoredPayload(missed []data.Unrestored) []map[string]any {
+	out := make([]map[string]any, 0, len(missed))
+	for _, u := range missed {
+		p := map[string]any{"type": u.Type, "id": u.ID, "title": u.Title, "role": u.Role, "reason": u.Reason}
+		if u.Role == "gallery" {
+			p["position"] = u.Position
+		}
+		if u.Type == "variant" {
+			p["product_id"] = u.ProductID
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // fileFields is what an event says about an item's file.
@@ -787,7 +805,8 @@ func fileFields(m *data.Media) map[string]any {
 	return map[string]any{"filename": m.Filename, "kind": m.Kind, "mime_type": m.MIMEType, "size": m.Size, "sha256": m.SHA256}
 }
 
-func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, filename string) error {
+func detachEverywhere(ctx context.Context, tx *sql.Tx, m *data.Media, now int64) error {
+	org, mediaID := m.OrgID, m.ID
 	stmts := []string{
 		`INSERT INTO detachments (media_id, product_id, position, created_at)
 			SELECT media_id, product_id, position, ? FROM gallery_images WHERE media_id = ? AND org_id = ?`,
@@ -803,7 +822,7 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, 
 			return err
 		}
 	}
-	if err := clearPosterOf(ctx, tx, org, mediaID, now, filename); err != nil {
+	if err := clearPosterOf(ctx, tx, m, now, "poster_trashed"); err != nil {
 		return err
 	}
 	products, err := queryIDs(ctx, tx, `SELECT product_id FROM gallery_images WHERE media_id = ? AND org_id = ?`, mediaID, org)
@@ -824,18 +843,24 @@ func detachEverywhere(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, 
 	return nil
 }
 
-// clearPosterOf makes the live videos and documents that have mediaID as
-// their poster show their own still (or none) instead, recording each change.
-func clearPosterOf(ctx context.Context, tx *sql.Tx, org, mediaID, now int64, filename string) error {
+// clearPosterOf makes the videos and documents that have the image m as
+// their poster show their own still (or none) instead, recording each
+// change: the live ones when m goes to the trash (why "poster_trashed"),
+// every one when m is purged ("poster_purged").
+func clearPosterOf(ctx context.Context, tx *sql.Tx, m *data.Media, now int64, why string) error {
+	live := " AND deleted_at IS NULL"
+	if why == "poster_purged" {
+		live = ""
+	}
 	ids, err := queryIDs(ctx, tx, `UPDATE media SET poster_id = NULL, updated_at = ?
-		WHERE poster_id = ? AND org_id = ? AND deleted_at IS NULL RETURNING id`, now, mediaID, org)
+		WHERE poster_id = ? AND org_id = ?`+live+` RETURNING id`, now, m.ID, m.OrgID)
 	if err != nil {
 		return err
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		payload := map[string]any{"poster_id": nil, "poster_filename": filename, "poster_trashed": true}
-		if err := recordEvent(ctx, tx, now, mediaEvent(org, data.EventMediaUpdated, id, payload)); err != nil {
+		payload := map[string]any{"poster_id": nil, "poster_filename": m.Filename, why: true}
+		if err := recordEvent(ctx, tx, now, mediaEvent(m.OrgID, data.EventMediaUpdated, id, payload)); err != nil {
 			return err
 		}
 	}
@@ -1144,6 +1169,9 @@ func (s *MediaService) purgeRows(ctx context.Context, tx *sql.Tx, items []*data.
 	var freed []string
 	for _, m := range items {
 		if err := unindexSearch(ctx, tx, m.ID); err != nil {
+			return nil, err
+		}
+		if err := clearPosterOf(ctx, tx, m, ms(s.db.Now()), "poster_purged"); err != nil {
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE id = ?`, m.ID); err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -121,6 +122,44 @@ func TestPosterUse(t *testing.T) {
 		}
 		if got := posterOf(t, doc.ID); got != q.ID {
 			t.Fatalf("poster %d, want the new one %d", got, q.ID)
+		}
+		// The event says so in the API's words.
+		evs, err := NewEventService(e.db).FindEvents(ctx, data.EventFilter{Types: []string{data.EventMediaRestored}, Limit: 100})
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("restored events: %v", err)
+		}
+		wantEv := fmt.Sprintf(`{"filename":"cover.jpg","not_restored":[{"id":%d,"reason":"taken","role":"poster","title":"manual.pdf","type":"document"}]}`, doc.ID)
+		if got := string(evs[len(evs)-1].Payload); got != wantEv {
+			t.Fatalf("media.restored payload %s, want %s", got, wantEv)
+		}
+	})
+
+	t.Run("purging the poster says so", func(t *testing.T) {
+		// The document in the trash: the image is used nowhere, goes to the
+		// trash and is purged; the document, restored, lost its poster, and
+		// an event says it.
+		img := e.createMedia(t, ctx, "gone.jpg", jpegC)
+		doc3 := newDoc(t, "flyer.pdf")
+		setPoster(t, doc3.ID, img.ID)
+		e.trash(t, ctx, doc3.ID, false)
+		e.trash(t, ctx, img.ID, false)
+		if _, err := e.media.RestoreMedia(ctx, doc3.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.media.PurgeMedia(ctx, img.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := posterOf(t, doc3.ID); got != 0 {
+			t.Fatalf("poster after its purge: %d", got)
+		}
+		evs, err := NewEventService(e.db).FindEvents(ctx, data.EventFilter{Limit: 100})
+		if err != nil || len(evs) < 2 {
+			t.Fatalf("events: %v", err)
+		}
+		upd, purged := evs[len(evs)-2], evs[len(evs)-1]
+		if upd.Type != data.EventMediaUpdated || upd.SubjectID != doc3.ID || string(upd.Payload) != `{"poster_filename":"gone.jpg","poster_id":null,"poster_purged":true}` ||
+			purged.Type != data.EventMediaPurged || purged.SubjectID != img.ID {
+			t.Fatalf("events %s %d %s, then %s %d", upd.Type, upd.SubjectID, upd.Payload, purged.Type, purged.SubjectID)
 		}
 	})
 

@@ -46,6 +46,8 @@ func DescribeEvent(ev *data.Event) string {
 			switch {
 			case v == nil && d["poster_trashed"] == true:
 				parts = append(parts, "Poster "+name+" moved to the trash")
+			case v == nil && d["poster_purged"] == true:
+				parts = append(parts, "Poster "+name+" deleted for good")
 			case v == nil:
 				parts = append(parts, "Chosen poster removed")
 			case d["poster_restored"] == true:

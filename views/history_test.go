@@ -12,6 +12,7 @@ func TestDescribeEventPoster(t *testing.T) {
 		`{"poster_id":null}`:                                                     "Chosen poster removed",
 		`{"poster_id":null,"poster_filename":"cover.jpg","poster_trashed":true}`: "Poster cover.jpg moved to the trash",
 		`{"poster_id":7,"poster_filename":"cover.jpg","poster_restored":true}`:   "Poster cover.jpg restored",
+		`{"poster_id":null,"poster_filename":"cover.jpg","poster_purged":true}`:  "Poster cover.jpg deleted for good",
 		`{"poster_id":7}`:                    "Poster chosen",
 		`{"alt":"Red mug","poster_id":null}`: "Alt text set to “Red mug”; Chosen poster removed",
 		`{}`:                                 "Details changed",
