@@ -81,6 +81,8 @@ func TestFocalPointCrops(t *testing.T) {
 			{`{"focal_x": 0.5}`, "focal_y"},
 			{`{"focal_y": 0.5}`, "focal_x"},
 			{`{"focal_x": 0.5, "focal_y": null}`, "focal_y"},
+			{`{"focal_y": null}`, "focal_x"},
+			{`{"focal_x": null}`, "focal_y"},
 			{`{"focal_x": "0.5", "focal_y": 0.5}`, "focal_x"},
 		} {
 			r := e.sendJSON(t, "PATCH", path, tok, tc.body)

@@ -364,6 +364,7 @@ func TestVideoPosterWithoutFFmpeg(t *testing.T) {
 			{path, fmt.Sprintf(`{"poster_id": %d}`, idOf(doc)), 422, "manual.pdf is a document; a poster must be an image."},
 			{path, fmt.Sprintf(`{"poster_id": %d}`, idOf(theirs)), 404, fmt.Sprintf("Media item %d not found.", idOf(theirs))},
 			{path, `{"poster_id": "x"}`, 422, `The field \"poster_id\" must be`},
+			{path, `{"poster_id": 0}`, 422, "poster_id is the id of an image in your library, or null for none."},
 			{fmt.Sprintf("/api/media/%d", idOf(img)), fmt.Sprintf(`{"poster_id": %d}`, idOf(img)), 422, "only videos and documents have a poster"},
 		} {
 			before := e.snapshot(t)

@@ -43,6 +43,13 @@ func (in FocalInput) Update() (change bool, f *FocalPoint, err error) {
 		return false, nil, nil
 	}
 	if in.X == nil && in.Y == nil {
+		if !in.XSet || !in.YSet { // one null, the other absent: ask for the pair
+			missing := "focal_y"
+			if !in.XSet {
+				missing = "focal_x"
+			}
+			return false, nil, FieldError(missing, "Send focal_x and focal_y together: both null clears the focal point.")
+		}
 		return true, nil, nil
 	}
 	if in.X == nil {

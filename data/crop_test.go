@@ -164,6 +164,8 @@ func TestFocalInput(t *testing.T) {
 		{"ErrOnlyX", FocalInput{XSet: true, X: f(0.5)}, false, nil, "focal_y"},
 		{"ErrOnlyY", FocalInput{YSet: true, Y: f(0.5)}, false, nil, "focal_x"},
 		{"ErrYNull", FocalInput{XSet: true, YSet: true, X: f(0.5)}, false, nil, "focal_y"},
+		{"ErrOnlyXNull", FocalInput{XSet: true}, false, nil, "focal_y"},
+		{"ErrOnlyYNull", FocalInput{YSet: true}, false, nil, "focal_x"},
 		{"ErrXRange", FocalInput{XSet: true, YSet: true, X: f(1.01), Y: f(0.5)}, false, nil, "focal_x"},
 		{"ErrYRange", FocalInput{XSet: true, YSet: true, X: f(0.5), Y: f(-0.1)}, false, nil, "focal_y"},
 	} {

@@ -261,7 +261,8 @@ func (o *optionalString) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.Value)
 }
 
-// optionalInt tells an absent field from null (Value 0) from a number.
+// optionalInt tells an absent field from null (Value 0) from a number; a sent
+// 0, which is no id, reads as -1 so the service refuses it like any negative.
 type optionalInt struct {
 	Set   bool
 	Value int64
@@ -272,7 +273,13 @@ func (o *optionalInt) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	return json.Unmarshal(b, &o.Value) // a type error names the field (jsonError)
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		return err // a type error names the field (jsonError)
+	}
+	if o.Value == 0 { // 0 is no id; null says "none"
+		o.Value = -1
+	}
+	return nil
 }
 
 func (h *Handlers) handleMediaPatch(c *fiber.Ctx) error {

@@ -110,6 +110,11 @@ var routeParamRE = regexp.MustCompile(`:([a-z_]+)`)
 // docPath is a route's path as the document names it (/api/media/{id}).
 func docPath(route string) string { return routeParamRE.ReplaceAllString(route, "{$1}") }
 
+// alsoRequired is the key an operation's description puts the scopes its
+// handler asks besides the routes table's under (merged into security and
+// x-required-scopes).
+const alsoRequired = "x-also-required-scopes"
+
 // decorateOperations completes each /api operation from the one routes
 // table: the scope it needs (security, as role names on a bearer scheme,
 // which OpenAPI 3.1 allows, and x-required-scopes), the error answers every
@@ -147,8 +152,15 @@ func decorateOperations(paths obj) {
 		}
 		if r.Scope != "" {
 			add("403")
-			op["security"] = []obj{{"bearer": []string{string(r.Scope)}}}
-			op["x-required-scopes"] = []string{string(r.Scope)}
+			scopes := []string{string(r.Scope)}
+			// An operation whose handler always asks a second scope too
+			// (an import creates media and changes products) says so.
+			if also, ok := op[alsoRequired].([]string); ok {
+				scopes = append(scopes, also...)
+				delete(op, alsoRequired)
+			}
+			op["security"] = []obj{{"bearer": scopes}}
+			op["x-required-scopes"] = scopes
 		}
 		if r.Method != fiber.MethodGet {
 			add("507") // any write can meet a full disk

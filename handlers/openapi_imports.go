@@ -54,6 +54,7 @@ func init() {
 		"/api/imports": obj{
 			"post": obj{
 				"summary": "Import a zip into product galleries", "operationId": "createImport", "tags": []string{"products"},
+				alsoRequired: []string{string(data.ScopeProductsWrite)},
 				"description": "Scopes media:create and products:write (403 missing_scope without either, before the body is read). The body is a zip of files named by product handle " +
 					"(red-mug.jpg, red-mug-2.jpg, red-mug_3.png: the number is the place) or listed in an import.csv (handle,position,file,alt). Each file is checked as an upload is; " +
 					"each product's files go to the end of its gallery in order; files already in the library are attached, not copied. " +
