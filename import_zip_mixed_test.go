@@ -323,3 +323,28 @@ func TestImportZipCSVAltNeedsMediaUpdate(t *testing.T) {
 		t.Errorf("with media:update the alt text is %q", m.Alt)
 	}
 }
+
+// Each file is counted once: imported (new), reused (already in the
+// library) or already in its gallery, so the parts add up to the files.
+// The reviews found a file already in its gallery counted as reused too
+// ("1 file: 1 new, 1 already in the library").
+func TestImportCountsEachFileOnce(t *testing.T) {
+	e := newTestEnv(t)
+	tok := e.token(t, 0)
+	first := zipOf(t, map[string][]byte{"red-mug.jpg": importJPEG(t, 6, 1), "red-mug-2.jpg": importJPEG(t, 6, 2)})
+	importReportOf(t, e.importZipAPI(t, tok, "?create_products=true", first))
+	e.uploadOK(t, tok, "loose.jpg", importJPEG(t, 6, 4)) // in the library, in no gallery
+	again := zipOf(t, map[string][]byte{
+		"red-mug.jpg":   importJPEG(t, 6, 1), // in the gallery already
+		"red-mug-2.jpg": importJPEG(t, 6, 2), // in the gallery already
+		"red-mug-3.jpg": importJPEG(t, 6, 3), // new
+		"red-mug-4.jpg": importJPEG(t, 6, 4), // in the library
+	})
+	for _, q := range []string{"?dry_run=true", ""} {
+		rep := importReportOf(t, e.importZipAPI(t, tok, q, again))
+		if rep.Imported != 1 || rep.Reused != 1 || rep.AlreadyInGallery != 2 || rep.Attached != 2 {
+			t.Errorf("%q: imported %d, reused %d, already in the gallery %d, attached %d; want 1, 1, 2, 2",
+				q, rep.Imported, rep.Reused, rep.AlreadyInGallery, rep.Attached)
+		}
+	}
+}

@@ -354,15 +354,17 @@ func (r *importRun) product(ctx context.Context, handle string, files []data.Imp
 	var attached []int
 	for _, i := range attach {
 		pf := &ip.Files[i]
-		if pf.Status == data.ImportFileNew {
-			rep.Imported++
-		} else {
-			rep.Reused++
-		}
 		if pf.MediaID != 0 && inGallery[pf.MediaID] {
 			pf.Status = data.ImportFileInGallery
 			rep.AlreadyInGallery++
 			continue
+		}
+		// Counted once each: new, reused (an item already in the library),
+		// or in its gallery already (above), never two of them.
+		if pf.Status == data.ImportFileNew {
+			rep.Imported++
+		} else {
+			rep.Reused++
 		}
 		ids = append(ids, pf.MediaID)
 		attached = append(attached, i)
