@@ -291,7 +291,7 @@ func TestSearchWalkPlan(t *testing.T) {
 		{data.MediaFilter{Q: "mug"}, true, 3},
 		{data.MediaFilter{Q: "mug front"}, true, 0},
 		{data.MediaFilter{Q: "mug-front", Sort: "-id"}, true, 1},
-		{data.MediaFilter{Q: "mu"}, false, 3},               // no gram: no postings to walk
+		{data.MediaFilter{Q: "mu"}, false, 3},                // no gram: no postings to walk
 		{data.MediaFilter{Q: "mug", Sort: "size"}, false, 3}, // not id order
 		{data.MediaFilter{Q: "mug", Sort: "filename"}, false, 3},
 		{data.MediaFilter{Q: "mug", ProductID: p.ID}, false, 0},
