@@ -414,7 +414,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	}
 	pageArgs := append(append(append([]any{}, args...), orderArgs...), limit, f.Offset)
 	var walk *pageWalk
-	var walkStmt, walkableStmt *sql.Stmt
+	var walkStmt, walkableStmt, walkCountStmt *sql.Stmt
 	if search != nil && !s.scanOnly {
 		walk = search.walkPage(org, f, where, args)
 	}
@@ -425,6 +425,11 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if walkableStmt, err = s.db.readStmt(ctx, walkableSQL); err != nil {
 			return nil, data.Total{}, err
 		}
+		if walk.count != "" {
+			if walkCountStmt, err = s.db.readStmt(ctx, walk.count); err != nil {
+				return nil, data.Total{}, err
+			}
+		}
 	}
 	rendStmt, err := s.db.readStmt(ctx, renditionsOfSQL)
 	if err != nil {
@@ -434,7 +439,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	var total int
 	var walkCut, pageEnds bool
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		page, pargs := pageStmt, pageArgs
+		page, pargs, count, cargs := pageStmt, pageArgs, countStmt, countArgs
 		if walk != nil {
 			var inOrder, indexed bool
 			if err := tx.StmtContext(ctx, walkableStmt).QueryRowContext(ctx, org).Scan(&inOrder, &indexed); err != nil {
@@ -443,6 +448,9 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 			if indexed && (inOrder || !walk.byCreated) {
 				page, pargs = walkStmt, append(append([]any{}, walk.args...), limit, f.Offset)
 				s.pagesWalked.Add(1)
+				if walkCountStmt != nil {
+					count, cargs = walkCountStmt, walk.countArgs
+				}
 			}
 		}
 		rows, err := tx.StmtContext(ctx, page).QueryContext(ctx, pargs...)
@@ -468,7 +476,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		got := len(out)
 		pageEnds = got < limit && (got > 0 || f.Offset == 0) && (!counted || f.Offset+got <= data.MaxCountedTotal)
 		if !pageEnds {
-			if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total, &walkCut); err != nil {
+			if err := tx.StmtContext(ctx, count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
 				return err
 			}
 		}

@@ -170,6 +170,8 @@ type searchWhere struct {
 	textArgs []any
 	// at and argsAt are where FindMedia put cond and args in its lists.
 	at, argsAt int
+	// postings is how many the rarest gram (or the prefix) has, by the counts.
+	postings int
 }
 
 // planSearchWhere finds the gram (or the prefix) with the fewest postings
@@ -225,7 +227,7 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		}
 		c, a = gramCond(text.byRarity[0], "")
 	}
-	text.gram, text.gramArgs, text.repeats = c, a, p.prefix != ""
+	text.gram, text.gramArgs, text.repeats, text.postings = c, a, p.prefix != "", best
 	if best > limit {
 		return text, nil
 	}
@@ -250,10 +252,19 @@ const maxPrefilterGrams = 3
 // by since_id, or sorting by created_at while the organization's rows
 // arrived in time order (byCreated: see migration 023), and when every
 // row's text is indexed (no row pending in media_search_dirty).
+//
+// A walked page's total, when it is counted, streams the same postings
+// (countCommonSQL), also for a rare term whose list the count reads whole:
+// the candidates of the rare plan's count are put in a temporary table
+// first (1.9 ms for 5,900 postings at 100,000 rows).
 type pageWalk struct {
 	sql       string
 	args      []any // all but LIMIT and OFFSET
 	byCreated bool
+	// count and countArgs count the page's filter, "" for the count the
+	// scan makes.
+	count     string
+	countArgs []any
 }
 
 // walkPage is the walk of f's page (nil when f's page cannot be walked):
@@ -289,9 +300,16 @@ func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, where []string, a
 	// sw's condition.
 	w := slices.Clone(where)
 	w[sw.at] = sw.textCond
-	walk.args = append(append(append(walk.args, args[:sw.argsAt]...), sw.textArgs...), args[sw.argsAt+len(sw.args):]...)
+	wargs := append(append(slices.Clone(args[:sw.argsAt]), sw.textArgs...), args[sw.argsAt+len(sw.args):]...)
+	walk.args = append(walk.args, wargs...)
 	walk.sql = `SELECT ` + mediaColumns + `, ` + usageCountSQL + ` FROM media_grams p CROSS JOIN media m ON m.id = p.media_id
 		WHERE ` + strings.Join(append(head, w...), " AND ") + ` ORDER BY p.media_id ` + sqlDir(desc) + ` LIMIT ? OFFSET ?`
+	// A rare list longer than the count's walk (counts that are off, or
+	// rareLimit above maxCountWalk) is counted as the scan counts it, to
+	// the end: the walk would make its total a floor.
+	if !sw.rare || sw.postings <= maxCountWalk {
+		walk.count, walk.countArgs = sw.countCommonSQL(org, strings.Join(w, " AND "), wargs)
+	}
 	return walk
 }
 
