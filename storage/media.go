@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"gallerist/data"
 	"gallerist/storage/fetch"
@@ -37,6 +39,11 @@ type MediaService struct {
 	// Stills says which videos and documents get a poster made from the
 	// file (nil: none; their renditions are the poster's).
 	Stills *Stills
+
+	// scanOnly (tests) never walks a search term's postings for a page, and
+	// pagesWalked counts the pages that were (see pageWalk).
+	scanOnly    bool
+	pagesWalked atomic.Int64
 }
 
 // NewMediaService returns the media library service: uploads are staged
@@ -187,6 +194,10 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		now := ms(s.db.Now())
+		created, err := arrivalTime(ctx, tx, org, now)
+		if err != nil {
+			return err
+		}
 		secret, err := orgFileSecret(ctx, tx, org)
 		if err != nil {
 			return err
@@ -216,7 +227,7 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 				width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, search, processing, file_key)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				org, st.Kind, st.Filename, st.OriginalFilename, st.MIMEType, st.Size, st.SHA256,
-				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, actor, now, now,
+				nullInt(int64(st.Width)), nullInt(int64(st.Height)), nullInt(st.DurationMS), alt, st.SourceURL, actor, created, created,
 				searchText(st.Filename, alt), processing, fileKey(secret, st.SHA256))
 			if err != nil {
 				return err
@@ -238,6 +249,30 @@ func (s *MediaService) insertMedia(ctx context.Context, org int64, actor, alt st
 		return releaseLease(ctx, tx, lease)
 	})
 	return out, err
+}
+
+// maxClockStepBack is how far the wall clock may have stepped back (an NTP
+// correction) for a new row still to be stamped with the organization's
+// latest created_at instead: rows then keep arriving in time order, and
+// searches keep walking postings (see migration 023). A longer step back is
+// a clock set wrong, and the row is stamped as the clock says.
+const maxClockStepBack = 60 * time.Second
+
+// arrivalTime is the created_at of a row org adds at now (milliseconds):
+// now, or the organization's latest created_at when now is at most
+// maxClockStepBack before it.
+func arrivalTime(ctx context.Context, tx *sql.Tx, org, now int64) (int64, error) {
+	var last int64
+	err := tx.QueryRowContext(ctx, `SELECT last_created FROM media_arrival WHERE org_id = ?`, org).Scan(&last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return now, nil
+	case err != nil:
+		return 0, err
+	case last > now && last-now <= maxClockStepBack.Milliseconds():
+		return last, nil
+	}
+	return now, nil
 }
 
 // queueRenditions decides an item's processing state: images whose bytes
@@ -336,6 +371,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if err != nil {
 			return nil, data.Total{}, err
 		}
+		sw.at, sw.argsAt = len(where), len(args)
 		where, args = append(where, sw.cond), append(args, sw.args...)
 		if sw.rare {
 			where[0] = "+m.org_id = ?" // fetch the candidates by id, not by walking the organization's index
@@ -383,19 +419,48 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
+	pageArgs := append(append(append([]any{}, args...), orderArgs...), limit, f.Offset)
+	var walk *pageWalk
+	var walkStmt, walkableStmt, walkCountStmt *sql.Stmt
+	if search != nil && !s.scanOnly {
+		walk = search.walkPage(org, f, where, args)
+	}
+	if walk != nil {
+		if walkStmt, err = s.db.readStmt(ctx, walk.sql); err != nil {
+			return nil, data.Total{}, err
+		}
+		if walkableStmt, err = s.db.readStmt(ctx, walkableSQL); err != nil {
+			return nil, data.Total{}, err
+		}
+		if walk.count != "" {
+			if walkCountStmt, err = s.db.readStmt(ctx, walk.count); err != nil {
+				return nil, data.Total{}, err
+			}
+		}
+	}
 	rendStmt, err := s.db.readStmt(ctx, renditionsOfSQL)
 	if err != nil {
 		return nil, data.Total{}, err
 	}
 	var out []*data.Media
 	var total int
-	var walkCut bool
+	var walkCut, pageEnds bool
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.StmtContext(ctx, countStmt).QueryRowContext(ctx, countArgs...).Scan(&total, &walkCut); err != nil {
-			return err
+		page, pargs, count, cargs := pageStmt, pageArgs, countStmt, countArgs
+		if walk != nil {
+			var inOrder, indexed bool
+			if err := tx.StmtContext(ctx, walkableStmt).QueryRowContext(ctx, org).Scan(&inOrder, &indexed); err != nil {
+				return err
+			}
+			if indexed && (inOrder || !walk.byCreated) {
+				page, pargs = walkStmt, append(append([]any{}, walk.args...), limit, f.Offset)
+				s.pagesWalked.Add(1)
+				if walkCountStmt != nil {
+					count, cargs = walkCountStmt, walk.countArgs
+				}
+			}
 		}
-		pageArgs := append(append(append([]any{}, args...), orderArgs...), limit, f.Offset)
-		rows, err := tx.StmtContext(ctx, pageStmt).QueryContext(ctx, pageArgs...)
+		rows, err := tx.StmtContext(ctx, page).QueryContext(ctx, pargs...)
 		if err != nil {
 			return err
 		}
@@ -412,10 +477,23 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// A page that is not full, and not past the end, ends the list: its
+		// end is the total, exactly, and nothing is counted (a capped count
+		// would say "more than" above MaxCountedTotal, so it still runs).
+		got := len(out)
+		pageEnds = got < limit && (got > 0 || f.Offset == 0) && (!counted || f.Offset+got <= data.MaxCountedTotal)
+		if !pageEnds {
+			if err := tx.StmtContext(ctx, count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
+				return err
+			}
+		}
 		return loadRenditionsWith(ctx, tx, rendStmt, out)
 	})
 	if err != nil {
 		return nil, data.Total{}, err
+	}
+	if pageEnds {
+		return out, data.Total{N: f.Offset + len(out), Exact: true}, nil
 	}
 	if counted && total > data.MaxCountedTotal {
 		return out, data.Total{N: data.MaxCountedTotal}, nil
