@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"gallerist/data"
@@ -260,5 +261,66 @@ func TestImportCSVAndFailures(t *testing.T) {
 	}
 	if _, err := runCLI(t, e.dir, "import", filepath.Join(dir, "side.jpg")); err == nil || !strings.Contains(err.Error(), "not a zip file") {
 		t.Errorf("a lone JPEG as the source: %v", err)
+	}
+}
+
+// Security review, import 2: a folder's links (to a file outside it, to
+// /etc, to a file inside it) and special files (a FIFO) are never followed
+// or read; the dry run and the import list each as skipped with the reason
+// a zip's get, and import only the real file. Hidden ones are left out as
+// any hidden file is; a link named as the folder itself is the folder.
+func TestImportFolderSkipsLinks(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "file.jpg")
+	for p, b := range map[string][]byte{filepath.Join(dir, "cup.jpg"): importJPEG(t, 1, 1), outside: importJPEG(t, 2, 2)} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "more"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"ext-cup.jpg": outside, "etcdir": "/etc", "more/link-cup-2.jpg": "../cup.jpg", ".hidden-cup.jpg": outside} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe-cup.jpg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(t.TempDir(), "photos")
+	if err := os.Symlink(dir, linked); err != nil {
+		t.Fatal(err)
+	}
+	const skipped = "Skipped 4 files:\n" +
+		"  etcdir: a link or special file, not a file\n" +
+		"  ext-cup.jpg: a link or special file, not a file\n" +
+		"  more/link-cup-2.jpg: a link or special file, not a file\n" +
+		"  pipe-cup.jpg: a link or special file, not a file\n"
+	check := func(t *testing.T, out, imported string) {
+		t.Helper()
+		if !strings.Contains(out, imported) || !strings.Contains(out, skipped) || strings.Contains(out, "hidden") || strings.Contains(out, "etcdir/") {
+			t.Fatalf("want %q and\n%s\nin:\n%s", imported, skipped, out)
+		}
+	}
+	e := newTestEnv(t)
+	before := e.snapshot(t)
+	for _, folder := range []string{dir, linked} {
+		out, err := runCLI(t, e.dir, "import", "--dry-run", "--create-products", folder)
+		if err != nil {
+			t.Fatalf("dry run of %s: %v\n%s", folder, err, out)
+		}
+		check(t, out, "Would import 1 file into galleries: 1 new, 0 already in the library.\nWould create 1 product: cup.\n")
+	}
+	if after := e.snapshot(t); after != before {
+		t.Fatalf("the dry run changed something:\n%s\nwas\n%s", after, before)
+	}
+	out, err := runCLI(t, e.dir, "import", "--create-products", dir)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	check(t, out, "Imported 1 file into galleries: 1 new, 0 already in the library.\nCreated 1 product: cup.\n")
+	if n, g := e.mediaCount(t), e.galleryNames(t, "cup"); n != 1 || !slices.Equal(g, []string{"cup.jpg"}) {
+		t.Fatalf("%d media items, cup's gallery %v; want only cup.jpg", n, g)
 	}
 }

@@ -394,3 +394,124 @@ func TestFocalStaleCropsGC(t *testing.T) {
 		e.decodeCrop(t, current)
 	})
 }
+
+// Security review, crops 1: uploads do not dedupe, so two items of one
+// store can hold the same bytes (one file key) with focal points of their
+// own; each item's listed crop URLs are served, cut around its own point,
+// also after a replace with bytes the store already has. A focal point no
+// live item with those bytes has is not found, nor is one only a trashed
+// item or another store's item with the same bytes has.
+func TestFocalCropsSharedBytes(t *testing.T) {
+	e := newTestEnv(t)
+	clock := e.useClock(time.Now().Add(-30 * 24 * time.Hour).UTC())
+	e.startRenderer(t)
+	tok := e.token(t, 0)
+	src := rendertest.Dot(1600, 600, 0.8, 0.3, 24, "png")
+	setFocal := func(t *testing.T, tok string, id float64, x, y string) map[string]any {
+		t.Helper()
+		r := e.sendJSON(t, "PATCH", fmt.Sprintf("/api/media/%d", int64(id)), tok, `{"focal_x": `+x+`, "focal_y": `+y+`}`)
+		if r.Status != 200 {
+			t.Fatalf("PATCH %v: %d %s", id, r.Status, r.Body)
+		}
+		return e.getJSON(t, fmt.Sprintf("/api/media/%d", int64(id)), tok).json(t)
+	}
+	// checkCrops fetches m's listed crops: each its size, the dot in the
+	// square one only when m's focal point is on it.
+	checkCrops := func(t *testing.T, m map[string]any, dotInSquare bool) {
+		t.Helper()
+		for _, tc := range []struct {
+			ratio, width string
+			w, h         int
+		}{{"1:1", "50", 50, 50}, {"1:1", "480", 480, 480}, {"16:9", "640", 640, 360}, {"4:5", "320", 320, 400}} {
+			u := cropURLOf(t, m, tc.ratio, tc.width)
+			img := e.decodeCrop(t, u)
+			if b := img.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
+				t.Fatalf("%s is %v, want %dx%d", u, b, tc.w, tc.h)
+			}
+			if tc.width == "480" {
+				if _, _, n := rendertest.FindDot(img); (n >= 100) != dotInSquare {
+					t.Fatalf("%s (focal %v, %v) holds %d red pixels", u, m["focal_x"], m["focal_y"], n)
+				}
+			}
+		}
+	}
+	a := e.waitProcessed(t, tok, e.uploadOK(t, tok, "a.png", src)["id"].(float64))
+	b := e.waitProcessed(t, tok, e.uploadOK(t, tok, "a-again.png", src)["id"].(float64))
+	a = setFocal(t, tok, a["id"].(float64), "0.8", "0.3")
+	b = setFocal(t, tok, b["id"].(float64), "0.3", "0.3")
+	keyOf := func(m map[string]any) string { return strings.Split(pathOf(cropURLOf(t, m, "1:1", "50")), "/")[2] }
+	key := keyOf(a)
+	if keyOf(b) != key {
+		t.Fatalf("same bytes, file keys %s and %s", key, keyOf(b))
+	}
+	get := func(key, name string) int { return e.do(t, "GET", "/files/"+key+"/"+name, "", nil, "").Status }
+
+	t.Run("OK", func(t *testing.T) {
+		checkCrops(t, a, true)
+		checkCrops(t, b, false)
+	})
+	t.Run("ErrNoItemHasIt", func(t *testing.T) {
+		for _, name := range []string{"480x480-500-500.jpg", "480x480-100-100.jpg", "480x480-300-800.jpg", "640x360-800-301.jpg"} {
+			if st := get(key, name); st != 404 {
+				t.Fatalf("%s, a focal point no item has: %d", name, st)
+			}
+		}
+	})
+	// Another store's item with the same bytes and a focal point of its
+	// own: its crops are served under its key only, and ours not under it.
+	t.Run("ErrOtherStore", func(t *testing.T) {
+		other, err := e.app.orgs.CreateOrg(context.Background(), "other", "Other store")
+		if err != nil {
+			t.Fatal(err)
+		}
+		otok := e.token(t, other.ID)
+		theirs := e.waitProcessed(t, otok, e.uploadOK(t, otok, "copy.png", src)["id"].(float64))
+		theirs = setFocal(t, otok, theirs["id"].(float64), "0.6", "0.6")
+		theirKey := keyOf(theirs)
+		if theirKey == key {
+			t.Fatalf("two stores share the file key %s", key)
+		}
+		e.decodeCrop(t, cropURLOf(t, theirs, "1:1", "480"))
+		if st := get(key, "480x480-600-600.jpg"); st != 404 {
+			t.Fatalf("their focal point under our key: %d", st)
+		}
+		if st := get(theirKey, "480x480-800-300.jpg"); st != 404 {
+			t.Fatalf("our focal point under their key: %d", st)
+		}
+	})
+	// Replaced with bytes the store already has, an item's crops are cut
+	// around its own focal point under the shared key.
+	t.Run("ReplaceWithSharedBytes", func(t *testing.T) {
+		c := e.waitProcessed(t, tok, e.uploadOK(t, tok, "c.png", rendertest.Dot(1200, 800, 0.5, 0.5, 10, "png"))["id"].(float64))
+		setFocal(t, tok, c["id"].(float64), "0.75", "0.35")
+		e.replaceOK(t, tok, idOf(c), "c-v2.png", src)
+		c = e.waitProcessed(t, tok, c["id"].(float64))
+		if keyOf(c) != key || !strings.HasSuffix(cropURLOf(t, c, "1:1", "480"), "/480x480-750-350.jpg") {
+			t.Fatalf("after replace: %s", cropURLOf(t, c, "1:1", "480"))
+		}
+		checkCrops(t, c, true)
+	})
+	// gc keeps the crops of every focal point an item with the bytes has,
+	// so none served goes.
+	t.Run("GCKeepsThem", func(t *testing.T) {
+		sha := a["sha256"].(string)
+		before := e.cropKeys(t, sha)
+		clock.Advance(10 * 24 * time.Hour)
+		rep, err := e.app.media.CollectGarbage(context.Background(), false, 7*24*time.Hour)
+		if err != nil || len(rep.Crops) != 0 || !slices.Equal(e.cropKeys(t, sha), before) || len(before) < 8 {
+			t.Fatalf("gc: %v, removed %v of %v", err, rep.Crops, before)
+		}
+		checkCrops(t, a, true)
+		checkCrops(t, b, false)
+	})
+	// A trashed item's focal point no longer counts; the other item's stays.
+	t.Run("ErrTrashed", func(t *testing.T) {
+		if r := e.do(t, "DELETE", fmt.Sprintf("/api/media/%d", idOf(b)), tok, nil, ""); r.Status != 204 {
+			t.Fatalf("trash: %d %s", r.Status, r.Body)
+		}
+		if st := get(key, "480x480-300-300.jpg"); st != 404 {
+			t.Fatalf("trashed item's crop: %d", st)
+		}
+		checkCrops(t, a, true)
+	})
+}

@@ -553,6 +553,10 @@ type MediaService interface {
 	// FindPublic finds the live item a public URL's file key names (any
 	// organization: public URLs need no login).
 	FindPublic(ctx context.Context, fileKey string) (*Media, error)
+	// FindPublicCrop finds the live item a public crop URL names: one with
+	// the file key whose focal point is the crop's (of several items with
+	// the same bytes, any of them).
+	FindPublicCrop(ctx context.Context, fileKey string, crop Crop) (*Media, error)
 	// OpenPublic is FindPublic, then opens its original bytes.
 	OpenPublic(ctx context.Context, fileKey string) (*Media, Blob, error)
 	// LegacyFileKey maps a wave-1 public URL's content hash to today's file

@@ -108,15 +108,16 @@ func (h *Handlers) handleFileRendition(c *fiber.Ctx) error {
 }
 
 // fileCrop serves /files/{key}/{w}x{h}-{fx}-{fy}.{ext}: a crop at one of
-// data.CropRatios and one of the widths the image has, around the item's
-// current focal point only (a crop for a point it no longer has is not
-// found), so a public URL can never make the server cut an arbitrary crop.
+// data.CropRatios and one of the widths the image has, around the current
+// focal point of a live item with those bytes only (a crop for a point no
+// such item has is not found), so a public URL can never make the server
+// cut an arbitrary crop.
 func (h *Handlers) fileCrop(c *fiber.Ctx, key, name, ext string) error {
 	crop, ok := data.ParseCropName(name)
 	if !ok || !fileKeyRE.MatchString(key) {
 		return data.NotFound("File")
 	}
-	m, err := h.Media.FindPublic(c.UserContext(), key)
+	m, err := h.Media.FindPublicCrop(c.UserContext(), key, crop)
 	if err != nil {
 		return err
 	}

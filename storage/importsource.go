@@ -46,12 +46,22 @@ func hiddenPath(p string) bool {
 }
 
 type dirSource struct {
-	root  string
-	files []ImportEntry
+	root    string
+	files   []ImportEntry
+	skipped []data.ImportIssue
 }
 
-// OpenImportDir lists a folder to import (links are not followed).
+// OpenImportDir lists a folder to import. Links in it (to files or
+// folders, inside it or not) and special files are never followed or
+// read: they are skipped with the reason, as a zip's are. root itself may
+// be a link to the folder (the person named it).
 func OpenImportDir(root string) (ImportSource, error) {
+	name := root
+	if st, err := os.Lstat(root); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		if root, err = filepath.EvalSymlinks(root); err != nil {
+			return nil, err
+		}
+	}
 	d := &dirSource{root: root}
 	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -65,11 +75,15 @@ func OpenImportDir(root string) (ImportSource, error) {
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() {
-			return nil // folders, and links that could point anywhere
+		if e.IsDir() {
+			return nil
 		}
-		if len(d.files) == data.MaxImportFiles {
-			return fmt.Errorf("%s holds more than %d files; import it in parts", root, data.MaxImportFiles)
+		if len(d.files)+len(d.skipped) == data.MaxImportFiles { // a zip's limit counts its links too
+			return fmt.Errorf("%s holds more than %d files; import it in parts", name, data.MaxImportFiles)
+		}
+		if !e.Type().IsRegular() { // a link could point anywhere; a FIFO would block the read
+			d.skipped = append(d.skipped, data.ImportIssue{Path: rel, Reason: linkOrSpecial})
+			return nil
 		}
 		info, err := e.Info()
 		if err != nil {
@@ -82,9 +96,12 @@ func OpenImportDir(root string) (ImportSource, error) {
 }
 
 func (d *dirSource) Files() []ImportEntry        { return d.files }
-func (d *dirSource) Skipped() []data.ImportIssue { return nil }
+func (d *dirSource) Skipped() []data.ImportIssue { return d.skipped }
+
+// Open opens a listed file within the folder only: a file swapped for a
+// link to elsewhere after the listing is refused.
 func (d *dirSource) Open(p string) (io.ReadCloser, error) {
-	return os.Open(filepath.Join(d.root, filepath.FromSlash(p)))
+	return os.OpenInRoot(d.root, filepath.FromSlash(p))
 }
 func (d *dirSource) Close() error { return nil }
 
@@ -97,6 +114,9 @@ type zipSource struct {
 	skipped []data.ImportIssue
 	byKey   map[string]*zip.File
 }
+
+// linkOrSpecial is why a folder's or a zip's link or special file is skipped.
+const linkOrSpecial = "a link or special file, not a file"
 
 var drivePathRE = regexp.MustCompile(`^[A-Za-z]:`)
 
@@ -160,7 +180,7 @@ func OpenImportZip(name, display string, maxBytes, maxEntry int64) (src ImportSo
 		case e.FileInfo().IsDir() || p == "." || hiddenPath(p):
 			continue
 		case !e.Mode().IsRegular():
-			z.skipped = append(z.skipped, data.ImportIssue{Path: p, Reason: "a link or special file, not a file"})
+			z.skipped = append(z.skipped, data.ImportIssue{Path: p, Reason: linkOrSpecial})
 			continue
 		case strings.EqualFold(path.Ext(p), ".zip"):
 			z.skipped = append(z.skipped, data.ImportIssue{Path: p, Reason: "a zip inside the zip is not opened; unpack it first"})

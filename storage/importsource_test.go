@@ -93,3 +93,38 @@ func zipOfFiles(files map[string]string) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+// A folder's file swapped for a link to a file outside it after the
+// listing (between the dry run's plan and the read) is not read; one
+// still a file inside is.
+func TestImportDirOpenStaysInside(t *testing.T) {
+	dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "secret.jpg")
+	for _, p := range []string{filepath.Join(dir, "cup.jpg"), filepath.Join(dir, "mug.jpg"), outside} {
+		if err := os.WriteFile(p, []byte(filepath.Base(p)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := OpenImportDir(dir)
+	if err != nil || len(src.Files()) != 2 || len(src.Skipped()) != 0 {
+		t.Fatalf("listing: %v %v %v", src.Files(), src.Skipped(), err)
+	}
+	if err := os.Remove(filepath.Join(dir, "cup.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "cup.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := src.Open("cup.jpg"); err == nil {
+		b, _ := io.ReadAll(f)
+		f.Close()
+		t.Fatalf("read %q through a link out of the folder", b)
+	}
+	f, err := src.Open("mug.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, _ := io.ReadAll(f); string(b) != "mug.jpg" {
+		t.Fatalf("mug.jpg read %q", b)
+	}
+}

@@ -1373,6 +1373,28 @@ func (s *MediaService) FindPublic(ctx context.Context, key string) (*data.Media,
 	return m, err
 }
 
+// FindPublicCrop finds the oldest live item whose file key is key and
+// whose focal point is crop's (in thousandths, centred when unset, as
+// data.CropOf spells it): items with the same bytes share a key and may
+// each have a point of their own, and every one of them has its crops.
+// The key is one organization's (an HMAC under its secret), so another's
+// items never match. It uses the index on file_key; gc keeps the crops of
+// every point an item with the bytes has (see staleCropSQL).
+func (s *MediaService) FindPublicCrop(ctx context.Context, key string, crop data.Crop) (*data.Media, error) {
+	var m *data.Media
+	err := s.db.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media m WHERE m.file_key = ? AND m.deleted_at IS NULL
+			AND COALESCE(CAST(round(m.focal_x * 1000) AS INTEGER), 500) = ? AND COALESCE(CAST(round(m.focal_y * 1000) AS INTEGER), 500) = ?
+			ORDER BY m.id LIMIT 1`, key, crop.FX, crop.FY))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.NotFound("File")
+		}
+		return err
+	})
+	return m, err
+}
+
 // OpenPublic opens the original a public URL names.
 func (s *MediaService) OpenPublic(ctx context.Context, key string) (*data.Media, data.Blob, error) {
 	m, err := s.FindPublic(ctx, key)
