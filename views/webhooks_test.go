@@ -27,3 +27,12 @@ func TestDeliveryNextOnlyOnLatestAttempt(t *testing.T) {
 		t.Errorf("another event's attempt says %q", got)
 	}
 }
+
+// Every event type has words for the merchant, not only its code.
+func TestEventTypeLabels(t *testing.T) {
+	for _, typ := range data.EventTypes {
+		if l := eventTypeLabel(typ); l == typ || l == "" {
+			t.Errorf("%s has no label", typ)
+		}
+	}
+}
