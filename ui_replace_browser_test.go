@@ -77,6 +77,10 @@ func TestBrowserReplaceAndRestore(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("#media-panel").contains(document.activeElement)`) {
 		t.Error("focus left the panel after the replace")
 	}
+	// The facts say when the current file came, not only the first upload.
+	if txt := evalJS[string](t, b, `(document.querySelector("#media-panel [data-file-replaced]") || {textContent: ""}).textContent`); !strings.Contains(txt, testOwnerEmail) {
+		t.Errorf("the panel's File replaced fact: %q", txt)
+	}
 	b.waitJS(t, "one version", `document.querySelectorAll("[data-versions] [data-version-id]").length === 1 &&
 		document.querySelector("[data-versions]").textContent.includes("mug-1.png")`)
 	b.axe(t, "the detail panel with a version")
