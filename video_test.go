@@ -145,6 +145,18 @@ func TestVideoPosterFromFFmpeg(t *testing.T) {
 			if r.Status != 200 || !strings.Contains(string(r.Body), `"poster":{"source":"frame"`) {
 				t.Fatalf("fields=poster: %d %s", r.Status, r.Body)
 			}
+			// The stable link with a width leads to the poster of that width
+			// (the security review found a 404), the plain one to the video.
+			stable := pathOf(e.getJSON(t, fmt.Sprintf("/api/media/%d", idOf(m)), tok).json(t)["stable_url"].(string))
+			for q, want := range map[string]string{"?w=240": pathOf(rends["240"].(string)), "": pathOf(m["url"].(string))} {
+				r := e.do(t, "GET", stable+q, "", nil, "")
+				if r.Status != 302 || pathOf(r.Header.Get("Location")) != want {
+					t.Errorf("stable link%s: %d to %q, want %q", q, r.Status, r.Header.Get("Location"), want)
+				}
+			}
+			if r := e.do(t, "GET", stable+"?w=241", "", nil, ""); r.Status != 404 {
+				t.Errorf("stable link ?w=241: %d", r.Status)
+			}
 		})
 	}
 

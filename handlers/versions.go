@@ -237,14 +237,27 @@ func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
 	}
 	target := FileURL(m)
 	if w := c.Query("w"); w != "" {
+		// An image's rendition of that width; a video's or document's is
+		// its poster's (chosen or made), while it has one.
+		pic := m
+		if m.Kind != data.KindImage && m.Poster != nil && m.Poster.Item != nil {
+			pic = m.Poster.Item
+		}
 		slot, err := strconv.Atoi(w)
-		if err != nil || !data.IsRenditionWidth(slot) || m.Kind != data.KindImage || m.Processing == data.ProcessingFailed {
+		if err != nil || !data.IsRenditionWidth(slot) || pic.Kind != data.KindImage || pic.Processing == data.ProcessingFailed {
 			return data.NotFound("File")
 		}
-		for _, r := range m.Renditions {
-			if r.Slot == slot && r.Ext != "webp" {
-				target = RenditionURL(m, r)
+		made := pic != m && m.Poster.MediaID == 0 // a still made from the file: renditions only
+		if !made {
+			target = FileURL(pic) // while the width is being made
+		}
+		for _, r := range pic.Renditions {
+			if r.Ext != "webp" && (r.Slot == slot || (made && r.Slot < slot)) {
+				target = RenditionURL(pic, r) // for a made still, the largest up to the width
 			}
+		}
+		if made && target == FileURL(m) {
+			return data.NotFound("File")
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")

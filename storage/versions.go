@@ -364,8 +364,10 @@ func (s *MediaService) FindStable(ctx context.Context, id int64, key string) (*d
 		if err != nil {
 			return err
 		}
-		m, err = findMediaByID(ctx, tx, org, id)
-		return err
+		if m, err = findMediaByID(ctx, tx, org, id); err != nil {
+			return err
+		}
+		return loadPosters(ctx, tx, []*data.Media{m})
 	})
 	return m, err
 }
