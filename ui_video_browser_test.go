@@ -31,6 +31,12 @@ func TestBrowserGalleryVideoPoster(t *testing.T) {
 	b.waitJS(t, "the video's poster in the library", `(() => { const i = document.querySelector("`+card+` img[data-poster]");
 		return i && i.complete && i.naturalWidth > 0 })()`)
 
+	// The products list counts it as a video too, as the product page does.
+	b.click(t, `aside nav a[href="/products"]`)
+	b.waitJS(t, "the product list", `location.pathname === "/products" && document.querySelector("#product-list") !== null`)
+	if txt := evalJS[string](t, b, `document.querySelector("#product-list").innerText`); !strings.Contains(txt, "2 images, 1 video") {
+		t.Errorf("the products list says %q, want 2 images, 1 video", txt)
+	}
 	b.openGalleryFromProducts(t, p, 3)
 	tile := tileSel(2)
 	// The header counts the video as a video, and so does the script that

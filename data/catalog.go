@@ -46,7 +46,8 @@ type Product struct {
 	UpdatedAt      time.Time
 
 	// Filled by FindProducts and FindProductByID:
-	ImageCount   int    // images in the gallery
+	ImageCount   int    // images in the gallery (videos included)
+	VideoCount   int    // of those, videos
 	AltCount     int    // gallery images whose media item has alt text (coverage = AltCount/ImageCount)
 	VariantCount int    // variants of the product
 	Featured     *Media // the media item at position 1, nil for an empty gallery

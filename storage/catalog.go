@@ -31,6 +31,7 @@ var _ data.CatalogService = (*CatalogService)(nil)
 const productColumns = `p.id, p.org_id, p.title, p.handle, p.status, p.gallery_version, p.created_at, p.updated_at,
 	(SELECT COUNT(*) FROM gallery_images g WHERE g.product_id = p.id),
 	(SELECT COUNT(*) FROM gallery_images g JOIN media m ON m.id = g.media_id WHERE g.product_id = p.id AND m.alt != ''),
+	(SELECT COUNT(*) FROM gallery_images g JOIN media m ON m.id = g.media_id WHERE g.product_id = p.id AND m.kind = 'video'),
 	(SELECT COUNT(*) FROM variants v WHERE v.product_id = p.id),
 	(SELECT g.media_id FROM gallery_images g WHERE g.product_id = p.id ORDER BY g.position LIMIT 1)`
 
@@ -40,7 +41,7 @@ func scanProduct(row scanner) (*data.Product, int64, error) {
 	var created, updated int64
 	var featured sql.NullInt64
 	if err := row.Scan(&p.ID, &p.OrgID, &p.Title, &p.Handle, &status, &p.GalleryVersion, &created, &updated,
-		&p.ImageCount, &p.AltCount, &p.VariantCount, &featured); err != nil {
+		&p.ImageCount, &p.AltCount, &p.VideoCount, &p.VariantCount, &featured); err != nil {
 		return nil, 0, err
 	}
 	p.Status = data.ProductStatus(status)
