@@ -255,6 +255,28 @@ func (e *testEnv) trash(t testing.TB, ctx context.Context, id int64, force bool)
 	}
 }
 
+// ids runs a query of one integer column on the read pool.
+func (e *testEnv) ids(t testing.TB, query string, args ...any) []int64 {
+	t.Helper()
+	rows, err := e.db.read.Query(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 // count runs a COUNT query.
 func (e *testEnv) count(t testing.TB, query string, args ...any) int {
 	t.Helper()

@@ -90,21 +90,8 @@ func (e *testEnv) scanIDs(t *testing.T, org int64, term string, deleted string) 
 	if deleted == data.DeletedOnly {
 		cond = "deleted_at IS NOT NULL"
 	}
-	rows, err := e.db.read.Query(`SELECT id FROM media WHERE org_id = ? AND `+cond+` AND search LIKE ? ESCAPE '\' ORDER BY id`,
+	return e.ids(t, `SELECT id FROM media WHERE org_id = ? AND `+cond+` AND search LIKE ? ESCAPE '\' ORDER BY id`,
 		org, "%"+escapeLike(strings.ToLower(term))+"%")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
 }
 
 func (e *testEnv) searchIDs(t *testing.T, term string, deleted string) ([]int64, data.Total) {

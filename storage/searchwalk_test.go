@@ -138,20 +138,7 @@ func (e *testEnv) scanOrder(t *testing.T, term string, f data.MediaFilter) []int
 	}
 	order := map[string]string{"": "created_at DESC, id DESC", "-created_at": "created_at DESC, id DESC",
 		"created_at": "created_at, id", "id": "id", "-id": "id DESC"}[f.Sort]
-	rows, err := e.db.read.Query(`SELECT id FROM media WHERE org_id = ? AND search LIKE ? ESCAPE '\' AND `+cond+` ORDER BY `+order, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
+	return e.ids(t, `SELECT id FROM media WHERE org_id = ? AND search LIKE ? ESCAPE '\' AND `+cond+` ORDER BY `+order, args...)
 }
 
 // checkWalk compares, for every term, pages of several filters from e.media
