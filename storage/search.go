@@ -443,8 +443,16 @@ func (s *MediaService) PendingIndex(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// recomputeArrivalSQL fills media_arrival from the rows there are, as
+// migration 023's backfill does.
+const recomputeArrivalSQL = `INSERT INTO media_arrival (org_id, last_id, last_created, in_order)
+	SELECT org_id, MAX(id), MAX(created_at), MIN(prev IS NULL OR created_at >= prev)
+	FROM (SELECT org_id, id, created_at, LAG(created_at) OVER (PARTITION BY org_id ORDER BY id) AS prev FROM media)
+	GROUP BY org_id`
+
 // Reindex rebuilds the search index from the media rows: it forgets every
-// posting, marks every row pending and indexes them (see IndexPending).
+// posting, marks every row pending and indexes them (see IndexPending); it
+// also finds again whether each organization's rows are in time order.
 func (s *MediaService) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
 	var total int
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
@@ -458,6 +466,14 @@ func (s *MediaService) Reindex(ctx context.Context, progress func(done, total in
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id) SELECT id FROM media`); err != nil {
 			return err
+		}
+		// Whether each organization's rows are in time order, found again
+		// from the rows (as migration 023 did): a store whose out-of-order
+		// rows are gone, or were put right, walks postings again.
+		for _, q := range []string{`DELETE FROM media_arrival`, recomputeArrivalSQL} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
 		}
 		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM media_search_dirty`).Scan(&total)
 	})

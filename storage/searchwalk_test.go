@@ -435,3 +435,39 @@ func TestArrivalTimeClamp(t *testing.T) {
 		t.Error("another organization's upload put this one's rows out of order")
 	}
 }
+
+// Reindex finds in_order again from the rows: a row whose created_at was
+// changed (clearing it for good) but is still in order walks again after
+// `gallerist reindex`, and a row really out of order keeps it cleared.
+func TestReindexFindsArrivalOrderAgain(t *testing.T) {
+	e := newTestEnv(t)
+	for _, n := range []string{"a.jpg", "b.jpg", "c.jpg"} {
+		e.createMedia(t, e.ctx, n, jpegA)
+	}
+	inOrder := func(t *testing.T) int {
+		t.Helper()
+		return e.count(t, `SELECT in_order FROM media_arrival WHERE org_id = ?`, e.org.ID)
+	}
+	last := e.ids(t, `SELECT MAX(id) FROM media`)[0]
+	if err := e.db.ExecForTest(`UPDATE media SET created_at = created_at + 1 WHERE id = ?`, last); err != nil {
+		t.Fatal(err)
+	}
+	if inOrder(t) != 0 {
+		t.Fatal("a change of created_at left in_order set")
+	}
+	if _, err := e.media.Reindex(e.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if inOrder(t) != 1 {
+		t.Fatal("reindex did not find the rows in order again")
+	}
+	if err := e.db.ExecForTest(`UPDATE media SET created_at = 0 WHERE id = ?`, last); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.media.Reindex(e.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if inOrder(t) != 0 {
+		t.Fatal("reindex set in_order for rows out of order")
+	}
+}
