@@ -553,7 +553,7 @@ func ProductFields(f *ProductForm, autofocus bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</div><div class=\"grid gap-4 sm:grid-cols-2\"><div><label for=\"handle\" class=\"label\">Handle</label> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</div><div class=\"grid gap-4 sm:grid-cols-3\"><div class=\"sm:col-span-2\"><label for=\"handle\" class=\"label\">Handle</label> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
