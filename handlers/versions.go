@@ -247,16 +247,20 @@ func (h *Handlers) handleStableURL(c *fiber.Ctx) error {
 		if err != nil || !data.IsRenditionWidth(slot) || pic.Kind != data.KindImage || pic.Processing == data.ProcessingFailed {
 			return data.NotFound("File")
 		}
-		made := pic != m && m.Poster.MediaID == 0 // a still made from the file: renditions only
+		// A still made from the file has renditions only (the largest up to
+		// the width is served); an image has its original while the width
+		// is being made.
+		made := pic != m && m.Poster.MediaID == 0
+		target = ""
 		if !made {
-			target = FileURL(pic) // while the width is being made
+			target = FileURL(pic)
 		}
 		for _, r := range pic.Renditions {
 			if r.Ext != "webp" && (r.Slot == slot || (made && r.Slot < slot)) {
-				target = RenditionURL(pic, r) // for a made still, the largest up to the width
+				target = RenditionURL(pic, r)
 			}
 		}
-		if made && target == FileURL(m) {
+		if target == "" {
 			return data.NotFound("File")
 		}
 	}
