@@ -199,8 +199,11 @@ type GalleryFilter struct {
 type Gallery struct {
 	ProductID int64
 	Version   int64
-	Total     int // images matching the filter before pagination
-	Images    []*GalleryImage
+	// Rev is bumped with any change to what the gallery's list shows
+	// (its rows, their variants, their media items and posters).
+	Rev    int64
+	Total  int // images matching the filter before pagination
+	Images []*GalleryImage
 }
 
 // GalleryAttach adds existing media items to a gallery, all or nothing.
@@ -283,6 +286,9 @@ type CatalogService interface {
 	// FindGallery returns a product's gallery images (with their media items)
 	// in position order, and the gallery version.
 	FindGallery(ctx context.Context, productID int64, f GalleryFilter) (*Gallery, error)
+	// GalleryRev is Gallery.Rev, read alone: whether an answer kept for a
+	// revision is still the gallery's.
+	GalleryRev(ctx context.Context, productID int64) (int64, error)
 	FindGalleryImage(ctx context.Context, productID, imageID int64) (*GalleryImage, error)
 	// AttachMedia adds live images of the library to a gallery: ECConflict if
 	// one is there already, ECGalleryFull past the limit, ECInvalidField for

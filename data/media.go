@@ -501,6 +501,10 @@ type MediaService interface {
 	// FindMedia lists media matching f, with the total before pagination
 	// (counted up to MaxCountedTotal where the counters cannot answer).
 	FindMedia(ctx context.Context, f MediaFilter) ([]*Media, Total, error)
+	// FindMediaRevs is FindMedia for a caller keeping items by revision:
+	// the page's ids and revisions, with Media read only for the items
+	// have(id, rev) is false for.
+	FindMediaRevs(ctx context.Context, f MediaFilter, have func(id, rev int64) bool) ([]MediaRev, Total, error)
 	UpdateMedia(ctx context.Context, id int64, upd MediaUpdate) (*Media, error)
 	// TrashMedia moves an item to the trash; force detaches it everywhere first.
 	TrashMedia(ctx context.Context, id int64, force bool) error
@@ -570,6 +574,14 @@ type MediaService interface {
 // term), so a list says "more than MaxCountedTotal" instead. The whole
 // library and each kind are always counted exactly (by counters).
 const MaxCountedTotal = 1000
+
+// MediaRev is an item of a page listed by revision: its id, its revision
+// (bumped with any change to what the API shows of it), and the item when
+// the lister read it whole.
+type MediaRev struct {
+	ID, Rev int64
+	Media   *Media
+}
 
 // Total is how many items a list's filter matches, before pagination.
 type Total struct {

@@ -115,6 +115,19 @@ func rebuildTable(ctx context.Context, tx *sql.Tx, table, newDef string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Triggers of other tables that write to this one (migration 024's)
+	// would stop the rename, which checks every trigger while the table is
+	// gone: they go first and come back with the table's own.
+	others, err := triggersNaming(ctx, tx, table)
+	if err != nil {
+		return err
+	}
+	for name, q := range others {
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER "`+name+`"`); err != nil {
+			return err
+		}
+		extras = append(extras, q)
+	}
 	for _, q := range []string{newDef, `INSERT INTO ` + tmp + ` SELECT * FROM ` + table, `DROP TABLE ` + table, `ALTER TABLE ` + tmp + ` RENAME TO ` + table} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%.60s: %w", q, err)
@@ -126,4 +139,26 @@ func rebuildTable(ctx context.Context, tx *sql.Tx, table, newDef string) error {
 		}
 	}
 	return nil
+}
+
+// triggersNaming are the triggers on other tables than table whose SQL
+// names it, by name.
+func triggersNaming(ctx context.Context, tx *sql.Tx, table string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name != ? AND sql IS NOT NULL`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(table) + `\b`)
+	out := map[string]string{}
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			return nil, err
+		}
+		if names.MatchString(q) {
+			out[name] = q
+		}
+	}
+	return out, rows.Err()
 }

@@ -162,6 +162,9 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 		if g.Version, g.Total, err = galleryState(ctx, tx, org, productID); err != nil {
 			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT gallery_rev FROM products WHERE id = ?`, productID).Scan(&g.Rev); err != nil {
+			return err
+		}
 		if len(where) > 1 {
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM gallery_images g JOIN media m ON m.id = g.media_id WHERE `+
 				strings.Join(where, " AND "), args...).Scan(&g.Total); err != nil {
@@ -178,6 +181,25 @@ func (s *CatalogService) FindGallery(ctx context.Context, productID int64, f dat
 		gi.GalleryVersion = g.Version
 	}
 	return g, nil
+}
+
+// GalleryRev is the revision of a product's gallery (products.gallery_rev,
+// migration 024): bumped with any change to what its list shows.
+func (s *CatalogService) GalleryRev(ctx context.Context, productID int64) (int64, error) {
+	org, err := orgID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	stmt, err := s.db.readStmt(ctx, `SELECT gallery_rev FROM products WHERE id = ? AND org_id = ?`)
+	if err != nil {
+		return 0, err
+	}
+	var rev int64
+	err = stmt.QueryRowContext(ctx, productID, org).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, data.NotFound("Product")
+	}
+	return rev, err
 }
 
 // AttachMedia adds live images of the library to a product's gallery at

@@ -338,6 +338,26 @@ func (s *MediaService) FindMediaByID(ctx context.Context, id int64) (*data.Media
 
 // FindMedia lists media matching f, with the total count before pagination.
 func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*data.Media, data.Total, error) {
+	page, total, err := s.findMedia(ctx, f, nil)
+	out := make([]*data.Media, len(page))
+	for i, r := range page {
+		out[i] = r.Media
+	}
+	return out, total, err
+}
+
+// FindMediaRevs is FindMedia for a caller that keeps items by revision
+// (media.rev, migration 024): the page is read as ids and revisions, and
+// only the items have says the caller lacks at their revision are read
+// whole, in the same transaction; the others are given without Media.
+func (s *MediaService) FindMediaRevs(ctx context.Context, f data.MediaFilter, have func(id, rev int64) bool) ([]data.MediaRev, data.Total, error) {
+	return s.findMedia(ctx, f, have)
+}
+
+// mediaRevColumns are what FindMediaRevs reads of the items it reads whole.
+const mediaRevColumns = mediaColumns + `, ` + usageCountSQL + `, m.rev`
+
+func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have func(id, rev int64) bool) ([]data.MediaRev, data.Total, error) {
 	org, err := orgID(ctx)
 	if err != nil {
 		return nil, data.Total{}, err
@@ -414,7 +434,11 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
-	pageStmt, err := s.db.readStmt(ctx, `SELECT `+mediaColumns+`, `+usageCountSQL+` FROM media m WHERE `+w+
+	cols := mediaColumns + `, ` + usageCountSQL
+	if have != nil {
+		cols = `m.id, m.rev`
+	}
+	pageStmt, err := s.db.readStmt(ctx, `SELECT `+cols+` FROM media m WHERE `+w+
 		` ORDER BY `+order+` LIMIT ? OFFSET ?`)
 	if err != nil {
 		return nil, data.Total{}, err
@@ -423,7 +447,7 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	var walk *pageWalk
 	var walkStmt, walkableStmt, walkCountStmt *sql.Stmt
 	if search != nil && !s.scanOnly {
-		walk = search.walkPage(org, f, where, args)
+		walk = search.walkPage(org, f, cols, where, args)
 	}
 	if walk != nil {
 		if walkStmt, err = s.db.readStmt(ctx, walk.sql); err != nil {
@@ -442,7 +466,13 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 	if err != nil {
 		return nil, data.Total{}, err
 	}
-	var out []*data.Media
+	var wholeStmt *sql.Stmt
+	if have != nil {
+		if wholeStmt, err = s.db.readStmt(ctx, `SELECT `+mediaRevColumns+` FROM media m WHERE m.org_id = ? AND m.id IN (SELECT value FROM json_each(?))`); err != nil {
+			return nil, data.Total{}, err
+		}
+	}
+	var out []data.MediaRev
 	var total int
 	var walkCut, pageEnds bool
 	err = s.db.view(ctx, func(tx *sql.Tx) error {
@@ -466,17 +496,26 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		}
 		defer rows.Close()
 		for rows.Next() {
+			if have != nil {
+				var r data.MediaRev
+				if err := rows.Scan(&r.ID, &r.Rev); err != nil {
+					return err
+				}
+				out = append(out, r)
+				continue
+			}
 			var uc int
 			m, err := scanMedia(rows, &uc)
 			if err != nil {
 				return err
 			}
 			m.UsageCount = uc
-			out = append(out, m)
+			out = append(out, data.MediaRev{ID: m.ID, Media: m})
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		rows.Close()
 		// A page that is not full, and not past the end, ends the list: its
 		// end is the total, exactly, and nothing is counted (a capped count
 		// would say "more than" above MaxCountedTotal, so it still runs).
@@ -487,7 +526,14 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 				return err
 			}
 		}
-		return loadRenditionsWith(ctx, tx, rendStmt, out)
+		if have != nil {
+			return readMissing(ctx, tx, wholeStmt, rendStmt, org, out, have)
+		}
+		items := make([]*data.Media, len(out))
+		for i, r := range out {
+			items[i] = r.Media
+		}
+		return loadRenditionsWith(ctx, tx, rendStmt, items)
 	})
 	if err != nil {
 		return nil, data.Total{}, err
@@ -502,6 +548,47 @@ func (s *MediaService) FindMedia(ctx context.Context, f data.MediaFilter) ([]*da
 		return out, walkedTotal(total, f.Offset, limit, len(out)), nil
 	}
 	return out, data.Total{N: total, Exact: true}, nil
+}
+
+// readMissing reads whole, through whole (a statement of mediaRevColumns by
+// a JSON list of ids), the items of page have says the caller lacks.
+func readMissing(ctx context.Context, tx *sql.Tx, whole, rend *sql.Stmt, org int64, page []data.MediaRev, have func(id, rev int64) bool) error {
+	var ids []int64
+	at := map[int64]int{}
+	for i, r := range page {
+		if !have(r.ID, r.Rev) {
+			ids, at[r.ID] = append(ids, r.ID), i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.StmtContext(ctx, whole).QueryContext(ctx, org, string(list))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	items := make([]*data.Media, 0, len(ids))
+	for rows.Next() {
+		var uc int
+		var rev int64
+		m, err := scanMedia(rows, &uc, &rev)
+		if err != nil {
+			return err
+		}
+		m.UsageCount = uc
+		page[at[m.ID]].Media = m
+		items = append(items, m)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return loadRenditionsWith(ctx, tx, rend, items)
 }
 
 // walkedTotal is the total of a common term whose count stopped walking

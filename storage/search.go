@@ -268,9 +268,9 @@ type pageWalk struct {
 	countArgs []any
 }
 
-// walkPage is the walk of f's page (nil when f's page cannot be walked):
-// where and args are FindMedia's conditions on media m, with sw's among them.
-func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, where []string, args []any) *pageWalk {
+// walkPage is the walk of f's page (nil when f's page cannot be walked),
+// reading cols of media m: where and args are FindMedia's conditions on media m, with sw's among them.
+func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, cols string, where []string, args []any) *pageWalk {
 	if len(sw.byRarity) == 0 || f.ProductID != 0 || f.ID != 0 || f.SHA256 != "" {
 		return nil
 	}
@@ -303,7 +303,7 @@ func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, where []string, a
 	w[sw.at] = sw.textCond
 	wargs := append(append(slices.Clone(args[:sw.argsAt]), sw.textArgs...), args[sw.argsAt+len(sw.args):]...)
 	walk.args = append(walk.args, wargs...)
-	walk.sql = `SELECT ` + mediaColumns + `, ` + usageCountSQL + ` FROM media_grams p CROSS JOIN media m ON m.id = p.media_id
+	walk.sql = `SELECT ` + cols + ` FROM media_grams p CROSS JOIN media m ON m.id = p.media_id
 		WHERE ` + strings.Join(append(head, w...), " AND ") + ` ORDER BY p.media_id ` + sqlDir(desc) + ` LIMIT ? OFFSET ?`
 	// A rare list longer than the count's walk (counts that are off, or
 	// rareLimit above maxCountWalk) is counted as the scan counts it, to
