@@ -55,6 +55,9 @@ type Handlers struct {
 	Deps
 	answers   answerCache
 	noAnswers atomic.Bool
+	items     revCache[int64]      // media items' list JSON by media.rev
+	galleries revCache[galleryKey] // gallery answers by products.gallery_rev
+	noRevs    atomic.Bool
 }
 
 // now reads the clock.
@@ -66,7 +69,11 @@ func (h *Handlers) now() time.Time {
 }
 
 // New returns the handlers.
-func New(d Deps) *Handlers { return &Handlers{Deps: d} }
+func New(d Deps) *Handlers {
+	h := &Handlers{Deps: d}
+	h.items.max, h.galleries.max = itemCacheBytes, galleryCacheBytes
+	return h
+}
 
 // handlePing is the trivial JSON endpoint benchmarks compare against.
 func (h *Handlers) handlePing(c *fiber.Ctx) error {

@@ -122,6 +122,15 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	p, _ := web.PrincipalOf(c)
+	key := galleryKey{org: p.OrgID, product: pid, query: string(c.Request().URI().QueryString())}
+	if !h.noRevs.Load() {
+		if sent, err := h.keptGallery(c, key); sent || err != nil {
+			if err != nil {
+				return err
+			}
+			return revalidate(c)
+		}
+	}
 	err = h.cachedJSON(c, p.OrgID, func() (any, error) {
 		g, err := h.Catalog.FindGallery(c.UserContext(), pid, f)
 		if err != nil {
@@ -130,13 +139,25 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 		// The whole gallery's tag when this is the whole gallery; a page's
 		// names its images. The images' JSON is built once, for the tag and
 		// the answer.
-		items := h.galleryImagesJSON(h.baseURL(c), g.Images)
+		base := h.baseURL(c)
+		items := h.galleryImagesJSON(base, g.Images)
 		d, err := hashJSON(items)
 		if err != nil {
 			return nil, err
 		}
-		c.Set(fiber.HeaderETag, galleryTag(pid, g.Version, d))
-		return listOf(items, g.Total, f.Limit, f.Offset, lq.Fields, func(gi GalleryImageJSON) any { return gi })
+		tag := galleryTag(pid, g.Version, d)
+		c.Set(fiber.HeaderETag, tag)
+		l, err := listOf(items, g.Total, f.Limit, f.Offset, lq.Fields, func(gi GalleryImageJSON) any { return gi })
+		if err != nil || h.noRevs.Load() {
+			return l, err
+		}
+		// Kept for the revision read with the rows, so never older than it.
+		body, err := json.Marshal(l)
+		if err != nil {
+			return nil, err
+		}
+		h.galleries.put(key, revEntry{rev: g.Rev, base: base, body: body, etag: tag})
+		return rawJSON(body), nil
 	})
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, build func() (any, erro
 		if err != nil {
 			return err
 		}
-		return c.JSON(v)
+		return sendJSON(c, v)
 	}
 	version, err := h.Media.Version(c.UserContext())
 	if err != nil {
@@ -77,9 +77,19 @@ func (h *Handlers) cachedJSON(c *fiber.Ctx, orgID int64, build func() (any, erro
 	if err != nil {
 		return err
 	}
-	if err := c.JSON(v); err != nil {
+	if err := sendJSON(c, v); err != nil {
 		return err
 	}
 	h.answers.put(version, key, answer{body: append([]byte(nil), c.Response().Body()...), etag: strings.Clone(c.GetRespHeader(fiber.HeaderETag))}) // Fiber's strings point into reused buffers
 	return nil
+}
+
+// sendJSON answers v as JSON: encoded by c.JSON, or as it is when it is
+// rawJSON already.
+func sendJSON(c *fiber.Ctx, v any) error {
+	if r, ok := v.(rawJSON); ok {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(r)
+	}
+	return c.JSON(v)
 }

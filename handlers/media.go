@@ -163,6 +163,9 @@ func (h *Handlers) handleMediaList(c *fiber.Ctx) error {
 	}
 	p, _ := web.PrincipalOf(c)
 	return h.cachedJSON(c, p.OrgID, func() (any, error) {
+		if len(fields) == 0 && !h.noRevs.Load() {
+			return h.mediaListByRev(c, f)
+		}
 		items, total, err := h.Media.FindMedia(c.UserContext(), f)
 		if err != nil {
 			return nil, err
