@@ -22,6 +22,9 @@ func BenchmarkMediaListInProcess(b *testing.B) {
 	e.app.handlers.SetAnswerCache(false)
 	defer e.app.handlers.SetAnswerCache(true)
 	b.Run("uncached", func(b *testing.B) { benchGetInProcess(b, e, tok, "/api/media?limit=24") })
+	e.app.handlers.SetRevCache(false)
+	b.Run("uncached-rebuilt", func(b *testing.B) { benchGetInProcess(b, e, tok, "/api/media?limit=24") })
+	e.app.handlers.SetRevCache(true)
 	b.Run("search-mug", func(b *testing.B) { benchGetInProcess(b, e, tok, "/api/media?limit=24&q=mug") })
 	ctx := data.WithPrincipal(context.Background(), data.Principal{OrgID: e.app.defOrg.ID, Actor: "bench", Role: data.RoleOwner, Scopes: data.RoleOwner.Scopes()})
 	p, err := e.app.catalog.CreateProduct(ctx, data.ProductCreate{Title: "Big gallery"})
@@ -36,6 +39,9 @@ func BenchmarkMediaListInProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("gallery250", func(b *testing.B) { benchGetInProcess(b, e, tok, fmt.Sprintf("/api/products/%d/images", p.ID)) })
+	e.app.handlers.SetRevCache(false)
+	defer e.app.handlers.SetRevCache(true)
+	b.Run("gallery250-rebuilt", func(b *testing.B) { benchGetInProcess(b, e, tok, fmt.Sprintf("/api/products/%d/images", p.ID)) })
 }
 
 func benchGetInProcess(b *testing.B, e *testEnv, tok, path string) {
