@@ -177,6 +177,10 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 	products = slices.DeleteFunc(products, func(p int64) bool { return p == p2 })
 	check(t, "a product deleted with its gallery")
 
+	patch(t, fmt.Sprintf("/api/media/%d", doc), map[string]any{"poster_id": a})
+	e.attachOK(t, tok, p1, clip)
+	check(t, "another poster, another attachment")
+
 	// Another program writing the database (a script, an old build): the
 	// triggers keep the revisions, not the server's code.
 	other, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "gallerist.db")+"?_foreign_keys=on&_busy_timeout=5000")
@@ -189,7 +193,15 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 		fmt.Sprintf(`DELETE FROM renditions WHERE sha256 = (SELECT sha256 FROM media WHERE id = %d) AND slot = 100`, b),
 		fmt.Sprintf(`INSERT INTO renditions SELECT sha256, 240, ext, mime_type, 150, 103, size, created_at FROM renditions
 			WHERE sha256 = (SELECT sha256 FROM media WHERE id = %d) AND slot = 50`, b),
+		fmt.Sprintf(`UPDATE renditions SET width = width - 1 WHERE sha256 = (SELECT sha256 FROM media WHERE id = %d) AND slot = 50`, b),
 		fmt.Sprintf(`UPDATE gallery_images SET updated_at = updated_at + 1000 WHERE product_id = %d`, p1),
+		fmt.Sprintf(`UPDATE products SET gallery_version = gallery_version + 1 WHERE id = %d`, p1),
+		fmt.Sprintf(`DELETE FROM gallery_images WHERE product_id = %d AND media_id = %d`, p1, clip),
+		fmt.Sprintf(`UPDATE gallery_images SET media_id = %d WHERE product_id = %d AND media_id = %d`, b, p1, a),
+		fmt.Sprintf(`INSERT INTO variants (org_id, product_id, title, image_id, created_at, updated_at)
+			SELECT org_id, product_id, 'Added by a script', id, 0, 0 FROM gallery_images WHERE product_id = %d`, p1),
+		fmt.Sprintf(`DELETE FROM gallery_images WHERE product_id = %d`, p1),
+		fmt.Sprintf(`DELETE FROM media WHERE id = %d`, doc), // live, with a as its poster
 	} {
 		if _, err := other.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -43,9 +43,10 @@ CREATE TRIGGER products_gallery_rev AFTER UPDATE ON products WHEN NEW.gallery_re
 	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id = NEW.id;
 END;
 
+-- A new row's product hears of it through media_rev_spread (the row is
+-- there by then); a deleted row's does not, so it is bumped here.
 CREATE TRIGGER gallery_images_rev_insert AFTER INSERT ON gallery_images BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id = NEW.media_id;
-	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id = NEW.product_id;
 END;
 CREATE TRIGGER gallery_images_rev_update AFTER UPDATE ON gallery_images BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id IN (OLD.media_id, NEW.media_id) AND OLD.media_id IS NOT NEW.media_id;
@@ -56,18 +57,16 @@ CREATE TRIGGER gallery_images_rev_delete AFTER DELETE ON gallery_images BEGIN
 	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id = OLD.product_id;
 END;
 
+-- A variant shows in its image's variant_ids (and counts as a use of the
+-- image's item); the item's new revision reaches the gallery.
 CREATE TRIGGER variants_rev_insert AFTER INSERT ON variants BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id = (SELECT media_id FROM gallery_images WHERE id = NEW.image_id);
-	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id = NEW.product_id;
 END;
-CREATE TRIGGER variants_rev_update AFTER UPDATE OF image_id, product_id ON variants BEGIN
-	UPDATE media SET rev = rev + 1 WHERE id IN (SELECT media_id FROM gallery_images WHERE id IN (OLD.image_id, NEW.image_id))
-		AND OLD.image_id IS NOT NEW.image_id;
-	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id IN (OLD.product_id, NEW.product_id);
+CREATE TRIGGER variants_rev_update AFTER UPDATE OF image_id ON variants WHEN OLD.image_id IS NOT NEW.image_id BEGIN
+	UPDATE media SET rev = rev + 1 WHERE id IN (SELECT media_id FROM gallery_images WHERE id IN (OLD.image_id, NEW.image_id));
 END;
 CREATE TRIGGER variants_rev_delete AFTER DELETE ON variants BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id = (SELECT media_id FROM gallery_images WHERE id = OLD.image_id);
-	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id = OLD.product_id;
 END;
 
 CREATE TRIGGER collections_rev_insert AFTER INSERT ON collections BEGIN
