@@ -35,9 +35,12 @@ type revEntry struct {
 	etag string
 }
 
+// The bytes of JSON each keeps: 16 MB is the list JSON of about 16,000
+// items (a library page of 48 is 48 of them), and 16 MB the answers of 64
+// galleries of 250 images.
 const (
-	itemCacheBytes    = 64 << 20
-	galleryCacheBytes = 64 << 20
+	itemCacheBytes    = 16 << 20
+	galleryCacheBytes = 16 << 20
 )
 
 func (c *revCache[K]) get(key K, rev int64, base string) (revEntry, bool) {
@@ -48,12 +51,16 @@ func (c *revCache[K]) get(key K, rev int64, base string) (revEntry, bool) {
 }
 
 func (c *revCache[K]) put(key K, e revEntry) {
+	if len(e.body) > c.max/4 {
+		return // it would push out most of the others
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = map[K]revEntry{}
 	}
 	if old, ok := c.entries[key]; ok {
+		delete(c.entries, key)
 		c.bytes -= len(old.body)
 	}
 	if c.bytes+len(e.body) > c.max {
@@ -93,7 +100,11 @@ func (h *Handlers) mediaListByRev(c *fiber.Ctx, f data.MediaFilter) (rawJSON, er
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
+	size := 128
+	for _, b := range kept {
+		size += len(b) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+(len(page)-len(kept))*1024))
 	buf.WriteString(`{"data":[`)
 	for i, r := range page {
 		if i > 0 {

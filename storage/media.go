@@ -475,11 +475,26 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	var out []data.MediaRev
 	var total int
 	var walkCut, pageEnds bool
-	err = s.db.view(ctx, func(tx *sql.Tx) error {
+	// read reads the page and its total in tx, or, when tx is nil (a list
+	// not walked, for a caller keeping items by revision), each in a
+	// statement of its own: saving the transaction's BEGIN and ROLLBACK
+	// (about 30 µs of a list's 200) when every item is kept. A commit
+	// between the two can then make the total differ by what it changed,
+	// as it would a moment later anyway; a page with an item not kept is
+	// read again in a transaction, so an item read whole is of the page's
+	// snapshot.
+	read := func(tx *sql.Tx) error {
+		stmt := func(st *sql.Stmt) *sql.Stmt {
+			if tx == nil {
+				return st
+			}
+			return tx.StmtContext(ctx, st)
+		}
+		out, total, walkCut, pageEnds = nil, 0, false, false
 		page, pargs, count, cargs := pageStmt, pageArgs, countStmt, countArgs
 		if walk != nil {
 			var inOrder, indexed bool
-			if err := tx.StmtContext(ctx, walkableStmt).QueryRowContext(ctx, org).Scan(&inOrder, &indexed); err != nil {
+			if err := stmt(walkableStmt).QueryRowContext(ctx, org).Scan(&inOrder, &indexed); err != nil {
 				return err
 			}
 			if indexed && (inOrder || !walk.byCreated) {
@@ -490,7 +505,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 				}
 			}
 		}
-		rows, err := tx.StmtContext(ctx, page).QueryContext(ctx, pargs...)
+		rows, err := stmt(page).QueryContext(ctx, pargs...)
 		if err != nil {
 			return err
 		}
@@ -521,10 +536,16 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 		// would say "more than" above MaxCountedTotal, so it still runs).
 		got := len(out)
 		pageEnds = got < limit && (got > 0 || f.Offset == 0) && (!counted || f.Offset+got <= data.MaxCountedTotal)
+		if tx == nil && slices.ContainsFunc(out, func(r data.MediaRev) bool { return !have(r.ID, r.Rev) }) {
+			return errNotAllKept
+		}
 		if !pageEnds {
-			if err := tx.StmtContext(ctx, count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
+			if err := stmt(count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
 				return err
 			}
+		}
+		if tx == nil {
+			return nil
 		}
 		if have != nil {
 			return readMissing(ctx, tx, wholeStmt, rendStmt, org, out, have)
@@ -534,7 +555,14 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 			items[i] = r.Media
 		}
 		return loadRenditionsWith(ctx, tx, rendStmt, items)
-	})
+	}
+	err = errNotAllKept
+	if have != nil && walk == nil {
+		err = read(nil)
+	}
+	if errors.Is(err, errNotAllKept) {
+		err = s.db.view(ctx, read)
+	}
 	if err != nil {
 		return nil, data.Total{}, err
 	}
@@ -549,6 +577,10 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	}
 	return out, data.Total{N: total, Exact: true}, nil
 }
+
+// errNotAllKept ends a page read without a transaction: an item is not
+// kept by the caller.
+var errNotAllKept = errors.New("not every item is kept")
 
 // readMissing reads whole, through whole (a statement of mediaRevColumns by
 // a JSON list of ids), the items of page have says the caller lacks.
