@@ -44,6 +44,7 @@ type MediaService struct {
 	// pagesWalked counts the pages that were (see pageWalk).
 	scanOnly    bool
 	pagesWalked atomic.Int64
+	counts      countMemo
 }
 
 // NewMediaService returns the media library service: uploads are staged
@@ -466,6 +467,14 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	if err != nil {
 		return nil, data.Total{}, err
 	}
+	changesStmt, err := s.db.readStmt(ctx, changesSQL)
+	if err != nil {
+		return nil, data.Total{}, err
+	}
+	countText := map[*sql.Stmt]string{countStmt: countSQL}
+	if walkCountStmt != nil {
+		countText[walkCountStmt] = walk.count
+	}
 	var wholeStmt *sql.Stmt
 	if have != nil {
 		if wholeStmt, err = s.db.readStmt(ctx, `SELECT `+mediaRevColumns+` FROM media m WHERE m.org_id = ? AND m.id IN (SELECT value FROM json_each(?))`); err != nil {
@@ -540,8 +549,27 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 			return errNotAllKept
 		}
 		if !pageEnds {
-			if err := stmt(count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
-				return err
+			// A capped count above the cap is kept while the changes since
+			// cannot have brought it down to the cap (countmemo.go).
+			var memoKey string
+			var changes int64
+			kept := false
+			if counted && keptCountFilter(f) {
+				if changes, err = readChanges(ctx, tx, changesStmt, org); err != nil {
+					return err
+				}
+				memoKey = countKey(countText[count], cargs)
+				kept = s.counts.stillAbove(memoKey, changes)
+			}
+			if kept {
+				total = data.MaxCountedTotal + 1
+			} else {
+				if err := stmt(count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
+					return err
+				}
+				if memoKey != "" {
+					s.counts.keep(memoKey, total, changes)
+				}
 			}
 		}
 		if tx == nil {
@@ -685,9 +713,10 @@ func sqlDir(desc bool) string {
 
 // countQuery is the query counting the items a filter selects. Totals of the
 // plain library (optionally by kind, live or trashed) come from trigger-kept
-// counters; any other filter counts rows only up to data.MaxCountedTotal+1
-// (a common search term from the first postings of its rarest gram's list),
-// so no request counts a million rows: capped says so. The query's second
+// counters; any other filter counts rows only up to countTo, a little past
+// data.MaxCountedTotal so that countMemo can keep a "more than" (a common
+// search term from the first postings of its rarest gram's list), so no
+// request counts a million rows: capped says so. The query's second
 // column is 1 when a common term's count stopped walking before the end.
 func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, args []any, search *searchWhere) (q string, qargs []any, capped bool) {
 	switch {
@@ -698,7 +727,7 @@ func (s *MediaService) countQuery(org int64, f data.MediaFilter, where string, a
 		q, qargs = search.countCommonSQL(org, where, args)
 		return q, qargs, true
 	}
-	return `SELECT COUNT(*), 0 FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), data.MaxCountedTotal+1), true
+	return `SELECT COUNT(*), 0 FROM (SELECT 1 FROM media m WHERE ` + where + ` LIMIT ?)`, append(slices.Clone(args), countTo), true
 }
 
 // countByKind answers a list's total from the counters media_counts keeps.

@@ -326,7 +326,7 @@ const walkableSQL = `SELECT COALESCE((SELECT in_order FROM media_arrival WHERE o
 // organization.
 var maxCountWalk = 20_000
 
-// countCommonSQL counts, up to data.MaxCountedTotal+1, the matches of a
+// countCommonSQL counts, up to countTo, the matches of a
 // common term among the first maxCountWalk postings of its rarest gram's
 // list (most postings of which match), plus the rows not indexed yet;
 // where is the list's whole condition. Its second column is 1 when the
@@ -356,7 +356,7 @@ func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (strin
 	a := []any{data.MaxCountedTotal}
 	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
 	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk)
-	a = append(append(a, args...), data.MaxCountedTotal+1)
+	a = append(append(a, args...), countTo)
 	a = append(a, args...)
 	return q, a
 }

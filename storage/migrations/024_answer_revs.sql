@@ -90,3 +90,31 @@ END;
 CREATE TRIGGER renditions_rev_delete AFTER DELETE ON renditions WHEN OLD.slot < 1000000000000 BEGIN
 	UPDATE media SET rev = rev + 1 WHERE sha256 = OLD.sha256;
 END;
+
+-- How many times each organization's media rows changed (added, removed,
+-- any column but rev written), so a count of "more than 1,000" can be kept:
+-- each change moves a filter's matches by at most one, so a count of n
+-- matches made when the counter read c still says more than 1,000 while
+-- n - (counter - c) is (storage/countmemo.go).
+CREATE TABLE media_changes (
+	org_id INTEGER PRIMARY KEY,
+	n      INTEGER NOT NULL
+);
+CREATE TRIGGER media_changes_insert AFTER INSERT ON media BEGIN
+	INSERT INTO media_changes (org_id, n) VALUES (NEW.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER media_changes_delete AFTER DELETE ON media BEGIN
+	INSERT INTO media_changes (org_id, n) VALUES (OLD.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER media_changes_update AFTER UPDATE OF id, org_id, kind, filename, original_filename, mime_type, size, sha256,
+	width, height, duration_ms, alt, source_url, created_by, created_at, updated_at, deleted_at,
+	processing, processing_error, file_key, focal_x, focal_y, poster_id ON media
+BEGIN
+	INSERT INTO media_changes (org_id, n) VALUES (NEW.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+	INSERT INTO media_changes (org_id, n) SELECT OLD.org_id, 1 WHERE OLD.org_id IS NOT NEW.org_id
+		ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+END;
+-- The index's text, rewritten by reindexing: a change only when it differs.
+CREATE TRIGGER media_changes_search AFTER UPDATE OF search ON media WHEN OLD.search IS NOT NEW.search BEGIN
+	INSERT INTO media_changes (org_id, n) VALUES (NEW.org_id, 1) ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+END;

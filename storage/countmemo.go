@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"gallerist/data"
+)
+
+// countSlack is how far past data.MaxCountedTotal a capped count goes, so
+// that its "more than 1,000" can be kept for the next countSlack changes
+// to the organization's rows: each change (a row added, removed or
+// written) moves a filter's matches by at most one. The count of a common
+// term is then paid once per that many changes instead of on every
+// request, for half as much again when it is paid.
+const countSlack = 500
+
+// countTo is where capped counts stop.
+const countTo = data.MaxCountedTotal + 1 + countSlack
+
+// countMemoMax bounds the counts kept (a kept count is a few dozen bytes
+// and its query's text).
+const countMemoMax = 4096
+
+// countMemo keeps capped counts above data.MaxCountedTotal with the
+// organization's change counter (media_changes, migration 024) when they
+// were made.
+type countMemo struct {
+	mu   sync.Mutex
+	kept map[string]keptCount
+	used atomic.Int64 // counts answered from it (tests)
+}
+
+type keptCount struct {
+	found   int   // matches counted (at most countTo)
+	changes int64 // media_changes.n then
+}
+
+// changesSQL reads an organization's change counter.
+const changesSQL = `SELECT COALESCE((SELECT n FROM media_changes WHERE org_id = ?), 0)`
+
+func countKey(q string, args []any) string {
+	var b strings.Builder
+	b.WriteString(q)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%v", a)
+	}
+	return b.String()
+}
+
+// stillAbove says whether the count kept under key still says more than
+// data.MaxCountedTotal at changes.
+func (m *countMemo) stillAbove(key string, changes int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.kept[key]
+	if ok && changes >= k.changes && int64(k.found)-(changes-k.changes) > data.MaxCountedTotal {
+		m.used.Add(1)
+		return true
+	}
+	return false
+}
+
+// keep keeps a count above data.MaxCountedTotal made at changes.
+func (m *countMemo) keep(key string, found int, changes int64) {
+	if found <= data.MaxCountedTotal {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.kept == nil || len(m.kept) >= countMemoMax {
+		m.kept = map[string]keptCount{}
+	}
+	m.kept[key] = keptCount{found: found, changes: changes}
+}
+
+// keptCountFilter says whether f's count can be kept: its conditions are on
+// the media rows alone (a gallery's or a use's rows change without
+// media_changes hearing of it).
+func keptCountFilter(f data.MediaFilter) bool {
+	return f.ProductID == 0 && f.Used == nil
+}
+
+// readChanges reads the organization's change counter through st, a
+// statement of changesSQL (in tx when tx is not nil).
+func readChanges(ctx context.Context, tx *sql.Tx, st *sql.Stmt, org int64) (int64, error) {
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	var n int64
+	err := st.QueryRowContext(ctx, org).Scan(&n)
+	return n, err
+}
