@@ -188,6 +188,13 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
+	// The sqlite3 shell's default: foreign keys off, so deleting a row
+	// clears nothing that points at it.
+	noFK, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "gallerist.db")+"?_foreign_keys=off&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noFK.Close()
 	for _, q := range []string{
 		fmt.Sprintf(`UPDATE media SET alt = 'Set by a script' WHERE id = %d`, b),
 		fmt.Sprintf(`DELETE FROM renditions WHERE sha256 = (SELECT sha256 FROM media WHERE id = %d) AND slot = 100`, b),
@@ -200,10 +207,17 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 		fmt.Sprintf(`UPDATE gallery_images SET media_id = %d WHERE product_id = %d AND media_id = %d`, b, p1, a),
 		fmt.Sprintf(`INSERT INTO variants (org_id, product_id, title, image_id, created_at, updated_at)
 			SELECT org_id, product_id, 'Added by a script', id, 0, 0 FROM gallery_images WHERE product_id = %d`, p1),
+		fmt.Sprintf(`UPDATE variants SET id = id + 100 WHERE product_id = %d`, p1),
+		fmt.Sprintf(`no FK: DELETE FROM media WHERE id = %d`, a), // the poster of doc
+		fmt.Sprintf(`no FK: DELETE FROM media WHERE id = %d`, b), // in p1's gallery
 		fmt.Sprintf(`DELETE FROM gallery_images WHERE product_id = %d`, p1),
-		fmt.Sprintf(`DELETE FROM media WHERE id = %d`, doc), // live, with a as its poster
+		fmt.Sprintf(`DELETE FROM media WHERE id = %d`, doc), // live, with a poster
 	} {
-		if _, err := other.Exec(q); err != nil {
+		db := other
+		if after, ok := strings.CutPrefix(q, "no FK: "); ok {
+			db, q = noFK, after
+		}
+		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 		check(t, q)

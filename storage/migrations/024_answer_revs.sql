@@ -27,8 +27,12 @@ BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id IN (OLD.poster_id, NEW.poster_id)
 		AND (OLD.poster_id IS NOT NEW.poster_id OR OLD.deleted_at IS NOT NEW.deleted_at);
 END;
-CREATE TRIGGER media_rev_delete AFTER DELETE ON media WHEN OLD.poster_id IS NOT NULL BEGIN
-	UPDATE media SET rev = rev + 1 WHERE id = OLD.poster_id;
+-- A deleted row was a use of its poster; and, where foreign keys are off (the
+-- sqlite3 shell's default), nothing clears the rows pointing at it: the
+-- items it was the poster of and the galleries it was in hear of it here.
+CREATE TRIGGER media_rev_delete AFTER DELETE ON media BEGIN
+	UPDATE media SET rev = rev + 1 WHERE id = OLD.poster_id OR poster_id = OLD.id;
+	UPDATE products SET gallery_rev = gallery_rev + 1 WHERE id IN (SELECT product_id FROM gallery_images WHERE media_id = OLD.id);
 END;
 -- A new revision reaches the videos and documents showing the item as their
 -- poster, and the galleries showing either.
@@ -62,7 +66,9 @@ END;
 CREATE TRIGGER variants_rev_insert AFTER INSERT ON variants BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id = (SELECT media_id FROM gallery_images WHERE id = NEW.image_id);
 END;
-CREATE TRIGGER variants_rev_update AFTER UPDATE OF image_id ON variants WHEN OLD.image_id IS NOT NEW.image_id BEGIN
+CREATE TRIGGER variants_rev_update AFTER UPDATE OF id, image_id ON variants
+	WHEN OLD.id IS NOT NEW.id OR OLD.image_id IS NOT NEW.image_id
+BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id IN (SELECT media_id FROM gallery_images WHERE id IN (OLD.image_id, NEW.image_id));
 END;
 CREATE TRIGGER variants_rev_delete AFTER DELETE ON variants BEGIN
