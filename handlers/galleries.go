@@ -122,7 +122,7 @@ func (h *Handlers) handleGalleryList(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	p, _ := web.PrincipalOf(c)
-	key := galleryKey{org: p.OrgID, product: pid, query: string(c.Request().URI().QueryString())}
+	key := newGalleryKey(p.OrgID, pid, f, lq.Fields)
 	if !h.noRevs.Load() {
 		if sent, err := h.keptGallery(c, key); sent || err != nil {
 			if err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gallerist/data"
@@ -24,7 +26,7 @@ import (
 type revCache[K comparable] struct {
 	mu      sync.RWMutex
 	entries map[K]revEntry
-	bytes   int
+	bytes   int // the entries' cost()
 	max     int
 }
 
@@ -50,8 +52,16 @@ func (c *revCache[K]) get(key K, rev int64, base string) (revEntry, bool) {
 	return e, ok && e.rev == rev && e.base == base
 }
 
+// entryOverhead is what an entry costs besides its strings: the map slot,
+// the key, the entry's headers. Counting it bounds the memory of many
+// small answers (an empty gallery asked with ever new offsets) as well as
+// of a few large ones.
+const entryOverhead = 256
+
+func (e revEntry) cost() int { return entryOverhead + len(e.body) + len(e.etag) + len(e.base) }
+
 func (c *revCache[K]) put(key K, e revEntry) {
-	if len(e.body) > c.max/4 {
+	if e.cost() > c.max/4 {
 		return // it would push out most of the others
 	}
 	c.mu.Lock()
@@ -61,19 +71,19 @@ func (c *revCache[K]) put(key K, e revEntry) {
 	}
 	if old, ok := c.entries[key]; ok {
 		delete(c.entries, key)
-		c.bytes -= len(old.body)
+		c.bytes -= old.cost()
 	}
-	if c.bytes+len(e.body) > c.max {
+	if c.bytes+e.cost() > c.max {
 		for k, old := range c.entries {
 			if c.bytes <= c.max*3/4 {
 				break
 			}
 			delete(c.entries, k)
-			c.bytes -= len(old.body)
+			c.bytes -= old.cost()
 		}
 	}
 	c.entries[key] = e
-	c.bytes += len(e.body)
+	c.bytes += e.cost()
 }
 
 // SetRevCache turns the answers kept by revision on (the default) or off;
@@ -110,8 +120,10 @@ func (h *Handlers) mediaListByRev(c *fiber.Ctx, f data.MediaFilter) (rawJSON, er
 		if i > 0 {
 			buf.WriteByte(',')
 		}
+		// An item read whole is of the page's snapshot: kept JSON from a
+		// first read without a transaction may be older.
 		b, ok := kept[r.ID]
-		if !ok {
+		if r.Media != nil || !ok {
 			if r.Media == nil {
 				return nil, fmt.Errorf("media %d: neither kept nor read", r.ID)
 			}
@@ -135,10 +147,18 @@ func (h *Handlers) mediaListByRev(c *fiber.Ctx, f data.MediaFilter) (rawJSON, er
 }
 
 // galleryKey names a kept gallery answer: the organization, the product and
-// the request's parameters (the base URL is checked with the revision).
+// the request's parameters as parsed (not the query string, which a client
+// can vary without end: "offset=0001", repeated fields), so keys stay small
+// and few; the base URL is checked with the revision.
 type galleryKey struct {
 	org, product int64
-	query        string
+	filter       data.GalleryFilter
+	fields       string // the fields= names, sorted, each once
+}
+
+func newGalleryKey(org, product int64, f data.GalleryFilter, fields []string) galleryKey {
+	names := slices.Compact(slices.Sorted(slices.Values(fields)))
+	return galleryKey{org: org, product: product, filter: f, fields: strings.Join(names, ",")}
 }
 
 // keptGallery sends the gallery's answer kept for its current revision, if

@@ -17,6 +17,7 @@ type answerCache struct {
 	mu      sync.Mutex
 	version int64
 	entries map[string]answer
+	bytes   int // of keys and bodies
 }
 
 // answer is a cached body with the ETag that went with it.
@@ -25,7 +26,13 @@ type answer struct {
 	etag string
 }
 
-const answerCacheMax = 1024
+// The answer cache holds at most answerCacheMax answers and
+// answerCacheBytes of keys and bodies (a gallery's answer is 250 KB; a key
+// is as long as the query string a client sends).
+const (
+	answerCacheMax   = 1024
+	answerCacheBytes = 32 << 20
+)
 
 func (a *answerCache) get(version int64, key string) (answer, bool) {
 	a.mu.Lock()
@@ -40,10 +47,18 @@ func (a *answerCache) get(version int64, key string) (answer, bool) {
 func (a *answerCache) put(version int64, key string, ans answer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.version != version || a.entries == nil || len(a.entries) >= answerCacheMax {
-		a.version, a.entries = version, map[string]answer{}
+	size := len(key) + len(ans.body)
+	if size > answerCacheBytes/4 {
+		return
+	}
+	if a.version != version || a.entries == nil || len(a.entries) >= answerCacheMax || a.bytes+size > answerCacheBytes {
+		a.version, a.entries, a.bytes = version, map[string]answer{}, 0
+	}
+	if old, ok := a.entries[key]; ok {
+		a.bytes -= len(key) + len(old.body)
 	}
 	a.entries[key] = ans
+	a.bytes += size
 }
 
 // SetAnswerCache turns the answer cache on (the default) or off; benchmarks
