@@ -290,8 +290,3 @@ func (db *DB) ExecForTest(query string, args ...any) error {
 	_, err := db.write.Exec(query, args...)
 	return err
 }
-
-// QueryForTest runs a query on the read pool (tests only).
-func (db *DB) QueryForTest(query string, args ...any) (*sql.Rows, error) {
-	return db.read.Query(query, args...)
-}
