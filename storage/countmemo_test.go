@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"testing"
@@ -18,23 +17,7 @@ import (
 func TestCountMemoNeverOverstates(t *testing.T) {
 	e := newTestEnv(t)
 	const n = 1400
-	err := e.db.update(context.Background(), func(tx *sql.Tx) error {
-		for i := 1; i <= n; i++ {
-			name := fmt.Sprintf("walnut-bowl-%d.jpg", i)
-			if _, err := tx.Exec(`INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
-				created_by, created_at, updated_at, search) VALUES (?, 'image', ?, ?, 'image/jpeg', 1, ?, 'seed', ?, ?, ?)`,
-				e.org.ID, name, name, fmt.Sprintf("%064x", i), 1700000000000+int64(i), 1700000000000+int64(i), searchText(name, "")); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.media.IndexPending(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	e.seedNamed(t, n, "walnut-bowl-%d.jpg")
 	filters := []struct {
 		f     data.MediaFilter
 		truth string

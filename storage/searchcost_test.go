@@ -16,9 +16,16 @@ import (
 // is in every row, and "abcd" in none.
 func (e *testEnv) seedCommonGrams(t testing.TB, n int) {
 	t.Helper()
+	e.seedNamed(t, n, "abc-bcd-%d.jpg")
+}
+
+// seedNamed inserts n image rows named by format (with the row's number
+// from 0), without alt text, in time order, and indexes them.
+func (e *testEnv) seedNamed(t testing.TB, n int, format string) {
+	t.Helper()
 	err := e.db.update(context.Background(), func(tx *sql.Tx) error {
 		for i := range n {
-			name := fmt.Sprintf("abc-bcd-%d.jpg", i)
+			name := fmt.Sprintf(format, i)
 			if _, err := tx.Exec(`INSERT INTO media (org_id, kind, filename, original_filename, mime_type, size, sha256,
 				created_by, created_at, updated_at, search) VALUES (?, 'image', ?, ?, 'image/jpeg', 1, ?, 'seed', ?, ?, ?)`,
 				e.org.ID, name, name, fmt.Sprintf("%064x", i), 1700000000000+i, 1700000000000+i, searchText(name, "")); err != nil {
