@@ -179,6 +179,8 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 
 	patch(t, fmt.Sprintf("/api/media/%d", doc), map[string]any{"poster_id": a})
 	e.attachOK(t, tok, p1, clip)
+	p3 := e.createProduct(t, tok, "Plate")
+	products = append(products, p3)
 	check(t, "another poster, another attachment")
 
 	// Another program writing the database (a script, an old build): the
@@ -208,6 +210,7 @@ func TestRevCacheAnswersAsBuilt(t *testing.T) {
 		fmt.Sprintf(`INSERT INTO variants (org_id, product_id, title, image_id, created_at, updated_at)
 			SELECT org_id, product_id, 'Added by a script', id, 0, 0 FROM gallery_images WHERE product_id = %d`, p1),
 		fmt.Sprintf(`UPDATE variants SET id = id + 100 WHERE product_id = %d`, p1),
+		fmt.Sprintf(`UPDATE variants SET product_id = %d WHERE product_id = %d`, p3, p1),
 		fmt.Sprintf(`no FK: DELETE FROM media WHERE id = %d`, a), // the poster of doc
 		fmt.Sprintf(`no FK: DELETE FROM media WHERE id = %d`, b), // in p1's gallery
 		fmt.Sprintf(`DELETE FROM gallery_images WHERE product_id = %d`, p1),

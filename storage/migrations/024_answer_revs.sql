@@ -66,8 +66,8 @@ END;
 CREATE TRIGGER variants_rev_insert AFTER INSERT ON variants BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id = (SELECT media_id FROM gallery_images WHERE id = NEW.image_id);
 END;
-CREATE TRIGGER variants_rev_update AFTER UPDATE OF id, image_id ON variants
-	WHEN OLD.id IS NOT NEW.id OR OLD.image_id IS NOT NEW.image_id
+CREATE TRIGGER variants_rev_update AFTER UPDATE OF id, image_id, product_id ON variants
+	WHEN OLD.id IS NOT NEW.id OR OLD.image_id IS NOT NEW.image_id OR OLD.product_id IS NOT NEW.product_id
 BEGIN
 	UPDATE media SET rev = rev + 1 WHERE id IN (SELECT media_id FROM gallery_images WHERE id IN (OLD.image_id, NEW.image_id));
 END;
