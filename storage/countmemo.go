@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +24,7 @@ const countSlack = 500
 // countTo is where capped counts stop.
 const countTo = data.MaxCountedTotal + 1 + countSlack
 
-// countMemoMax bounds the counts kept (a kept count is a few dozen bytes
-// and its query's text).
+// countMemoMax bounds the counts kept (a kept count is about 100 bytes).
 const countMemoMax = 4096
 
 // countMemo keeps capped counts above data.MaxCountedTotal with the
@@ -31,7 +32,7 @@ const countMemoMax = 4096
 // were made.
 type countMemo struct {
 	mu   sync.Mutex
-	kept map[string]keptCount
+	kept map[[32]byte]keptCount
 	used atomic.Int64 // counts answered from it (tests)
 }
 
@@ -43,18 +44,22 @@ type keptCount struct {
 // changesSQL reads an organization's change counter.
 const changesSQL = `SELECT COALESCE((SELECT n FROM media_changes WHERE org_id = ?), 0)`
 
-func countKey(q string, args []any) string {
+// countKey names a count: its query and arguments, each argument
+// length-prefixed (no two lists of arguments spell the same), hashed so an
+// entry costs the same whatever the query's length.
+func countKey(q string, args []any) [32]byte {
 	var b strings.Builder
 	b.WriteString(q)
 	for _, a := range args {
-		fmt.Fprintf(&b, "\x00%v", a)
+		v := fmt.Sprint(a)
+		fmt.Fprintf(&b, "\x00%d:%s", len(v), v)
 	}
-	return b.String()
+	return sha256.Sum256([]byte(b.String()))
 }
 
 // stillAbove says whether the count kept under key still says more than
 // data.MaxCountedTotal at changes.
-func (m *countMemo) stillAbove(key string, changes int64) bool {
+func (m *countMemo) stillAbove(key [32]byte, changes int64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k, ok := m.kept[key]
@@ -66,23 +71,26 @@ func (m *countMemo) stillAbove(key string, changes int64) bool {
 }
 
 // keep keeps a count above data.MaxCountedTotal made at changes.
-func (m *countMemo) keep(key string, found int, changes int64) {
+func (m *countMemo) keep(key [32]byte, found int, changes int64) {
 	if found <= data.MaxCountedTotal {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.kept == nil || len(m.kept) >= countMemoMax {
-		m.kept = map[string]keptCount{}
+		m.kept = map[[32]byte]keptCount{}
 	}
 	m.kept[key] = keptCount{found: found, changes: changes}
 }
 
 // keptCountFilter says whether f's count can be kept: its conditions are on
 // the media rows alone (a gallery's or a use's rows change without
-// media_changes hearing of it).
+// media_changes hearing of it). It names the fields it allows, so a filter
+// added to MediaFilter is not kept until someone says it may be.
 func keptCountFilter(f data.MediaFilter) bool {
-	return f.ProductID == 0 && f.Used == nil
+	rows := data.MediaFilter{ID: f.ID, Kind: f.Kind, MIMETypes: f.MIMETypes, Q: f.Q, Sort: f.Sort, SinceID: f.SinceID,
+		Deleted: f.Deleted, MissingAlt: f.MissingAlt, SHA256: f.SHA256, Limit: f.Limit, Offset: f.Offset}
+	return reflect.DeepEqual(f, rows)
 }
 
 // readChanges reads the organization's change counter through st, a

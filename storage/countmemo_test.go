@@ -86,3 +86,26 @@ func TestCountMemoNeverOverstates(t *testing.T) {
 		t.Fatalf("only %d of the totals above the cap came from kept counts", used)
 	}
 }
+
+// TestKeptCountFilters checks which filters' counts may be kept: those on
+// the media rows alone, and no others (a filter on galleries or uses, or
+// one added to MediaFilter later, changes without media_changes hearing).
+func TestKeptCountFilters(t *testing.T) {
+	used := true
+	for _, c := range []struct {
+		f    data.MediaFilter
+		keep bool
+	}{
+		{data.MediaFilter{Q: "mug", Kind: data.KindImage, MIMETypes: []string{"image/png"}, SinceID: 4, Deleted: data.DeletedInclude,
+			MissingAlt: true, SHA256: "ab", ID: 3, Sort: "-id", Limit: 24, Offset: 48}, true},
+		{data.MediaFilter{Q: "mug", ProductID: 2}, false},
+		{data.MediaFilter{Q: "mug", Used: &used}, false},
+	} {
+		if got := keptCountFilter(c.f); got != c.keep {
+			t.Errorf("%+v: kept %v, want %v", c.f, got, c.keep)
+		}
+	}
+	if countKey("q", []any{"a\x00b"}) == countKey("q", []any{"a", "b"}) {
+		t.Error("two lists of arguments name one count")
+	}
+}

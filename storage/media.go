@@ -483,7 +483,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	}
 	var out []data.MediaRev
 	var total int
-	var walkCut, pageEnds bool
+	var walkCut, pageEnds, floor bool
 	// read reads the page and its total in tx, or, when tx is nil (a list
 	// not walked, for a caller keeping items by revision), each in a
 	// statement of its own: saving the transaction's BEGIN and ROLLBACK
@@ -499,7 +499,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 			}
 			return tx.StmtContext(ctx, st)
 		}
-		out, total, walkCut, pageEnds = nil, 0, false, false
+		out, total, walkCut, pageEnds, floor = nil, 0, false, false, false
 		page, pargs, count, cargs := pageStmt, pageArgs, countStmt, countArgs
 		if walk != nil {
 			var inOrder, indexed bool
@@ -551,14 +551,14 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 		if !pageEnds {
 			// A capped count above the cap is kept while the changes since
 			// cannot have brought it down to the cap (countmemo.go).
-			var memoKey string
+			var memoKey [32]byte
 			var changes int64
-			kept := false
+			kept, keep := false, false
 			if counted && keptCountFilter(f) {
 				if changes, err = readChanges(ctx, tx, changesStmt, org); err != nil {
 					return err
 				}
-				memoKey = countKey(countText[count], cargs)
+				memoKey, keep = countKey(countText[count], cargs), true
 				kept = s.counts.stillAbove(memoKey, changes)
 			}
 			if kept {
@@ -567,12 +567,20 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 				if err := stmt(count).QueryRowContext(ctx, cargs...).Scan(&total, &walkCut); err != nil {
 					return err
 				}
-				if memoKey != "" {
+				if keep {
 					s.counts.keep(memoKey, total, changes)
 				}
 			}
 		}
 		if tx == nil {
+			// The page and its total were read at two moments: a total
+			// below what the page shows says "at least the page" (a
+			// floor), and a page past the end is read again in a
+			// transaction, so no answer shows a total its page denies.
+			if got == 0 && f.Offset > 0 {
+				return errNotAllKept
+			}
+			floor = total < f.Offset+got
 			return nil
 		}
 		if have != nil {
@@ -596,6 +604,9 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	}
 	if pageEnds {
 		return out, data.Total{N: f.Offset + len(out), Exact: true}, nil
+	}
+	if floor {
+		return out, data.Total{N: f.Offset + len(out)}, nil
 	}
 	if counted && total > data.MaxCountedTotal {
 		return out, data.Total{N: data.MaxCountedTotal}, nil
