@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"context"
 	"crypto/sha256"
-	"database/sql"
 	"fmt"
 	"reflect"
 	"strings"
@@ -91,15 +89,4 @@ func keptCountFilter(f data.MediaFilter) bool {
 	rows := data.MediaFilter{ID: f.ID, Kind: f.Kind, MIMETypes: f.MIMETypes, Q: f.Q, Sort: f.Sort, SinceID: f.SinceID,
 		Deleted: f.Deleted, MissingAlt: f.MissingAlt, SHA256: f.SHA256, Limit: f.Limit, Offset: f.Offset}
 	return reflect.DeepEqual(f, rows)
-}
-
-// readChanges reads the organization's change counter through st, a
-// statement of changesSQL (in tx when tx is not nil).
-func readChanges(ctx context.Context, tx *sql.Tx, st *sql.Stmt, org int64) (int64, error) {
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
-	}
-	var n int64
-	err := st.QueryRowContext(ctx, org).Scan(&n)
-	return n, err
 }

@@ -471,10 +471,6 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 	if err != nil {
 		return nil, data.Total{}, err
 	}
-	countText := map[*sql.Stmt]string{countStmt: countSQL}
-	if walkCountStmt != nil {
-		countText[walkCountStmt] = walk.count
-	}
 	var wholeStmt *sql.Stmt
 	if have != nil {
 		if wholeStmt, err = s.db.readStmt(ctx, `SELECT `+mediaRevColumns+` FROM media m WHERE m.org_id = ? AND m.id IN (SELECT value FROM json_each(?))`); err != nil {
@@ -500,7 +496,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 			return tx.StmtContext(ctx, st)
 		}
 		out, total, walkCut, pageEnds, floor = nil, 0, false, false, false
-		page, pargs, count, cargs := pageStmt, pageArgs, countStmt, countArgs
+		page, pargs, count, cargs, countQ := pageStmt, pageArgs, countStmt, countArgs, countSQL
 		if walk != nil {
 			var inOrder, indexed bool
 			if err := stmt(walkableStmt).QueryRowContext(ctx, org).Scan(&inOrder, &indexed); err != nil {
@@ -510,7 +506,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 				page, pargs = walkStmt, append(append([]any{}, walk.args...), limit, f.Offset)
 				s.pagesWalked.Add(1)
 				if walkCountStmt != nil {
-					count, cargs = walkCountStmt, walk.countArgs
+					count, cargs, countQ = walkCountStmt, walk.countArgs, walk.count
 				}
 			}
 		}
@@ -545,7 +541,9 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 		// would say "more than" above MaxCountedTotal, so it still runs).
 		got := len(out)
 		pageEnds = got < limit && (got > 0 || f.Offset == 0) && (!counted || f.Offset+got <= data.MaxCountedTotal)
-		if tx == nil && slices.ContainsFunc(out, func(r data.MediaRev) bool { return !have(r.ID, r.Rev) }) {
+		// Read without a transaction, a page past the end is read again in
+		// one, so its total cannot say items are where it found none.
+		if tx == nil && (got == 0 && f.Offset > 0 || slices.ContainsFunc(out, func(r data.MediaRev) bool { return !have(r.ID, r.Rev) })) {
 			return errNotAllKept
 		}
 		if !pageEnds {
@@ -555,10 +553,10 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 			var changes int64
 			kept, keep := false, false
 			if counted && keptCountFilter(f) {
-				if changes, err = readChanges(ctx, tx, changesStmt, org); err != nil {
+				if err := stmt(changesStmt).QueryRowContext(ctx, org).Scan(&changes); err != nil {
 					return err
 				}
-				memoKey, keep = countKey(countText[count], cargs), true
+				memoKey, keep = countKey(countQ, cargs), true
 				kept = s.counts.stillAbove(memoKey, changes)
 			}
 			if kept {
@@ -574,12 +572,7 @@ func (s *MediaService) findMedia(ctx context.Context, f data.MediaFilter, have f
 		}
 		if tx == nil {
 			// The page and its total were read at two moments: a total
-			// below what the page shows says "at least the page" (a
-			// floor), and a page past the end is read again in a
-			// transaction, so no answer shows a total its page denies.
-			if got == 0 && f.Offset > 0 {
-				return errNotAllKept
-			}
+			// below what the page shows says "at least the page" (a floor).
 			floor = total < f.Offset+got
 			return nil
 		}
