@@ -46,10 +46,14 @@ func indexPendingSearch(ctx context.Context, a *app, log *slog.Logger) {
 		log.Warn("search index: rows without postings, indexing them again", "items", lost)
 	}
 	pending, err := a.media.PendingIndex(ctx)
-	if err != nil || pending == 0 {
+	if err != nil {
 		return
 	}
-	log.Info("indexing search text", "pending", pending)
+	stale, err := a.media.StaleNext(ctx)
+	if err != nil || pending+stale == 0 {
+		return
+	}
+	log.Info("indexing search text", "pending", pending, "postings_to_refresh", stale)
 	start := time.Now()
 	n, err := a.media.IndexPending(ctx, nil)
 	if err != nil && ctx.Err() == nil {

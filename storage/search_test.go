@@ -213,3 +213,139 @@ func (e *testEnv) checkGramCounts(t *testing.T, when string) {
 		t.Fatalf("%s: %d grams without postings counted", when, n)
 	}
 }
+
+// TestNextBitsCoverText: every posting's next has the bit of each
+// character that follows its gram in its row's text (migration 025), after
+// indexing, edits through the service, texts rewritten by another program
+// (whose old postings stay and gain bits), and the refresh of postings that
+// predate next; searches answer as the scan does at each step. And the bit
+// Go gives a term's character is the one SQL gives it in a text.
+func TestNextBitsCoverText(t *testing.T) {
+	e := newTestEnv(t)
+	other, _ := e.otherOrg(t, "other")
+	r := rand.New(rand.NewPCG(5, 6))
+	seedSearchRows(t, e, r, 800, other.ID)
+	for id := int64(2); id <= 800; id += 9 {
+		if err := e.db.update(e.ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE media SET search = ? WHERE id = ?`, strings.ToLower(randomText(r, 1, 30)), id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.media.IndexPending(e.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	terms := searchTerms(t, e, r, 200)
+	e.checkNextBits(t, "after edits by the service and by another program", false)
+	e.checkSearchesMatchScan(t, terms, "after edits")
+
+	// As migration 025 leaves a store indexed before it: every posting
+	// followed by anything, every row to refresh.
+	if err := e.db.update(e.ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE media_grams SET next = 32767`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO media_grams_stale (media_id) SELECT id FROM media`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.checkSearchesMatchScan(t, terms, "with postings that predate next")
+	if _, err := e.media.IndexPending(e.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.media.StaleNext(e.ctx); err != nil || n != 0 {
+		t.Fatalf("%d rows left to refresh (%v)", n, err)
+	}
+	e.checkNextBits(t, "after the refresh", true)
+	e.checkSearchesMatchScan(t, terms, "after the refresh")
+
+	for _, c := range searchAlphabet {
+		var bit int64
+		if err := e.db.read.QueryRow(`SELECT 1 << (unicode(lower(?)) % 15)`, string(c)).Scan(&bit); err != nil {
+			t.Fatal(err)
+		}
+		if nextBit(c) != bit {
+			t.Fatalf("%q: Go gives bit %b, SQL %b", c, nextBit(c), bit)
+		}
+	}
+}
+
+// checkNextBits checks each posting of each row's text as it is now: the
+// posting is there, with the bits of what follows the gram (and, if exact,
+// no others).
+func (e *testEnv) checkNextBits(t *testing.T, when string, exact bool) {
+	t.Helper()
+	type key struct {
+		org, id int64
+		gram    string
+	}
+	postings := map[key]int64{}
+	rows, err := e.db.read.Query(`SELECT org_id, gram, media_id, next FROM media_grams`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k key
+		var next int64
+		if err := rows.Scan(&k.org, &k.gram, &k.id, &next); err != nil {
+			t.Fatal(err)
+		}
+		postings[k] = next
+	}
+	rows.Close()
+	rows, err = e.db.read.Query(`SELECT org_id, id, search FROM media WHERE id NOT IN (SELECT media_id FROM media_search_dirty)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var org, id int64
+		var search string
+		if err := rows.Scan(&org, &id, &search); err != nil {
+			t.Fatal(err)
+		}
+		s := []rune(search + "\x01\x01")
+		want := map[string]int64{}
+		for i := 0; i+3 <= len(s); i++ {
+			g := string(s[i : i+3])
+			bits := want[g]
+			if i+3 < len(s) {
+				bits |= nextBit(s[i+3])
+			}
+			want[g] = bits
+		}
+		for g, bits := range want {
+			got, ok := postings[key{org, id, g}]
+			switch {
+			case !ok:
+				t.Fatalf("%s: row %d has no posting of %q", when, id, g)
+			case got&bits != bits:
+				t.Fatalf("%s: row %d's posting of %q has bits %b, lacks some of %b (text %q)", when, id, g, got, bits, search)
+			case exact && got != bits:
+				t.Fatalf("%s: row %d's posting of %q has bits %b, want exactly %b (text %q)", when, id, g, got, bits, search)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("%s: no posting checked", when)
+	}
+}
+
+// checkSearchesMatchScan searches each term (by id, live items) and
+// compares the answer with the scan's.
+func (e *testEnv) checkSearchesMatchScan(t *testing.T, terms []string, when string) {
+	t.Helper()
+	for _, term := range terms {
+		if strings.TrimSpace(term) == "" {
+			continue
+		}
+		want := e.scanIDs(t, e.org.ID, strings.TrimSpace(term), data.DeletedExclude)
+		if got, _ := e.searchIDs(t, term, data.DeletedExclude); !slices.Equal(got, want) {
+			t.Fatalf("%s: q=%q: index answers %d rows, the scan %d\nonly index: %v\nonly scan: %v", when, term, len(got), len(want), minus(got, want), minus(want, got))
+		}
+	}
+}

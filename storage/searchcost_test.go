@@ -68,7 +68,8 @@ filters:
 	}
 }
 
-// TestSearchCountStopsWalking: when every gram of a term is common, the
+// TestSearchCountStopsWalking: when every gram of a term is common, and
+// so is each gram followed by the character the term has after it, the
 // count walks at most maxCountWalk postings of the rarest; matches beyond
 // the walk make the total a floor (never a wrong exact number), raised to
 // what the page shows, and exact again when the page ends the list.
@@ -77,21 +78,21 @@ func TestSearchCountStopsWalking(t *testing.T) {
 	rareLimit = func(int) int { return 10 }
 	maxCountWalk = 50
 	e := newTestEnv(t)
-	e.seedCommonGrams(t, 200)
+	e.seedNamed(t, 200, "abcd_bcde_cde-%d.jpg") // "abcde"'s grams, each followed as in it, but not the term
 	var want []int64
-	for _, name := range []string{"x-abcd-1.jpg", "x-abcd-2.jpg", "x-abcd-3.jpg", "x-abcd-4.jpg", "x-abcd-5.jpg"} {
+	for _, name := range []string{"x-abcde-1.jpg", "x-abcde-2.jpg", "x-abcde-3.jpg", "x-abcde-4.jpg", "x-abcde-5.jpg"} {
 		want = append(want, e.createMedia(t, e.ctx, name, jpegA).ID)
 	}
-	_, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 2})
+	_, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcde", Limit: 2})
 	if err != nil || total != (data.Total{N: 2}) {
 		t.Fatalf("a full page of 2: total %+v (%v), want at least 2, inexact", total, err)
 	}
-	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 10})
+	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcde", Limit: 10})
 	if err != nil || total != (data.Total{N: 5, Exact: true}) || len(out) != len(want) {
 		t.Fatalf("the whole list: %d items, total %+v (%v), want 5 exactly", len(out), total, err)
 	}
 	maxCountWalk = 1000
-	if _, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 2}); err != nil || total != (data.Total{N: 5, Exact: true}) {
+	if _, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcde", Limit: 2}); err != nil || total != (data.Total{N: 5, Exact: true}) {
 		t.Fatalf("a walk to the end: total %+v (%v), want 5 exactly", total, err)
 	}
 }
