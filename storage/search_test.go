@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -348,4 +350,89 @@ func (e *testEnv) checkSearchesMatchScan(t *testing.T, terms []string, when stri
 			t.Fatalf("%s: q=%q: index answers %d rows, the scan %d\nonly index: %v\nonly scan: %v", when, term, len(got), len(want), minus(got, want), minus(want, got))
 		}
 	}
+}
+
+// TestUpgradeTo025: a store indexed before migration 025 opens with every
+// posting followed by anything and every indexed row listed to refresh
+// (a row pending indexing is left to IndexPending); its searches are the
+// scan's before and after the refresh, which leaves every bit exact.
+func TestUpgradeTo025(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gallerist.db")
+	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	slices.Sort(names)
+	for _, n := range names {
+		version, err := migrationVersion(filepath.Base(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if version >= 25 {
+			continue
+		}
+		body, _ := migrationFS.ReadFile(n)
+		if _, err := old.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if _, err := old.Exec(`INSERT INTO migrations VALUES (?, ?, 0)`, version, filepath.Base(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.Exec(`INSERT INTO orgs (id, slug, name, created_at, file_secret) VALUES (1, 'default', 'Default', 0, x'00')`); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 600
+	for i := 1; i <= n; i++ {
+		name, alt := randomText(r, 1, 20)+".jpg", randomText(r, 0, 30)
+		if _, err := old.Exec(`INSERT INTO media (id, org_id, kind, filename, original_filename, mime_type, size, sha256, alt, created_by, created_at, updated_at, search)
+			VALUES (?, 1, 'image', ?, ?, 'image/jpeg', 1, ?, ?, 'x', ?, ?, ?)`, i, name, name, fmt.Sprintf("%064x", i), alt, i, i, searchText(name, alt)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Indexed as the build before 025 indexed (all but the last row).
+	if _, err := old.Exec(`INSERT OR IGNORE INTO media_grams (org_id, gram, media_id) WITH RECURSIVE g(org, id, s, i) AS (
+		SELECT org_id, id, search || char(1, 1), 1 FROM media WHERE id < ?
+		UNION ALL SELECT org, id, s, i + 1 FROM g WHERE i + 3 <= length(s))
+		SELECT DISTINCT org, substr(s, i, 3), id FROM g`, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`DELETE FROM media_search_dirty WHERE media_id < ?`, n); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := OpenDB(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, staging := openLocalBlobs(t, dir)
+	e := &testEnv{dir: dir, db: db, blobs: blobs, staging: staging, orgs: NewOrgService(db), media: NewMediaService(db, blobs, staging, data.DefaultLimits())}
+	if e.org, err = e.orgs.EnsureDefaultOrg(context.Background()); err != nil || e.org.ID != 1 {
+		t.Fatalf("default org %+v (%v)", e.org, err)
+	}
+	e.ctx = actingIn(e.org.ID)
+	if stale, err := e.media.StaleNext(e.ctx); err != nil || stale != n-1 {
+		t.Fatalf("%d rows to refresh (%v), want the %d indexed", stale, err, n-1)
+	}
+	if c := e.count(t, `SELECT COUNT(*) FROM media_grams WHERE next != 32767`); c != 0 {
+		t.Fatalf("%d old postings without every bit", c)
+	}
+	terms := searchTerms(t, e, r, 150)
+	e.checkSearchesMatchScan(t, terms, "before the refresh")
+	if done, err := e.media.IndexPending(e.ctx, nil); err != nil || done != 1 {
+		t.Fatalf("indexed %d (%v), want the 1 row pending", done, err)
+	}
+	if stale, err := e.media.StaleNext(e.ctx); err != nil || stale != 0 {
+		t.Fatalf("%d rows still to refresh (%v)", stale, err)
+	}
+	e.checkNextBits(t, "after the refresh", true)
+	e.checkSearchesMatchScan(t, terms, "after the refresh")
 }
