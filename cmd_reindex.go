@@ -53,7 +53,7 @@ func indexPendingSearch(ctx context.Context, a *app, log *slog.Logger) {
 	if err != nil || pending+stale == 0 {
 		return
 	}
-	log.Info("indexing search text", "pending", pending, "postings_to_refresh", stale)
+	log.Info("indexing search text", "pending", pending, "rows_to_refresh", stale)
 	start := time.Now()
 	n, err := a.media.IndexPending(ctx, nil)
 	if err != nil && ctx.Err() == nil {

@@ -81,6 +81,7 @@ func TestParseMediaFilterErrors(t *testing.T) {
 		{"used=yes", "used", "used must be true or false (or 1 or 0)."},
 		{"missing_alt=2", "missing_alt", "missing_alt must be true or false (or 1 or 0)."},
 		{"deleted=all", "deleted", "deleted must be only or include."},
+		{"q=mug%00x", "q", "q cannot contain a NUL character (%00)."},
 	} {
 		v, _ := url.ParseQuery(c.query)
 		_, err := ParseMediaFilter(v)

@@ -108,10 +108,14 @@ func ParseBoolParam(name, s string) (*bool, error) {
 	return nil, ParamError(name, "%s", name+" must be true or false (or 1 or 0).")
 }
 
-// ParseSearch checks q=: at most MaxSearchBytes.
+// ParseSearch checks q=: at most MaxSearchBytes, and no NUL (no name or
+// alt text has one, and the search index cannot hold one).
 func ParseSearch(q string) (string, error) {
 	if len(q) > MaxSearchBytes {
 		return "", ParamError("q", "q may be at most %d characters.", MaxSearchBytes)
+	}
+	if strings.ContainsRune(q, 0) {
+		return "", ParamError("q", "q cannot contain a NUL character (%%00).")
 	}
 	return q, nil
 }

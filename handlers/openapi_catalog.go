@@ -217,7 +217,7 @@ func init() {
 	iid := idParam("image_id", "Gallery image id.")
 	cid := idParam("id", "Collection id.")
 	q := func(desc string) obj {
-		return obj{"name": "q", "in": "query", "description": desc, "schema": obj{"type": "string", "maxLength": 200}}
+		return obj{"name": "q", "in": "query", "description": desc + " " + qRule, "schema": obj{"type": "string", "maxLength": 200}}
 	}
 	handle := func(what string) obj {
 		return param("handle", "query", "string", "Only the "+what+" with this handle.", false)

@@ -188,7 +188,7 @@ func init() {
 	listParams = append(listParams,
 		obj{"name": "kind", "in": "query", "schema": obj{"type": "string", "enum": data.Kinds}},
 		commaListDoc("mime_type", "Only items of this sniffed type, or of any of a comma list (e.g. image/png,image/webp).", data.MIMETypes),
-		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text.", "schema": obj{"type": "string", "maxLength": 200}},
+		obj{"name": "q", "in": "query", "description": "Case-insensitive substring of filename or alt text. " + qRule, "schema": obj{"type": "string", "maxLength": 200}},
 		obj{"name": "deleted", "in": "query", "schema": obj{"type": "string", "enum": []string{"exclude", data.DeletedOnly, data.DeletedInclude}}, "description": "Default (exclude): the trash is left out; only: the trash alone; include: both."},
 		obj{"name": "product_id", "in": "query", "description": "Only media in this product's gallery; with it, sort=position is the gallery order.",
 			"schema": obj{"type": "integer", "minimum": 1}},
@@ -372,3 +372,6 @@ func downloadOp(summary, opID, desc string) obj {
 		},
 	}
 }
+
+// qRule is what every q= refuses (data.ParseSearch), for the document.
+const qRule = "At most 200 bytes, and no NUL character (400 invalid_parameter)."

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -30,16 +31,25 @@ import (
 // their OR.
 func gramsOf(cond string) string {
 	return `WITH RECURSIVE g(org, id, s, i) AS (
-		SELECT org_id, id, search || char(1, 1), 1 FROM media WHERE ` + cond + `
+		SELECT org_id, id, ` + gramText("search") + ` || char(1, 1), 1 FROM media WHERE ` + cond + `
 		UNION ALL SELECT org, id, s, i + 1 FROM g WHERE i + 3 <= length(s))
 		SELECT org, substr(s, i, 3) AS gram, id, COALESCE(SUM(DISTINCT 1 << (unicode(lower(substr(s, i + 3, 1))) % ` + strconv.Itoa(nextBuckets) + `)), 0) AS next
 		FROM g GROUP BY 1, 2, 3`
 }
 
+// gramText is the text the grams of col are cut from: lower-cased (ASCII,
+// as lower() does: the text another program writes may have capitals, which
+// LIKE matches), and only up to a NUL, where LIKE stops reading a text too
+// (printf's %s stops there; length() and substr() would, and the padding
+// after it would be lost). No term has a NUL: data.ParseSearch refuses it.
+func gramText(col string) string {
+	return `lower(printf('%s', ` + col + `))`
+}
+
 // nextBuckets is how many bits a posting's next has: a character's bit is
 // its code point modulo this (after lower(), which lowers ASCII only), so
-// digits, '.', '-', '_' and space each have a bit of their own. Fifteen
-// bits keep next within two bytes of each posting.
+// digits, '.', '-' and space each have a bit of their own ('_' shares '2''s).
+// Fifteen bits keep next within two bytes of each posting.
 const nextBuckets = 15
 
 // nextBit is the bit of next for a character of a term (lower-cased, as
@@ -70,16 +80,18 @@ func indexSearch(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	return err
 }
 
-// refreshNext works out next again, exactly, for the postings of the rows
-// ids name (rows listed in media_grams_stale, whose postings predate next):
-// their postings are their text's, so what follows each gram is in the text
-// as it is now.
+// refreshNext works out next again for the postings of the rows ids name
+// (rows listed in media_grams_stale, whose postings predate next; none
+// pending indexing, so their text is indexed as it is now): each posting of
+// a gram of the text gets exactly the bits of what follows it there. A
+// posting of a gram the text no longer has (left by another program's
+// rewrite) keeps every bit: it costs time, never an answer.
 func refreshNext(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	in, args := inList(ids)
-	if _, err := tx.ExecContext(ctx, `UPDATE media_grams AS p SET next = g.next FROM (`+gramsOf("id IN "+in+" AND id NOT IN (SELECT media_id FROM media_search_dirty)")+`) AS g
+	if _, err := tx.ExecContext(ctx, `UPDATE media_grams AS p SET next = g.next FROM (`+gramsOf("id IN "+in)+`) AS g
 		WHERE p.org_id = g.org AND p.gram = g.gram AND p.media_id = g.id`, args...); err != nil {
 		return fmt.Errorf("refresh search postings: %w", err)
 	}
@@ -204,9 +216,10 @@ func gramCond(gram string, next int64, prefix string) (string, []any) {
 	return "p.gram = ? AND (p.next & ?) = ?", []any{gram, next, next}
 }
 
-// nextSample is how many of a gram's first postings planSearchWhere reads
-// to tell how many of them have the bits the term needs.
-const nextSample = 256
+// nextSampleSize is how many of a gram's first postings planSearchWhere
+// reads to tell how many of them have the bits the term needs (a variable
+// for tests).
+var nextSampleSize = 256
 
 // searchWhere is how FindMedia answers one q= term in org.
 type searchWhere struct {
@@ -232,9 +245,8 @@ type searchWhere struct {
 	textArgs []any
 	// at and argsAt are where FindMedia put cond and args in its lists.
 	at, argsAt int
-	// postings is how many the rarest gram (or the prefix) has, by the
-	// counts: for a gram, what reading its list costs, in postings fetched
-	// (see planSearchWhere).
+	// postings is how many the gram walked (or the prefix) has, by the
+	// counts.
 	postings int
 }
 
@@ -271,10 +283,11 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 	// The counts of media_gram_counts pick the gram (migration 015): the
 	// rarest of the term's, or, for a prefix, the sum over the grams it
 	// starts (postings, which may name a row more than once, as the list
-	// read is). A gram followed by a character in the term counts the share
-	// of its postings with that character's bit (migration 025), estimated
-	// from its first nextSample postings (of the 11,111 postings of "-57" at
-	// a million rows, one is followed by "."), plus a sixth of the rest.
+	// read is). The gram walked is the one whose list costs least: for a
+	// gram followed by a character in the term, the share of its postings
+	// with that character's bit (migration 025), estimated from its first
+	// nextSampleSize postings (of the 11,111 postings of "-57" at a million
+	// rows, one is followed by "."), plus a sixth of all its postings.
 	best, c, a := 0, "", []any(nil)
 	if p.prefix != "" {
 		c, a = gramCond("", 0, p.prefix)
@@ -300,13 +313,13 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			SELECT q.gram, COALESCE(c.n, 0), CASE WHEN q.m = 0 THEN -1 ELSE
 				(SELECT COUNT(*) FROM (SELECT p.next AS nx FROM media_grams p WHERE p.org_id = ?2 AND p.gram = q.gram LIMIT ?3) WHERE (nx & q.m) = q.m) END
 			FROM q LEFT JOIN media_gram_counts c ON c.org_id = ?2 AND c.gram = q.gram ORDER BY q.k`,
-			string(list), org, nextSample)
+			string(list), org, nextSampleSize)
 		if err != nil {
 			return text, err
 		}
 		type rarity struct {
-			gram string
-			n    int
+			gram      string
+			cost, raw int
 		}
 		var found []rarity
 		for rows.Next() {
@@ -316,9 +329,9 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 				rows.Close()
 				return text, err
 			}
-			// The sample is the list's first min(n, nextSample) postings
+			// The sample is the list's first min(n, nextSampleSize) postings
 			// (the counts are exact); -1 is a gram that ends the term.
-			sampled := min(n, nextSample)
+			sampled := min(n, nextSampleSize)
 			if have < 0 {
 				have = sampled
 			}
@@ -332,17 +345,30 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			if sampled > 0 {
 				with = int((int64(n)*int64(have) + int64(sampled) - 1) / int64(sampled))
 			}
-			found = append(found, rarity{gram, with + n/6})
+			found = append(found, rarity{gram, with + n/6, n})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return text, err
 		}
-		slices.SortStableFunc(found, func(x, y rarity) int { return x.n - y.n })
+		// A sample can mislead (a gram whose first postings are unlike
+		// the rest: names that changed over the years), so no gram is
+		// walked whose list is more than twice the shortest: at worst a
+		// walk reads twice the postings it read before next existed. The
+		// list's own length (not its cost) decides the plan below, so a
+		// list answer stays bounded as before.
+		shortest := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw }).raw
+		tooLong := func(r rarity) int {
+			if r.raw > 2*shortest {
+				return 1
+			}
+			return 0
+		}
+		slices.SortStableFunc(found, func(x, y rarity) int { return cmp.Or(tooLong(x)-tooLong(y), x.cost-y.cost) })
 		for _, r := range found {
 			text.byRarity = append(text.byRarity, r.gram)
 		}
-		best, text.next = found[0].n, p.next
+		best, text.next = found[0].raw, p.next
 		c, a = gramCond(text.byRarity[0], p.next[text.byRarity[0]], "")
 	}
 	text.gram, text.gramArgs, text.repeats, text.postings = c, a, p.prefix != "", best
@@ -531,12 +557,17 @@ func (s *MediaService) IndexPending(ctx context.Context, progress func(done int)
 }
 
 // refreshStale works out the bits of the postings written before they had
-// any (media_grams_stale, migration 025), in short transactions.
+// any (media_grams_stale, migration 025), in short transactions, for the
+// rows not pending indexing (IndexPending indexes those first).
 func (s *MediaService) refreshStale(ctx context.Context) error {
 	for {
 		var n int
 		err := s.db.update(ctx, func(tx *sql.Tx) error {
-			ids, err := queryIDs(ctx, tx, `SELECT media_id FROM media_grams_stale LIMIT ?`, reindexBatch)
+			// A row pending indexing waits: IndexPending indexes it first
+			// (its new postings gain their bits), and a later refresh
+			// works out the rest.
+			ids, err := queryIDs(ctx, tx, `SELECT media_id FROM media_grams_stale
+				WHERE media_id NOT IN (SELECT media_id FROM media_search_dirty) LIMIT ?`, reindexBatch)
 			n = len(ids)
 			if err != nil {
 				return err
@@ -571,7 +602,7 @@ func (s *MediaService) MarkUnindexed(ctx context.Context) (int, error) {
 		err := s.db.update(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id)
 				SELECT id FROM media m WHERE id > ? AND id <= ? AND NOT EXISTS (SELECT 1 FROM media_grams p
-					WHERE p.org_id = m.org_id AND p.gram = substr(m.search || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
+					WHERE p.org_id = m.org_id AND p.gram = substr(` + gramText("m.search") + ` || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
 			if err != nil {
 				return err
 			}

@@ -122,3 +122,32 @@ func TestMediaOffsetCap(t *testing.T) {
 	_, _, err := e.media.FindMedia(e.ctx, data.MediaFilter{Offset: data.MaxMediaOffset + 1})
 	wantError(t, err, data.ECInvalidParameter, "offset can be at most 10000 in a media list; to go through more, page with since_id (the last id of the page before).")
 }
+
+// TestSearchPlanDistrustsItsSample: a gram whose first postings are unlike
+// the rest (names that changed over the years) looks cheap to its sample;
+// no list more than twice the shortest is walked, so "abcd" walks "bcd"'s
+// 120 postings, not "abc"'s 700 (of which the first 25 are followed by x,
+// the rest by s, whose bit is d's), and finds its matches.
+func TestSearchPlanDistrustsItsSample(t *testing.T) {
+	defer func(n int) { nextSampleSize = n }(nextSampleSize)
+	nextSampleSize = 25
+	e := newTestEnv(t)
+	e.seedNamed(t, 25, "abcx-%d.jpg")
+	e.seedNamed(t, 675, "abcs-%d.jpg")
+	e.seedNamed(t, 115, "zbcd-%d.jpg")
+	var want []int64
+	for i := range 5 {
+		want = append(want, e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA).ID)
+	}
+	if nextBit('s') != nextBit('d') {
+		t.Fatal("s and d no longer share a bit: pick another letter")
+	}
+	sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
+	if err != nil || sw.byRarity[0] != "bcd" {
+		t.Fatalf("plan %v (%v), want bcd walked", sw.byRarity, err)
+	}
+	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Sort: "id"})
+	if err != nil || len(out) != len(want) || total != (data.Total{N: 5, Exact: true}) {
+		t.Fatalf("search: %d items, total %+v (%v), want the %d", len(out), total, err, len(want))
+	}
+}

@@ -10,11 +10,11 @@
 -- never changes an answer.
 --
 -- Postings written before this have every bit (32767: followed by anything)
--- and their rows are listed in media_grams_stale, whose bits the server
--- works out in the background at start (IndexPending); searches are right
--- meanwhile, only not narrowed.
+-- and every row is listed in media_grams_stale, whose bits the server works
+-- out in the background at start (IndexPending: rows pending indexing once
+-- indexed); searches are right meanwhile, only not narrowed.
 ALTER TABLE media_grams ADD COLUMN next INTEGER NOT NULL DEFAULT 32767;
 CREATE TABLE media_grams_stale (
 	media_id INTEGER PRIMARY KEY
 );
-INSERT INTO media_grams_stale (media_id) SELECT id FROM media WHERE id NOT IN (SELECT media_id FROM media_search_dirty);
+INSERT INTO media_grams_stale (media_id) SELECT id FROM media;
