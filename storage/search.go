@@ -48,7 +48,7 @@ func gramText(col string) string {
 
 // nextBuckets is how many bits a posting's next has: a character's bit is
 // its code point modulo this (after lower(), which lowers ASCII only), so
-// digits, '.', '-' and space each have a bit of their own ('_' shares '2''s).
+// digits, '.', '-' and space each have a bit of their own ('_' shares the bit of '2').
 // Fifteen bits keep next within two bytes of each posting.
 const nextBuckets = 15
 
@@ -602,7 +602,7 @@ func (s *MediaService) MarkUnindexed(ctx context.Context) (int, error) {
 		err := s.db.update(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_search_dirty (media_id)
 				SELECT id FROM media m WHERE id > ? AND id <= ? AND NOT EXISTS (SELECT 1 FROM media_grams p
-					WHERE p.org_id = m.org_id AND p.gram = substr(` + gramText("m.search") + ` || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
+					WHERE p.org_id = m.org_id AND p.gram = substr(`+gramText("m.search")+` || char(1, 1), 1, 3) AND p.media_id = m.id)`, from, from+step)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -364,31 +363,7 @@ func (e *testEnv) checkSearchesMatchScan(t *testing.T, terms []string, when stri
 func TestUpgradeTo025(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gallerist.db")
-	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
-	slices.Sort(names)
-	for _, n := range names {
-		version, err := migrationVersion(filepath.Base(n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if version >= 25 {
-			continue
-		}
-		body, _ := migrationFS.ReadFile(n)
-		if _, err := old.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		if _, err := old.Exec(`INSERT INTO migrations VALUES (?, ?, 0)`, version, filepath.Base(n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	old := openDBBefore(t, path, 25)
 	if _, err := old.Exec(`INSERT INTO orgs (id, slug, name, created_at, file_secret) VALUES (1, 'default', 'Default', 0, x'00')`); err != nil {
 		t.Fatal(err)
 	}

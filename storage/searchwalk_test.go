@@ -320,31 +320,7 @@ func TestSearchWalkPlan(t *testing.T) {
 // clears it.
 func TestMediaArrivalBackfill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gallerist.db")
-	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
-	slices.Sort(names)
-	for _, n := range names {
-		version, err := migrationVersion(filepath.Base(n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if version >= 23 {
-			continue
-		}
-		body, _ := migrationFS.ReadFile(n)
-		if _, err := old.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		if _, err := old.Exec(`INSERT INTO migrations VALUES (?, ?, 0)`, version, filepath.Base(n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	old := openDBBefore(t, path, 23)
 	if _, err := old.Exec(`INSERT INTO orgs (id, slug, name, created_at, file_secret) VALUES
 		(1, 'ordered', 'Ordered', 0, x'00'), (2, 'unordered', 'Unordered', 0, x'01'), (3, 'empty', 'Empty', 0, x'02')`); err != nil {
 		t.Fatal(err)
@@ -470,4 +446,37 @@ func TestReindexFindsArrivalOrderAgain(t *testing.T) {
 	if inOrder(t) != 0 {
 		t.Fatal("reindex set in_order for rows out of order")
 	}
+}
+
+// openDBBefore creates the database at path as the builds before migration
+// version left it: every earlier migration applied and recorded, none
+// after. The caller closes it, then opens it with OpenDB to migrate it.
+func openDBBefore(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	slices.Sort(names)
+	for _, n := range names {
+		v, err := migrationVersion(filepath.Base(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v >= version {
+			continue
+		}
+		body, _ := migrationFS.ReadFile(n)
+		if _, err := old.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if _, err := old.Exec(`INSERT INTO migrations VALUES (?, ?, 0)`, v, filepath.Base(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return old
 }
