@@ -235,9 +235,9 @@ type searchWhere struct {
 	// repeats: gram is a range of grams (a prefix), whose postings may name
 	// a row more than once.
 	repeats bool
-	// byRarity are the term's probed grams, fewest postings with the bits
-	// the term needs first (none for a term under three characters), next
-	// the bits of each (planSearch), and textCond the test of the text
+	// byRarity are the term's probed grams, the cheapest list to walk
+	// first (see planSearchWhere; none for a term under three characters),
+	// next the bits of each (planSearch), and textCond the test of the text
 	// alone (textArgs its argument), for a page walked from postings.
 	byRarity []string
 	next     map[string]int64
