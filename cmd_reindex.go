@@ -47,10 +47,15 @@ func indexPendingSearch(ctx context.Context, a *app, log *slog.Logger) {
 	}
 	pending, err := a.media.PendingIndex(ctx)
 	if err != nil {
+		log.Warn("check the search index (retried at next start)", "err", err)
 		return
 	}
 	stale, err := a.media.StaleNext(ctx)
-	if err != nil || pending+stale == 0 {
+	if err != nil {
+		log.Warn("check the search index (retried at next start)", "err", err)
+		return
+	}
+	if pending+stale == 0 {
 		return
 	}
 	log.Info("indexing search text", "pending", pending, "rows_to_refresh", stale)
@@ -60,5 +65,5 @@ func indexPendingSearch(ctx context.Context, a *app, log *slog.Logger) {
 		log.Warn("index search text (retried at next start)", "indexed", n, "err", err)
 		return
 	}
-	log.Info("indexed search text", "items", n, "duration", time.Since(start).Round(time.Millisecond))
+	log.Info("indexed search text", "items", n, "rows_refreshed", stale, "duration", time.Since(start).Round(time.Millisecond))
 }

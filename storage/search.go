@@ -204,16 +204,26 @@ var rareLimit = func(live int) int {
 	return max(int(math.Sqrt(24*float64(live))), minRareLimit, live/50)
 }
 
-// gramCond is the SQL condition on media_grams (aliased p) of one gram
-// (whose postings have the bits next) or prefix.
-func gramCond(gram string, next int64, prefix string) (string, []any) {
+// gramCond is the SQL condition on media_grams (aliased p) of one gram or prefix.
+func gramCond(gram, prefix string) (string, []any) {
 	if prefix != "" {
 		return "p.gram >= ? AND p.gram < ?", []any{prefix, prefix + string(utf8.MaxRune)}
 	}
+	return "p.gram = ?", []any{gram}
+}
+
+// maskCond is the condition on a posting p of having the bits next ("" for
+// none).
+func maskCond(next int64) (string, []any) {
 	if next == 0 {
-		return "p.gram = ?", []any{gram}
+		return "", nil
 	}
-	return "p.gram = ? AND (p.next & ?) = ?", []any{gram, next, next}
+	return "(p.next & ?) = ?", []any{next, next}
+}
+
+// and joins SQL conditions, leaving out empty ones.
+func and(conds ...string) string {
+	return strings.Join(slices.DeleteFunc(conds, func(c string) bool { return c == "" }), " AND ")
 }
 
 // nextSampleSize is how many of a gram's first postings planSearchWhere
@@ -228,10 +238,19 @@ type searchWhere struct {
 	// rare: cond names the candidates (the rarest gram's list and the rows
 	// not indexed yet), so the list is fetched by id, not walked.
 	rare bool
-	// gram and gramArgs are the rarest gram's condition on media_grams p,
-	// for counting a common term's matches from its list.
+	// gram and gramArgs are the shortest list's condition on media_grams p
+	// (its gram, or the prefix), and mask and maskArgs the bits its
+	// postings need: the list a rare term's candidates come from, and a
+	// common term's count walks (so a count walks to the end whatever list
+	// the page walks, as it did before next existed).
 	gram     string
 	gramArgs []any
+	mask     string
+	maskArgs []any
+	// walkGram and walkArgs are the condition on p (gram and bits) of the
+	// list a page walks: byRarity[0]'s.
+	walkGram string
+	walkArgs []any
 	// repeats: gram is a range of grams (a prefix), whose postings may name
 	// a row more than once.
 	repeats bool
@@ -290,7 +309,7 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 	// rows, one is followed by "."), plus a sixth of all its postings.
 	best, c, a := 0, "", []any(nil)
 	if p.prefix != "" {
-		c, a = gramCond("", 0, p.prefix)
+		c, a = gramCond("", p.prefix)
 		if best, err = sum(`SELECT COALESCE(SUM(n), 0) FROM media_gram_counts p WHERE p.org_id = ? AND `+c, append([]any{org}, a...)...); err != nil {
 			return text, err
 		}
@@ -368,17 +387,23 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		for _, r := range found {
 			text.byRarity = append(text.byRarity, r.gram)
 		}
-		best, text.next = found[0].raw, p.next
-		c, a = gramCond(text.byRarity[0], p.next[text.byRarity[0]], "")
+		text.next = p.next
+		w, wa := gramCond(text.byRarity[0], "")
+		m, ma := maskCond(p.next[text.byRarity[0]])
+		text.walkGram, text.walkArgs = and(w, m), append(wa, ma...)
+		short := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw })
+		best = short.raw
+		c, a = gramCond(short.gram, "")
+		text.mask, text.maskArgs = maskCond(p.next[short.gram])
 	}
 	text.gram, text.gramArgs, text.repeats, text.postings = c, a, p.prefix != "", best
 	if best > limit {
 		return text, nil
 	}
 	text.rare = true
-	text.cond = `m.id IN (SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + text.gram + `
+	text.cond = `m.id IN (SELECT p.media_id FROM media_grams p WHERE ` + and("p.org_id = ?", text.gram, text.mask) + `
 		UNION ALL SELECT media_id FROM media_search_dirty) AND ` + text.cond
-	text.args = append(append([]any{org}, text.gramArgs...), p.like)
+	text.args = append(append(append([]any{org}, text.gramArgs...), text.maskArgs...), p.like)
 	return text, nil
 }
 
@@ -432,8 +457,8 @@ func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, cols string, wher
 	default:
 		return nil
 	}
-	head := []string{"p.org_id = ?", sw.gram}
-	walk.args = append([]any{org}, sw.gramArgs...)
+	head := []string{"p.org_id = ?", sw.walkGram}
+	walk.args = append([]any{org}, sw.walkArgs...)
 	if f.SinceID != 0 {
 		head, walk.args = append(head, "p.media_id > ?"), append(walk.args, f.SinceID)
 	}
@@ -492,6 +517,11 @@ var maxCountWalk = 20_000
 // common term: 5.3 ms before, 0.5 ms after.
 func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
 	walk := `SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?`
+	if sw.mask != "" {
+		// The walk's LIMIT bounds the postings read, those without the
+		// bits too: they are passed over after it.
+		walk = `SELECT p.media_id FROM (SELECT p.media_id, p.next FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?) p WHERE ` + sw.mask
+	}
 	if sw.repeats {
 		walk = `SELECT DISTINCT media_id FROM (` + walk + `)`
 	}
@@ -504,7 +534,7 @@ func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (strin
 			+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `) AS n)`
 	a := []any{data.MaxCountedTotal}
 	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
-	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk)
+	a = append(append(append(append(a, org), sw.gramArgs...), maxCountWalk), sw.maskArgs...)
 	a = append(append(a, args...), countTo)
 	a = append(a, args...)
 	return q, a

@@ -353,6 +353,18 @@ func (e *testEnv) checkSearchesMatchScan(t *testing.T, terms []string, when stri
 		if got, _ := e.searchIDs(t, term, data.DeletedExclude); !slices.Equal(got, want) {
 			t.Fatalf("%s: q=%q: index answers %d rows, the scan %d\nonly index: %v\nonly scan: %v", when, term, len(got), len(want), minus(got, want), minus(want, got))
 		}
+		// A short page has its total counted (the whole list's is the
+		// page's own): exact, as the scan counts it, in every plan.
+		for _, sort := range []string{"id", ""} {
+			_, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: term, Limit: 3, Sort: sort})
+			exact := data.Total{N: len(want), Exact: true}
+			if len(want) > data.MaxCountedTotal {
+				exact = data.Total{N: data.MaxCountedTotal}
+			}
+			if err != nil || total != exact {
+				t.Fatalf("%s: q=%q, a page of 3 sorted by %q: total %+v (%v), the scan %d", when, term, sort, total, err, len(want))
+			}
+		}
 	}
 }
 

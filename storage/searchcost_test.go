@@ -151,3 +151,31 @@ func TestSearchPlanDistrustsItsSample(t *testing.T) {
 		t.Fatalf("search: %d items, total %+v (%v), want the %d", len(out), total, err, len(want))
 	}
 }
+
+// TestSearchCountWalksTheShortestList: the page may walk another gram's
+// list (cheaper by its sample), but the count walks the shortest, as it did
+// before next existed, so a total the shortest list holds stays exact: here
+// "abc"'s sample says none of its 301 postings is followed by d (its first
+// three are followed by e, the rest by s, whose bit is d's), so the page
+// walks it, and a count along it would stop after maxCountWalk postings
+// with the bits, short of the ten matches.
+func TestSearchCountWalksTheShortestList(t *testing.T) {
+	defer func(n, w int, l func(int) int) { nextSampleSize, maxCountWalk, rareLimit = n, w, l }(nextSampleSize, maxCountWalk, rareLimit)
+	nextSampleSize, maxCountWalk = 3, 200
+	rareLimit = func(int) int { return 10 } // a common term: walked, its total counted along a list
+	e := newTestEnv(t)
+	e.seedNamed(t, 3, "abce-%d.jpg")
+	e.seedNamed(t, 288, "abcs-%d.jpg")
+	e.seedNamed(t, 141, "zbcd-%d.jpg")
+	for i := range 10 {
+		e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA)
+	}
+	sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
+	if err != nil || sw.byRarity[0] != "abc" {
+		t.Fatalf("plan %v (%v), want abc walked (the sample misleads)", sw.byRarity, err)
+	}
+	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 5})
+	if err != nil || len(out) != 5 || total != (data.Total{N: 10, Exact: true}) {
+		t.Fatalf("a page of 5: %d items, total %+v (%v), want 10 exactly", len(out), total, err)
+	}
+}
