@@ -47,9 +47,9 @@ func TestBrowserSettingsWebhooks(t *testing.T) {
 	if !evalJS[bool](t, b, `document.querySelector("[data-webhook-secret]") !== null && document.querySelector("#webhook-secret").value === `+strconv.Quote(secret)) {
 		t.Fatal("Send test took the signing secret off the page before it was copied")
 	}
-	if focused := evalJS[string](t, b, `document.activeElement.closest("[data-send-test]") ? "send test" : document.activeElement.tagName`); focused != "send test" {
-		t.Errorf("after Send test the focus is on %s, not the button", focused)
-	}
+	// Focus comes back after the result is swapped in and settles; under
+	// load (CI, -race) a check made as the result appears can land between.
+	b.waitJS(t, "focus back on Send test", `document.activeElement.closest("[data-send-test]") !== null`)
 
 	b.navigate(t, "/settings/webhooks")
 	b.waitJS(t, "the list", `document.querySelector("#webhook-list") !== null`)
