@@ -64,16 +64,31 @@ func (h *health) check(ctx context.Context, detail bool) ([]byte, int) {
 		res := h.run(ctx)
 		return res.private, res.code
 	}
-	h.cacheMu.Lock()
-	res, at := h.cached, h.cachedAt
-	h.cacheMu.Unlock()
-	if now := h.now(); res == nil || now.Before(at) || now.Sub(at) >= readyCacheTTL {
+	res := h.recent()
+	if res == nil {
 		v, _, _ := h.sf.Do("readyz", func() (any, error) {
+			// A caller that found no verdict may get here just after the
+			// run before it ended: its verdict is the answer, not a second
+			// run (50 concurrent probes made two runs under load).
+			if res := h.recent(); res != nil {
+				return res, nil
+			}
 			return h.run(context.WithoutCancel(ctx)), nil // not cut short by the first caller hanging up
 		})
 		res = v.(*readyResult)
 	}
 	return res.public, res.code
+}
+
+// recent is the last verdict if it is younger than readyCacheTTL, else nil.
+func (h *health) recent() *readyResult {
+	h.cacheMu.Lock()
+	res, at := h.cached, h.cachedAt
+	h.cacheMu.Unlock()
+	if now := h.now(); res == nil || now.Before(at) || now.Sub(at) >= readyCacheTTL {
+		return nil
+	}
+	return res
 }
 
 // run runs every check and remembers the verdict for the public listener.
