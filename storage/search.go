@@ -48,8 +48,8 @@ func gramText(col string) string {
 
 // nextBuckets is how many bits a posting's next has: a character's bit is
 // its code point modulo this (after lower(), which lowers ASCII only), so
-// digits, '.', '-' and space each have a bit of their own ('_' shares the bit of '2').
-// Fifteen bits keep next within two bytes of each posting.
+// digits, '.', '-' and space each have a bit of their own ('_' shares the
+// bit of '2'). Fifteen bits keep next within two bytes of each posting.
 const nextBuckets = 15
 
 // nextBit is the bit of next for a character of a term (lower-cased, as
@@ -212,13 +212,13 @@ func gramCond(gram, prefix string) (string, []any) {
 	return "p.gram = ?", []any{gram}
 }
 
-// maskCond is the condition on a posting p of having the bits next ("" for
-// none).
-func maskCond(next int64) (string, []any) {
+// maskCond is the condition on a posting (aliased alias) of having the bits
+// next ("" for none).
+func maskCond(alias string, next int64) (string, []any) {
 	if next == 0 {
 		return "", nil
 	}
-	return "(p.next & ?) = ?", []any{next, next}
+	return "(" + alias + ".next & ?) = ?", []any{next, next}
 }
 
 // and joins SQL conditions, leaving out empty ones.
@@ -264,7 +264,7 @@ type searchWhere struct {
 	textArgs []any
 	// at and argsAt are where FindMedia put cond and args in its lists.
 	at, argsAt int
-	// postings is how many the gram walked (or the prefix) has, by the
+	// postings is how many the shortest list (or the prefix) has, by the
 	// counts.
 	postings int
 }
@@ -376,9 +376,9 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		// walk reads twice the postings it read before next existed. The
 		// list's own length (not its cost) decides the plan below, so a
 		// list answer stays bounded as before.
-		shortest := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw }).raw
+		short := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw })
 		tooLong := func(r rarity) int {
-			if r.raw > 2*shortest {
+			if r.raw > 2*short.raw {
 				return 1
 			}
 			return 0
@@ -389,12 +389,11 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		}
 		text.next = p.next
 		w, wa := gramCond(text.byRarity[0], "")
-		m, ma := maskCond(p.next[text.byRarity[0]])
+		m, ma := maskCond("p", p.next[text.byRarity[0]])
 		text.walkGram, text.walkArgs = and(w, m), append(wa, ma...)
-		short := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw })
 		best = short.raw
 		c, a = gramCond(short.gram, "")
-		text.mask, text.maskArgs = maskCond(p.next[short.gram])
+		text.mask, text.maskArgs = maskCond("p", p.next[short.gram])
 	}
 	text.gram, text.gramArgs, text.repeats, text.postings = c, a, p.prefix != "", best
 	if best > limit {
@@ -463,13 +462,9 @@ func (sw *searchWhere) walkPage(org int64, f data.MediaFilter, cols string, wher
 		head, walk.args = append(head, "p.media_id > ?"), append(walk.args, f.SinceID)
 	}
 	for _, g := range sw.byRarity[1:min(len(sw.byRarity), 1+maxPrefilterGrams)] {
-		if next := sw.next[g]; next != 0 {
-			head = append(head, "EXISTS (SELECT 1 FROM media_grams q WHERE q.org_id = p.org_id AND q.gram = ? AND q.media_id = p.media_id AND (q.next & ?) = ?)")
-			walk.args = append(walk.args, g, next, next)
-			continue
-		}
-		head = append(head, "EXISTS (SELECT 1 FROM media_grams q WHERE q.org_id = p.org_id AND q.gram = ? AND q.media_id = p.media_id)")
-		walk.args = append(walk.args, g)
+		m, ma := maskCond("q", sw.next[g])
+		head = append(head, "EXISTS (SELECT 1 FROM media_grams q WHERE "+and("q.org_id = p.org_id AND q.gram = ? AND q.media_id = p.media_id", m)+")")
+		walk.args = append(append(walk.args, g), ma...)
 	}
 	// The candidates are the postings walked: only the text test stays of
 	// sw's condition.
