@@ -43,6 +43,8 @@ type DB struct {
 	Log *slog.Logger
 
 	stmts sync.Map // query → *sql.Stmt prepared on the reader pool
+	// samples are the search plan's samples of gram lists (searchsample.go).
+	samples sampleCache
 
 	verMu   sync.Mutex
 	verConn *sql.Conn // a reader connection kept for PRAGMA data_version

@@ -314,45 +314,59 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			return text, err
 		}
 	} else {
-		type probe struct {
-			G string `json:"g"`
-			M int64  `json:"m"`
-		}
-		probes := make([]probe, len(p.grams))
-		for i, g := range p.grams {
-			probes[i] = probe{g, p.next[g]}
-		}
-		list, err := json.Marshal(probes)
+		list, err := json.Marshal(p.grams)
 		if err != nil {
 			return text, err
 		}
-		// The grams and bits are read from the JSON once (MATERIALIZED): a
-		// ->> in the sample's WHERE parses it again for every posting.
-		rows, err := query(`WITH q(k, gram, m) AS MATERIALIZED (SELECT key, value->>'g', value->>'m' FROM json_each(?1))
-			SELECT q.gram, COALESCE(c.n, 0), CASE WHEN q.m = 0 THEN -1 ELSE
-				(SELECT COUNT(*) FROM (SELECT p.next AS nx FROM media_grams p WHERE p.org_id = ?2 AND p.gram = q.gram LIMIT ?3) WHERE (nx & q.m) = q.m) END
-			FROM q LEFT JOIN media_gram_counts c ON c.org_id = ?2 AND c.gram = q.gram ORDER BY q.k`,
-			string(list), org, nextSampleSize)
+		rows, err := query(`SELECT COALESCE(c.n, 0) FROM json_each(?) q LEFT JOIN media_gram_counts c ON c.org_id = ? AND c.gram = q.value ORDER BY q.key`, string(list), org)
 		if err != nil {
 			return text, err
+		}
+		counts := make([]int, 0, len(p.grams))
+		for rows.Next() {
+			var n int
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return text, err
+			}
+			counts = append(counts, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return text, err
+		}
+		if len(counts) != len(p.grams) {
+			return text, fmt.Errorf("search plan: %d counts for %d grams", len(counts), len(p.grams))
 		}
 		type rarity struct {
 			gram      string
 			cost, raw int
 		}
-		var found []rarity
-		for rows.Next() {
-			var gram string
-			var n, have int
-			if err := rows.Scan(&gram, &n, &have); err != nil {
-				rows.Close()
-				return text, err
+		// The samples: the list's first min(n, nextSampleSize) postings
+		// (the counts are exact; kept in memory, see searchsample.go), of
+		// the grams followed by a character in the term.
+		var sampled []string
+		var sampledN []int
+		for i, gram := range p.grams {
+			if p.next[gram] != 0 && counts[i] > 0 {
+				sampled, sampledN = append(sampled, gram), append(sampledN, counts[i])
 			}
-			// The sample is the list's first min(n, nextSampleSize) postings
-			// (the counts are exact); -1 is a gram that ends the term.
-			sampled := min(n, nextSampleSize)
-			if have < 0 {
-				have = sampled
+		}
+		samples, err := db.gramSamples(ctx, org, sampled, sampledN)
+		if err != nil {
+			return text, err
+		}
+		var found []rarity
+		for i, gram := range p.grams {
+			n, m := counts[i], p.next[gram]
+			size, have := min(n, nextSampleSize), min(n, nextSampleSize)
+			if j := slices.Index(sampled, gram); j >= 0 {
+				size, have = len(samples[j]), 0
+				for _, next := range samples[j] {
+					if next&m == m {
+						have++
+					}
+				}
 			}
 			// What reading the gram's list costs, in postings fetched: each
 			// posting with the bits is a row read or an index probe; each
@@ -361,14 +375,10 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			// rows), so "jpg" followed by "x" in no row still costs its
 			// million postings' walk.
 			with := 0
-			if sampled > 0 {
-				with = int((int64(n)*int64(have) + int64(sampled) - 1) / int64(sampled))
+			if size > 0 {
+				with = int((int64(n)*int64(have) + int64(size) - 1) / int64(size))
 			}
 			found = append(found, rarity{gram, with + n/6, n})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return text, err
 		}
 		// A sample can mislead (a gram whose first postings are unlike
 		// the rest: names that changed over the years), so no gram is

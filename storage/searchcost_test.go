@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,110 @@ func TestSearchCountWalksTheShortestList(t *testing.T) {
 	out, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 5})
 	if err != nil || len(out) != 5 || total != (data.Total{N: 10, Exact: true}) {
 		t.Fatalf("a page of 5: %d items, total %+v (%v), want 10 exactly", len(out), total, err)
+	}
+}
+
+// TestSearchKeepsItsSamples: the plan's sample of a list is read once and
+// kept while the list keeps its length, for sampleTTL at most; a kept
+// sample gone stale costs time, never an answer. "abc" is followed by x in
+// its sample, so "abcd" walks it (cheapest); once its postings say they
+// may be followed by anything, the kept sample still says x (and the
+// answer is still the scan's), until it expires or the list grows by more
+// than an eighth.
+func TestSearchKeepsItsSamples(t *testing.T) {
+	defer func(l func(int) int) { rareLimit = l }(rareLimit)
+	rareLimit = func(int) int { return 10 } // walked, so the plan's order is the walk's
+	e := newTestEnv(t)
+	e.seedNamed(t, 300, "abcx-%d.jpg")
+	e.seedNamed(t, 195, "zbcd-%d.jpg")
+	for i := range 5 {
+		e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA)
+	}
+	walked := func(when string) string {
+		t.Helper()
+		sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.checkTermMatchesScan(t, "abcd", when, data.DeletedExclude, true)
+		return sw.byRarity[0]
+	}
+	if g := walked("sampled"); g != "abc" {
+		t.Fatalf("walks %q, want abc (its sample: followed by x)", g)
+	}
+	if err := e.db.ExecForTest(`UPDATE media_grams SET next = 32767 WHERE gram = 'abc'`); err != nil {
+		t.Fatal(err)
+	}
+	if g := walked("with the sample kept"); g != "abc" {
+		t.Fatalf("walks %q with the sample kept, want abc", g)
+	}
+	e.clock.Advance(sampleTTL + time.Second)
+	if g := walked("sampled again after sampleTTL"); g != "bcd" {
+		t.Fatalf("walks %q after sampleTTL, want bcd (abc's new sample: followed by anything)", g)
+	}
+
+	// A list that grows by more than an eighth is sampled again. (The
+	// bits made exact again first, by the refresh after an upgrade.)
+	if err := e.db.ExecForTest(`INSERT INTO media_grams_stale (media_id) SELECT id FROM media`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.media.IndexPending(e.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.seedNamed(t, 30, "abcx-more-%d.jpg") // 305 postings to 335: an eighth is 38
+	if g := walked("grown by less than an eighth"); g != "bcd" {
+		t.Fatalf("walks %q after a small change, want bcd (the kept sample)", g)
+	}
+	e.seedNamed(t, 20, "abcx-most-%d.jpg") // 355: more than an eighth
+	if g := walked("grown by more than an eighth"); g != "abc" {
+		t.Fatalf("walks %q after the list grew by more than an eighth, want abc (sampled again)", g)
+	}
+}
+
+// TestKeptSampleFresh: the rules by which a kept sample stands for a list.
+func TestKeptSampleFresh(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	for _, c := range []struct {
+		sampled, now int
+		after        time.Duration
+		size         int
+		want         bool
+	}{
+		{1000, 1000, 0, nextSampleSize, true},
+		{1000, 1125, time.Minute, nextSampleSize, true},
+		{1000, 875, time.Minute, nextSampleSize, true},
+		{1000, 1126, 0, nextSampleSize, false},
+		{1000, 874, 0, nextSampleSize, false},
+		{1000, 1000, sampleTTL + time.Second, nextSampleSize, false},
+		{1000, 1000, -time.Second, nextSampleSize, false}, // the clock went back
+		{1000, 1000, 0, nextSampleSize / 2, false},       // another sample size
+		{100, 100, 0, nextSampleSize, true},              // sampled whole
+		{100, 101, 0, nextSampleSize, false},
+		{300, 250, 0, nextSampleSize, false}, // now shorter than a sample
+	} {
+		s := keptSample{n: c.sampled, at: at, size: c.size}
+		if got := s.fresh(c.now, at.Add(c.after)); got != c.want {
+			t.Errorf("sampled at %d postings, now %d, %v later, sample size %d: fresh %v, want %v", c.sampled, c.now, c.after, c.size, got, c.want)
+		}
+	}
+}
+
+// TestSampleCacheBounded: at most maxKeptSamples samples are kept; when
+// full, the older ones go and the newest stay.
+func TestSampleCacheBounded(t *testing.T) {
+	var c sampleCache
+	at := time.Unix(1700000000, 0)
+	for i := range 3 * maxKeptSamples {
+		c.put(sampleKey{1, strconv.Itoa(i)}, keptSample{n: 1000, at: at.Add(time.Duration(i) * time.Millisecond), size: nextSampleSize})
+		if len(c.m) > maxKeptSamples {
+			t.Fatalf("%d samples kept after %d put, want at most %d", len(c.m), i+1, maxKeptSamples)
+		}
+	}
+	last := 3*maxKeptSamples - 1
+	if _, ok := c.get(sampleKey{1, strconv.Itoa(last)}, 1000, at.Add(time.Duration(last)*time.Millisecond)); !ok {
+		t.Fatal("the newest sample is not kept")
+	}
+	if _, ok := c.get(sampleKey{2, strconv.Itoa(last)}, 1000, at.Add(time.Duration(last)*time.Millisecond)); ok {
+		t.Fatal("another organization's sample answered")
 	}
 }
