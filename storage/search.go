@@ -226,9 +226,13 @@ func and(conds ...string) string {
 	return strings.Join(slices.DeleteFunc(conds, func(c string) bool { return c == "" }), " AND ")
 }
 
-// nextSampleSize is how many of a gram's first postings planSearchWhere
-// reads to tell how many of them have the bits the term needs (a variable
-// for tests).
+// maxWalkedSpread is how many times the shortest list's length a walked
+// list may have (see planSearchWhere).
+const maxWalkedSpread = 4
+
+// nextSampleSize is how many of a gram's postings planSearchWhere reads
+// (half its oldest, half its newest: searchsample.go) to tell how many of
+// them have the bits the term needs (a variable for tests).
 var nextSampleSize = 256
 
 // searchWhere is how FindMedia answers one q= term in org.
@@ -240,9 +244,7 @@ type searchWhere struct {
 	rare bool
 	// gram and gramArgs are the shortest list's condition on media_grams p
 	// (its gram, or the prefix), and mask and maskArgs the bits its
-	// postings need: the list a rare term's candidates come from, and a
-	// common term's count walks (so a count walks to the end whatever list
-	// the page walks, as it did before next existed).
+	// postings need: the list a rare term's candidates come from.
 	gram     string
 	gramArgs []any
 	mask     string
@@ -251,6 +253,14 @@ type searchWhere struct {
 	// list a page walks: byRarity[0]'s.
 	walkGram string
 	walkArgs []any
+	// countGram and countArgs (the gram or prefix), countMask and
+	// countMaskArgs (its bits) are the list a count walks: the walked list
+	// when a count can walk all of it, else the shortest (so a count
+	// reaches the end wherever it did before next existed).
+	countGram     string
+	countArgs     []any
+	countMask     string
+	countMaskArgs []any
 	// repeats: gram is a range of grams (a prefix), whose postings may name
 	// a row more than once.
 	repeats bool
@@ -304,9 +314,10 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 	// starts (postings, which may name a row more than once, as the list
 	// read is). The gram walked is the one whose list costs least: for a
 	// gram followed by a character in the term, the share of its postings
-	// with that character's bit (migration 025), estimated from its first
-	// nextSampleSize postings (of the 11,111 postings of "-57" at a million
-	// rows, one is followed by "."), plus a sixth of all its postings.
+	// with that character's bit (migration 025), estimated from a sample
+	// of nextSampleSize postings (of the 11,111 postings of "-57" at a
+	// million rows, one is followed by "."), plus a sixth of all its
+	// postings.
 	best, c, a := 0, "", []any(nil)
 	if p.prefix != "" {
 		c, a = gramCond("", p.prefix)
@@ -342,9 +353,9 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			gram      string
 			cost, raw int
 		}
-		// The samples: the list's first min(n, nextSampleSize) postings
-		// (the counts are exact; kept in memory, see searchsample.go), of
-		// the grams followed by a character in the term.
+		// The samples: min(n, nextSampleSize) of the list's postings (the
+		// counts are exact; kept in memory, see searchsample.go), of the
+		// grams followed by a character in the term.
 		var sampled []string
 		var sampledN []int
 		for i, gram := range p.grams {
@@ -380,15 +391,16 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 			}
 			found = append(found, rarity{gram, with + n/6, n})
 		}
-		// A sample can mislead (a gram whose first postings are unlike
-		// the rest: names that changed over the years), so no gram is
-		// walked whose list is more than twice the shortest: at worst a
-		// walk reads twice the postings it read before next existed. The
-		// list's own length (not its cost) decides the plan below, so a
-		// list answer stays bounded as before.
+		// A sample can mislead (a gram whose postings at both ends of its
+		// list are unlike those between: names that changed over the
+		// years), so no gram is walked whose list is more than
+		// maxWalkedSpread times the shortest: at worst a walk reads that
+		// many times the postings it read before next existed. The
+		// shortest list's own length (not a cost) decides the plan below,
+		// so a list answer stays bounded as before.
 		short := slices.MinFunc(found, func(x, y rarity) int { return x.raw - y.raw })
 		tooLong := func(r rarity) int {
-			if r.raw > 2*short.raw {
+			if r.raw > maxWalkedSpread*short.raw {
 				return 1
 			}
 			return 0
@@ -404,6 +416,17 @@ func (db *DB) planSearchWhere(ctx context.Context, org int64, q string) (searchW
 		best = short.raw
 		c, a = gramCond(short.gram, "")
 		text.mask, text.maskArgs = maskCond("p", p.next[short.gram])
+		// A count walks the walked list when it can walk all of it (so
+		// its total is exact wherever the shortest list's would be),
+		// else the shortest, as far as maxCountWalk.
+		text.countGram, text.countArgs, text.countMask, text.countMaskArgs = c, a, text.mask, text.maskArgs
+		if found[0].raw <= maxCountWalk {
+			text.countGram, text.countArgs = w, wa
+			text.countMask, text.countMaskArgs = m, ma
+		}
+	}
+	if p.prefix != "" {
+		text.countGram, text.countArgs = c, a
 	}
 	text.gram, text.gramArgs, text.repeats, text.postings = c, a, p.prefix != "", best
 	if best > limit {
@@ -521,25 +544,25 @@ var maxCountWalk = 20_000
 // only a prefix's walk needs DISTINCT. At 100,000 rows, a three-letter
 // common term: 5.3 ms before, 0.5 ms after.
 func (sw searchWhere) countCommonSQL(org int64, where string, args []any) (string, []any) {
-	walk := `SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?`
-	if sw.mask != "" {
+	walk := `SELECT p.media_id FROM media_grams p WHERE p.org_id = ? AND ` + sw.countGram + ` LIMIT ?`
+	if sw.countMask != "" {
 		// The walk's LIMIT bounds the postings read, those without the
 		// bits too: they are passed over after it.
-		walk = `SELECT p.media_id FROM (SELECT p.media_id, p.next FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?) p WHERE ` + sw.mask
+		walk = `SELECT p.media_id FROM (SELECT p.media_id, p.next FROM media_grams p WHERE p.org_id = ? AND ` + sw.countGram + ` LIMIT ?) p WHERE ` + sw.countMask
 	}
 	if sw.repeats {
 		walk = `SELECT DISTINCT media_id FROM (` + walk + `)`
 	}
 	q := `SELECT n, CASE WHEN n > ? THEN 0 ELSE
-			(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.gram + ` LIMIT ?)) > ? END
+			(SELECT COUNT(*) FROM (SELECT 1 FROM media_grams p WHERE p.org_id = ? AND ` + sw.countGram + ` LIMIT ?)) > ? END
 		FROM (SELECT
 			(SELECT COUNT(*) FROM (SELECT 1 FROM (` + walk + `) w
 				WHERE w.media_id NOT IN (SELECT media_id FROM media_search_dirty)
 					AND EXISTS (SELECT 1 FROM media m WHERE m.id = w.media_id AND ` + where + `) LIMIT ?))
 			+ (SELECT COUNT(*) FROM media_search_dirty d CROSS JOIN media m ON m.id = d.media_id WHERE ` + where + `) AS n)`
 	a := []any{data.MaxCountedTotal}
-	a = append(append(append(a, org), sw.gramArgs...), maxCountWalk+1, maxCountWalk)
-	a = append(append(append(append(a, org), sw.gramArgs...), maxCountWalk), sw.maskArgs...)
+	a = append(append(append(a, org), sw.countArgs...), maxCountWalk+1, maxCountWalk)
+	a = append(append(append(append(a, org), sw.countArgs...), maxCountWalk), sw.countMaskArgs...)
 	a = append(append(a, args...), countTo)
 	a = append(a, args...)
 	return q, a

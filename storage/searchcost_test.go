@@ -124,22 +124,24 @@ func TestMediaOffsetCap(t *testing.T) {
 	wantError(t, err, data.ECInvalidParameter, "offset can be at most 10000 in a media list; to go through more, page with since_id (the last id of the page before).")
 }
 
-// TestSearchPlanDistrustsItsSample: a gram whose first postings are unlike
-// the rest (names that changed over the years) looks cheap to its sample;
-// no list more than twice the shortest is walked, so "abcd" walks "bcd"'s
-// 120 postings, not "abc"'s 700 (of which the first 25 are followed by x,
-// the rest by s, whose bit is d's), and finds its matches.
+// TestSearchPlanDistrustsItsSample: a gram whose postings at both ends of
+// its list are unlike those between (names that changed, and changed back)
+// looks cheap to its sample; no list more than maxWalkedSpread times the
+// shortest is walked, so "abcd" walks "bcd"'s 120 postings, not "abc"'s 705
+// (of which the oldest 13 and the newest 12 are followed by x, the rest by
+// s, whose bit is d's), and finds its matches.
 func TestSearchPlanDistrustsItsSample(t *testing.T) {
 	defer func(n int) { nextSampleSize = n }(nextSampleSize)
 	nextSampleSize = 25
 	e := newTestEnv(t)
-	e.seedNamed(t, 25, "abcx-%d.jpg")
+	e.seedNamed(t, 13, "abcx-%d.jpg")
 	e.seedNamed(t, 675, "abcs-%d.jpg")
 	e.seedNamed(t, 115, "zbcd-%d.jpg")
 	var want []int64
 	for i := range 5 {
 		want = append(want, e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA).ID)
 	}
+	e.seedNamed(t, 12, "abcx-late-%d.jpg")
 	if nextBit('s') != nextBit('d') {
 		t.Fatal("s and d no longer share a bit: pick another letter")
 	}
@@ -156,8 +158,9 @@ func TestSearchPlanDistrustsItsSample(t *testing.T) {
 // TestSearchCountWalksTheShortestList: the page may walk another gram's
 // list (cheaper by its sample), but the count walks the shortest, as it did
 // before next existed, so a total the shortest list holds stays exact: here
-// "abc"'s sample says none of its 301 postings is followed by d (its first
-// three are followed by e, the rest by s, whose bit is d's), so the page
+// "abc"'s sample says none of its 304 postings is followed by d (its oldest
+// three and its newest are followed by e, the rest by s, whose bit is d's,
+// or by d), so the page
 // walks it, and a count along it would stop after maxCountWalk postings
 // with the bits, short of the ten matches.
 func TestSearchCountWalksTheShortestList(t *testing.T) {
@@ -171,6 +174,7 @@ func TestSearchCountWalksTheShortestList(t *testing.T) {
 	for i := range 10 {
 		e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA)
 	}
+	e.seedNamed(t, 1, "abce-late-%d.jpg")
 	sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
 	if err != nil || sw.byRarity[0] != "abc" {
 		t.Fatalf("plan %v (%v), want abc walked (the sample misleads)", sw.byRarity, err)
@@ -254,8 +258,8 @@ func TestKeptSampleFresh(t *testing.T) {
 		{1000, 874, 0, nextSampleSize, false},
 		{1000, 1000, sampleTTL + time.Second, nextSampleSize, false},
 		{1000, 1000, -time.Second, nextSampleSize, false}, // the clock went back
-		{1000, 1000, 0, nextSampleSize / 2, false},       // another sample size
-		{100, 100, 0, nextSampleSize, true},              // sampled whole
+		{1000, 1000, 0, nextSampleSize / 2, false},        // another sample size
+		{100, 100, 0, nextSampleSize, true},               // sampled whole
 		{100, 101, 0, nextSampleSize, false},
 		{300, 250, 0, nextSampleSize, false}, // now shorter than a sample
 	} {
@@ -283,5 +287,56 @@ func TestSampleCacheBounded(t *testing.T) {
 	}
 	if _, ok := c.get(sampleKey{2, strconv.Itoa(last)}, 1000, at.Add(time.Duration(last)*time.Millisecond)); ok {
 		t.Fatal("another organization's sample answered")
+	}
+}
+
+// TestSearchSamplesBothEnds: a list is sampled at its oldest and its newest
+// postings, so a gram whose old names were unlike today's is judged by
+// both: "abc"'s oldest 300 postings are followed by x, its newest 305 by s
+// (d's bit) or d, so walking it would test 305 rows, and "abcd" walks
+// "bcd"'s 205 postings instead (a sample of the oldest alone said abc's
+// walk tests none).
+func TestSearchSamplesBothEnds(t *testing.T) {
+	e := newTestEnv(t)
+	e.seedNamed(t, 300, "abcx-%d.jpg")
+	e.seedNamed(t, 200, "zbcd-%d.jpg")
+	e.seedNamed(t, 300, "abcs-%d.jpg")
+	for i := range 5 {
+		e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA)
+	}
+	sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
+	if err != nil || sw.byRarity[0] != "bcd" {
+		t.Fatalf("plan %v (%v), want bcd walked", sw.byRarity, err)
+	}
+	e.checkTermMatchesScan(t, "abcd", "sampled at both ends", data.DeletedExclude, true)
+}
+
+// TestSearchCountWalksTheWalkedList: a count walks the list the page walks
+// when it can walk all of it (its total is then exact, as the shortest
+// list's would be): "abcd" walks "abc"'s 600 postings, 20 of them followed
+// by d, and its count tests those 20 rows, not the 200 of "bcd", the
+// shortest list. Past maxCountWalk it counts along the shortest again.
+func TestSearchCountWalksTheWalkedList(t *testing.T) {
+	defer func(w int, l func(int) int) { maxCountWalk, rareLimit = w, l }(maxCountWalk, rareLimit)
+	rareLimit = func(int) int { return 10 } // a common term: walked, its total counted along a list
+	e := newTestEnv(t)
+	e.seedNamed(t, 580, "abcx-%d.jpg")
+	e.seedNamed(t, 180, "zbcd-%d.jpg")
+	for i := range 20 {
+		e.createMedia(t, e.ctx, fmt.Sprintf("abcd-%d.jpg", i), jpegA)
+	}
+	for _, c := range []struct {
+		walk  int
+		count string
+	}{{20_000, "abc"}, {599, "bcd"}} {
+		maxCountWalk = c.walk
+		sw, err := e.db.planSearchWhere(e.ctx, e.org.ID, "abcd")
+		if err != nil || sw.byRarity[0] != "abc" || len(sw.countArgs) != 1 || sw.countArgs[0] != c.count {
+			t.Fatalf("maxCountWalk %d: walks %v, counts along %v (%v), want abc walked and %s counted", c.walk, sw.byRarity, sw.countArgs, err, c.count)
+		}
+		_, total, err := e.media.FindMedia(e.ctx, data.MediaFilter{Q: "abcd", Limit: 5})
+		if err != nil || total != (data.Total{N: 20, Exact: true}) {
+			t.Fatalf("maxCountWalk %d: total %+v (%v), want 20 exactly", c.walk, total, err)
+		}
 	}
 }

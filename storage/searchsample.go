@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// The sample planSearchWhere reads of a gram's list (the next bits of its
-// first nextSampleSize postings) is kept in memory and used again while the
+// The sample planSearchWhere reads of a gram's list (the next bits of
+// nextSampleSize of its postings, from both ends) is kept in memory and used again while the
 // list keeps about the length it had: it is a cost estimate, as SQLite's
 // own statistics are, so a sample gone stale can make a search slower,
 // never its answer different (the list walked is still at most twice the
@@ -34,7 +34,7 @@ type keptSample struct {
 	n    int       // the list's length when sampled (media_gram_counts)
 	at   time.Time // when
 	size int       // nextSampleSize then
-	next []int64   // the bits of its first min(n, size) postings
+	next []int64   // the bits of min(n, size) of its postings
 }
 
 type sampleCache struct {
@@ -103,8 +103,7 @@ func medianTime(ts []time.Time) time.Time {
 	return lo.Add(hi.Sub(lo) / 2)
 }
 
-// gramSamples are the next bits of the first postings of each gram's list
-// in org (n[i] postings long by its count), kept or read: those not kept
+// gramSamples are the next bits of a sample of each gram's list in org (n[i] postings long by its count), kept or read: those not kept
 // are read in one statement.
 func (db *DB) gramSamples(ctx context.Context, org int64, grams []string, n []int) ([][]int64, error) {
 	out, now := make([][]int64, len(grams)), db.Now()
@@ -121,42 +120,67 @@ func (db *DB) gramSamples(ctx context.Context, org int64, grams []string, n []in
 	if len(missing) == 0 {
 		return out, nil
 	}
-	list, err := json.Marshal(missing)
-	if err != nil {
-		return nil, err
-	}
-	st, err := db.readStmt(ctx, `SELECT q.value, COALESCE((SELECT group_concat(nx) FROM (SELECT p.next AS nx FROM media_grams p WHERE p.org_id = ?2 AND p.gram = q.value LIMIT ?3)), '') FROM json_each(?1) q`)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, string(list), org, nextSampleSize)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var gram, bits string
-		if err := rows.Scan(&gram, &bits); err != nil {
-			return nil, err
+	// A list longer than a sample is sampled at both ends: its oldest
+	// postings and its newest (which a page of the newest items walks
+	// first), so names that changed over the years do not make it look
+	// cheaper or dearer than it is at the end a page starts from. A
+	// shorter list is read whole.
+	var long, short []string
+	for _, g := range missing {
+		if n[at[g]] > nextSampleSize {
+			long = append(long, g)
+		} else {
+			short = append(short, g)
 		}
-		i, ok := at[gram]
-		if !ok {
-			return nil, fmt.Errorf("search plan: a sample of %q, not asked for", gram)
+	}
+	read := func(grams []string, first, last int) error {
+		if len(grams) == 0 {
+			return nil
 		}
-		next := []int64{}
-		if bits != "" {
-			for f := range strings.SplitSeq(bits, ",") {
-				v, err := strconv.ParseInt(f, 10, 64)
-				if err != nil {
-					return nil, err
-				}
-				next = append(next, v)
+		list, err := json.Marshal(grams)
+		if err != nil {
+			return err
+		}
+		st, err := db.readStmt(ctx, `SELECT q.value, COALESCE((SELECT group_concat(nx) FROM (
+				SELECT nx FROM (SELECT p.next AS nx FROM media_grams p WHERE p.org_id = ?2 AND p.gram = q.value ORDER BY p.media_id LIMIT ?3)
+				UNION ALL SELECT nx FROM (SELECT p.next AS nx FROM media_grams p WHERE p.org_id = ?2 AND p.gram = q.value ORDER BY p.media_id DESC LIMIT ?4))), '')
+			FROM json_each(?1) q`)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, string(list), org, first, last)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var gram, bits string
+			if err := rows.Scan(&gram, &bits); err != nil {
+				return err
 			}
+			i, ok := at[gram]
+			if !ok {
+				return fmt.Errorf("search plan: a sample of %q, not asked for", gram)
+			}
+			next := []int64{}
+			if bits != "" {
+				for f := range strings.SplitSeq(bits, ",") {
+					v, err := strconv.ParseInt(f, 10, 64)
+					if err != nil {
+						return err
+					}
+					next = append(next, v)
+				}
+			}
+			out[i] = next
+			db.samples.put(sampleKey{org, gram}, keptSample{n: n[i], at: now, size: nextSampleSize, next: next})
 		}
-		out[i] = next
-		db.samples.put(sampleKey{org, gram}, keptSample{n: n[i], at: now, size: nextSampleSize, next: next})
+		return rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+	if err := read(long, nextSampleSize-nextSampleSize/2, nextSampleSize/2); err != nil {
+		return nil, err
+	}
+	if err := read(short, nextSampleSize, 0); err != nil {
 		return nil, err
 	}
 	for _, g := range missing {
