@@ -63,6 +63,37 @@ func nextBit(r rune) int64 {
 	return 1 << (int64(r) % nextBuckets)
 }
 
+// GramTextOf is what gramText makes of a text, in Go: ASCII lowered, up to
+// a NUL.
+func GramTextOf(s string) string {
+	s, _, _ = strings.Cut(s, "\x00")
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// PostingsOf is what gramsOf makes of one row's search text, in Go: each
+// gram and its next bits. The index holds these postings for every row not
+// pending indexing, with these bits or more (exactly these once the row's
+// postings are refreshed); tests check it row by row.
+func PostingsOf(text string) map[string]int64 {
+	s := []rune(GramTextOf(text) + "\x01\x01")
+	out := map[string]int64{}
+	for i := 0; i+3 <= len(s); i++ {
+		g := string(s[i : i+3])
+		bits := out[g]
+		if i+3 < len(s) {
+			bits |= nextBit(s[i+3])
+		}
+		out[g] = bits
+	}
+	return out
+}
+
 // indexSearch indexes the search text of the rows ids name, as they are
 // now. A posting already there (text indexed before and not unindexed:
 // written by another tool) keeps its bits and gains the new ones, so next

@@ -64,7 +64,7 @@ func FuzzSearchMatchesScan(f *testing.F) {
 			t.Fatal(err)
 		}
 		terms := []string{term}
-		if r := []rune(gramTextOf(text)); len(r) > 0 {
+		if r := []rune(GramTextOf(text)); len(r) > 0 {
 			i := int(at) % len(r)
 			cut := string(r[i:min(len(r), i+1+int(n)%9)])
 			if n&0x80 != 0 {
